@@ -1,0 +1,103 @@
+package change
+
+import "strconv"
+
+// Op is the kind of a change.
+type Op uint8
+
+const (
+	// OpInsert is a row inserted in the binlog.
+	OpInsert Op = iota + 1
+	// OpUpdate is a row updated in the binlog: Before and After are complete rows.
+	OpUpdate
+	// OpDelete is a row deleted in the binlog: Before holds it.
+	OpDelete
+	// OpSnapshot is a row read by the initial snapshot: After holds it.
+	OpSnapshot
+	// OpDDL is a schema change: SQL holds the statement.
+	OpDDL
+)
+
+var opNames = [...]string{"", "insert", "update", "delete", "snapshot", "ddl"}
+
+func (o Op) String() string {
+	if int(o) < len(opNames) && o != 0 {
+		return opNames[o]
+	}
+	return "op(" + strconv.Itoa(int(o)) + ")"
+}
+
+// Position locates a change in a source's binlog.
+type Position struct {
+	// File is the binlog file name, e.g. "mysql-bin.000003".
+	File string
+	// Pos is the end offset of the event that carried the change. For the
+	// last change of a transaction it is the end of the commit (XID) event,
+	// which is where a resumed stream starts.
+	Pos uint32
+	// GTID of the transaction: "0-1-42" on MariaDB, "uuid:42" on MySQL.
+	// Empty when the server does not use GTIDs.
+	GTID string
+}
+
+// String renders "file:pos", the form used in record headers and errors.
+func (p Position) String() string {
+	return p.File + ":" + strconv.FormatUint(uint64(p.Pos), 10)
+}
+
+// IsZero reports whether no position is set.
+func (p Position) IsZero() bool { return p.File == "" && p.Pos == 0 && p.GTID == "" }
+
+// Change is one row change or one DDL statement of one source.
+type Change struct {
+	// Seq is the per-source sequence number, strictly increasing in source
+	// order. Checkpoints are expressed in it.
+	Seq uint64
+	Op  Op
+	// Table is the definition the change was written under. For DDL it is the
+	// table the statement touches, or nil for a database-level statement.
+	Table *Table
+	// Before and After are aligned with Table.Columns. Before is set for
+	// updates and deletes, After for inserts, updates and snapshot rows.
+	Before, After []any
+	// SQL is the DDL statement; Schema is the default database it ran in.
+	SQL    string
+	Schema string
+	Pos    Position
+	// Row is the index of this change within its transaction (0-based), so
+	// that (Pos.GTID or Pos, Row) identifies a change for de-duplication.
+	Row uint32
+	// CommitTime is the source's commit time in Unix seconds (the binlog
+	// event header timestamp).
+	CommitTime uint32
+	// TxnEnd marks the last change of its transaction: a checkpoint may be
+	// placed right after it.
+	TxnEnd bool
+	// Size is an estimate of the change's decoded size in bytes; flow control
+	// counts it against the in-flight budget.
+	Size int
+}
+
+// Batch carries changes of one source across an actor boundary, in source
+// order. A batch is never modified after it is sent.
+type Batch struct {
+	// Source is the name of the topology source that produced the changes.
+	Source  string
+	Changes []Change
+	// Bytes is the sum of the changes' Size.
+	Bytes int
+}
+
+// Add appends c and accounts for its size.
+func (b *Batch) Add(c Change) {
+	b.Changes = append(b.Changes, c)
+	b.Bytes += c.Size
+}
+
+// LastSeq is the sequence number of the batch's last change, or 0 when empty.
+func (b *Batch) LastSeq() uint64 {
+	if len(b.Changes) == 0 {
+		return 0
+	}
+	return b.Changes[len(b.Changes)-1].Seq
+}

@@ -1,0 +1,104 @@
+package change
+
+// MySQL protocol column type codes (the binlog's and the client protocol's).
+// Column.Type holds the real type: ENUM and SET, not the STRING they are
+// logged as.
+const (
+	TypeDecimal    byte = 0
+	TypeTiny       byte = 1
+	TypeShort      byte = 2
+	TypeLong       byte = 3
+	TypeFloat      byte = 4
+	TypeDouble     byte = 5
+	TypeNull       byte = 6
+	TypeTimestamp  byte = 7
+	TypeLongLong   byte = 8
+	TypeInt24      byte = 9
+	TypeDate       byte = 10
+	TypeTime       byte = 11
+	TypeDateTime   byte = 12
+	TypeYear       byte = 13
+	TypeNewDate    byte = 14
+	TypeVarchar    byte = 15
+	TypeBit        byte = 16
+	TypeTimestamp2 byte = 17
+	TypeDateTime2  byte = 18
+	TypeTime2      byte = 19
+	TypeJSON       byte = 245
+	TypeNewDecimal byte = 246
+	TypeEnum       byte = 247
+	TypeSet        byte = 248
+	TypeTinyBlob   byte = 249
+	TypeMediumBlob byte = 250
+	TypeLongBlob   byte = 251
+	TypeBlob       byte = 252
+	TypeVarString  byte = 253
+	TypeString     byte = 254
+	TypeGeometry   byte = 255
+)
+
+// Column describes one column of a table version.
+type Column struct {
+	Name string
+	// Type is the MySQL protocol type code (see the Type constants).
+	Type byte
+	// Meta is the binlog column metadata (length, precision/scale, fsp, ...).
+	Meta     uint16
+	Unsigned bool
+	Nullable bool
+	// Charset is the character set name ("utf8mb4", "latin1", ...) or
+	// "binary" for binary strings and BLOBs; empty for non-string types.
+	Charset string
+	// ColumnType is the full type text as information_schema.COLUMNS.COLUMN_TYPE
+	// shows it, e.g. "bigint(20) unsigned", "varchar(64)", "decimal(10,2)".
+	ColumnType string
+	// Precision and Scale of DECIMAL; Scale is also the fractional-seconds
+	// precision of TIME, DATETIME and TIMESTAMP.
+	Precision, Scale int
+	// Elements are the values of an ENUM or SET, in definition order.
+	Elements []string
+}
+
+// IsBinary reports whether the column's bytes are not text.
+func (c *Column) IsBinary() bool { return c.Charset == "binary" }
+
+// Key is a named unique key (the primary key is Table.PrimaryKey).
+type Key struct {
+	Name    string
+	Columns []int
+}
+
+// Table is one version of a table's definition.
+type Table struct {
+	Schema, Name string
+	Columns      []Column
+	// PrimaryKey holds column indexes of the primary key, in key order.
+	PrimaryKey []int
+	// UniqueKeys are the other unique keys.
+	UniqueKeys []Key
+}
+
+// QualifiedName is "schema.table".
+func (t *Table) QualifiedName() string { return t.Schema + "." + t.Name }
+
+// KeyColumns returns the columns that identify a row: the primary key, else
+// the first unique key, else nil (the table has no key).
+func (t *Table) KeyColumns() []int {
+	if len(t.PrimaryKey) > 0 {
+		return t.PrimaryKey
+	}
+	if len(t.UniqueKeys) > 0 {
+		return t.UniqueKeys[0].Columns
+	}
+	return nil
+}
+
+// ColumnIndex returns the index of the named column, or -1.
+func (t *Table) ColumnIndex(name string) int {
+	for i := range t.Columns {
+		if t.Columns[i].Name == name {
+			return i
+		}
+	}
+	return -1
+}
