@@ -70,9 +70,11 @@ type Change struct {
 	// CommitTime is the source's commit time in Unix seconds (the binlog
 	// event header timestamp).
 	CommitTime uint32
-	// TxnEnd marks the last change of its transaction: a checkpoint may be
-	// placed right after it.
-	TxnEnd bool
+	// Topic is the output topic, set by the transform stage from the
+	// topology's table → topic mapping.
+	Topic string
+	// Partition is the output partition, set by the router.
+	Partition int32
 	// Size is an estimate of the change's decoded size in bytes; flow control
 	// counts it against the in-flight budget.
 	Size int
@@ -86,6 +88,24 @@ type Batch struct {
 	Changes []Change
 	// Bytes is the sum of the changes' Size.
 	Bytes int
+	// Mark, when set, is a resume point: once every change of this source
+	// with Seq <= Mark.Seq is acknowledged by every sink, the source may
+	// resume from Mark.Pos. Marks are only placed at transaction boundaries,
+	// and a batch may carry one with no changes (progress over transactions
+	// that touched no selected table).
+	Mark *Mark
+}
+
+// Mark is a resume point at a transaction boundary.
+type Mark struct {
+	Seq uint64
+	// Pos is where the next transaction starts (the end of a commit event).
+	Pos Position
+	// GTIDSet is the executed GTID set at Pos ("0-1-42,1-2-7" on MariaDB,
+	// "uuid:1-42" on MySQL); empty when the server does not use GTIDs.
+	GTIDSet string
+	// Time is the commit time (Unix seconds) of the last transaction before Pos.
+	Time uint32
 }
 
 // Add appends c and accounts for its size.
