@@ -1,0 +1,36 @@
+# Sluice: few targets, each does one obvious thing. The Go version is pinned in go.mod.
+GO      ?= go
+GOFILES  = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.git/*')
+
+.PHONY: all build test test-short lint testbed-up testbed-down demo
+
+all: build
+
+## build: the sluice binary in bin/
+build:
+	$(GO) build -o bin/sluice ./cmd/sluice
+
+## test: every test, against the real MariaDB and Kafka of the test bed
+test: testbed-up
+	$(GO) test -count=1 -timeout 40m ./...
+
+## test-short: the fast unit tests alone; needs no test bed
+test-short:
+	$(GO) test -short ./...
+
+## lint: gofmt and go vet
+lint:
+	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## testbed-up: start MariaDB and Kafka for the tests (idempotent); see docs/testbed.md
+testbed-up:
+	@bash testbed/up.sh
+
+## testbed-down: stop the test bed; its data stays in $$SLUICE_BED_DIR
+testbed-down:
+	@bash testbed/down.sh
+
+## demo: bring the bed up and run the demo
+demo:
+	@bash testbed/demo.sh

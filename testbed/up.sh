@@ -1,0 +1,194 @@
+#!/usr/bin/env bash
+# Brings the Sluice test bed up: MariaDB on 127.0.0.1:33306 and a single-node
+# Kafka (KRaft) on 127.0.0.1:19092, both as plain processes with their data,
+# logs and pid files under $SLUICE_BED_DIR (default ~/.cache/sluice-bed).
+# Idempotent: when both already answer it returns at once. Missing Debian
+# packages are installed; Kafka's jars are resolved from Maven Central once.
+set -euo pipefail
+# shellcheck source=testbed/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+T_START="$(now_ms)"
+STARTED=()
+
+on_exit() {
+	local rc=$?
+	if ((rc != 0)) && ((${#STARTED[@]} > 0)); then
+		local s
+		for s in "${STARTED[@]}"; do
+			case "$s" in
+			kafka) stop_pidfile kafka "$KAFKA_PID" ;;
+			mariadb) stop_pidfile mariadb "$MYSQL_PID" ;;
+			esac
+		done
+		say "stopped what this run had started (${STARTED[*]})"
+	fi
+}
+trap on_exit EXIT
+
+# --- fast path -------------------------------------------------------------
+if command -v mariadb >/dev/null && command -v kcat >/dev/null &&
+	pid_alive "$MYSQL_PID" && pid_alive "$KAFKA_PID" && mysql_healthy && kafka_healthy; then
+	say "already up (mariadb 127.0.0.1:$MYSQL_PORT, kafka 127.0.0.1:$KAFKA_PORT) in $(secs_since "$T_START")"
+	exit 0
+fi
+
+mkdir -p "$BED_DIR" "$MYSQL_DIR" "$KAFKA_DIR"
+
+# --- tools -----------------------------------------------------------------
+find_mariadbd() {
+	local p
+	for p in "$(command -v mariadbd 2>/dev/null || true)" /usr/sbin/mariadbd /usr/sbin/mysqld; do
+		[[ -n "$p" && -x "$p" ]] && { printf '%s' "$p"; return 0; }
+	done
+	return 1
+}
+
+missing=()
+find_mariadbd >/dev/null || missing+=(mariadb-server)
+command -v mariadb >/dev/null || missing+=(mariadb-client)
+command -v kcat >/dev/null || missing+=(kcat)
+command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+if ((${#missing[@]} > 0)); then
+	apt_install "${missing[@]}"
+fi
+MARIADBD="$(find_mariadbd)" || die "mariadbd not found after installing mariadb-server (see $INSTALL_LOG)"
+INSTALL_DB="$(command -v mariadb-install-db || command -v mysql_install_db || true)"
+[[ -n "$INSTALL_DB" ]] || die "mariadb-install-db not found (see $INSTALL_LOG)"
+command -v java >/dev/null || die "java not found; install a JDK 17 or newer"
+java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
+[[ "$java_major" =~ ^[0-9]+$ ]] && ((java_major >= 17)) || die "Kafka 4 needs Java 17 or newer; java on PATH is '${java_major:-unknown}'"
+
+# --- MariaDB ---------------------------------------------------------------
+start_mariadb() {
+	local t0 i user_opt=()
+	t0="$(now_ms)"
+	if pid_alive "$MYSQL_PID" && mysql_healthy; then
+		say "mariadb already running (pid $(<"$MYSQL_PID"))"
+		return 0
+	fi
+	if ! pid_alive "$MYSQL_PID"; then
+		rm -f "$MYSQL_PID"
+		port_open "$MYSQL_PORT" && die "port 127.0.0.1:$MYSQL_PORT is already in use by another process (not the bed's mariadb); stop it or set SLUICE_BED_MYSQL_PORT"
+	fi
+	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|" \
+		"$BED_SRC/mariadb.cnf.in" >"$MYSQL_CNF"
+	[[ "$(id -u)" == 0 ]] && user_opt=(--user=root)
+	if ! pid_alive "$MYSQL_PID"; then
+		[[ -f "$MYSQL_LOG" ]] && mv -f "$MYSQL_LOG" "$MYSQL_LOG.1"
+		if [[ ! -d "$MYSQL_DATA/mysql" ]]; then
+			rm -rf "$MYSQL_DATA"
+			mkdir -p "$MYSQL_DATA"
+			say "initialising mariadb data dir $MYSQL_DATA"
+			"$INSTALL_DB" --defaults-file="$MYSQL_CNF" "${user_opt[@]}" --auth-root-authentication-method=normal \
+				--skip-test-db >"$MYSQL_DIR/install-db.log" 2>&1 ||
+				die "mariadb-install-db (see $MYSQL_DIR/install-db.log)"
+		fi
+		setsid "$MARIADBD" --defaults-file="$MYSQL_CNF" "${user_opt[@]}" </dev/null >>"$MYSQL_DIR/mariadbd.out" 2>&1 &
+		echo $! >"$MYSQL_PID"
+		STARTED+=(mariadb)
+	fi
+	for ((i = 0; i < 600; i++)); do
+		pid_alive "$MYSQL_PID" || die "mariadb exited while starting (see $MYSQL_LOG)"
+		mysql_root -e 'SELECT 1' >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	mysql_root -e 'SELECT 1' >/dev/null 2>&1 || die "mariadb did not accept connections in 60s (see $MYSQL_LOG)"
+	# Accounts. REPLICATION CLIENT is an alias of BINLOG MONITOR since MariaDB 10.5.2,
+	# so SHOW GRANTS lists it under that name.
+	local acct sql=""
+	for acct in "'sluice_admin'@'127.0.0.1'" "'sluice_admin'@'localhost'"; do
+		sql+="CREATE USER IF NOT EXISTS $acct IDENTIFIED BY 'admin'; ALTER USER $acct IDENTIFIED BY 'admin';"
+		sql+="GRANT ALL PRIVILEGES ON *.* TO $acct WITH GRANT OPTION;"
+	done
+	for acct in "'sluice'@'127.0.0.1'" "'sluice'@'localhost'"; do
+		sql+="CREATE USER IF NOT EXISTS $acct IDENTIFIED BY 'sluice'; ALTER USER $acct IDENTIFIED BY 'sluice';"
+		sql+="REVOKE ALL PRIVILEGES, GRANT OPTION FROM $acct;"
+		sql+="GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE, SHOW VIEW ON *.* TO $acct;"
+	done
+	mysql_root -e "$sql" >>"$MYSQL_LOG" 2>&1 || die "creating the bed's mariadb accounts (see $MYSQL_LOG)"
+	for ((i = 0; i < 100; i++)); do
+		mysql_healthy && break
+		sleep 0.1
+	done
+	mysql_healthy || die "mariadb does not accept the sluice login on 127.0.0.1:$MYSQL_PORT (see $MYSQL_LOG)"
+	say "mariadb up on 127.0.0.1:$MYSQL_PORT in $(secs_since "$t0")"
+}
+
+# --- Kafka ---------------------------------------------------------------
+# kafka_broker_artifacts: what the broker needs at run time, besides what
+# kafka_2.13 brings: a log4j 2 binding for slf4j 2, so its logs reach a file.
+kafka_broker_artifacts() {
+	echo "org.apache.kafka:kafka_2.13:$1 org.apache.kafka:kafka-server:$1 org.apache.kafka:kafka-storage:$1"
+	echo "org.slf4j:slf4j-api:$SLF4J_VERSION org.apache.logging.log4j:log4j-api:$LOG4J_VERSION"
+	echo "org.apache.logging.log4j:log4j-core:$LOG4J_VERSION org.apache.logging.log4j:log4j-slf4j2-impl:$LOG4J_VERSION"
+}
+
+resolve_kafka() {
+	[[ -s "$KAFKA_LIBS/.version" ]] && return 0
+	command -v mvn >/dev/null || die "mvn not found; install maven"
+	local t0 v
+	t0="$(now_ms)"
+	for v in $KAFKA_VERSIONS; do
+		say "resolving Apache Kafka $v from Maven Central (log: $KAFKA_RESOLVE_LOG)"
+		# shellcheck disable=SC2046
+		if maven_copy "$KAFKA_LIBS" "$v" $(kafka_broker_artifacts "$v"); then
+			say "kafka $v resolved ($(find "$KAFKA_LIBS" -name '*.jar' | wc -l) jars) in $(secs_since "$t0")"
+			return 0
+		fi
+		say "kafka $v did not resolve"
+	done
+	die "no Kafka version of '$KAFKA_VERSIONS' resolved from Maven Central (see $KAFKA_RESOLVE_LOG)"
+}
+
+# kafka_jvm holds the java command line shared by the storage tool and the server.
+kafka_jvm=(java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.awt.headless=true
+	-Dlog4j2.configurationFile="$BED_SRC/kafka-log4j2.properties" -Dkafka.logs.dir="$KAFKA_LOGDIR"
+	-cp "$KAFKA_LIBS/*")
+
+start_kafka() {
+	local t0 i version cluster_id
+	t0="$(now_ms)"
+	if pid_alive "$KAFKA_PID" && kafka_healthy; then
+		say "kafka already running (pid $(<"$KAFKA_PID"))"
+		return 0
+	fi
+	resolve_kafka
+	version="$(<"$KAFKA_LIBS/.version")"
+	if ! pid_alive "$KAFKA_PID"; then
+		rm -f "$KAFKA_PID"
+		port_open "$KAFKA_PORT" && die "port 127.0.0.1:$KAFKA_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT"
+		port_open "$KAFKA_CONTROLLER_PORT" && die "port 127.0.0.1:$KAFKA_CONTROLLER_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_CONTROLLER_PORT"
+		mkdir -p "$KAFKA_LOGDIR"
+		sed -e "s|@DATA@|$KAFKA_DATA|; s|@PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+			"$BED_SRC/kafka.properties.in" >"$KAFKA_PROPS"
+		[[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
+		if [[ ! -s "$KAFKA_DATA/meta.properties" ]]; then
+			rm -rf "$KAFKA_DATA"
+			# A random Kafka cluster id: 16 bytes, URL-safe base64, not starting with '-'.
+			cluster_id="-"
+			while [[ "$cluster_id" == -* ]]; do
+				cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
+			done
+			say "formatting kafka storage $KAFKA_DATA (cluster $cluster_id)"
+			"${kafka_jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_PROPS" \
+				</dev/null >"$KAFKA_DIR/format.log" 2>&1 || die "formatting kafka storage (see $KAFKA_DIR/format.log)"
+		fi
+		setsid "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_PROPS" \
+			</dev/null >>"$KAFKA_LOG" 2>&1 &
+		echo $! >"$KAFKA_PID"
+		STARTED+=(kafka)
+	fi
+	for ((i = 0; i < 240; i++)); do
+		pid_alive "$KAFKA_PID" || die "kafka exited while starting (see $KAFKA_LOG)"
+		kafka_healthy && break
+		sleep 0.5
+	done
+	kafka_healthy || die "kafka did not answer a metadata request on 127.0.0.1:$KAFKA_PORT in 120s (see $KAFKA_LOG)"
+	say "kafka $version up on 127.0.0.1:$KAFKA_PORT in $(secs_since "$t0")"
+}
+
+start_mariadb
+start_kafka
+say "up in $(secs_since "$T_START") (bed dir $BED_DIR)"
