@@ -1,0 +1,67 @@
+package checkpointer
+
+import (
+	"testing"
+
+	"github.com/sluicecdc/sluice/change"
+)
+
+func mark(seq uint64) *change.Mark { return &change.Mark{Seq: seq, Pos: change.Position{File: "b.1", Pos: uint32(seq)}} }
+
+func TestLedger_Acked_OutOfOrderReleasesOnlyPrefix(t *testing.T) {
+	l := NewLedger()
+	l.Sent(1, mark(10), 100, 1)
+	l.Sent(2, mark(20), 200, 1)
+	l.Sent(3, nil, 300, 1)
+	if got := l.Acked(2); got != 0 {
+		t.Fatalf("ack of batch 2 before 1 released %d bytes", got)
+	}
+	if l.Durable() != nil {
+		t.Fatal("durable mark advanced past an unacknowledged batch")
+	}
+	if got := l.Acked(1); got != 300 {
+		t.Fatalf("released %d, want 300 (batches 1 and 2)", got)
+	}
+	if l.Durable().Seq != 20 {
+		t.Fatalf("durable = %d, want 20", l.Durable().Seq)
+	}
+	if got := l.Acked(3); got != 300 || l.Durable().Seq != 20 {
+		t.Fatalf("batch without mark: released %d, durable %d", got, l.Durable().Seq)
+	}
+	if l.Inflight() != 0 || l.Pending() != 0 {
+		t.Fatalf("inflight %d pending %d after all acks", l.Inflight(), l.Pending())
+	}
+}
+
+func TestLedger_Sent_OneToManyNeedsEveryAck(t *testing.T) {
+	l := NewLedger()
+	l.Sent(1, mark(5), 50, 2)
+	if l.Acked(1) != 0 || l.Durable() != nil {
+		t.Fatal("released after one of two pipelines acknowledged")
+	}
+	if l.Acked(1) != 50 || l.Durable().Seq != 5 {
+		t.Fatal("not released after both pipelines acknowledged")
+	}
+}
+
+func TestLedger_Sent_MarkOnlyBatchReleasesAtOnceBehindPrefix(t *testing.T) {
+	l := NewLedger()
+	l.Sent(1, mark(1), 10, 1)
+	if got := l.Sent(2, mark(9), 0, 0); got != 0 || l.Durable() != nil {
+		t.Fatal("mark-only batch overtook an unacknowledged batch")
+	}
+	l.Acked(1)
+	if l.Durable().Seq != 9 {
+		t.Fatalf("durable = %d, want 9", l.Durable().Seq)
+	}
+	if l.Sent(3, mark(12), 0, 0) != 0 || l.Durable().Seq != 12 {
+		t.Fatal("mark-only batch with nothing in flight not durable at once")
+	}
+}
+
+func TestLedger_Acked_UnknownIDIgnored(t *testing.T) {
+	l := NewLedger()
+	if l.Acked(42) != 0 || l.Pending() != 0 {
+		t.Fatal("unknown ack changed the ledger")
+	}
+}
