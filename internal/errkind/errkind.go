@@ -1,27 +1,25 @@
-// Package errkind marks errors as terminal. Every error in Sluice is
-// retryable unless it is marked terminal: the supervisor restarts a failed
-// stage with backoff for the source's retry window, but stops the task at once
-// on a terminal error (a purged binlog, a missing privilege, a record that can
-// never be written). It is a leaf package.
 package errkind
 
 import "errors"
 
-type terminal struct{ err error }
+// terminalError marks its wrapped error as terminal.
+type terminalError struct{ err error }
 
-func (t *terminal) Error() string { return t.err.Error() }
-func (t *terminal) Unwrap() error { return t.err }
+func (e *terminalError) Error() string { return e.err.Error() }
+func (e *terminalError) Unwrap() error { return e.err }
 
-// Terminal marks err as terminal: retrying cannot help. Nil stays nil.
+// Terminal marks err as terminal: retrying cannot fix it and the task should
+// stop with err's message. Terminal(nil) is nil; marking twice is harmless.
 func Terminal(err error) error {
 	if err == nil || IsTerminal(err) {
 		return err
 	}
-	return &terminal{err: err}
+	return &terminalError{err: err}
 }
 
-// IsTerminal reports whether err, or any error it wraps, is marked terminal.
+// IsTerminal reports whether err, or any error it wraps, was marked by
+// Terminal.
 func IsTerminal(err error) bool {
-	var t *terminal
+	var t *terminalError
 	return errors.As(err, &t)
 }

@@ -3,28 +3,38 @@ package errkind
 import (
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 )
 
 func TestTerminal_SurvivesWrapping(t *testing.T) {
-	base := errors.New("binlog purged")
-	err := fmt.Errorf("source orders: %w", Terminal(base))
-	if !IsTerminal(err) {
-		t.Fatal("wrapped terminal error not recognised")
+	base := Terminal(io.ErrUnexpectedEOF)
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plain", io.EOF, false},
+		{"marked", base, true},
+		{"wrapped", fmt.Errorf("reading binlog at f:4: %w", base), true},
+		{"joined", errors.Join(io.EOF, base), true},
+		{"wrapped with %v", fmt.Errorf("x: %v", base), false},
+	} {
+		if got := IsTerminal(tc.err); got != tc.want {
+			t.Errorf("%s: IsTerminal = %v, want %v", tc.name, got, tc.want)
+		}
 	}
-	if !errors.Is(err, base) {
-		t.Fatal("terminal error does not unwrap to its cause")
+	if !errors.Is(base, io.ErrUnexpectedEOF) {
+		t.Error("Terminal hides the wrapped error from errors.Is")
 	}
-	if err.Error() != "source orders: binlog purged" {
-		t.Fatalf("message changed: %q", err.Error())
-	}
-}
-
-func TestTerminal_PlainErrorIsRetryable(t *testing.T) {
-	if IsTerminal(errors.New("connection reset")) || IsTerminal(nil) {
-		t.Fatal("plain error or nil reported terminal")
+	if base.Error() != io.ErrUnexpectedEOF.Error() {
+		t.Errorf("message changed: %q", base.Error())
 	}
 	if Terminal(nil) != nil {
-		t.Fatal("Terminal(nil) must be nil")
+		t.Error("Terminal(nil) != nil")
+	}
+	if Terminal(base) != base {
+		t.Error("marking twice wraps twice")
 	}
 }
