@@ -42,12 +42,15 @@ die() { printf 'testbed: FAILED: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 secs_since() { local d=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
 
-# pid_alive FILE: the pid in FILE names a running process.
+# pid_alive FILE: the pid in FILE names a running mariadbd or java process
+# (a pid file left from before a reboot may name some other process).
 pid_alive() {
-	local pid
+	local pid comm
 	[[ -s "$1" ]] || return 1
 	pid="$(<"$1")"
-	[[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null
+	[[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
+	comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
+	[[ -z "$comm" || "$comm" == mariadbd || "$comm" == mysqld || "$comm" == java || "$comm" == setsid ]]
 }
 
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.

@@ -60,6 +60,18 @@ command -v java >/dev/null || die "java not found; install a JDK 17 or newer"
 java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
 [[ "$java_major" =~ ^[0-9]+$ ]] && ((java_major >= 17)) || die "Kafka 4 needs Java 17 or newer; java on PATH is '${java_major:-unknown}'"
 
+# --- ports -----------------------------------------------------------------
+# Before starting anything: a port the bed needs must be free unless the bed's
+# own process holds it.
+if ! pid_alive "$MYSQL_PID" && port_open "$MYSQL_PORT"; then
+	die "port 127.0.0.1:$MYSQL_PORT is already in use by another process (not the bed's mariadb); stop it or set SLUICE_BED_MYSQL_PORT"
+fi
+if ! pid_alive "$KAFKA_PID"; then
+	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
+		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT"
+	done
+fi
+
 # --- MariaDB ---------------------------------------------------------------
 start_mariadb() {
 	local t0 i user_opt=()
