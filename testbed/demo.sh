@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The demo: brings the test bed up and fills a sample `demo` database. The sync
+# The demo: brings the test bed up and (re)creates a sample `demo` database. The sync
 # step (MariaDB binlog to Kafka through sluice) is not wired in yet.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
@@ -9,8 +9,9 @@ source "$here/lib.sh"
 bash "$here/up.sh"
 
 mariadb --no-defaults --protocol=TCP -h"$MYSQL_HOST" -P"$MYSQL_PORT" -usluice_admin -padmin <<'SQL'
-CREATE DATABASE IF NOT EXISTS demo;
-CREATE TABLE IF NOT EXISTS demo.orders (
+DROP DATABASE IF EXISTS demo;
+CREATE DATABASE demo;
+CREATE TABLE demo.orders (
   id       BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
   customer VARCHAR(64)     NOT NULL,
   amount   DECIMAL(10,2)   NOT NULL,

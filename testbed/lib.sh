@@ -56,6 +56,22 @@ pid_alive() {
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# spawn LOG CMD...: starts CMD in a session of its own, detached from the
+# caller's terminal and file descriptors (so that CI does not wait on it), with
+# its output appended to LOG. Sets SPAWNED_PID.
+spawn() {
+	local log="$1"
+	shift
+	(
+		for fd in /proc/$BASHPID/fd/*; do
+			fd="${fd##*/}"
+			if [[ "$fd" =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-"; fi
+		done
+		exec setsid "$@" </dev/null >>"$log" 2>&1
+	) &
+	SPAWNED_PID=$!
+}
+
 # stop_pidfile NAME FILE: TERM the process, wait up to 60s, then KILL.
 stop_pidfile() {
 	local name="$1" file="$2" pid i

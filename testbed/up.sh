@@ -97,8 +97,8 @@ start_mariadb() {
 				--skip-test-db >"$MYSQL_DIR/install-db.log" 2>&1 ||
 				die "mariadb-install-db (see $MYSQL_DIR/install-db.log)"
 		fi
-		setsid "$MARIADBD" --defaults-file="$MYSQL_CNF" "${user_opt[@]}" </dev/null >>"$MYSQL_DIR/mariadbd.out" 2>&1 &
-		echo $! >"$MYSQL_PID"
+		spawn "$MYSQL_DIR/mariadbd.out" "$MARIADBD" --defaults-file="$MYSQL_CNF" "${user_opt[@]}"
+		echo "$SPAWNED_PID" >"$MYSQL_PID"
 		STARTED+=(mariadb)
 	fi
 	for ((i = 0; i < 600; i++)); do
@@ -187,9 +187,8 @@ start_kafka() {
 			"${kafka_jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_PROPS" \
 				</dev/null >"$KAFKA_DIR/format.log" 2>&1 || die "formatting kafka storage (see $KAFKA_DIR/format.log)"
 		fi
-		setsid "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_PROPS" \
-			</dev/null >>"$KAFKA_LOG" 2>&1 &
-		echo $! >"$KAFKA_PID"
+		spawn "$KAFKA_LOG" "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_PROPS"
+		echo "$SPAWNED_PID" >"$KAFKA_PID"
 		STARTED+=(kafka)
 	fi
 	for ((i = 0; i < 240; i++)); do
