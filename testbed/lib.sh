@@ -2,7 +2,7 @@
 # Common settings and helpers for the test bed scripts. Sourced, not run.
 
 BED_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-BED_DIR="${SLUICE_BED_DIR:-$HOME/.cache/sluice-bed}"
+BED_DIR="${SLUICE_BED_DIR:-${HOME:-/tmp}/.cache/sluice-bed}"
 
 MYSQL_HOST=127.0.0.1
 MYSQL_PORT="${SLUICE_BED_MYSQL_PORT:-33306}"
