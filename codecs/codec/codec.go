@@ -1,0 +1,169 @@
+package codec
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/sluicecdc/sluice/change"
+)
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is one encoded Kafka record. Key and Value are owned by the caller
+// after Encode returns (an encoder may append into the slices it is given).
+// A nil Key means the record has no key (Kafka's null key).
+type Record struct {
+	Key, Value []byte
+	Headers    []Header
+
+	// buf is Value's whole backing array (Value is capped at its length so
+	// that appends cannot reach the header bytes behind it); Reset reuses it.
+	buf []byte
+}
+
+// Reset empties r for reuse, keeping its buffers (use it rather than
+// reslicing Value, which is capped). Only call it once the previous record
+// (its key, value and header values) is no longer referenced.
+func (r *Record) Reset() {
+	r.Key = r.Key[:0]
+	if r.buf != nil {
+		r.Value = r.buf[:0]
+	} else {
+		r.Value = r.Value[:0]
+	}
+	r.Headers = r.Headers[:0]
+}
+
+// Encoder turns changes into Kafka records.
+//
+// Encode appends c's encoding to rec: the caller resets rec.Key, rec.Value
+// and rec.Headers (they may be recycled buffers); Encode sets Key (nil for a
+// keyless format), Value and the position headers (see PositionHeaders). The
+// change and its row values are only read, never retained. An error means the
+// change cannot be encoded by this codec (an unexpected value type for its
+// column, an unknown op); it is marked terminal, since retrying cannot help.
+type Encoder interface {
+	Encode(c *change.Change, rec *Record) error
+}
+
+// TombstoneEncoder is implemented by encoders whose format follows a delete
+// with a tombstone (a record with the delete's key and a null value), as
+// Debezium does. The writer calls Tombstone after Encode for every change for
+// which it reports true, and writes both records to the same partition.
+type TombstoneEncoder interface {
+	Encoder
+	// Tombstone fills rec (reset by the caller) with the tombstone that
+	// follows c, and reports whether c has one.
+	Tombstone(c *change.Change, rec *Record) (bool, error)
+}
+
+// DecimalMode is Debezium's decimal.handling.mode.
+type DecimalMode string
+
+const (
+	// DecimalPrecise writes DECIMAL as Kafka Connect's Decimal logical type:
+	// the unscaled value's big-endian two's-complement bytes, base64 in JSON.
+	DecimalPrecise DecimalMode = "precise"
+	// DecimalString writes DECIMAL as its plain text, "12.50".
+	DecimalString DecimalMode = "string"
+	// DecimalDouble writes DECIMAL as a JSON number (may lose precision).
+	DecimalDouble DecimalMode = "double"
+)
+
+// TimeMode is Debezium's time.precision.mode.
+type TimeMode string
+
+const (
+	// TimeAdaptiveMicros (Debezium's default, adaptive_time_microseconds):
+	// DATE as days since the epoch, TIME as microseconds, DATETIME(0..3) as
+	// milliseconds, DATETIME(4..6) as microseconds since the epoch.
+	TimeAdaptiveMicros TimeMode = "adaptive_time_microseconds"
+	// TimeConnect (connect): DATE days, TIME milliseconds, DATETIME
+	// milliseconds, whatever the fractional precision.
+	TimeConnect TimeMode = "connect"
+)
+
+// Options configure a codec. The zero value is valid: every format uses its
+// documented defaults (docs/formats.md).
+type Options struct {
+	// CanalFlavor picks the Canal JSON flavour: "dts" (default) or "canal",
+	// the values of topology.CanalFlavor.
+	CanalFlavor string
+	// SourceName is the logical name of the source (the topology source's
+	// name): Debezium's source.name and schema name prefix.
+	SourceName string
+	// ServerID is the source server's server_id (Debezium source.server_id).
+	ServerID uint32
+	// SourceVersion is the source server's version text, e.g.
+	// "10.11.6-MariaDB" (DTS Avro source.version). Default "mysql".
+	SourceVersion string
+
+	// SchemasEnable adds Debezium's "schema" part to keys and values.
+	SchemasEnable bool
+	// Tombstones makes the Debezium encoder follow deletes with a tombstone.
+	Tombstones bool
+	// Decimal is Debezium's decimal handling (default precise).
+	Decimal DecimalMode
+	// Time is Debezium's temporal precision mode (default adaptive).
+	Time TimeMode
+
+	// Now returns the current time (Canal's ts, Debezium's ts_ms); nil means
+	// time.Now. Tests pin it to make output reproducible.
+	Now func() time.Time
+}
+
+// NowMillis returns o.Now() (or time.Now) in Unix milliseconds.
+func (o *Options) NowMillis() int64 {
+	if o.Now != nil {
+		return o.Now().UnixMilli()
+	}
+	return time.Now().UnixMilli()
+}
+
+// Header keys of the position headers.
+const (
+	HeaderPos  = "sluice.pos"
+	HeaderGTID = "sluice.gtid"
+	HeaderRow  = "sluice.row"
+	HeaderSeq  = "sluice.seq"
+)
+
+// PositionHeaders appends the headers that carry c's source position to
+// rec.Headers: sluice.pos ("file:pos"), sluice.gtid (only when the change has
+// one), sluice.row (the row's index in its transaction) and sluice.seq (the
+// per-source sequence number), all as decimal or plain text. Call it after
+// rec.Value is complete: the header values are stored behind the value in its
+// backing array, and rec.Value is capped at its length.
+//
+// It is the one place headers are built; every codec calls it last.
+func PositionHeaders(c *change.Change, rec *Record) {
+	v := rec.Value
+	n := len(v)
+	v = append(v, c.Pos.File...)
+	v = append(v, ':')
+	v = strconv.AppendUint(v, uint64(c.Pos.Pos), 10)
+	posEnd := len(v)
+	v = append(v, c.Pos.GTID...)
+	gtidEnd := len(v)
+	v = strconv.AppendUint(v, uint64(c.Row), 10)
+	rowEnd := len(v)
+	v = strconv.AppendUint(v, c.Seq, 10)
+	seqEnd := len(v)
+	rec.Headers = append(rec.Headers, Header{Key: HeaderPos, Value: v[n:posEnd:posEnd]})
+	if gtidEnd > posEnd {
+		rec.Headers = append(rec.Headers, Header{Key: HeaderGTID, Value: v[posEnd:gtidEnd:gtidEnd]})
+	}
+	rec.Headers = append(rec.Headers,
+		Header{Key: HeaderRow, Value: v[gtidEnd:rowEnd:rowEnd]},
+		Header{Key: HeaderSeq, Value: v[rowEnd:seqEnd:seqEnd]})
+	rec.buf = v
+	if rec.Value != nil || n > 0 {
+		rec.Value = v[:n:n]
+	} else {
+		rec.Value = nil
+	}
+}

@@ -1,0 +1,542 @@
+package dtsavro
+
+import (
+	_ "embed"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs/codec"
+	"github.com/sluicecdc/sluice/codecs/internal/render"
+	"github.com/sluicecdc/sluice/internal/errkind"
+)
+
+// Schema is DTS's published Record.avsc (a JSON array of named types, the
+// last being com.alibaba.dts.formats.avro.Record).
+//
+//go:embed Record.avsc
+var Schema string
+
+// Version is the value of Record.version: the layout of this encoder's
+// records (fields and conventions in docs/formats.md).
+const Version = 1
+
+// Operation enum indexes (Record.operation).
+const (
+	opInsert = 0
+	opUpdate = 1
+	opDelete = 2
+	opDDL    = 3
+	opInit   = 16
+)
+
+// Image item union branches (beforeImages/afterImages array items).
+const (
+	brNull           = 0
+	brInteger        = 1
+	brCharacter      = 2
+	brDecimal        = 3
+	brFloat          = 4
+	brTimestamp      = 5
+	brDateTime       = 6
+	brBinaryGeometry = 8
+	brBinaryObject   = 10
+	brTextObject     = 11
+)
+
+// Encoder writes DTS Avro records. It is not safe for concurrent use.
+type Encoder struct {
+	source []byte // the encoded Source record
+	tables render.TableCache[tableInfo]
+}
+
+var _ codec.Encoder = (*Encoder)(nil)
+
+// New returns a DTS Avro encoder. opts.SourceVersion fills source.version
+// (default "mysql").
+func New(opts codec.Options) *Encoder {
+	version := opts.SourceVersion
+	if version == "" {
+		version = "mysql"
+	}
+	src := appendLong(nil, 0) // SourceType MySQL
+	src = appendString(src, version)
+	return &Encoder{source: src}
+}
+
+// valueKind is how one column's values are written.
+type valueKind uint8
+
+const (
+	kInteger valueKind = iota
+	kBit
+	kDecimal
+	kFloat
+	kDouble
+	kTimestamp
+	kDateTime
+	kDate
+	kTime
+	kYear
+	kCharacter
+	kBinaryObject
+	kTextObject
+	kGeometry
+)
+
+type column struct {
+	kind             valueKind
+	precision, scale int32
+	fsp              bool   // fractional seconds written
+	text             string // Character charset or object/geometry type name
+}
+
+type tableInfo struct {
+	// mid is everything between operation and beforeImages: objectName,
+	// processTimestamps (null), tags (pk_uk_info) and fields.
+	mid  []byte
+	cols []column
+}
+
+func buildTable(t *change.Table) *tableInfo {
+	ti := &tableInfo{cols: make([]column, len(t.Columns))}
+	mid := appendLong(nil, 1)
+	mid = appendString(mid, ObjectName(t.Schema, t.Name))
+	mid = appendLong(mid, 0) // processTimestamps: null
+	mid = appendLong(mid, 1) // tags: one entry
+	mid = appendString(mid, "pk_uk_info")
+	mid = appendString(mid, PKUKInfo(t))
+	mid = appendLong(mid, 0)
+	mid = appendLong(mid, 2) // fields: array branch
+	if n := len(t.Columns); n > 0 {
+		mid = appendLong(mid, int64(n))
+		for i := range t.Columns {
+			col := &t.Columns[i]
+			mid = appendString(mid, col.Name)
+			mid = appendLong(mid, int64(DataTypeNumber(col)))
+			ti.cols[i] = columnOf(col)
+		}
+	}
+	ti.mid = appendLong(mid, 0)
+	return ti
+}
+
+// ObjectName is "db.table" with every '.' inside a name written as the six
+// characters \u002E, as DTS escapes them.
+func ObjectName(db, table string) string {
+	esc := func(s string) string { return strings.ReplaceAll(s, ".", `\u002E`) }
+	if table == "" {
+		return esc(db)
+	}
+	return esc(db) + "." + esc(table)
+}
+
+// PKUKInfo renders the pk_uk_info tag: {"PRIMARY":[pk columns], "<unique key
+// name>":[its columns], ...}, "{}" for a table without keys.
+func PKUKInfo(t *change.Table) string {
+	b := []byte{'{'}
+	keys := 0
+	appendKey := func(name string, cols []int) {
+		if keys > 0 {
+			b = append(b, ',')
+		}
+		keys++
+		b = render.JSONString(b, name)
+		b = append(b, ':', '[')
+		for i, ci := range cols {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = render.JSONString(b, t.Columns[ci].Name)
+		}
+		b = append(b, ']')
+	}
+	if len(t.PrimaryKey) > 0 {
+		appendKey("PRIMARY", t.PrimaryKey)
+	}
+	for _, k := range t.UniqueKeys {
+		appendKey(k.Name, k.Columns)
+	}
+	return string(append(b, '}'))
+}
+
+// DataTypeNumber is the Field.dataTypeNumber of col: the MySQL protocol type,
+// with binlog storage codes folded to the types DTS consumers know.
+func DataTypeNumber(col *change.Column) int {
+	switch col.Type {
+	case change.TypeTimestamp2:
+		return int(change.TypeTimestamp)
+	case change.TypeDateTime2:
+		return int(change.TypeDateTime)
+	case change.TypeTime2:
+		return int(change.TypeTime)
+	case change.TypeNewDate:
+		return int(change.TypeDate)
+	case change.TypeVarchar:
+		return int(change.TypeVarString)
+	case change.TypeBlob:
+		return int(render.BlobType(col))
+	}
+	return int(col.Type)
+}
+
+// integerPrecision is the most decimal digits of an integer type.
+func integerPrecision(col *change.Column) int32 {
+	switch col.Type {
+	case change.TypeTiny:
+		return 3
+	case change.TypeShort:
+		return 5
+	case change.TypeInt24:
+		if col.Unsigned {
+			return 8
+		}
+		return 7
+	case change.TypeLong:
+		return 10
+	}
+	if col.Unsigned {
+		return 20
+	}
+	return 19
+}
+
+// bitWidth is n of BIT(n).
+func bitWidth(col *change.Column) int32 {
+	if n := int32(col.Meta>>8)*8 + int32(col.Meta&0xff); n > 0 {
+		return n
+	}
+	if i := strings.IndexByte(col.ColumnType, '('); i >= 0 {
+		if j := strings.IndexByte(col.ColumnType[i:], ')'); j > 0 {
+			if n, err := strconv.Atoi(col.ColumnType[i+1 : i+j]); err == nil {
+				return int32(n)
+			}
+		}
+	}
+	return 1
+}
+
+// typeName is the upper-case base type of col ("LONGTEXT", "POINT").
+func typeName(col *change.Column) string {
+	base := render.BaseType(col.ColumnType)
+	if i := strings.IndexByte(base, ' '); i >= 0 {
+		base = base[:i]
+	}
+	return strings.ToUpper(base)
+}
+
+func columnOf(col *change.Column) column {
+	fsp := col.Scale > 0
+	switch col.Type {
+	case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
+		return column{kind: kInteger, precision: integerPrecision(col)}
+	case change.TypeBit:
+		return column{kind: kBit, precision: bitWidth(col)}
+	case change.TypeDecimal, change.TypeNewDecimal:
+		return column{kind: kDecimal, precision: int32(col.Precision), scale: int32(col.Scale)}
+	case change.TypeFloat:
+		p := int32(col.Precision)
+		if p == 0 {
+			p = 12
+		}
+		return column{kind: kFloat, precision: p, scale: int32(col.Scale)}
+	case change.TypeDouble:
+		p := int32(col.Precision)
+		if p == 0 {
+			p = 22
+		}
+		return column{kind: kDouble, precision: p, scale: int32(col.Scale)}
+	case change.TypeTimestamp, change.TypeTimestamp2:
+		return column{kind: kTimestamp}
+	case change.TypeDateTime, change.TypeDateTime2:
+		return column{kind: kDateTime, fsp: fsp}
+	case change.TypeDate, change.TypeNewDate:
+		return column{kind: kDate}
+	case change.TypeTime, change.TypeTime2:
+		return column{kind: kTime, fsp: fsp}
+	case change.TypeYear:
+		return column{kind: kYear}
+	case change.TypeVarchar, change.TypeVarString, change.TypeString:
+		cs := col.Charset
+		if cs == "" {
+			cs = "binary"
+		}
+		return column{kind: kCharacter, text: cs}
+	case change.TypeTinyBlob, change.TypeMediumBlob, change.TypeLongBlob, change.TypeBlob:
+		name := "BLOB"
+		if render.IsTextType(col) {
+			name = "TEXT"
+		}
+		return column{kind: kBinaryObject, text: name}
+	case change.TypeJSON:
+		return column{kind: kTextObject, text: "JSON"}
+	case change.TypeEnum:
+		return column{kind: kTextObject, text: "ENUM"}
+	case change.TypeSet:
+		return column{kind: kTextObject, text: "SET"}
+	case change.TypeGeometry:
+		name := typeName(col)
+		if name == "" {
+			name = "GEOMETRY"
+		}
+		return column{kind: kGeometry, text: name}
+	}
+	// NULL-typed or unknown columns: their text as a Character.
+	return column{kind: kCharacter, text: "utf8mb4"}
+}
+
+// Encode implements codec.Encoder.
+func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
+	rec.Key = nil
+	v := rec.Value
+	v = appendLong(v, Version)
+	v = appendLong(v, int64(c.Seq))
+	v = appendLong(v, int64(c.CommitTime))
+	// sourcePosition "file:pos".
+	var pos [64]byte
+	p := append(pos[:0], c.Pos.File...)
+	p = append(p, ':')
+	p = strconv.AppendUint(p, uint64(c.Pos.Pos), 10)
+	v = appendString(v, p)
+	v = appendString(v, "") // safeSourcePosition: see docs/formats.md
+	v = appendString(v, c.Pos.GTID)
+	v = append(v, e.source...)
+
+	var err error
+	if c.Op == change.OpDDL {
+		v = appendLong(v, opDDL)
+		db, table := c.Schema, ""
+		if c.Table != nil {
+			db, table = c.Table.Schema, c.Table.Name
+		}
+		v = appendLong(v, 1)
+		v = appendString(v, ObjectName(db, table))
+		v = appendLong(v, 0) // processTimestamps
+		v = appendLong(v, 0) // tags: empty map
+		v = appendLong(v, 0) // fields: null
+		v = appendLong(v, 0) // beforeImages: null
+		v = appendLong(v, 1) // afterImages: the statement
+		v = appendString(v, c.SQL)
+	} else {
+		if v, err = e.appendDML(v, c); err != nil {
+			return err
+		}
+	}
+	v = appendLong(v, int64(c.CommitTime)*1000) // bornTimestamp, ms
+	rec.Value = v
+	codec.PositionHeaders(c, rec)
+	return nil
+}
+
+func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
+	t := c.Table
+	if t == nil {
+		return v, errkind.Terminal(fmt.Errorf("dts-avro: %s change without a table at %s", c.Op, c.Pos))
+	}
+	var op int64
+	var before, after []any
+	switch c.Op {
+	case change.OpInsert:
+		op, after = opInsert, c.After
+	case change.OpUpdate:
+		op, before, after = opUpdate, c.Before, c.After
+	case change.OpDelete:
+		op, before = opDelete, c.Before
+	case change.OpSnapshot:
+		op, after = opInit, c.After
+	default:
+		return v, errkind.Terminal(fmt.Errorf("dts-avro: unknown op %s at %s", c.Op, c.Pos))
+	}
+	ti := e.tables.Get(t, buildTable)
+	v = appendLong(v, op)
+	v = append(v, ti.mid...)
+	var err error
+	if v, err = appendImage(v, c, ti, before); err != nil {
+		return v, err
+	}
+	return appendImage(v, c, ti, after)
+}
+
+// appendImage writes a beforeImages/afterImages union: null, or the array of
+// the row's values.
+func appendImage(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, error) {
+	if row == nil {
+		return appendLong(v, 0), nil
+	}
+	if len(row) != len(ti.cols) {
+		return v, errkind.Terminal(fmt.Errorf("dts-avro: %s: row has %d values for %d columns at %s",
+			c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
+	}
+	v = appendLong(v, 2)
+	if len(row) > 0 {
+		v = appendLong(v, int64(len(row)))
+		for i, val := range row {
+			var ok bool
+			if v, ok = appendValue(v, &ti.cols[i], val); !ok {
+				col := &c.Table.Columns[i]
+				return v, errkind.Terminal(fmt.Errorf("dts-avro: %s column %s (%s): cannot encode %T %v at %s",
+					c.Table.QualifiedName(), col.Name, col.ColumnType, val, val, c.Pos))
+			}
+		}
+	}
+	return appendLong(v, 0), nil
+}
+
+// appendValue writes one array item (a union) for val.
+func appendValue(v []byte, col *column, val any) ([]byte, bool) {
+	if val == nil {
+		return appendLong(v, brNull), true
+	}
+	var num [40]byte
+	switch col.kind {
+	case kInteger, kBit:
+		var n []byte
+		if i, ok := change.Int64(val); ok {
+			if col.kind == kBit {
+				n = strconv.AppendUint(num[:0], uint64(i), 10)
+			} else {
+				n = strconv.AppendInt(num[:0], i, 10)
+			}
+		} else if u, ok := change.Uint64(val); ok {
+			n = strconv.AppendUint(num[:0], u, 10)
+		} else {
+			return v, false
+		}
+		v = appendLong(v, brInteger)
+		v = appendLong(v, int64(col.precision))
+		return appendString(v, n), true
+	case kDecimal:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		v = appendLong(v, brDecimal)
+		v = appendString(v, s)
+		v = appendLong(v, int64(col.precision))
+		return appendLong(v, int64(col.scale)), true
+	case kFloat, kDouble:
+		var f float64
+		switch x := val.(type) {
+		case float64:
+			f = x
+		case float32:
+			// The double whose shortest text is the float's (0.1, not
+			// 0.10000000149011612).
+			f, _ = strconv.ParseFloat(string(strconv.AppendFloat(num[:0], float64(x), 'g', -1, 32)), 64)
+		default:
+			return v, false
+		}
+		v = appendLong(v, brFloat)
+		v = appendDouble(v, f)
+		v = appendLong(v, int64(col.precision))
+		return appendLong(v, int64(col.scale)), true
+	case kTimestamp:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		dt, ok := render.ParseDateTime(s)
+		if !ok {
+			return v, false
+		}
+		var sec int64
+		if !dt.IsZeroDate() {
+			sec = dt.UnixSeconds()
+		}
+		v = appendLong(v, brTimestamp)
+		v = appendLong(v, sec)
+		return appendLong(v, int64(dt.Micro)), true
+	case kDateTime, kDate:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		dt, ok := render.ParseDateTime(s)
+		if !ok {
+			return v, false
+		}
+		v = appendLong(v, brDateTime)
+		v = appendOptInt(v, dt.Year, true)
+		v = appendOptInt(v, dt.Month, true)
+		v = appendOptInt(v, dt.Day, true)
+		isDT := col.kind == kDateTime
+		v = appendOptInt(v, dt.Hour, isDT)
+		v = appendOptInt(v, dt.Minute, isDT)
+		v = appendOptInt(v, dt.Second, isDT)
+		return appendOptInt(v, dt.Micro, isDT && col.fsp), true
+	case kTime:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		t, ok := render.ParseTime(s)
+		if !ok {
+			return v, false
+		}
+		sign := 1
+		if t.Neg {
+			sign = -1
+		}
+		v = appendLong(v, brDateTime)
+		v = appendOptInt(v, 0, false)
+		v = appendOptInt(v, 0, false)
+		v = appendOptInt(v, 0, false)
+		v = appendOptInt(v, sign*t.Hour, true)
+		v = appendOptInt(v, sign*t.Minute, true)
+		v = appendOptInt(v, sign*t.Second, true)
+		return appendOptInt(v, sign*t.Micro, col.fsp), true
+	case kYear:
+		y, ok := change.Int64(val)
+		if !ok {
+			u, uok := change.Uint64(val)
+			if !uok {
+				return v, false
+			}
+			y = int64(u)
+		}
+		v = appendLong(v, brDateTime)
+		v = appendOptInt(v, int(y), true)
+		for range 6 {
+			v = appendLong(v, 0)
+		}
+		return v, true
+	case kCharacter:
+		v = appendLong(v, brCharacter)
+		v = appendString(v, col.text)
+		return appendBytes(v, val)
+	case kBinaryObject:
+		v = appendLong(v, brBinaryObject)
+		v = appendString(v, col.text)
+		return appendBytes(v, val)
+	case kGeometry:
+		v = appendLong(v, brBinaryGeometry)
+		v = appendString(v, col.text)
+		return appendBytes(v, val)
+	case kTextObject:
+		v = appendLong(v, brTextObject)
+		v = appendString(v, col.text)
+		return appendBytes(v, val)
+	}
+	return v, false
+}
+
+// appendBytes writes a string or []byte value as Avro bytes/string.
+func appendBytes(v []byte, val any) ([]byte, bool) {
+	switch x := val.(type) {
+	case string:
+		return appendString(v, x), true
+	case []byte:
+		return appendString(v, x), true
+	}
+	return v, false
+}
+
+// appendOptInt writes a ["null","int"] union.
+func appendOptInt(v []byte, n int, set bool) []byte {
+	if !set {
+		return appendLong(v, 0)
+	}
+	v = appendLong(v, 1)
+	return appendLong(v, int64(n))
+}
