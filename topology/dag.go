@@ -147,7 +147,7 @@ type TableRule struct {
 	// Topic is the target topic; empty means the sink's topic.
 	Topic string
 	// Filter keeps only rows for which it holds; nil keeps all.
-	Filter *Expr
+	Filter  *Expr
 	Columns ColumnRules
 	// PartitionKey lists the columns hashed by the pk_hash/columns_hash
 	// policies; empty means the table's primary (or unique) key.

@@ -6,7 +6,9 @@ import (
 	"github.com/sluicecdc/sluice/change"
 )
 
-func mark(seq uint64) *change.Mark { return &change.Mark{Seq: seq, Pos: change.Position{File: "b.1", Pos: uint32(seq)}} }
+func mark(seq uint64) *change.Mark {
+	return &change.Mark{Seq: seq, Pos: change.Position{File: "b.1", Pos: uint32(seq)}}
+}
 
 func TestLedger_Acked_OutOfOrderReleasesOnlyPrefix(t *testing.T) {
 	l := NewLedger()
