@@ -1,0 +1,370 @@
+package boltstore_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/boltstore"
+)
+
+var task = store.Identity{Task: "orders-to-kafka", TopologyHash: "abc123"}
+
+func openT(t *testing.T, dir string) *boltstore.Store {
+	t.Helper()
+	s, err := boltstore.Open(dir, task, boltstore.Options{})
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	return s
+}
+
+// commitSome writes a checkpoint and a few chunks so the file has data pages.
+func commitSome(t *testing.T, s *boltstore.Store) {
+	t.Helper()
+	var u store.Update
+	u.SetCheckpoint("src", store.Checkpoint{Pos: change.Position{File: "mysql-bin.000001", Pos: 4}, Seq: 10})
+	for i := range uint32(200) {
+		u.PutChunk("src", "db.t", store.Chunk{ID: i, Low: bytes.Repeat([]byte{byte(i)}, 64), Done: true})
+	}
+	if err := s.Commit(&u); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// refused asserts that opening dir fails with want and leaves the file's
+// bytes exactly as they were.
+func refused(t *testing.T, dir string, want error) {
+	t.Helper()
+	path := filepath.Join(dir, boltstore.FileName)
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = boltstore.Open(dir, task, boltstore.Options{})
+	if !errors.Is(err, want) {
+		t.Fatalf("Open = %v, want %v", err, want)
+	}
+	t.Logf("Open: %v", err)
+	if !strings.Contains(err.Error(), path) {
+		t.Errorf("error does not name the file %s", path)
+	}
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(before, after) {
+		t.Fatalf("refused file was modified (%d bytes before, %d after)", len(before), len(after))
+	}
+}
+
+func TestOpen_Corrupt_Garbage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		data []byte
+	}{
+		{"empty", nil},
+		{"short text", []byte("not a checkpoint file\n")},
+		{"64 KiB of noise", bytes.Repeat([]byte("sluice-noise-"), 5000)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if err := os.WriteFile(filepath.Join(dir, boltstore.FileName), tc.data, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			refused(t, dir, store.ErrCorrupt)
+		})
+	}
+}
+
+func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, boltstore.FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip bytes inside both meta pages (pages 0 and 1, checksummed).
+	ps := os.Getpagesize()
+	b[40] ^= 0xff
+	b[ps+40] ^= 0xff
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, dir, store.ErrCorrupt)
+}
+
+func TestOpen_Corrupt_DamagedDataPage(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, boltstore.FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Overwrite the headers of every page past the metas with an invalid
+	// page type: the freelist rebuild walks them on open.
+	ps := os.Getpagesize()
+	for off := 2 * ps; off+16 <= len(b); off += ps {
+		b[off+8] = 0x7f // page flags
+	}
+	if err := os.WriteFile(path, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, dir, store.ErrCorrupt)
+}
+
+func TestOpen_Corrupt_Truncated(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, boltstore.FileName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cut the file after its meta pages and a little more: the metas are
+	// valid, the pages they point to are gone.
+	if err := os.Truncate(path, int64(3*os.Getpagesize())); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("truncated %d → %d bytes", fi.Size(), 3*os.Getpagesize())
+	refused(t, dir, store.ErrCorrupt)
+}
+
+func TestOpen_NotASluiceFile(t *testing.T) {
+	dir := t.TempDir()
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket([]byte("someone-else"))
+		if err != nil {
+			return err
+		}
+		return b.Put([]byte("k"), []byte("v"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, dir, store.ErrCorrupt)
+}
+
+func TestOpen_NewerFormat(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := bolt.Open(filepath.Join(dir, boltstore.FileName), 0o600, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(func(tx *bolt.Tx) error { return tx.Bucket([]byte("META")).Put([]byte("format"), []byte("99")) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	refused(t, dir, store.ErrNewerFormat)
+}
+
+func TestOpen_ForeignTask_FileUntouched(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, boltstore.FileName)
+	before, _ := os.ReadFile(path)
+	_, err := boltstore.Open(dir, store.Identity{Task: "other", TopologyHash: task.TopologyHash}, boltstore.Options{})
+	if !errors.Is(err, store.ErrForeignTask) {
+		t.Fatalf("Open = %v", err)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Fatal("file modified by a refused open")
+	}
+}
+
+func TestOpen_CreatesNoTemporaryLeftovers(t *testing.T) {
+	dir := t.TempDir()
+	s := openT(t, filepath.Join(dir, "nested", "ckpt"))
+	defer s.Close()
+	entries, err := os.ReadDir(filepath.Join(dir, "nested", "ckpt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	if strings.Join(names, ",") != "checkpoints.db,checkpoints.db.owner" {
+		t.Fatalf("checkpoint dir holds %q", names)
+	}
+}
+
+// The helper process: opens the store given in SLUICE_STORE_HELPER_DIR and,
+// depending on SLUICE_STORE_HELPER_MODE, holds it ("hold") or commits
+// checkpoints forever, printing each committed seq ("commit").
+func TestHelperProcess(t *testing.T) {
+	dir := os.Getenv("SLUICE_STORE_HELPER_DIR")
+	if dir == "" {
+		return // not a helper run
+	}
+	s, err := boltstore.Open(dir, task, boltstore.Options{})
+	if err != nil {
+		fmt.Println("open failed:", err)
+		os.Exit(2)
+	}
+	switch os.Getenv("SLUICE_STORE_HELPER_MODE") {
+	case "hold":
+		fmt.Println("ready")
+		time.Sleep(time.Minute)
+	case "commit":
+		var u store.Update
+		for seq := uint64(1); ; seq++ {
+			u.Reset()
+			u.SetCheckpoint("src", store.Checkpoint{Pos: change.Position{File: "mysql-bin.000001", Pos: uint32(seq)}, Seq: seq})
+			u.PutChunk("src", "db.t", store.Chunk{ID: uint32(seq % 1000), Done: true, Rows: seq})
+			u.PutSchema("src", "db.t", fmt.Sprintf("k%012d", seq), []byte(strconv.FormatUint(seq, 10)))
+			if err := s.Commit(&u); err != nil {
+				fmt.Println("commit failed:", err)
+				os.Exit(3)
+			}
+			fmt.Println(seq)
+		}
+	}
+	os.Exit(0)
+}
+
+func startHelper(t *testing.T, dir, mode string) (*exec.Cmd, *bufio.Scanner) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
+	cmd.Env = append(os.Environ(), "SLUICE_STORE_HELPER_DIR="+dir, "SLUICE_STORE_HELPER_MODE="+mode)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, bufio.NewScanner(out)
+}
+
+func TestOpen_LockedByAnotherProcess_NamesPid(t *testing.T) {
+	dir := t.TempDir()
+	cmd, out := startHelper(t, dir, "hold")
+	if !out.Scan() || out.Text() != "ready" {
+		t.Fatalf("helper said %q", out.Text())
+	}
+	start := time.Now()
+	_, err := boltstore.Open(dir, task, boltstore.Options{LockTimeout: 300 * time.Millisecond})
+	if !errors.Is(err, store.ErrLocked) {
+		t.Fatalf("Open = %v, want ErrLocked", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Fatalf("Open took %v to fail", d)
+	}
+	if want := fmt.Sprintf("pid %d", cmd.Process.Pid); !strings.Contains(err.Error(), want) {
+		t.Fatalf("error %q does not name %s", err, want)
+	}
+	t.Log(err)
+	// Once the holder dies (kill -9), the lock is free again.
+	_ = cmd.Process.Kill()
+	_ = cmd.Wait()
+	s, err := boltstore.Open(dir, task, boltstore.Options{})
+	if err != nil {
+		t.Fatalf("Open after the holder died: %v", err)
+	}
+	_ = s.Close()
+}
+
+// TestCommit_SurvivesKill9 kills a process that commits in a loop at a random
+// moment and checks that every commit it reported is there, whole.
+func TestCommit_SurvivesKill9(t *testing.T) {
+	rounds := 5
+	if testing.Short() {
+		rounds = 2
+	}
+	dir := t.TempDir()
+	var last uint64
+	for round := range rounds {
+		cmd, out := startHelper(t, dir, "commit")
+		// Let it commit a varying number of times, then kill it mid-loop.
+		target := uint64(20 + 37*round)
+		var reported uint64
+		for out.Scan() {
+			n, err := strconv.ParseUint(out.Text(), 10, 64)
+			if err != nil {
+				t.Fatalf("helper: %s", out.Text())
+			}
+			reported = n
+			if n >= target {
+				break
+			}
+		}
+		if err := cmd.Process.Kill(); err != nil {
+			t.Fatal(err)
+		}
+		_ = cmd.Wait()
+
+		s := openT(t, dir)
+		cp, ok, err := s.Checkpoint("src")
+		if err != nil || !ok {
+			t.Fatalf("round %d: checkpoint = %v, %v", round, ok, err)
+		}
+		if cp.Seq < reported {
+			t.Fatalf("round %d: checkpoint seq %d, but the killed process reported commit %d", round, cp.Seq, reported)
+		}
+		// The commit is whole: chunk and schema of the same seq are there.
+		chunks, err := s.Chunks("src", "db.t")
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, c := range chunks {
+			if c.ID == uint32(cp.Seq%1000) && c.Rows == cp.Seq {
+				found = true
+			}
+		}
+		e, ok, err := s.SchemaAt("src", "db.t", "k999999999999")
+		if !found || err != nil || !ok || string(e.Def) != strconv.FormatUint(cp.Seq, 10) {
+			t.Fatalf("round %d: commit %d not whole: chunk found %v, last schema %q (%v)", round, cp.Seq, found, e.Def, err)
+		}
+		last = cp.Seq
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%d kills, last durable seq %d", rounds, last)
+}

@@ -1,0 +1,113 @@
+package boltstore
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/store"
+)
+
+// The on-disk records. They are separate from the store types so that a
+// renamed Go field never changes the file format.
+
+const formatVersion = 1
+
+// errBadRecord marks a record that does not decode: the file is damaged.
+var errBadRecord = errors.New("undecodable record")
+
+func badRecord(err error) error { return fmt.Errorf("%w: %v", errBadRecord, err) }
+
+type identityRec struct {
+	Task         string    `json:"task"`
+	TopologyHash string    `json:"topology_hash"`
+	CreatedAt    time.Time `json:"created_at"`
+}
+
+type posRec struct {
+	File string `json:"file,omitempty"`
+	Pos  uint32 `json:"pos,omitempty"`
+	GTID string `json:"gtid,omitempty"`
+}
+
+func toPosRec(p change.Position) posRec { return posRec{File: p.File, Pos: p.Pos, GTID: p.GTID} }
+func (p posRec) position() change.Position {
+	return change.Position{File: p.File, Pos: p.Pos, GTID: p.GTID}
+}
+
+type checkpointRec struct {
+	Pos         posRec    `json:"pos"`
+	GTIDSet     string    `json:"gtid_set,omitempty"`
+	Seq         uint64    `json:"seq"`
+	ServerUUID  string    `json:"server_uuid,omitempty"`
+	CommittedAt time.Time `json:"committed_at"`
+}
+
+type snapshotRec struct {
+	Started    bool      `json:"started"`
+	StartedAt  time.Time `json:"started_at"`
+	Pos        posRec    `json:"pos"`
+	GTIDSet    string    `json:"gtid_set,omitempty"`
+	Tables     []string  `json:"tables,omitempty"`
+	Finished   bool      `json:"finished"`
+	FinishedAt time.Time `json:"finished_at"`
+	Extra      []byte    `json:"extra,omitempty"`
+}
+
+type chunkRec struct {
+	Low   []byte `json:"low,omitempty"`
+	High  []byte `json:"high,omitempty"`
+	Done  bool   `json:"done"`
+	Rows  uint64 `json:"rows"`
+	Pos   posRec `json:"pos"`
+	Extra []byte `json:"extra,omitempty"`
+}
+
+func encodeCheckpoint(c store.Checkpoint) ([]byte, error) {
+	return json.Marshal(checkpointRec{Pos: toPosRec(c.Pos), GTIDSet: c.GTIDSet, Seq: c.Seq,
+		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC()})
+}
+
+func decodeCheckpoint(b []byte) (store.Checkpoint, error) {
+	var r checkpointRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Checkpoint{}, badRecord(err)
+	}
+	return store.Checkpoint{Pos: r.Pos.position(), GTIDSet: r.GTIDSet, Seq: r.Seq,
+		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt}, nil
+}
+
+func encodeSnapshot(s store.Snapshot) ([]byte, error) {
+	return json.Marshal(snapshotRec{Started: s.Started, StartedAt: s.StartedAt.UTC(), Pos: toPosRec(s.Pos),
+		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra})
+}
+
+func decodeSnapshot(b []byte) (store.Snapshot, error) {
+	var r snapshotRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Snapshot{}, badRecord(err)
+	}
+	return store.Snapshot{Started: r.Started, StartedAt: r.StartedAt, Pos: r.Pos.position(), GTIDSet: r.GTIDSet,
+		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra}, nil
+}
+
+func encodeChunk(c store.Chunk) ([]byte, error) {
+	return json.Marshal(chunkRec{Low: c.Low, High: c.High, Done: c.Done, Rows: c.Rows, Pos: toPosRec(c.Pos), Extra: c.Extra})
+}
+
+func decodeChunk(id uint32, b []byte) (store.Chunk, error) {
+	var r chunkRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Chunk{}, badRecord(err)
+	}
+	return store.Chunk{ID: id, Low: r.Low, High: r.High, Done: r.Done, Rows: r.Rows, Pos: r.Pos.position(), Extra: r.Extra}, nil
+}
+
+func chunkKey(id uint32) []byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], id)
+	return k[:]
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors a store returns, to be tested with errors.Is. The wrapping error
+// carries the details (path, task names, pid) and what to do. All but
+// ErrClosed are terminal: retrying cannot help.
+var (
+	// ErrLocked: another process (or another Open in this process) holds
+	// the store.
+	ErrLocked = errors.New("checkpoint store is locked")
+	// ErrForeignTask: the store belongs to another task.
+	ErrForeignTask = errors.New("checkpoint store belongs to another task")
+	// ErrTopologyChanged: the store was written under another topology.
+	ErrTopologyChanged = errors.New("topology changed since the checkpoint was written")
+	// ErrCorrupt: the file is not a readable Sluice checkpoint file.
+	ErrCorrupt = errors.New("checkpoint file is corrupt")
+	// ErrNewerFormat: the file was written by a newer Sluice.
+	ErrNewerFormat = errors.New("checkpoint file has a newer format")
+	// ErrServerMismatch: a checkpoint belongs to another server than the one
+	// the source is connected to.
+	ErrServerMismatch = errors.New("checkpoint belongs to another server")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("checkpoint store is closed")
+	// ErrInvalidUpdate: an Update names no source or table.
+	ErrInvalidUpdate = errors.New("invalid checkpoint update")
+)
+
+func errEmpty(what, field string) error {
+	return fmt.Errorf("%w: a %s with an empty %s", ErrInvalidUpdate, what, field)
+}
+
+// CheckIdentity compares the identity recorded in the store at path with the
+// one the task runs under. It returns nil when they match, or when only the
+// topology hash differs and allowTopologyChange is set (the caller then
+// records the new hash).
+func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool) error {
+	if stored.Task != want.Task {
+		return fmt.Errorf("%w: %s was written by task %q, and this is task %q; "+
+			"give each task its own checkpoint_dir, or move the file away to start this task from scratch",
+			ErrForeignTask, path, stored.Task, want.Task)
+	}
+	if stored.TopologyHash != want.TopologyHash && !allowTopologyChange {
+		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
+			"(a source server or its selected objects changed); if the stored positions still hold for the "+
+			"new topology, run again with --accept-topology-change, otherwise use a new checkpoint_dir",
+			ErrTopologyChanged, path, stored.Task, short(stored.TopologyHash), short(want.TopologyHash))
+	}
+	return nil
+}
+
+// CheckServer compares the server identity recorded in a source's checkpoint
+// with the server the source is connected to. An empty recorded identity
+// (a checkpoint from before identities were recorded) matches anything.
+func CheckServer(source string, cp Checkpoint, connected string) error {
+	if cp.ServerUUID == "" || cp.ServerUUID == connected {
+		return nil
+	}
+	return fmt.Errorf("%w: source %q checkpointed %s (gtid set %q) on server %s, but is now connected to server %s; "+
+		"binlog positions of one server mean nothing on another: point the source back at %s, "+
+		"or start over with a new checkpoint_dir",
+		ErrServerMismatch, source, cp.Pos, cp.GTIDSet, cp.ServerUUID, connected, cp.ServerUUID)
+}
+
+func short(h string) string {
+	if h == "" {
+		return "(none)"
+	}
+	if len(h) > 12 {
+		return h[:12]
+	}
+	return h
+}
