@@ -216,7 +216,7 @@ func TestDDLType_CanalKinds(t *testing.T) {
 		"DROP INDEX i ON t":                       "DINDEX",
 		"CREATE DATABASE d":                       "QUERY",
 		"  \n-- note\nCREATE TABLE `t`(`id` int)": "CREATE",
-		"":                                        "QUERY",
+		"": "QUERY",
 	} {
 		if got := DDLType(sql); got != want {
 			t.Errorf("DDLType(%q) = %s, want %s", sql, got, want)
