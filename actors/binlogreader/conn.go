@@ -1,0 +1,174 @@
+package binlogreader
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+const connectTimeout = 10 * time.Second
+
+// tlsConfig maps a topology TLS mode to a crypto/tls configuration, as
+// MySQL's --ssl-mode does: required encrypts without verifying, verify-ca
+// verifies the chain but not the name, verify-identity verifies both.
+// It returns nil for disabled.
+func tlsConfig(t topology.TLS, host string) (*tls.Config, error) {
+	if t.Mode == "" || t.Mode == topology.TLSDisabled {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, errkind.Terminal(fmt.Errorf("tls client certificate %s / %s: %w", t.CertFile, t.KeyFile, err))
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	var roots *x509.CertPool
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, errkind.Terminal(fmt.Errorf("tls ca_file: %w", err))
+		}
+		roots = x509.NewCertPool()
+		if !roots.AppendCertsFromPEM(pem) {
+			return nil, errkind.Terminal(fmt.Errorf("tls ca_file %s holds no PEM certificate", t.CAFile))
+		}
+	}
+	switch t.Mode {
+	case topology.TLSRequired:
+		cfg.InsecureSkipVerify = true
+	case topology.TLSVerifyCA:
+		// Verify the chain ourselves, ignoring the name.
+		cfg.InsecureSkipVerify = true
+		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			if len(raw) == 0 {
+				return errors.New("tls: server sent no certificate")
+			}
+			certs := make([]*x509.Certificate, len(raw))
+			for i, r := range raw {
+				c, err := x509.ParseCertificate(r)
+				if err != nil {
+					return fmt.Errorf("tls: server certificate: %w", err)
+				}
+				certs[i] = c
+			}
+			opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
+			for _, c := range certs[1:] {
+				opts.Intermediates.AddCert(c)
+			}
+			_, err := certs[0].Verify(opts)
+			return err
+		}
+	case topology.TLSVerifyIdentity:
+		cfg.RootCAs = roots
+		cfg.ServerName = t.ServerName
+		if cfg.ServerName == "" {
+			cfg.ServerName = host
+		}
+	default:
+		return nil, errkind.Terminal(fmt.Errorf("unknown tls mode %q (want disabled, required, verify-ca or verify-identity)", t.Mode))
+	}
+	return cfg, nil
+}
+
+// connect opens a plain client connection (not a replication one) to src.
+func connect(ctx context.Context, src *topology.Source) (*client.Conn, error) {
+	tc, err := tlsConfig(src.TLS, src.Host)
+	if err != nil {
+		return nil, err
+	}
+	c, err := client.ConnectWithContext(ctx, src.Addr(), src.User, src.Password.Value(), "", connectTimeout,
+		func(c *client.Conn) error {
+			c.SetTLSConfig(tc)
+			return nil
+		})
+	if err != nil {
+		return nil, classifyServerError(err, src.Name, "connect to "+src.Addr())
+	}
+	return c, nil
+}
+
+// CurrentPosition returns the source's current binlog position (the end of
+// the last transaction written) and the GTID set executed at exactly that
+// position ("" when the server does not use GTIDs). It needs REPLICATION
+// CLIENT (MariaDB: BINLOG MONITOR). The snapshot uses it for its watermarks.
+func CurrentPosition(ctx context.Context, src *topology.Source) (change.Position, string, error) {
+	c, err := connect(ctx, src)
+	if err != nil {
+		return change.Position{}, "", err
+	}
+	defer c.Close()
+	return currentPosition(c, src)
+}
+
+func currentPosition(c *client.Conn, src *topology.Source) (change.Position, string, error) {
+	where := "SHOW MASTER STATUS"
+	var r *mysql.Result
+	var err error
+	if src.Flavor == topology.FlavorMySQL {
+		// MySQL 8.2 renamed the statement; 8.4 removed the old name.
+		where = "SHOW BINARY LOG STATUS"
+		r, err = c.Execute(where)
+		var me *mysql.MyError
+		if errors.As(err, &me) && me.Code == mysql.ER_PARSE_ERROR {
+			where = "SHOW MASTER STATUS"
+			r, err = c.Execute(where)
+		}
+	} else {
+		r, err = c.Execute(where)
+	}
+	if err != nil {
+		return change.Position{}, "", classifyServerError(err, src.Name, where)
+	}
+	if r.Resultset == nil || r.RowNumber() == 0 {
+		return change.Position{}, "", errkind.Terminal(fmt.Errorf(
+			"source %q has binary logging off (%s returned nothing): enable log_bin with binlog_format=ROW and restart the server", src.Name, where))
+	}
+	file, _ := r.GetString(0, 0)
+	pos, err := r.GetUint(0, 1)
+	if err != nil {
+		return change.Position{}, "", fmt.Errorf("source %q: %s position: %w", src.Name, where, err)
+	}
+	p := change.Position{File: file, Pos: uint32(pos)}
+	if src.Flavor == topology.FlavorMySQL {
+		var gtids string
+		if r.ColumnNumber() >= 5 {
+			gtids, _ = r.GetString(0, 4)
+		}
+		return p, strings.Join(strings.Fields(gtids), ""), nil
+	}
+	g, err := mariadbGTIDAt(c, src, p)
+	return p, g, err
+}
+
+// mariadbGTIDAt returns MariaDB's GTID position at a binlog position, with
+// BINLOG_GTID_POS; "" when the server cannot tell (position not at an event
+// boundary, file gone).
+func mariadbGTIDAt(c *client.Conn, src *topology.Source, p change.Position) (string, error) {
+	q := fmt.Sprintf("SELECT BINLOG_GTID_POS('%s', %d)", strings.ReplaceAll(p.File, "'", "''"), p.Pos)
+	r, err := c.Execute(q)
+	if err != nil {
+		return "", classifyServerError(err, src.Name, "BINLOG_GTID_POS at "+p.String())
+	}
+	if r.Resultset == nil || r.RowNumber() == 0 {
+		return "", nil
+	}
+	if null, _ := r.IsNull(0, 0); null {
+		return "", nil
+	}
+	g, _ := r.GetString(0, 0)
+	return g, nil
+}

@@ -1,0 +1,63 @@
+// Package binlogreader reads a MySQL or MariaDB binlog as batches of
+// change.Change: the plain code the binlog reader actor drives.
+//
+// A Stream is pull-based. ReadBatch is called when the caller has credit; it
+// fills a batch up to a byte budget and returns. Between calls nothing is
+// read beyond a queue of 64 decoded events: go-mysql's reader goroutine then
+// blocks, the socket buffer fills, and TCP stops the source's dump thread.
+// The dump session sets net_write_timeout to an hour so that the source
+// keeps a replica that is out of credit for a while.
+//
+// What it does: transactions are assembled from GTID events (MariaDB, MySQL)
+// or BEGIN, up to XID or COMMIT (a statement outside BEGIN…COMMIT is a group
+// of its own, like DDL). Each selected row change gets a Seq (strictly
+// increasing from Resume.NextSeq), its index in the transaction (Row), its
+// position (file, end of its event, transaction GTID) and a size estimate.
+// batch.Mark is the last transaction boundary passed during the call: the
+// end of the commit event, the GTID set executed there, and Seq = the last
+// Seq assigned before it (a transaction without selected rows still moves
+// the Mark). MySQL 8 compressed transactions (TRANSACTION_PAYLOAD_EVENT) are
+// unpacked by go-mysql and walked like uncompressed ones. DDL (CREATE, ALTER,
+// DROP, RENAME, TRUNCATE) becomes OpDDL changes; Table is set, with only
+// Schema and Name, when the statement names one table, and such DDL of an
+// unselected table is dropped. Everything else passes; the engine decides.
+//
+// What it is not: not an actor (see the reader actor), not a retry loop
+// (connection errors end the stream; the supervisor reopens it from the
+// checkpoint), not a schema history.
+//
+// Values follow change/value.go: go-mysql decodes with ParseTime=false,
+// UseDecimal=false and TIMESTAMP rendered in UTC; this package then turns
+// ENUM indexes into names and SET masks into "a,b", and an empty MySQL JSON
+// document into "null".
+//
+// Sharp edges:
+//   - Value lifetime: strings and []byte values alias the event's buffer.
+//     go-mysql allocates a fresh buffer per event (packet reads copy out of
+//     its pool; compressed payloads decompress into new slices), and never
+//     reuses it, so values stay valid as long as they are referenced; holding
+//     one value pins its whole event (up to max_allowed_packet).
+//   - Rows are normalised in place in the slices go-mysql returned; do not
+//     feed the same *replication.RowsEvent to two streams.
+//   - binlog_row_metadata=MINIMAL: TABLE_MAP has no column names. Columns are
+//     named col_0, col_1…, ENUM/SET stay numeric (int64), the primary key is
+//     unknown, and one warning per table is logged. The schema history will
+//     fix this; precheck asks for FULL.
+//   - binlog_row_image must be FULL: with MINIMAL/NOBLOB, missing columns are
+//     nil, indistinguishable from NULL.
+//   - Partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON) are
+//     a terminal error: Sluice cannot apply JSON diffs.
+//   - Statement-logged DML (binlog_format STATEMENT/MIXED in some session) for
+//     a selected table is a terminal error; for other tables, a warning.
+//   - INCIDENT events are terminal: the source says its binlog misses changes.
+//   - A compressed MySQL transaction is decompressed whole by go-mysql: its
+//     memory is its uncompressed size, outside the credit budget.
+//   - XA transactions are emitted at XA PREPARE, not at XA COMMIT.
+//   - ColumnType is synthesised from the binlog: integer display widths are
+//     the server defaults (tinyint(4)), CHAR/VARCHAR lengths are bytes divided
+//     by the charset's longest character.
+//   - Start mode timestamp is not supported. With a file position on MySQL,
+//     the GTID set is unknown (Marks carry none) until the next binlog file.
+//   - Resume prefers the GTID set when a Mark has one (survives failover),
+//     else file and position.
+package binlogreader

@@ -1,0 +1,302 @@
+package binlogreader
+
+import (
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/sluicecdc/sluice/change"
+)
+
+// typeVector is MySQL 9's VECTOR; the change package has no constant for it.
+const typeVector byte = 242
+
+// maxTableDefs bounds the definition cache; past it the cache starts over
+// (tables in use are re-learnt from their next TABLE_MAP).
+const maxTableDefs = 4096
+
+// fixKind says how a go-mysql value of a column is rewritten to the value
+// contract of change/value.go.
+type fixKind uint8
+
+const (
+	fixEnum fixKind = iota + 1 // int64 index → element name
+	fixSet                     // int64 bit mask → "a,b"
+	fixJSON                    // MySQL JSON: empty document → "null"
+)
+
+type colFix struct {
+	col   int
+	kind  fixKind
+	names []any    // ENUM: element names, boxed once (index = value-1)
+	elems []string // SET: element names (bit i = elems[i])
+}
+
+// tableEntry is one TABLE_MAP definition as Sluice sees it.
+type tableEntry struct {
+	table    *change.Table
+	selected bool
+	// full is true when the TABLE_MAP carried column names (binlog_row_metadata=FULL).
+	full  bool
+	fixes []colFix
+}
+
+// tableCache maps TABLE_MAP events to *change.Table. Identical definitions
+// share one entry whatever their table id, so a table keeps one *change.Table
+// for as long as its definition does not change.
+type tableCache struct {
+	byID   map[uint64]*tableEntry
+	byDef  map[string]*tableEntry
+	sel    func(db, table string) bool
+	flavor string
+	log    *slog.Logger
+	warned map[string]bool // tables already warned about for missing metadata
+}
+
+func newTableCache(sel func(db, table string) bool, flavor string, log *slog.Logger) *tableCache {
+	return &tableCache{
+		byID:   make(map[uint64]*tableEntry),
+		byDef:  make(map[string]*tableEntry),
+		sel:    sel,
+		flavor: flavor,
+		log:    log,
+		warned: make(map[string]bool),
+	}
+}
+
+// observe records a TABLE_MAP. def is the event body without its table id
+// (and without checksum): equal bytes mean an equal definition.
+func (c *tableCache) observe(tm *replication.TableMapEvent, def []byte) *tableEntry {
+	if e, ok := c.byDef[string(def)]; ok { // no allocation for the lookup
+		c.byID[tm.TableID] = e
+		return e
+	}
+	e := c.build(tm)
+	if len(c.byDef) >= maxTableDefs {
+		clear(c.byDef)
+	}
+	c.byDef[string(def)] = e
+	c.byID[tm.TableID] = e
+	return e
+}
+
+func (c *tableCache) build(tm *replication.TableMapEvent) *tableEntry {
+	schema, name := string(tm.Schema), string(tm.Table)
+	e := &tableEntry{selected: c.sel == nil || c.sel(schema, name)}
+	e.table, e.fixes, e.full = buildTable(tm, schema, name, c.flavor)
+	if !e.full && e.selected && !c.warned[schema+"."+name] {
+		c.warned[schema+"."+name] = true
+		c.log.Warn("TABLE_MAP carries no column names; columns are named col_0.. and ENUM/SET values stay numeric until binlog_row_metadata=FULL is set on the source",
+			slog.String("table", schema+"."+name))
+	}
+	return e
+}
+
+// buildTable turns a TABLE_MAP into a table definition and the value fixes
+// its rows need.
+func buildTable(tm *replication.TableMapEvent, schema, name, flavor string) (*change.Table, []colFix, bool) {
+	n := int(tm.ColumnCount)
+	t := &change.Table{Schema: schema, Name: name, Columns: make([]change.Column, n)}
+	names := tm.ColumnNameString()
+	full := len(names) == n
+	unsigned := tm.UnsignedMap()
+	collations := tm.CollationMap()
+	esCollations := tm.EnumSetCollationMap()
+	enums := tm.EnumStrValueMap()
+	sets := tm.SetStrValueMap()
+	geoms := tm.GeometryTypeMap()
+	var fixes []colFix
+
+	for i := 0; i < n; i++ {
+		col := &t.Columns[i]
+		if full {
+			col.Name = names[i]
+		} else {
+			col.Name = "col_" + strconv.Itoa(i)
+		}
+		tp, meta := tm.ColumnType[i], tm.ColumnMeta[i]
+		length := 0
+		if tp == change.TypeString {
+			tp, length = stringRealType(meta)
+		}
+		col.Type, col.Meta = tp, meta
+		col.Unsigned = unsigned[i]
+		if ok, null := tm.Nullable(i); ok {
+			col.Nullable = null
+		}
+		switch tp {
+		case change.TypeEnum, change.TypeSet:
+			if id, ok := esCollations[i]; ok {
+				col.Charset = charsetOf(id)
+			}
+		case change.TypeGeometry:
+			col.Charset = "binary"
+		case change.TypeString, change.TypeVarchar, change.TypeVarString, change.TypeBlob:
+			if id, ok := collations[i]; ok {
+				col.Charset = charsetOf(id)
+			}
+		}
+		switch tp {
+		case change.TypeEnum:
+			col.Elements = enums[i]
+			if col.Elements != nil {
+				f := colFix{col: i, kind: fixEnum, names: make([]any, len(col.Elements))}
+				for j, s := range col.Elements {
+					f.names[j] = s
+				}
+				fixes = append(fixes, f)
+			}
+		case change.TypeSet:
+			col.Elements = sets[i]
+			if col.Elements != nil {
+				fixes = append(fixes, colFix{col: i, kind: fixSet, elems: col.Elements})
+			}
+		case change.TypeJSON:
+			fixes = append(fixes, colFix{col: i, kind: fixJSON})
+		case change.TypeNewDecimal:
+			col.Precision, col.Scale = int(meta>>8), int(meta&0xff)
+		case change.TypeTime2, change.TypeDateTime2, change.TypeTimestamp2:
+			col.Scale = int(meta)
+		}
+		col.ColumnType = columnType(col, length, geoms[i])
+	}
+	for _, k := range tm.PrimaryKey {
+		t.PrimaryKey = append(t.PrimaryKey, int(k))
+	}
+	return t, fixes, full
+}
+
+// stringRealType decodes the metadata of a column logged as MYSQL_TYPE_STRING:
+// the real type (CHAR/BINARY, ENUM or SET) and, for CHAR, its length in bytes.
+func stringRealType(meta uint16) (byte, int) {
+	if meta < 256 {
+		return change.TypeString, int(meta)
+	}
+	b0, b1 := byte(meta>>8), byte(meta)
+	if b0&0x30 != 0x30 { // CHAR longer than 255 bytes: 2 length bits hide in b0
+		return b0 | 0x30, int(uint16(b1) | uint16((b0&0x30)^0x30)<<4)
+	}
+	return b0, int(b1)
+}
+
+var geometryNames = [...]string{"geometry", "point", "linestring", "polygon",
+	"multipoint", "multilinestring", "multipolygon", "geometrycollection"}
+
+// columnType renders the column's type as information_schema's COLUMN_TYPE
+// would. Integer display widths are not in the binlog: the server defaults
+// are shown (a TINYINT(1) shows as tinyint(4)).
+func columnType(c *change.Column, charLen int, geom uint64) string {
+	uns := ""
+	if c.Unsigned {
+		uns = " unsigned"
+	}
+	intType := func(name string, signedWidth, unsignedWidth int) string {
+		if c.Unsigned {
+			return name + "(" + strconv.Itoa(unsignedWidth) + ") unsigned"
+		}
+		return name + "(" + strconv.Itoa(signedWidth) + ")"
+	}
+	withFsp := func(name string) string {
+		if c.Meta == 0 {
+			return name
+		}
+		return name + "(" + strconv.Itoa(int(c.Meta)) + ")"
+	}
+	binary := c.Charset == "binary"
+	chars := func(bytes int) string {
+		if binary {
+			return strconv.Itoa(bytes)
+		}
+		return strconv.Itoa(bytes / maxBytesPerChar(c.Charset))
+	}
+	switch c.Type {
+	case change.TypeTiny:
+		return intType("tinyint", 4, 3)
+	case change.TypeShort:
+		return intType("smallint", 6, 5)
+	case change.TypeInt24:
+		return intType("mediumint", 9, 8)
+	case change.TypeLong:
+		return intType("int", 11, 10)
+	case change.TypeLongLong:
+		return intType("bigint", 20, 20)
+	case change.TypeFloat:
+		return "float" + uns
+	case change.TypeDouble:
+		return "double" + uns
+	case change.TypeNewDecimal:
+		return "decimal(" + strconv.Itoa(c.Precision) + "," + strconv.Itoa(c.Scale) + ")" + uns
+	case change.TypeDecimal:
+		return "decimal" + uns
+	case change.TypeYear:
+		return "year(4)"
+	case change.TypeDate, change.TypeNewDate:
+		return "date"
+	case change.TypeTime:
+		return "time"
+	case change.TypeTime2:
+		return withFsp("time")
+	case change.TypeDateTime:
+		return "datetime"
+	case change.TypeDateTime2:
+		return withFsp("datetime")
+	case change.TypeTimestamp:
+		return "timestamp"
+	case change.TypeTimestamp2:
+		return withFsp("timestamp")
+	case change.TypeBit:
+		return "bit(" + strconv.Itoa(int(c.Meta>>8)*8+int(c.Meta&0xff)) + ")"
+	case change.TypeVarchar, change.TypeVarString:
+		if binary {
+			return "varbinary(" + chars(int(c.Meta)) + ")"
+		}
+		return "varchar(" + chars(int(c.Meta)) + ")"
+	case change.TypeString:
+		if binary {
+			return "binary(" + chars(charLen) + ")"
+		}
+		return "char(" + chars(charLen) + ")"
+	case change.TypeBlob:
+		prefix := [...]string{"tiny", "", "medium", "long"}
+		p := ""
+		if c.Meta >= 1 && c.Meta <= 4 {
+			p = prefix[c.Meta-1]
+		}
+		if binary {
+			return p + "blob"
+		}
+		return p + "text"
+	case change.TypeEnum:
+		return elementList("enum", c.Elements)
+	case change.TypeSet:
+		return elementList("set", c.Elements)
+	case change.TypeJSON:
+		return "json"
+	case change.TypeGeometry:
+		if geom < uint64(len(geometryNames)) {
+			return geometryNames[geom]
+		}
+		return "geometry"
+	case typeVector:
+		return "vector"
+	}
+	return "type-" + strconv.Itoa(int(c.Type))
+}
+
+func elementList(kind string, elems []string) string {
+	var b strings.Builder
+	b.WriteString(kind)
+	b.WriteByte('(')
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(e, "'", "''"))
+		b.WriteByte('\'')
+	}
+	b.WriteByte(')')
+	return b.String()
+}

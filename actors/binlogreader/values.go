@@ -1,0 +1,94 @@
+package binlogreader
+
+import (
+	"math/bits"
+	"strconv"
+	"strings"
+)
+
+// Size accounting: a cheap estimate of a change's decoded footprint, not an
+// exact measure. Every value costs its interface word pair plus its bytes.
+const (
+	valueOverhead  = 16
+	changeOverhead = 96
+)
+
+var emptyString any = ""
+
+// normalize rewrites, in place, the values go-mysql decodes differently from
+// change/value.go: ENUM indexes become names, SET masks become "a,b", an empty
+// MySQL JSON document becomes "null". Everything else already matches. Rows
+// are freshly allocated by go-mysql per event, so rewriting them is safe.
+func (e *tableEntry) normalize(row []any) {
+	for i := range e.fixes {
+		f := &e.fixes[i]
+		if f.col >= len(row) {
+			continue
+		}
+		switch f.kind {
+		case fixEnum:
+			idx, ok := row[f.col].(int64)
+			if !ok {
+				continue
+			}
+			switch {
+			case idx == 0: // the "" error value of an ENUM
+				row[f.col] = emptyString
+			case idx > 0 && int(idx) <= len(f.names):
+				row[f.col] = f.names[idx-1]
+			default:
+				row[f.col] = strconv.FormatInt(idx, 10)
+			}
+		case fixSet:
+			mask, ok := row[f.col].(int64)
+			if !ok {
+				continue
+			}
+			row[f.col] = setNames(uint64(mask), f.elems)
+		case fixJSON:
+			if b, ok := row[f.col].([]byte); ok && len(b) == 0 {
+				row[f.col] = "null"
+			}
+		}
+	}
+}
+
+// setNames renders a SET bit mask as its comma-separated element names, in
+// definition order, as MySQL prints it. Bits without an element are ignored.
+func setNames(mask uint64, elems []string) string {
+	if mask == 0 {
+		return ""
+	}
+	if bits.OnesCount64(mask) == 1 {
+		i := bits.TrailingZeros64(mask)
+		if i < len(elems) {
+			return elems[i]
+		}
+		return ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(elems) && i < 64; i++ {
+		if mask&(1<<uint(i)) == 0 {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(elems[i])
+	}
+	return b.String()
+}
+
+// rowSize estimates the bytes a decoded row holds.
+func rowSize(row []any) int {
+	n := len(row) * valueOverhead
+	for _, v := range row {
+		switch x := v.(type) {
+		case string:
+			n += len(x)
+		case []byte:
+			n += len(x)
+		}
+	}
+	return n
+}
