@@ -29,7 +29,7 @@ func init() {
 // ${env:...} or ${file:...}.
 func isReference(n *yaml.Node) bool {
 	n = resolve(n)
-	return n != nil && strings.Contains(n.Value, "${env:") || n != nil && strings.Contains(n.Value, "${file:")
+	return n != nil && strings.Contains(n.Value, "${")
 }
 
 func checkInlineSecret(key string) func(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node) {
@@ -125,7 +125,7 @@ func checkKafkaTLS(d *decoder, n *yaml.Node, sc scope, dst any, present map[stri
 func checkColumns(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node) {
 	c := dst.(*ColumnRules)
 	if present["include"] != nil && present["exclude"] != nil {
-		d.errorf(resolve(present["exclude"]), "keep include (the columns written) or exclude (the columns dropped), not both", "columns %s has both include and exclude", sc.in())
+		d.errorf(resolve(present["exclude"]), "keep include (the columns written) or exclude (the columns dropped), not both", "%s has both include and exclude", sc.where)
 		return
 	}
 	dropped := func(col string) bool {

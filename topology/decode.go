@@ -210,6 +210,7 @@ func (d *decoder) object(spec *objectSpec, n *yaml.Node, sc scope, dst any) {
 	}
 	present := make(map[string]*yaml.Node)
 	keys := make(map[string]*yaml.Node)
+	suggested := make(map[string]bool) // a typo's "did you mean" is not also reported missing
 	for _, p := range d.pairs(n, sc, 0) {
 		k := p.key
 		if k.Kind != yaml.ScalarNode {
@@ -224,6 +225,9 @@ func (d *decoder) object(spec *objectSpec, n *yaml.Node, sc scope, dst any) {
 		f := spec.field(k.Value)
 		if f == nil {
 			d.errorf(k, spec.suggest(k.Value), "unknown field %q %s", k.Value, sc.in())
+			if c := closest(k.Value, spec.keys()); c != "" {
+				suggested[c] = true
+			}
 			continue
 		}
 		present[f.Key] = p.value
@@ -234,6 +238,7 @@ func (d *decoder) object(spec *objectSpec, n *yaml.Node, sc scope, dst any) {
 			continue
 		}
 		switch {
+		case f.Required && suggested[f.Key]:
 		case f.Required:
 			d.errorf(n, f.fix(), "missing %s %s", f.Key, sc.in())
 		case f.Default != "":
@@ -362,7 +367,7 @@ func (d *decoder) integer(f *fieldSpec, n *yaml.Node, sc scope, lo, hi int64) (i
 }
 
 func rangeText(lo, hi int64) string {
-	if hi >= math.MaxInt32 {
+	if hi == math.MaxInt64 {
 		return fmt.Sprintf("%d or more", lo)
 	}
 	return fmt.Sprintf("%d to %d", lo, hi)
@@ -379,7 +384,7 @@ func (d *decoder) boolean(f *fieldSpec, n *yaml.Node, sc scope) (bool, bool) {
 	case "false":
 		return false, true
 	}
-	d.errorf(n, f.Key+": true or "+f.Key+": false", "%s %s must be true or false, not %q", f.Key, sc.in(), s)
+	d.errorf(n, "write "+f.Key+": true or "+f.Key+": false", "%s %s must be true or false, not %q", f.Key, sc.in(), s)
 	return false, false
 }
 
@@ -566,14 +571,17 @@ func (d *decoder) stringMap(f *fieldSpec, n *yaml.Node, sc scope, nullAs string,
 func checkHostPort(s string) (problem string) {
 	host, port, err := net.SplitHostPort(s)
 	if err != nil {
-		return "is not host:port"
+		if !strings.Contains(s, ":") {
+			return "it has no port"
+		}
+		return "it is not host:port"
 	}
 	if host == "" {
-		return "has no host"
+		return "it has no host"
 	}
 	p, err := strconv.Atoi(port)
 	if err != nil || p < 1 || p > 65535 {
-		return "has a port outside 1 to 65535"
+		return "its port is not a number from 1 to 65535"
 	}
 	return ""
 }

@@ -145,7 +145,8 @@ var mysqlTLSSpec = &objectSpec{
 }
 
 var objectsSpec = &objectSpec{
-	Path: "sources[].objects",
+	Transparent: true,
+	Path:        "sources[].objects",
 	Doc:  "Which tables are captured. A table is captured when an include rule matches it and no exclude pattern does; the first matching rule maps it. Only tables can be selected (not views, routines or events).",
 	Example: `objects:
   tables:

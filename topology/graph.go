@@ -53,8 +53,13 @@ func (d *decoder) link(g *DAG) {
 	}
 
 	gr := &graph{ins: map[*decl][]*decl{}, outs: map[*decl][]*decl{}, refAt: map[[2]*decl]*yaml.Node{}}
-	refErrors := false
+	// Reachability errors after a broken reference, a missing from: or a
+	// missing sinks list would only repeat that first error.
+	refErrors := len(g.Sinks) == 0
 	for _, dc := range d.decls {
+		if dc.kind != KindSource && dc.fromNode == nil {
+			refErrors = true
+		}
 		for _, r := range dc.from {
 			up := byName[r.name]
 			switch {

@@ -62,7 +62,7 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 	}
 	g = &DAG{}
 	d.object(topSpec, root, scope{}, g)
-	if root.Kind == yaml.MappingNode {
+	if listsWellFormed(root) {
 		d.link(g)
 	}
 	d.diags.sort()
@@ -70,6 +70,21 @@ func parse(name string, data []byte, lookupEnv func(string) (string, bool), read
 		return nil, d.diags
 	}
 	return g, d.diags
+}
+
+// listsWellFormed reports whether the node lists are lists; when one is
+// not, linking would only add errors that follow from that one.
+func listsWellFormed(root *yaml.Node) bool {
+	root = resolve(root)
+	if root.Kind != yaml.MappingNode {
+		return false
+	}
+	for _, key := range []string{"sources", "transforms", "routers", "sinks"} {
+		if v := resolve(lookup(root, key)); v != nil && v.Kind != yaml.SequenceNode {
+			return false
+		}
+	}
+	return true
 }
 
 var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
@@ -80,7 +95,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			d.errorf(nil, "start it with version: 1 and add sources and sinks (see examples/quickstart.yaml)", "the topology file is empty")
+			d.errorf(&yaml.Node{Line: 1, Column: 1}, "start it with version: 1 and add sources and sinks (see examples/quickstart.yaml)", "the topology file is empty")
 			return nil
 		}
 		d.yamlError(err)
@@ -93,7 +108,7 @@ func (d *decoder) document(data []byte) *yaml.Node {
 		d.yamlError(err)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
-		d.errorf(nil, "start it with version: 1", "the topology file is empty")
+		d.errorf(&yaml.Node{Line: 1, Column: 1}, "start it with version: 1 and add sources and sinks (see examples/quickstart.yaml)", "the topology file is empty")
 		return nil
 	}
 	return doc.Content[0]

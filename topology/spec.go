@@ -24,6 +24,9 @@ type objectSpec struct {
 	// Example is a YAML snippet shown in the reference.
 	Example string
 	Fields  []*fieldSpec
+	// Transparent mappings add nothing to the "in ... of ..." place of a
+	// message: "table rule "x" of source "db"", not "... of objects of ...".
+	Transparent bool
 	// check runs after every field is decoded and defaulted; present holds
 	// the value node of each field written in the file.
 	check func(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node)
@@ -201,7 +204,11 @@ func listV[T any](p func(*T) *[]string, check checkFunc) value {
 
 func objV[T, U any](spec *objectSpec, p func(*T) *U) value {
 	return value{typ: "mapping", dec: func(d *decoder, f *fieldSpec, n *yaml.Node, sc scope, dst any) {
-		d.object(spec, n, sc.nested(f.Key), p(dst.(*T)))
+		nsc := sc
+		if !spec.Transparent {
+			nsc = sc.nested(f.Key)
+		}
+		d.object(spec, n, nsc, p(dst.(*T)))
 	}}
 }
 
@@ -326,8 +333,12 @@ func filterV[T any](p func(*T) **Expr) value {
 					if !strings.Contains(s[:fe.Offset], "\n") {
 						at.Column += fe.Offset
 					}
-				case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
-					if !strings.ContainsAny(s[:fe.Offset], "\n'\"\\") {
+				case yaml.SingleQuotedStyle:
+					if !strings.ContainsAny(s[:fe.Offset], "\n'") {
+						at.Column += fe.Offset + 1
+					}
+				case yaml.DoubleQuotedStyle:
+					if !strings.ContainsAny(s[:fe.Offset], "\n\"\\") {
 						at.Column += fe.Offset + 1
 					}
 				}
