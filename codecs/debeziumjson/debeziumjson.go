@@ -1,0 +1,589 @@
+package debeziumjson
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs/codec"
+	"github.com/sluicecdc/sluice/codecs/internal/render"
+	"github.com/sluicecdc/sluice/internal/errkind"
+)
+
+// ConnectorVersion is source.version: the Sluice record layout version.
+const ConnectorVersion = "sluice-1"
+
+// Encoder writes Debezium JSON. It is not safe for concurrent use.
+type Encoder struct {
+	opts   codec.Options
+	server string
+	tables render.TableCache[tableInfo]
+}
+
+var (
+	_ codec.Encoder          = (*Encoder)(nil)
+	_ codec.TombstoneEncoder = (*Encoder)(nil)
+)
+
+// New returns a Debezium JSON encoder.
+func New(opts codec.Options) (*Encoder, error) {
+	switch opts.Decimal {
+	case "":
+		opts.Decimal = codec.DecimalPrecise
+	case codec.DecimalPrecise, codec.DecimalString, codec.DecimalDouble:
+	default:
+		return nil, errkind.Terminal(fmt.Errorf("debezium-json: unknown decimal handling %q: use precise, string or double", opts.Decimal))
+	}
+	switch opts.Time {
+	case "":
+		opts.Time = codec.TimeAdaptiveMicros
+	case codec.TimeAdaptiveMicros, codec.TimeConnect:
+	default:
+		return nil, errkind.Terminal(fmt.Errorf("debezium-json: unknown time precision mode %q: use adaptive_time_microseconds or connect", opts.Time))
+	}
+	server := opts.SourceName
+	if server == "" {
+		server = "sluice"
+	}
+	return &Encoder{opts: opts, server: server}, nil
+}
+
+// kind is how one column's values are written.
+type kind uint8
+
+const (
+	kInt kind = iota
+	kUint
+	kFloat
+	kDouble
+	kDecimal
+	kBool    // BIT(1)
+	kBits    // BIT(n>1)
+	kDate    // days
+	kTime    // micro or milli seconds
+	kDateTime
+	kTimestamp // ISO-8601 string
+	kYear
+	kText
+	kBytes
+	kGeometry
+)
+
+type column struct {
+	kind   kind
+	text   render.TextKind
+	scale  int
+	micros bool // TIME/DATETIME in microseconds (else milliseconds)
+	bytes  int  // BIT(n>1) byte count
+	bits   int  // BIT(n>1) n
+}
+
+type tableInfo struct {
+	names     [][]byte // `"name":`
+	cols      []column
+	key       []int
+	keySchema []byte // `{"schema":…,"payload":` prefix when schemas are on
+	valSchema []byte
+	source    []byte // `"source":{"version":…,"table":"t",` up to server_id
+}
+
+func (e *Encoder) buildTable(t *change.Table) *tableInfo {
+	ti := &tableInfo{names: make([][]byte, len(t.Columns)), cols: make([]column, len(t.Columns)), key: t.KeyColumns()}
+	for i := range t.Columns {
+		ti.names[i] = append(render.JSONString(nil, t.Columns[i].Name), ':')
+		ti.cols[i] = e.columnOf(&t.Columns[i])
+	}
+	s := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
+	s = render.JSONString(s, e.server)
+	ti.source = s
+	if e.opts.SchemasEnable {
+		ti.keySchema, ti.valSchema = e.schemas(t, ti)
+	}
+	return ti
+}
+
+func (e *Encoder) columnOf(col *change.Column) column {
+	c := column{text: render.ColumnKind(col), scale: col.Scale}
+	switch col.Type {
+	case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
+		c.kind = kInt
+		if col.Unsigned {
+			c.kind = kUint
+		}
+	case change.TypeFloat:
+		c.kind = kFloat
+	case change.TypeDouble:
+		c.kind = kDouble
+	case change.TypeDecimal, change.TypeNewDecimal:
+		c.kind = kDecimal
+	case change.TypeBit:
+		n := int(col.Meta>>8)*8 + int(col.Meta&0xff)
+		if n <= 1 {
+			c.kind = kBool
+		} else {
+			c.kind, c.bytes, c.bits = kBits, (n+7)/8, n
+		}
+	case change.TypeDate, change.TypeNewDate:
+		c.kind = kDate
+	case change.TypeTime, change.TypeTime2:
+		c.kind, c.micros = kTime, e.opts.Time == codec.TimeAdaptiveMicros
+	case change.TypeDateTime, change.TypeDateTime2:
+		c.kind, c.micros = kDateTime, e.opts.Time == codec.TimeAdaptiveMicros && col.Scale > 3
+	case change.TypeTimestamp, change.TypeTimestamp2:
+		c.kind = kTimestamp
+	case change.TypeYear:
+		c.kind = kYear
+	case change.TypeGeometry:
+		c.kind = kGeometry
+	case change.TypeVarchar, change.TypeVarString, change.TypeString,
+		change.TypeTinyBlob, change.TypeMediumBlob, change.TypeLongBlob, change.TypeBlob:
+		c.kind = kText
+		if col.IsBinary() {
+			c.kind = kBytes
+		}
+	default: // JSON, ENUM, SET and anything else with text values
+		c.kind = kText
+	}
+	return c
+}
+
+// Encode implements codec.Encoder.
+func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
+	var err error
+	if c.Op == change.OpDDL {
+		rec.Key, rec.Value = e.appendDDL(rec.Key, rec.Value, c)
+		codec.PositionHeaders(c, rec)
+		return nil
+	}
+	if c.Table == nil {
+		return errkind.Terminal(fmt.Errorf("debezium-json: %s change without a table at %s", c.Op, c.Pos))
+	}
+	ti := e.tables.Get(c.Table, e.buildTable)
+	var op byte
+	var before, after []any
+	switch c.Op {
+	case change.OpInsert:
+		op, after = 'c', c.After
+	case change.OpUpdate:
+		op, before, after = 'u', c.Before, c.After
+	case change.OpDelete:
+		op, before = 'd', c.Before
+	case change.OpSnapshot:
+		op, after = 'r', c.After
+	default:
+		return errkind.Terminal(fmt.Errorf("debezium-json: unknown op %s at %s", c.Op, c.Pos))
+	}
+	if rec.Key, err = e.appendKey(rec.Key, c, ti); err != nil {
+		return err
+	}
+	v := rec.Value
+	if ti.valSchema != nil {
+		v = append(v, ti.valSchema...)
+	}
+	v = append(v, `{"before":`...)
+	if v, err = e.appendRow(v, c, ti, before); err != nil {
+		return err
+	}
+	v = append(v, `,"after":`...)
+	if v, err = e.appendRow(v, c, ti, after); err != nil {
+		return err
+	}
+	v = append(v, ',')
+	v = e.appendSource(v, c, ti.source, c.Table.Schema, c.Table.Name)
+	v = append(v, `,"op":"`...)
+	v = append(v, op, '"')
+	v = append(v, `,"ts_ms":`...)
+	v = strconv.AppendInt(v, e.opts.NowMillis(), 10)
+	v = append(v, `,"transaction":null}`...)
+	if ti.valSchema != nil {
+		v = append(v, '}')
+	}
+	rec.Value = v
+	codec.PositionHeaders(c, rec)
+	return nil
+}
+
+// Tombstone implements codec.TombstoneEncoder: with Options.Tombstones, a
+// delete is followed by a record with its key and a null value.
+func (e *Encoder) Tombstone(c *change.Change, rec *codec.Record) (bool, error) {
+	if !e.opts.Tombstones || c.Op != change.OpDelete || c.Table == nil {
+		return false, nil
+	}
+	ti := e.tables.Get(c.Table, e.buildTable)
+	var err error
+	if rec.Key, err = e.appendKey(rec.Key, c, ti); err != nil || rec.Key == nil {
+		return false, err
+	}
+	rec.Value = nil
+	codec.PositionHeaders(c, rec)
+	return true, nil
+}
+
+// appendKey writes the key struct of the row's key columns, or a nil key for
+// a table without a primary or unique key.
+func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, error) {
+	if len(ti.key) == 0 {
+		return nil, nil
+	}
+	row := c.After
+	if row == nil {
+		row = c.Before
+	}
+	if len(row) != len(ti.cols) {
+		return k, errkind.Terminal(fmt.Errorf("debezium-json: %s: row has %d values for %d columns at %s",
+			c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
+	}
+	if ti.keySchema != nil {
+		k = append(k, ti.keySchema...)
+	}
+	k = append(k, '{')
+	for n, i := range ti.key {
+		if n > 0 {
+			k = append(k, ',')
+		}
+		k = append(k, ti.names[i]...)
+		var ok bool
+		if k, ok = e.appendValue(k, &ti.cols[i], row[i]); !ok {
+			return k, badValue(c, i, row[i])
+		}
+	}
+	k = append(k, '}')
+	if ti.keySchema != nil {
+		k = append(k, '}')
+	}
+	return k, nil
+}
+
+func badValue(c *change.Change, i int, v any) error {
+	col := &c.Table.Columns[i]
+	return errkind.Terminal(fmt.Errorf("debezium-json: %s column %s (%s): cannot encode %T %v at %s",
+		c.Table.QualifiedName(), col.Name, col.ColumnType, v, v, c.Pos))
+}
+
+func (e *Encoder) appendRow(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, error) {
+	if row == nil {
+		return append(v, "null"...), nil
+	}
+	if len(row) != len(ti.cols) {
+		return v, errkind.Terminal(fmt.Errorf("debezium-json: %s: row has %d values for %d columns at %s",
+			c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
+	}
+	v = append(v, '{')
+	for i, val := range row {
+		if i > 0 {
+			v = append(v, ',')
+		}
+		v = append(v, ti.names[i]...)
+		var ok bool
+		if v, ok = e.appendValue(v, &ti.cols[i], val); !ok {
+			return v, badValue(c, i, val)
+		}
+	}
+	return append(v, '}'), nil
+}
+
+func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, table string) []byte {
+	v = append(v, prefix...)
+	v = append(v, `,"ts_ms":`...)
+	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
+	v = append(v, `,"snapshot":`...)
+	if c.Op == change.OpSnapshot {
+		v = append(v, `"true"`...)
+	} else {
+		v = append(v, `"false"`...)
+	}
+	v = append(v, `,"db":`...)
+	v = render.JSONString(v, db)
+	v = append(v, `,"sequence":null,"table":`...)
+	if table == "" {
+		v = append(v, "null"...)
+	} else {
+		v = render.JSONString(v, table)
+	}
+	v = append(v, `,"server_id":`...)
+	v = strconv.AppendUint(v, uint64(e.opts.ServerID), 10)
+	v = append(v, `,"gtid":`...)
+	if c.Pos.GTID == "" {
+		v = append(v, "null"...)
+	} else {
+		v = render.JSONString(v, c.Pos.GTID)
+	}
+	v = append(v, `,"file":`...)
+	v = render.JSONString(v, c.Pos.File)
+	v = append(v, `,"pos":`...)
+	v = strconv.AppendUint(v, uint64(c.Pos.Pos), 10)
+	v = append(v, `,"row":`...)
+	v = strconv.AppendUint(v, uint64(c.Row), 10)
+	return append(v, `,"thread":null,"query":null}`...)
+}
+
+// appendDDL writes a schema-change event: key {"databaseName"}, value
+// {source, ts_ms, databaseName, schemaName, ddl, tableChanges}.
+func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
+	db, table := c.Schema, ""
+	if c.Table != nil {
+		db, table = c.Table.Schema, c.Table.Name
+	}
+	k = append(k, `{"databaseName":`...)
+	k = render.JSONString(k, db)
+	k = append(k, '}')
+	prefix := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
+	prefix = render.JSONString(prefix, e.server)
+	v = append(v, '{')
+	v = e.appendSource(v, c, prefix, db, table)
+	v = append(v, `,"ts_ms":`...)
+	v = strconv.AppendInt(v, e.opts.NowMillis(), 10)
+	v = append(v, `,"databaseName":`...)
+	v = render.JSONString(v, db)
+	v = append(v, `,"schemaName":null,"ddl":`...)
+	v = render.JSONString(v, c.SQL)
+	v = append(v, `,"tableChanges":[]}`...)
+	return k, v
+}
+
+// appendValue writes one value as Debezium's JsonConverter does.
+func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
+	if val == nil {
+		return append(v, "null"...), true
+	}
+	switch col.kind {
+	case kInt, kUint, kYear:
+		if i, ok := change.Int64(val); ok {
+			return strconv.AppendInt(v, i, 10), true
+		}
+		if u, ok := change.Uint64(val); ok {
+			return strconv.AppendUint(v, u, 10), true
+		}
+	case kFloat:
+		switch x := val.(type) {
+		case float32:
+			return appendFinite(v, float64(x), func(b []byte) []byte { return render.JavaFloat(b, x) }), true
+		case float64:
+			return appendFinite(v, x, func(b []byte) []byte { return render.JavaFloat(b, float32(x)) }), true
+		}
+	case kDouble:
+		if x, ok := val.(float64); ok {
+			return appendFinite(v, x, func(b []byte) []byte { return render.JavaDouble(b, x) }), true
+		}
+	case kDecimal:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		switch e.opts.Decimal {
+		case codec.DecimalString:
+			return render.JSONString(v, s), true
+		case codec.DecimalDouble:
+			f, err := strconv.ParseFloat(s, 64)
+			if err != nil {
+				return v, false
+			}
+			return appendFinite(v, f, func(b []byte) []byte { return render.JavaDouble(b, f) }), true
+		}
+		return appendDecimalBytes(v, s, col.scale)
+	case kBool:
+		if i, ok := change.Int64(val); ok {
+			if i != 0 {
+				return append(v, "true"...), true
+			}
+			return append(v, "false"...), true
+		}
+	case kBits:
+		if i, ok := change.Int64(val); ok {
+			var le [8]byte
+			binary.LittleEndian.PutUint64(le[:], uint64(i))
+			return appendBase64(v, le[:col.bytes]), true
+		}
+	case kDate:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		dt, ok := render.ParseDateTime(s)
+		if !ok {
+			return v, false
+		}
+		if dt.IsZeroDate() {
+			return append(v, "null"...), true
+		}
+		return strconv.AppendInt(v, render.DaysFromCivil(dt.Year, dt.Month, dt.Day), 10), true
+	case kTime:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		t, ok := render.ParseTime(s)
+		if !ok {
+			return v, false
+		}
+		if col.micros {
+			return strconv.AppendInt(v, t.Micros(), 10), true
+		}
+		return strconv.AppendInt(v, t.Micros()/1000, 10), true
+	case kDateTime:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		dt, ok := render.ParseDateTime(s)
+		if !ok {
+			return v, false
+		}
+		if dt.IsZeroDate() {
+			return append(v, "null"...), true
+		}
+		if col.micros {
+			return strconv.AppendInt(v, dt.UnixSeconds()*1_000_000+int64(dt.Micro), 10), true
+		}
+		return strconv.AppendInt(v, dt.UnixSeconds()*1000+int64(dt.Micro/1000), 10), true
+	case kTimestamp:
+		s, ok := val.(string)
+		if !ok {
+			return v, false
+		}
+		dt, ok := render.ParseDateTime(s)
+		if !ok || len(s) < 19 {
+			return v, false
+		}
+		if dt.IsZeroDate() {
+			return append(v, "null"...), true
+		}
+		// ISO-8601 in UTC with the column's fraction digits.
+		v = append(v, '"')
+		v = append(v, s[:10]...)
+		v = append(v, 'T')
+		v = append(v, s[11:]...)
+		return append(v, 'Z', '"'), true
+	case kText:
+		switch x := val.(type) {
+		case string:
+			return render.JSONText(v, x, col.text), true
+		case []byte:
+			return render.JSONText(v, x, col.text), true
+		}
+	case kBytes:
+		switch x := val.(type) {
+		case string:
+			return appendBase64(v, x), true
+		case []byte:
+			return appendBase64(v, x), true
+		}
+	case kGeometry:
+		b, ok := val.([]byte)
+		if !ok || len(b) < 4 {
+			return v, false
+		}
+		v = append(v, `{"wkb":`...)
+		v = appendBase64(v, b[4:])
+		v = append(v, `,"srid":`...)
+		v = strconv.AppendUint(v, uint64(binary.LittleEndian.Uint32(b[:4])), 10)
+		return append(v, '}'), true
+	}
+	return v, false
+}
+
+// appendFinite writes f with render, or null for NaN and infinities, which
+// JSON cannot hold (MySQL cannot store them either).
+func appendFinite(v []byte, f float64, render func([]byte) []byte) []byte {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return append(v, "null"...)
+	}
+	return render(v)
+}
+
+func appendBase64[S ~string | ~[]byte](v []byte, b S) []byte {
+	v = append(v, '"')
+	v = base64.StdEncoding.AppendEncode(v, []byte(b))
+	return append(v, '"')
+}
+
+// appendDecimalBytes writes a DECIMAL as Kafka Connect's Decimal: the
+// unscaled value (digits scaled to the column's scale) as minimal big-endian
+// two's-complement bytes, base64 — what Java's BigInteger.toByteArray gives.
+func appendDecimalBytes(v []byte, s string, scale int) ([]byte, bool) {
+	neg := false
+	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
+		neg = s[0] == '-'
+		s = s[1:]
+	}
+	// Magnitude as little-endian base-256 digits; 65 decimal digits < 2^216.
+	var mag [32]byte
+	n := 1
+	mulAdd := func(d byte) bool {
+		carry := uint(d)
+		for i := 0; i < n; i++ {
+			x := uint(mag[i])*10 + carry
+			mag[i] = byte(x)
+			carry = x >> 8
+		}
+		for carry > 0 {
+			if n == len(mag) {
+				return false
+			}
+			mag[n] = byte(carry)
+			carry >>= 8
+			n++
+		}
+		return true
+	}
+	frac, seenPoint := 0, false
+	if s == "" {
+		return v, false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '.' && !seenPoint:
+			seenPoint = true
+		case c >= '0' && c <= '9':
+			if seenPoint {
+				frac++
+				if frac > scale {
+					if c != '0' {
+						return v, false // more fraction digits than the scale
+					}
+					continue
+				}
+			}
+			if !mulAdd(c - '0') {
+				return v, false
+			}
+		default:
+			return v, false
+		}
+	}
+	for ; frac < scale; frac++ {
+		if !mulAdd(0) {
+			return v, false
+		}
+	}
+	// Big-endian two's complement, minimal length.
+	var out [33]byte
+	m := n
+	for m > 1 && mag[m-1] == 0 {
+		m--
+	}
+	zero := m == 1 && mag[0] == 0
+	if neg && !zero {
+		// Two's complement of the magnitude over m+1 bytes.
+		carry := uint(1)
+		for i := 0; i <= m; i++ {
+			x := uint(^mag[i]) + carry
+			mag[i] = byte(x)
+			carry = x >> 8
+		}
+		m++
+		for m > 1 && mag[m-1] == 0xff && mag[m-2]&0x80 != 0 {
+			m--
+		}
+	} else if mag[m-1]&0x80 != 0 {
+		m++ // room for a zero sign byte (mag[m-1] is 0)
+	}
+	for i := 0; i < m; i++ {
+		out[i] = mag[m-1-i]
+	}
+	return appendBase64(v, out[:m]), true
+}

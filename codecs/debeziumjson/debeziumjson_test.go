@@ -1,0 +1,386 @@
+package debeziumjson
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs/codec"
+	"github.com/sluicecdc/sluice/codecs/codectest"
+)
+
+func newEncoder(t testing.TB, opts codec.Options) *Encoder {
+	t.Helper()
+	opts.Now = codectest.Now
+	if opts.ServerID == 0 {
+		opts.ServerID = 1
+	}
+	e, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// decodeJSON reads a key or value with encoding/json, numbers as text; with
+// schemas on it checks the envelope and returns the payload.
+func decodeJSON(t *testing.T, b []byte, schemas bool) map[string]any {
+	t.Helper()
+	var m map[string]any
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if err := dec.Decode(&m); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, b)
+	}
+	if schemas {
+		if _, ok := m["schema"].(map[string]any); !ok {
+			t.Fatalf("no schema part: %s", b)
+		}
+		p, ok := m["payload"].(map[string]any)
+		if !ok {
+			t.Fatalf("no payload: %s", b)
+		}
+		return p
+	}
+	return m
+}
+
+func text(v any) *string {
+	var s string
+	switch x := v.(type) {
+	case nil:
+		return nil
+	case string:
+		s = x
+	case json.Number:
+		s = x.String()
+	case bool:
+		s = map[bool]string{true: "true", false: "false"}[x]
+	default:
+		b, _ := json.Marshal(x)
+		s = string(b)
+	}
+	return &s
+}
+
+func suite(schemas bool) codectest.Suite {
+	return codectest.Suite{
+		New:   func(t *testing.T) codec.Encoder { return newEncoder(t, codec.Options{SchemasEnable: schemas}) },
+		Keyed: true,
+		Row: func(t *testing.T, rec *codec.Record, image string) map[string]*string {
+			v := decodeJSON(t, rec.Value, schemas)
+			if _, ok := v["ddl"]; ok {
+				return nil
+			}
+			row, ok := v[image].(map[string]any)
+			if !ok {
+				return nil
+			}
+			out := map[string]*string{}
+			for k, x := range row {
+				out[k] = text(x)
+			}
+			return out
+		},
+	}
+}
+
+func TestEncoder_Conformance(t *testing.T) {
+	t.Run("payload", func(t *testing.T) { codectest.Run(t, suite(false)) })
+	t.Run("schemas", func(t *testing.T) { codectest.Run(t, suite(true)) })
+}
+
+func TestEncoder_Envelope(t *testing.T) {
+	e := newEncoder(t, codec.Options{SourceName: "orders-db", ServerID: 7})
+	ch := codectest.Changes()
+	for op, want := range map[string]string{"insert": "c", "update": "u", "delete": "d", "snapshot": "r"} {
+		rec := codectest.Encode(t, e, ch[op])
+		v := decodeJSON(t, rec.Value, false)
+		if v["op"] != want {
+			t.Errorf("%s: op %v, want %s", op, v["op"], want)
+		}
+		src := v["source"].(map[string]any)
+		snap := "false"
+		if op == "snapshot" {
+			snap = "true"
+		}
+		if src["snapshot"] != snap || src["connector"] != "mysql" || src["name"] != "orders-db" ||
+			src["db"] != "shop" || src["table"] != "all_types" || *text(src["server_id"]) != "7" ||
+			*text(src["ts_ms"]) != "1700000000000" || src["file"] != "mysql-bin.000003" {
+			t.Errorf("%s: source %v", op, src)
+		}
+		if *text(v["ts_ms"]) != "1700000000123" {
+			t.Errorf("%s: ts_ms %v", op, v["ts_ms"])
+		}
+		if k := decodeJSON(t, rec.Key, false); *text(k["id"]) != "18446744073709551615" || len(k) != 1 {
+			t.Errorf("%s: key %v", op, k)
+		}
+	}
+	ins := decodeJSON(t, codectest.Encode(t, e, ch["insert"]).Value, false)
+	if src := ins["source"].(map[string]any); src["gtid"] != "0-1-42" || *text(src["pos"]) != "4567" || *text(src["row"]) != "2" {
+		t.Errorf("insert source position %v", src)
+	}
+	ddl := codectest.Encode(t, e, ch["ddl"])
+	dv := decodeJSON(t, ddl.Value, false)
+	if dv["ddl"] != ch["ddl"].SQL || dv["databaseName"] != "shop" || string(ddl.Key) != `{"databaseName":"shop"}` {
+		t.Errorf("ddl: %s / %s", ddl.Key, ddl.Value)
+	}
+}
+
+func TestEncoder_Tombstone(t *testing.T) {
+	ch := codectest.Changes()
+	off := newEncoder(t, codec.Options{})
+	if ok, err := off.Tombstone(ch["delete"], &codec.Record{}); ok || err != nil {
+		t.Fatalf("tombstone without the option: %v %v", ok, err)
+	}
+	on := newEncoder(t, codec.Options{Tombstones: true})
+	del := codectest.Encode(t, on, ch["delete"])
+	var ts codec.Record
+	ok, err := on.Tombstone(ch["delete"], &ts)
+	if !ok || err != nil || ts.Value != nil || !bytes.Equal(ts.Key, del.Key) || len(ts.Headers) == 0 {
+		t.Fatalf("tombstone: ok %v err %v value %q key %q (delete key %q)", ok, err, ts.Value, ts.Key, del.Key)
+	}
+	if ok, _ := on.Tombstone(ch["insert"], &codec.Record{}); ok {
+		t.Error("tombstone after an insert")
+	}
+}
+
+// TestEncoder_ValueRendering pins each type's Debezium rendering
+// (docs/types.md), computing expectations with the standard library.
+func TestEncoder_ValueRendering(t *testing.T) {
+	v := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{}), codectest.Changes()["insert"]).Value, false)
+	after := v["after"].(map[string]any)
+	day := func(s string) string {
+		d, _ := time.Parse("2006-01-02", s)
+		return big.NewInt(d.Unix() / 86400).String()
+	}
+	micros := func(s string) string {
+		d, _ := time.Parse("2006-01-02 15:04:05.999999", s)
+		return big.NewInt(d.UnixMicro()).String()
+	}
+	millis := func(s string) string {
+		d, _ := time.Parse("2006-01-02 15:04:05", s)
+		return big.NewInt(d.UnixMilli()).String()
+	}
+	for col, want := range map[string]string{
+		"id":          "18446744073709551615",
+		"c_tiny":      "-128",
+		"c_big":       "-9223372036854775808",
+		"c_float":     "0.1",
+		"c_double":    "1.0E10",
+		"c_bit1":      "true",
+		"c_bit64":     base64.StdEncoding.EncodeToString([]byte{255, 255, 255, 255, 255, 255, 255, 255}),
+		"c_date":      day("2024-02-29"),
+		"c_time":      "-3020399000000",
+		"c_time_long": "360001000000",
+		"c_datetime":  millis("1999-12-31 23:59:59"),
+		"c_datetime6": micros("2024-02-29 12:34:56.000789"),
+		"c_ts3":       "2038-01-19T03:14:07.999Z",
+		"c_year":      "2155",
+		"c_varchar":   "héllo \"wörld\"\n😀",
+		"c_latin1":    "café €",
+		"c_varbinary": base64.StdEncoding.EncodeToString([]byte{0, 1, 0xff}),
+		"c_binary":    base64.StdEncoding.EncodeToString([]byte("ab\x00\x00")),
+		"c_text":      "long text\twith tab",
+		"c_blob":      base64.StdEncoding.EncodeToString([]byte{0, 0xde, 0xad, 0xbe, 0xef}),
+		"c_json":      `{"a": [1, 2.5, "x"], "b": null}`,
+		"c_enum":      "large",
+		"c_set":       "a,c",
+		"c_point":     `{"srid":0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA"}`,
+		"c_empty":     "",
+	} {
+		if got := text(after[col]); got == nil || *got != want {
+			t.Errorf("%s = %v, want %s", col, after[col], want)
+		}
+	}
+	if after["c_zero_dt"] != nil || after["c_null"] != nil {
+		t.Errorf("zero date %v, null %v: want null", after["c_zero_dt"], after["c_null"])
+	}
+}
+
+// refDecimal is the Connect Decimal encoding computed with math/big, the
+// equivalent of Java's BigInteger.toByteArray.
+func refDecimal(t *testing.T, s string, scale int) string {
+	t.Helper()
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	intPart, frac, _ := strings.Cut(s, ".")
+	frac += strings.Repeat("0", scale-len(frac))
+	x, ok := new(big.Int).SetString(intPart+frac, 10)
+	if !ok {
+		t.Fatalf("bad decimal %q", s)
+	}
+	if neg {
+		x.Neg(x)
+	}
+	var b []byte
+	if x.Sign() >= 0 {
+		b = x.Bytes()
+		if len(b) == 0 || b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+	} else {
+		for n := 1; ; n++ {
+			mod := new(big.Int).Lsh(big.NewInt(1), uint(8*n))
+			y := new(big.Int).Add(mod, x)
+			if y.Sign() >= 0 && y.Bit(8*n-1) == 1 {
+				b = y.FillBytes(make([]byte, n))
+				break
+			}
+		}
+	}
+	return base64.StdEncoding.EncodeToString(b)
+}
+
+func TestAppendDecimalBytes_MatchesBigInteger(t *testing.T) {
+	for _, tc := range []struct {
+		in    string
+		scale int
+	}{
+		{"0", 0}, {"0.00", 2}, {"1", 0}, {"-1", 0}, {"127", 0}, {"128", 0}, {"-128", 0}, {"-129", 0},
+		{"255", 0}, {"256", 0}, {"-256", 0}, {"1234.50", 2}, {"-1234.50", 2}, {"1234.5", 2},
+		{"99999999999999999999999999999999999.999999999999999999999999999999", 30},
+		{"-99999999999999999999999999999999999.999999999999999999999999999999", 30},
+		{"-12345678901234567890123456789012345.123456789012345678901234567890", 30},
+		{"0.000000000000000000000000000001", 30}, {"-0.5", 1}, {"32768", 0}, {"-32768", 0},
+	} {
+		got, ok := appendDecimalBytes(nil, tc.in, tc.scale)
+		if !ok {
+			t.Errorf("%s: rejected", tc.in)
+			continue
+		}
+		want := `"` + refDecimal(t, tc.in, tc.scale) + `"`
+		if string(got) != want {
+			t.Errorf("decimal %s scale %d = %s, want %s", tc.in, tc.scale, got, want)
+		}
+	}
+	if _, ok := appendDecimalBytes(nil, "1.234", 2); ok {
+		t.Error("accepted more fraction digits than the scale")
+	}
+}
+
+func TestEncoder_DecimalAndTimeModes(t *testing.T) {
+	c := codectest.Changes()["insert"]
+	str := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{Decimal: codec.DecimalString}), c).Value, false)
+	if got := str["after"].(map[string]any)["c_dec"]; got != "-12345678901234567890123456789012345.123456789012345678901234567890" {
+		t.Errorf("string decimal = %v", got)
+	}
+	dbl := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{Decimal: codec.DecimalDouble}), c).Value, false)
+	if got := *text(dbl["after"].(map[string]any)["c_dec"]); got != "-1.234567890123457E34" {
+		t.Errorf("double decimal = %v", got)
+	}
+	conn := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{Time: codec.TimeConnect}), c).Value, false)
+	a := conn["after"].(map[string]any)
+	if *text(a["c_time"]) != "-3020399000" || *text(a["c_datetime6"]) != "1709210096000" {
+		t.Errorf("connect mode: time %v datetime6 %v", a["c_time"], a["c_datetime6"])
+	}
+	if _, err := New(codec.Options{Decimal: "float"}); err == nil {
+		t.Error("accepted an unknown decimal mode")
+	}
+	if _, err := New(codec.Options{Time: "nanos"}); err == nil {
+		t.Error("accepted an unknown time mode")
+	}
+}
+
+func TestEncoder_SchemaPart(t *testing.T) {
+	e := newEncoder(t, codec.Options{SchemasEnable: true, SourceName: "srv"})
+	rec := codectest.Encode(t, e, codectest.Changes()["update"])
+	var v struct {
+		Schema struct {
+			Name   string `json:"name"`
+			Fields []struct {
+				Field  string `json:"field"`
+				Name   string `json:"name"`
+				Fields []struct {
+					Field      string            `json:"field"`
+					Type       string            `json:"type"`
+					Name       string            `json:"name"`
+					Optional   bool              `json:"optional"`
+					Parameters map[string]string `json:"parameters"`
+				} `json:"fields"`
+			} `json:"fields"`
+		} `json:"schema"`
+	}
+	if err := json.Unmarshal(rec.Value, &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Schema.Name != "srv.shop.all_types.Envelope" || len(v.Schema.Fields) != 6 || v.Schema.Fields[0].Name != "srv.shop.all_types.Value" {
+		t.Fatalf("envelope schema %+v", v.Schema)
+	}
+	types := map[string]string{}
+	for _, f := range v.Schema.Fields[1].Fields {
+		types[f.Field] = f.Type + "/" + f.Name
+		if f.Field == "c_dec" && (f.Parameters["scale"] != "30" || f.Parameters["connect.decimal.precision"] != "65") {
+			t.Errorf("c_dec parameters %v", f.Parameters)
+		}
+		if f.Field == "id" && f.Optional {
+			t.Error("id is NOT NULL but optional")
+		}
+	}
+	for col, want := range map[string]string{
+		"c_tiny": "int16/", "c_int_u": "int64/", "c_dec": "bytes/org.apache.kafka.connect.data.Decimal",
+		"c_float": "float/", "c_bit1": "boolean/", "c_bit64": "bytes/io.debezium.data.Bits",
+		"c_date": "int32/io.debezium.time.Date", "c_time": "int64/io.debezium.time.MicroTime",
+		"c_datetime": "int64/io.debezium.time.Timestamp", "c_datetime6": "int64/io.debezium.time.MicroTimestamp",
+		"c_ts3": "string/io.debezium.time.ZonedTimestamp", "c_year": "int32/io.debezium.time.Year",
+		"c_json": "string/io.debezium.data.Json", "c_enum": "string/io.debezium.data.Enum",
+		"c_set": "string/io.debezium.data.EnumSet", "c_blob": "bytes/", "c_point": "struct/io.debezium.data.geometry.Geometry",
+	} {
+		if types[col] != want {
+			t.Errorf("%s schema %q, want %q", col, types[col], want)
+		}
+	}
+	var k struct {
+		Schema struct {
+			Name string `json:"name"`
+		} `json:"schema"`
+		Payload map[string]json.Number `json:"payload"`
+	}
+	if err := json.Unmarshal(rec.Key, &k); err != nil || k.Schema.Name != "srv.shop.all_types.Key" || k.Payload["id"] != "18446744073709551615" {
+		t.Errorf("key %s: %v", rec.Key, err)
+	}
+}
+
+func TestEncoder_KeylessTable(t *testing.T) {
+	tbl := codectest.BenchTable()
+	tbl.PrimaryKey = nil
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: codectest.BenchRow(), Pos: codectest.Pos}
+	if rec := codectest.Encode(t, newEncoder(t, codec.Options{}), c); rec.Key != nil {
+		t.Errorf("keyless table key = %q, want nil", rec.Key)
+	}
+}
+
+func TestEncoder_Golden(t *testing.T) {
+	for name, opts := range map[string]codec.Options{"payload": {}, "schemas": {SchemasEnable: true}} {
+		e := newEncoder(t, opts)
+		for _, op := range codectest.Ops {
+			rec := codectest.Encode(t, e, codectest.Changes()[op])
+			got := append(append(append([]byte(nil), rec.Key...), '\n'), rec.Value...)
+			codectest.Golden(t, "debezium_"+name+"_"+op+".golden", append(got, '\n'))
+		}
+	}
+}
+
+func BenchmarkEncode_DebeziumJSON(b *testing.B) {
+	for name, opts := range map[string]codec.Options{"payload": {}, "schemas": {SchemasEnable: true}} {
+		b.Run(name, func(b *testing.B) {
+			e := newEncoder(b, opts)
+			c := &change.Change{Seq: 1, Op: change.OpUpdate, Table: codectest.BenchTable(),
+				Before: codectest.BenchRow(), After: codectest.BenchRow(), Pos: codectest.Pos, CommitTime: 1_700_000_000}
+			var rec codec.Record
+			b.ReportAllocs()
+			for b.Loop() {
+				rec.Reset()
+				if err := e.Encode(c, &rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(rec.Value)))
+		})
+	}
+}
