@@ -60,10 +60,10 @@ const (
 	kFloat
 	kDouble
 	kDecimal
-	kBool    // BIT(1)
-	kBits    // BIT(n>1)
-	kDate    // days
-	kTime    // micro or milli seconds
+	kBool // BIT(1)
+	kBits // BIT(n>1)
+	kDate // days
+	kTime // micro or milli seconds
 	kDateTime
 	kTimestamp // ISO-8601 string
 	kYear
