@@ -317,7 +317,7 @@ var sinkSpec = &objectSpec{
 		{Key: "tls", Object: kafkaTLSSpec, Example: "{ca_file: /etc/ssl/kafka-ca.pem}",
 			Doc:   "TLS to the brokers; the block's presence turns TLS on.",
 			value: objV(kafkaTLSSpec, func(s *Sink) *KafkaTLS { return &s.TLS })},
-		{Key: "sasl", Object: saslSpec, Example: "{mechanism: SCRAM-SHA-512, user: sluice, password: ${env:KAFKA_PASSWORD}}",
+		{Key: "sasl", Object: saslSpec, Example: `{mechanism: SCRAM-SHA-512, user: sluice, password: "${env:KAFKA_PASSWORD}"}`,
 			Doc:   "SASL authentication.",
 			value: objV(saslSpec, func(s *Sink) *SASL { return &s.SASL })},
 		{Key: "topic", Required: true, Example: "shop",
@@ -393,7 +393,7 @@ var kafkaTLSSpec = &objectSpec{
 var saslSpec = &objectSpec{
 	Path:    "sinks[].sasl",
 	Doc:     "SASL authentication to Kafka. Use it with tls: SASL alone sends PLAIN passwords in clear.",
-	Example: "sasl: {mechanism: SCRAM-SHA-512, user: sluice, password: ${env:KAFKA_PASSWORD}}",
+	Example: `sasl: {mechanism: SCRAM-SHA-512, user: sluice, password: "${env:KAFKA_PASSWORD}"}`,
 	Fields: []*fieldSpec{
 		{Key: "mechanism", Required: true, Example: string(SASLScramSHA512),
 			Enum:  []string{string(SASLPlain), string(SASLScramSHA256), string(SASLScramSHA512)},
@@ -411,7 +411,7 @@ var saslSpec = &objectSpec{
 var registrySpec = &objectSpec{
 	Path:    "sinks[].schema_registry",
 	Doc:     "A Confluent-compatible schema registry.",
-	Example: "schema_registry: {url: \"https://registry:8081\", user: sluice, password: ${env:REGISTRY_PASSWORD}}",
+	Example: `schema_registry: {url: "https://registry:8081", user: sluice, password: "${env:REGISTRY_PASSWORD}"}`,
 	Fields: []*fieldSpec{
 		{Key: "url", Required: true, Example: "\"https://registry:8081\"",
 			Doc:   "Base URL, http or https.",

@@ -98,14 +98,14 @@ func (d *decoder) document(data []byte) *yaml.Node {
 			d.errorf(&yaml.Node{Line: 1, Column: 1}, "start it with version: 1 and add sources and sinks (see examples/quickstart.yaml)", "the topology file is empty")
 			return nil
 		}
-		d.yamlError(err)
+		d.yamlError(err, data)
 		return nil
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		d.errorf(&extra, "keep one task per file; remove the --- separator", "the file holds more than one YAML document")
 	} else if !errors.Is(err, io.EOF) {
-		d.yamlError(err)
+		d.yamlError(err, data)
 	}
 	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
 		d.errorf(&yaml.Node{Line: 1, Column: 1}, "start it with version: 1 and add sources and sinks (see examples/quickstart.yaml)", "the topology file is empty")
@@ -114,16 +114,30 @@ func (d *decoder) document(data []byte) *yaml.Node {
 	return doc.Content[0]
 }
 
-func (d *decoder) yamlError(err error) {
+func (d *decoder) yamlError(err error, data []byte) {
 	msg := err.Error()
 	line := 0
 	if m := yamlLineRE.FindStringSubmatch(msg); m != nil {
 		line, _ = strconv.Atoi(m[1])
 		msg = m[2]
+		// yaml.v3 reports parser errors with the 0-based line of the
+		// construct being parsed, scanner errors with a 1-based line.
+		if strings.HasPrefix(msg, "did not find expected") || strings.HasPrefix(msg, "found duplicate") ||
+			strings.HasPrefix(msg, "found incompatible") || strings.HasPrefix(msg, "found undefined tag") {
+			line++
+		}
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
 	}
 	diag := Diagnostic{Severity: SeverityError, File: d.file, Line: line, Message: "YAML syntax: " + msg, Fix: "check indentation, colons and quotes on this line or the one before"}
+	// An unquoted ${env:X} inside a { } flow mapping is the commonest way
+	// to break a topology file; say so.
+	lines := strings.Split(string(data), "\n")
+	for l := line - 2; l < line && l >= 0 && l < len(lines); l++ {
+		if i := strings.Index(lines[l], "${"); i > 0 && strings.Contains(lines[l][:i], "{") {
+			diag.Fix = `quote references inside { } flow mappings: {password: "${env:NAME}"}`
+		}
+	}
 	if line > 0 {
 		diag.Col = 1
 	}
