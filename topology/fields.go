@@ -147,7 +147,7 @@ var mysqlTLSSpec = &objectSpec{
 var objectsSpec = &objectSpec{
 	Transparent: true,
 	Path:        "sources[].objects",
-	Doc:  "Which tables are captured. A table is captured when an include rule matches it and no exclude pattern does; the first matching rule maps it. Only tables can be selected (not views, routines or events).",
+	Doc:         "Which tables are captured. A table is captured when an include rule matches it and no exclude pattern does; the first matching rule maps it. Only tables can be selected (not views, routines or events).",
 	Example: `objects:
   tables:
     - shop.orders                # shorthand: a rule with only a pattern
