@@ -1,0 +1,58 @@
+// Package kafkawriter writes records to one sink's Kafka cluster: explicit
+// partitions, acks from all in-sync replicas, batches by bytes, compression,
+// TLS and SASL, and at most one in-flight batch per partition.
+//
+// It is plain code over segmentio/kafka-go's Client and Transport (not its
+// Writer): the sink actor calls Write or Submit with encoded records and
+// reports the acknowledged sequence numbers. It does not encode records,
+// choose partitions (the router does) or keep checkpoints.
+//
+// # How records flow
+//
+// Write and Submit append each record to its topic-partition's queue, in
+// call order. One goroutine per partition takes the head of its queue, up to
+// batch_bytes (never above max_message_bytes), sends it as one Produce
+// request with acks=all and waits for the answer before sending the next.
+// Partitions proceed in parallel, each over its own connection from kafka-go's
+// pool. While a batch is in flight the queue grows, so batches form by
+// themselves under load; linger only delays a part-filled batch queued by
+// Submit (a Write sends at once: its caller is waiting).
+//
+// # Ordering and retries
+//
+// kafka-go has no idempotent producer and no transactions. Sluice keeps one
+// in-flight batch per partition, so a retried batch can never be overtaken
+// by the next one. A retry after a timeout may write a batch twice (the
+// broker may have appended it before the answer was lost): duplicates, in
+// order, never gaps. Retryable errors (network, leader moves, not enough
+// replicas, timeouts) are retried with backoff for Config.RetryFor; then the
+// write fails with a retryable error and the supervisor restarts from the
+// last checkpoint. Terminal errors (authentication, authorization, message
+// too large, a topic or partition still missing after the retry window,
+// TLS verification) fail at once, marked with errkind.Terminal.
+//
+// After any failure the Writer is failed: queued records are not sent, later
+// writes return the first error. Close it and make a new one.
+//
+// # Oversize records
+//
+// A record whose single-record batch exceeds max_message_bytes is never sent:
+// with oversize: fail the Write fails (terminal) before sending anything,
+// naming topic, partition, key, size, limit and the fix; with oversize: skip
+// it is dropped, counted in Stats.Skipped and reported to Config.OnSkip, and
+// the Write succeeds for the rest. The size is counted uncompressed, as the
+// Java producer does, and slightly over-estimated (by at most 8 bytes), so a
+// record the writer accepts always fits.
+//
+// # Sharp edges
+//
+//   - The caller must not change a record's bytes until its Write returns or
+//     its Pending is done. Write waits for in-flight requests to settle even
+//     when its context ends.
+//   - Submit does not limit memory; the engine's credits do.
+//   - kafka-go serves metadata from a cache refreshed every few seconds; a
+//     topic created outside Sluice may fail the first attempts with "unknown
+//     topic" and succeed on retry. EnsureTopics reads fresh metadata.
+//   - Record timestamps are the time the batch is built (CreateTime); the
+//     source commit time travels in headers.
+package kafkawriter

@@ -1,0 +1,186 @@
+package kafkawriter
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/protocol"
+
+	"github.com/sluicecdc/sluice/internal/errkind"
+)
+
+// ErrClosed is returned by writes on a closed Writer.
+var ErrClosed = errors.New("kafka writer closed")
+
+// WriteError says which batch could not be written and why. It wraps the
+// cause; errkind.IsTerminal tells whether retrying can help.
+type WriteError struct {
+	Sink      string
+	Topic     string
+	Partition int32
+	// FirstSeq and LastSeq are the sequence numbers of the failed batch's
+	// first and last records; Records its record count.
+	FirstSeq, LastSeq uint64
+	Records           int
+	// LastOffset is the offset of the last record this Writer had written to
+	// the partition before the failure, or -1 when none.
+	LastOffset int64
+	Attempts   int
+	Err        error
+}
+
+func (e *WriteError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "kafka sink %q: writing topic %s partition %d failed after %d attempt(s) (batch of %d records, seq %d-%d; ",
+		e.Sink, e.Topic, e.Partition, e.Attempts, e.Records, e.FirstSeq, e.LastSeq)
+	if e.LastOffset >= 0 {
+		fmt.Fprintf(&b, "last written offset %d", e.LastOffset)
+	} else {
+		b.WriteString("nothing written to it yet")
+	}
+	b.WriteString("): ")
+	b.WriteString(e.Err.Error())
+	if hint := hintFor(e.Err); hint != "" {
+		b.WriteString(": ")
+		b.WriteString(hint)
+	}
+	return b.String()
+}
+
+func (e *WriteError) Unwrap() error { return e.Err }
+
+// OversizeError is the terminal error of the "fail" oversize policy.
+type OversizeError struct {
+	Sink      string
+	Topic     string
+	Partition int32
+	Seq       uint64
+	Key       []byte
+	Size      int
+	Limit     int
+}
+
+func (e *OversizeError) Error() string {
+	return fmt.Sprintf("kafka sink %q: record seq %d for topic %s partition %d (key %s) is %d bytes, over the sink's max message bytes %d: "+
+		"raise max.message.bytes on the topic (kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N) "+
+		"and max_message_bytes on the sink, or set oversize: skip on the sink to drop such records",
+		e.Sink, e.Seq, e.Topic, e.Partition, keyText(e.Key), e.Size, e.Limit, e.Topic)
+}
+
+// keyText renders a record key for an error message, shortened.
+func keyText(k []byte) string {
+	if k == nil {
+		return "null"
+	}
+	const max = 64
+	s := k
+	if len(s) > max {
+		s = s[:max]
+	}
+	q := fmt.Sprintf("%q", s)
+	if len(k) > max {
+		q += fmt.Sprintf("... (%d bytes)", len(k))
+	}
+	return q
+}
+
+// terminalCodes are broker error codes that retrying cannot fix.
+var terminalCodes = map[kafka.Error]bool{
+	kafka.MessageSizeTooLarge:                true,
+	kafka.RecordListTooLarge:                 true,
+	kafka.InvalidTopic:                       true,
+	kafka.InvalidRequiredAcks:                true,
+	kafka.TopicAuthorizationFailed:           true,
+	kafka.ClusterAuthorizationFailed:         true,
+	kafka.UnsupportedSASLMechanism:           true,
+	kafka.IllegalSASLState:                   true,
+	kafka.UnsupportedVersion:                 true,
+	kafka.UnsupportedForMessageFormat:        true,
+	kafka.PolicyViolation:                    true,
+	kafka.SecurityDisabled:                   true,
+	kafka.SASLAuthenticationFailed:           true,
+	kafka.UnsupportedCompressionType:         true,
+	kafka.InvalidRecord:                      true,
+	kafka.TransactionalIDAuthorizationFailed: true,
+}
+
+// retryable reports whether a produce error may go away by itself: network
+// trouble, leader moves, timeouts, a topic not yet in the metadata. Unknown
+// errors are retryable, as everywhere in Sluice.
+func retryable(err error) bool {
+	if err == nil {
+		return true
+	}
+	if errkind.IsTerminal(err) {
+		return false
+	}
+	var ke kafka.Error
+	if errors.As(err, &ke) && terminalCodes[ke] {
+		return false
+	}
+	var (
+		unknownCA  x509.UnknownAuthorityError
+		hostname   x509.HostnameError
+		invalid    x509.CertificateInvalidError
+		verify     *tls.CertificateVerificationError
+		recordHdr  tls.RecordHeaderError
+		alertError tls.AlertError
+	)
+	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
+		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alertError) {
+		return false
+	}
+	return true
+}
+
+// missingTopic reports whether err says the topic or partition is unknown.
+func missingTopic(err error) bool {
+	return errors.Is(err, kafka.UnknownTopicOrPartition) ||
+		errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, protocol.ErrNoPartition)
+}
+
+// hintFor returns how to fix an error, or "".
+func hintFor(err error) string {
+	var ke kafka.Error
+	if errors.As(err, &ke) {
+		switch ke {
+		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge:
+			return "the topic's max.message.bytes is below the sink's max_message_bytes: raise the topic's max.message.bytes or lower the sink's max_message_bytes and batch_bytes"
+		case kafka.TopicAuthorizationFailed:
+			return "the Kafka user may not write this topic: grant it WRITE (and DESCRIBE) on the topic"
+		case kafka.ClusterAuthorizationFailed:
+			return "the Kafka user lacks a cluster permission: grant it IDEMPOTENT_WRITE/CREATE as needed"
+		case kafka.SASLAuthenticationFailed:
+			return "check the sink's sasl user and password"
+		case kafka.UnsupportedSASLMechanism:
+			return "the broker does not enable this SASL mechanism: use one listed in its sasl.enabled.mechanisms"
+		case kafka.PolicyViolation:
+			return "a broker policy refused the request: see the broker's create.topic.policy / alter.config.policy"
+		}
+	}
+	if missingTopic(err) {
+		return "create the topic with enough partitions, or set create_topics: missing on the sink"
+	}
+	var unknownCA x509.UnknownAuthorityError
+	var verify *tls.CertificateVerificationError
+	if errors.As(err, &unknownCA) || errors.As(err, &verify) {
+		return "the broker's certificate is not signed by the sink's tls ca_file: point ca_file at the CA that signed it"
+	}
+	var hostname x509.HostnameError
+	if errors.As(err, &hostname) {
+		return "the broker's certificate does not name the host in brokers: connect with a name it lists"
+	}
+	var recordHdr tls.RecordHeaderError
+	if errors.As(err, &recordHdr) {
+		return "the listener does not speak TLS: disable tls on the sink or use the broker's TLS port"
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "the broker did not answer in time"
+	}
+	return ""
+}
