@@ -1,9 +1,11 @@
 package codectest
 
 import (
+	"testing"
 	"time"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs/codec"
 )
 
 // Now is the pinned clock for reproducible output.
@@ -195,3 +197,32 @@ func Changes() map[string]*change.Change {
 
 // Ops is the order golden files are checked in.
 var Ops = []string{"insert", "update", "delete", "snapshot", "ddl", "ddl_db"}
+
+// BenchChanges are the benchmark's changes on BenchTable: "insert" (one
+// image) and "update" (two images).
+func BenchChanges() map[string]*change.Change {
+	upd := &change.Change{Seq: 1, Op: change.OpUpdate, Table: BenchTable(), Before: BenchRow(), After: BenchRow(),
+		Pos: Pos, CommitTime: 1_700_000_000}
+	upd.After[3] = int32(4)
+	ins := &change.Change{Seq: 1, Op: change.OpInsert, Table: upd.Table, After: BenchRow(), Pos: Pos, CommitTime: 1_700_000_000}
+	return map[string]*change.Change{"insert": ins, "update": upd}
+}
+
+// Bench runs b over enc for each of BenchChanges, reporting ns and
+// allocations per row, with a recycled Record as the writer uses it.
+func Bench(b *testing.B, enc func() codec.Encoder) {
+	for _, op := range []string{"insert", "update"} {
+		b.Run(op, func(b *testing.B) {
+			e, c := enc(), BenchChanges()[op]
+			var rec codec.Record
+			b.ReportAllocs()
+			for b.Loop() {
+				rec.Reset()
+				if err := e.Encode(c, &rec); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.SetBytes(int64(len(rec.Value)))
+		})
+	}
+}

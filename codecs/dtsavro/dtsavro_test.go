@@ -11,7 +11,6 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
-	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 )
@@ -381,17 +380,5 @@ func TestEncoder_Golden(t *testing.T) {
 }
 
 func BenchmarkEncode_DTSAvro(b *testing.B) {
-	e := New(codec.Options{})
-	c := &change.Change{Seq: 1, Op: change.OpUpdate, Table: codectest.BenchTable(),
-		Before: codectest.BenchRow(), After: codectest.BenchRow(), Pos: codectest.Pos, CommitTime: 1_700_000_000}
-	var rec codec.Record
-	b.ReportAllocs()
-	for b.Loop() {
-		rec.Reset()
-		if err := e.Encode(c, &rec); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.SetBytes(int64(len(rec.Value)))
-	decodeGoavro(b, rec.Value)
+	codectest.Bench(b, func() codec.Encoder { return New(codec.Options{}) })
 }
