@@ -1,0 +1,194 @@
+package snapshot
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// dialTimeout bounds connecting and the handshake.
+const dialTimeout = 10 * time.Second
+
+// netWriteTimeout is the session's net_write_timeout, in seconds: how long the
+// server waits for a client that does not read. Emit blocks while downstream
+// is out of credit with a result set open, so it must be long.
+const netWriteTimeout = 24 * 3600
+
+// sessionSetup makes text-protocol values match the binlog's: TIMESTAMP in
+// UTC, strings in their column's charset, and a repeatable-read snapshot.
+var sessionSetup = []string{
+	// No NO_BACKSLASH_ESCAPES (literals below escape with backslashes) and
+	// no PAD_CHAR_TO_FULL_LENGTH (CHAR values as the binlog has them).
+	"SET SESSION sql_mode = ''",
+	"SET SESSION time_zone = '+00:00'",
+	"SET SESSION character_set_results = NULL",
+	"SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+	"SET SESSION net_write_timeout = " + strconv.Itoa(netWriteTimeout),
+	"SET SESSION net_read_timeout = " + strconv.Itoa(netWriteTimeout),
+}
+
+// Dial connects to src with its credentials and TLS settings and prepares the
+// session for snapshot reads (see Prepare).
+func Dial(ctx context.Context, src *topology.Source) (*client.Conn, error) {
+	var opts []client.Option
+	tcfg, err := TLSConfig(&src.TLS, src.Host)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: source %s: %w", src.Name, err)
+	}
+	if tcfg != nil {
+		opts = append(opts, func(c *client.Conn) error { c.SetTLSConfig(tcfg); return nil })
+	}
+	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
+	defer cancel()
+	d := &net.Dialer{Timeout: dialTimeout}
+	conn, err := client.ConnectWithDialer(dctx, "", src.Addr(), src.User, src.Password.Value(), "", d.DialContext, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("snapshot: connecting to source %s at %s as %s: %w", src.Name, src.Addr(), src.User, err)
+	}
+	if err := Prepare(conn); err != nil {
+		_ = conn.Close()
+		return nil, fmt.Errorf("snapshot: source %s: %w", src.Name, err)
+	}
+	return conn, nil
+}
+
+// Prepare sets the session variables snapshot reads rely on: time_zone
+// '+00:00', character_set_results NULL, REPEATABLE READ and long network
+// timeouts. Dial calls it; call it on connections made elsewhere.
+func Prepare(conn *client.Conn) error {
+	for _, s := range sessionSetup {
+		if _, err := conn.Execute(s); err != nil {
+			return fmt.Errorf("preparing session (%s): %w", s, err)
+		}
+	}
+	return nil
+}
+
+// TLSConfig maps a source's TLS settings to a crypto/tls configuration; nil
+// when TLS is disabled. host is the server name verified in verify-identity
+// mode unless the settings name another.
+func TLSConfig(t *topology.TLS, host string) (*tls.Config, error) {
+	switch t.Mode {
+	case "", topology.TLSDisabled:
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, errkind.Terminal(fmt.Errorf("reading TLS CA file: %w", err))
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, errkind.Terminal(fmt.Errorf("TLS CA file %s holds no PEM certificate", t.CAFile))
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, errkind.Terminal(fmt.Errorf("loading TLS client certificate: %w", err))
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	switch t.Mode {
+	case topology.TLSRequired:
+		// Encryption without authentication of the server, as --ssl-mode=REQUIRED.
+		cfg.InsecureSkipVerify = true
+	case topology.TLSVerifyCA:
+		// Verify the chain but not the name, as --ssl-mode=VERIFY_CA.
+		cfg.InsecureSkipVerify = true
+		roots := cfg.RootCAs
+		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
+			return verifyChain(raw, roots)
+		}
+	case topology.TLSVerifyIdentity:
+		cfg.ServerName = host
+		if t.ServerName != "" {
+			cfg.ServerName = t.ServerName
+		}
+	default:
+		return nil, errkind.Terminal(fmt.Errorf("unknown TLS mode %q (want disabled, required, verify-ca or verify-identity)", t.Mode))
+	}
+	return cfg, nil
+}
+
+// verifyChain checks the server's certificate chain against roots (the system
+// pool when nil), ignoring the host name.
+func verifyChain(raw [][]byte, roots *x509.CertPool) error {
+	if len(raw) == 0 {
+		return errors.New("server sent no TLS certificate")
+	}
+	certs := make([]*x509.Certificate, len(raw))
+	for i, r := range raw {
+		c, err := x509.ParseCertificate(r)
+		if err != nil {
+			return fmt.Errorf("parsing server certificate: %w", err)
+		}
+		certs[i] = c
+	}
+	inter := x509.NewCertPool()
+	for _, c := range certs[1:] {
+		inter.AddCert(c)
+	}
+	_, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
+	return err
+}
+
+// interruptOnCancel makes a blocked read or write on conn fail when ctx is
+// cancelled, by expiring the socket's deadline. The returned stop must be
+// called when the operation is over; after an interruption the connection is
+// unusable.
+func interruptOnCancel(ctx context.Context, conn *client.Conn) (stop func() bool) {
+	if ctx.Done() == nil {
+		return func() bool { return true }
+	}
+	return context.AfterFunc(ctx, func() {
+		if conn.Conn != nil && conn.Conn.Conn != nil {
+			_ = conn.Conn.Conn.SetDeadline(time.Unix(1, 0))
+		}
+	})
+}
+
+// quoteIdent quotes a MySQL identifier with backticks.
+func quoteIdent(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '`')
+	for i := 0; i < len(s); i++ {
+		if s[i] == '`' {
+			b = append(b, '`')
+		}
+		b = append(b, s[i])
+	}
+	return string(append(b, '`'))
+}
+
+// quoteString renders s as a single-quoted SQL string literal.
+func quoteString(s string) string {
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '\'')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\'', '\\':
+			b = append(b, '\\', c)
+		case 0:
+			b = append(b, '\\', '0')
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(append(b, '\''))
+}
+
+// qualified is `db`.`table`.
+func qualified(db, table string) string { return quoteIdent(db) + "." + quoteIdent(table) }
