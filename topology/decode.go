@@ -222,6 +222,9 @@ func (d *decoder) object(spec *objectSpec, n *yaml.Node, sc scope, dst any) {
 			continue
 		}
 		keys[k.Value] = k
+		if spec.Extensible && strings.HasPrefix(k.Value, "x-") {
+			continue
+		}
 		f := spec.field(k.Value)
 		if f == nil {
 			d.errorf(k, spec.suggest(k.Value), "unknown field %q %s", k.Value, sc.in())

@@ -16,8 +16,9 @@ import (
 // machinery and checks.go for the checks that span several fields.
 
 var topSpec = &objectSpec{
-	Path: "top level",
-	Doc:  "A topology file is one synchronization task: the sources it reads, the transforms and routers its rows pass through, and the sinks it writes to.",
+	Extensible: true,
+	Path:       "top level",
+	Doc:        "A topology file is one synchronization task: the sources it reads, the transforms and routers its rows pass through, and the sinks it writes to. Top-level keys starting with `x-` are ignored: use them to hold YAML anchors (`x-db: &db {...}`) merged elsewhere with `<<: *db`.",
 	Fields: []*fieldSpec{
 		{Key: "version", Required: true, Example: "1",
 			Doc:   "Format version of the file. Only 1 exists.",

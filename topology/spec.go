@@ -27,6 +27,9 @@ type objectSpec struct {
 	// Transparent mappings add nothing to the "in ... of ..." place of a
 	// message: "table rule "x" of source "db"", not "... of objects of ...".
 	Transparent bool
+	// Extensible mappings ignore keys starting with "x-", which hold YAML
+	// anchors for reuse (as in Docker Compose files).
+	Extensible bool
 	// check runs after every field is decoded and defaulted; present holds
 	// the value node of each field written in the file.
 	check func(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node)
