@@ -242,7 +242,7 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 		s.start = pos.String()
 	}
 
-	if err := s.connect(cfg, pos, byGTID); err != nil {
+	if err := s.connect(ctx, cfg, pos, byGTID); err != nil {
 		return nil, err
 	}
 	s.log.Info("binlog stream open", slog.String("start", s.start), slog.String("gtid_set", gtids))
@@ -267,7 +267,7 @@ func (h *handoff) HandleEvent(e *replication.BinlogEvent) error {
 
 var _ replication.EventHandler = (*handoff)(nil)
 
-func (s *Stream) connect(cfg Config, pos change.Position, byGTID bool) error {
+func (s *Stream) connect(ctx context.Context, cfg Config, pos change.Position, byGTID bool) error {
 	src := cfg.Source
 	tc, err := tlsConfig(src.TLS, src.Host)
 	if err != nil {
@@ -326,6 +326,17 @@ func (s *Stream) connect(cfg Config, pos change.Position, byGTID bool) error {
 	}
 	if err != nil {
 		s.syncer.Close()
+		var me *mysql.MyError
+		if errors.As(err, &me) && me.Code == mysql.ER_ACCESS_DENIED_ERROR {
+			// MariaDB answers COM_REGISTER_SLAVE without REPLICATION SLAVE
+			// with the same error as a wrong password: tell them apart.
+			if c, lerr := connect(ctx, src); lerr == nil {
+				c.Close()
+				return errkind.Terminal(fmt.Errorf(
+					"source %q: the account logs in but may not read the binlog (it lacks REPLICATION SLAVE): "+
+						"run GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE, SHOW VIEW ON *.* TO the Sluice account: %w", s.name, err))
+			}
+		}
 		return classifyServerError(err, s.name, s.start)
 	}
 	go func() {
