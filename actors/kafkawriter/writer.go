@@ -537,7 +537,7 @@ func (pw *partWriter) produce(batch []item) (int, error) {
 		Records:      recs,
 	})
 	if err != nil {
-		return 0, err
+		return 0, w.diagnose(ctx, pw.tp.topic, err)
 	}
 	if res == nil {
 		return 0, errors.New("no produce response for acks=all")
@@ -547,6 +547,21 @@ func (pw *partWriter) produce(batch []item) (int, error) {
 	}
 	pw.lastOff = res.BaseOffset + int64(len(batch)) - 1
 	return recs.bytes, nil
+}
+
+// diagnose looks behind a "topic not found" error. kafka-go's transport
+// routes a produce request with cached metadata; when it could never connect
+// (wrong SASL password, untrusted TLS certificate, a plaintext listener) the
+// cache is empty and every request fails with "topic not found", while the
+// real cause is kept for metadata requests. Ask for it.
+func (w *Writer) diagnose(ctx context.Context, topic string, err error) error {
+	if !missingTopic(err) {
+		return err
+	}
+	if _, merr := w.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}}); merr != nil {
+		return fmt.Errorf("cannot reach the cluster: %w", merr)
+	}
+	return err
 }
 
 // sleep waits d, or returns false at once when abort closes.
