@@ -141,7 +141,8 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 		c.Type, c.Scale = change.TypeTimestamp2, num(8)
 		c.Meta = uint16(c.Scale)
 	case "year":
-		c.Type = change.TypeYear
+		// The binlog's signedness metadata flags YEAR unsigned.
+		c.Type, c.Unsigned = change.TypeYear, true
 	case "char", "binary":
 		c.Type = change.TypeString
 		c.Meta = uint16(change.TypeString)<<8 | uint16(octets&0xff)
@@ -167,7 +168,7 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 		c.Meta = uint16(change.TypeSet)<<8 | uint16(packLen(len(c.Elements), 8))
 	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
 		"multipolygon", "geometrycollection", "geomcollection":
-		c.Type, c.Meta = change.TypeGeometry, 4
+		c.Type, c.Meta, c.Charset = change.TypeGeometry, 4, "binary"
 	case "inet4", "inet6", "uuid":
 		// MariaDB's fixed-size binary types; read as their text form.
 		c.Type = change.TypeString

@@ -67,6 +67,10 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 		if len(batch.Changes) == 0 {
 			return nil
 		}
+		if err := ctx.Err(); err != nil {
+			// Rows already buffered would otherwise keep flowing.
+			return err
+		}
 		b := batch
 		batch = &change.Batch{Changes: make([]change.Change, 0, len(b.Changes))}
 		if err := emit(b); err != nil {

@@ -1,0 +1,421 @@
+package snapshot
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// These tests run against the test bed's MariaDB: the admin account creates
+// and writes tables, the sluice account (DTS privileges only) reads them.
+
+func bedSource(t testing.TB) *topology.Source {
+	t.Helper()
+	cfg := testbed.MySQL(t)
+	return &topology.Source{
+		Name:     "bed",
+		Flavor:   topology.FlavorMariaDB,
+		Host:     cfg.Host(),
+		Port:     int(cfg.Port()),
+		User:     cfg.User,
+		Password: topology.NewSecret(cfg.Password),
+		ServerID: 300000 + rand.Uint32N(1<<24),
+		Start:    topology.StartPosition{Mode: topology.StartLatest},
+	}
+}
+
+func dial(t testing.TB, src *topology.Source) *client.Conn {
+	t.Helper()
+	conn, err := Dial(context.Background(), src)
+	if err != nil {
+		t.Fatalf("Dial: %v", err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return conn
+}
+
+// newDB creates a throw-away database and runs statements in it as admin.
+func newDB(t testing.TB, statements ...string) string {
+	t.Helper()
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, append([]string{"USE " + quoteIdent(db)}, statements...)...)
+	return db
+}
+
+func describe(t testing.TB, conn *client.Conn, db, table string) *change.Table {
+	t.Helper()
+	tbl, err := Describe(context.Background(), conn, db, table)
+	if err != nil {
+		t.Fatalf("Describe %s.%s: %v", db, table, err)
+	}
+	return tbl
+}
+
+func plan(t testing.TB, conn *client.Conn, tbl *change.Table, size int) []Chunk {
+	t.Helper()
+	chunks, err := Plan(context.Background(), conn, tbl, size)
+	if err != nil {
+		t.Fatalf("Plan %s: %v", tbl.QualifiedName(), err)
+	}
+	return chunks
+}
+
+// readAll reads every chunk in turn and returns the rows and rows per chunk.
+func readAll(t testing.TB, conn *client.Conn, tbl *change.Table, chunks []Chunk) (rows [][]any, perChunk []uint64) {
+	t.Helper()
+	for _, ch := range chunks {
+		var got uint64
+		n, pos, err := ReadChunk(context.Background(), conn, tbl, ch, func(b *change.Batch) error {
+			for i := range b.Changes {
+				c := &b.Changes[i]
+				if c.Op != change.OpSnapshot || c.Table != tbl || c.Before != nil || len(c.After) != len(tbl.Columns) || c.Size <= 0 {
+					t.Fatalf("chunk %d: malformed change %+v", ch.ID, c)
+				}
+				rows = append(rows, c.After)
+				got++
+			}
+			return nil
+		}, 4096, nil)
+		if err != nil {
+			t.Fatalf("ReadChunk %d: %v", ch.ID, err)
+		}
+		if n != got {
+			t.Fatalf("chunk %d: ReadChunk says %d rows, emitted %d", ch.ID, n, got)
+		}
+		if pos.File == "" || pos.Pos < 4 {
+			t.Fatalf("chunk %d: no snapshot position (%s)", ch.ID, pos)
+		}
+		perChunk = append(perChunk, n)
+	}
+	return rows, perChunk
+}
+
+// keyOf renders a row's key (or, for a keyless table, the whole row).
+func keyOf(tbl *change.Table, row []any) string {
+	cols := ChunkKey(tbl)
+	if cols == nil {
+		cols = make([]int, len(row))
+		for i := range cols {
+			cols[i] = i
+		}
+	}
+	var b strings.Builder
+	for _, c := range cols {
+		fmt.Fprintf(&b, "%T:%q|", row[c], fmt.Sprint(row[c]))
+	}
+	return b.String()
+}
+
+// sourceKeys reads the table's keys with the admin account, in one query.
+func sourceKeys(t testing.TB, tbl *change.Table) []string {
+	t.Helper()
+	conn := testbed.AdminConn(t)
+	if err := Prepare(conn); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	err := conn.ExecuteSelectStreaming(mustQuery(t, tbl, Chunk{}), new(mysql.Result), func(row []mysql.FieldValue) error {
+		vals := make([]any, len(row))
+		for i := range row {
+			vals[i], _ = convert(convOf(&tbl.Columns[i]), &row[i])
+		}
+		out = append(out, keyOf(tbl, vals))
+		return nil
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func mustQuery(t testing.TB, tbl *change.Table, ch Chunk) string {
+	t.Helper()
+	q, err := chunkQuery(tbl, ch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return q
+}
+
+// checkCover asserts that the chunks' rows are the table's rows, each once.
+func checkCover(t testing.TB, tbl *change.Table, rows [][]any) {
+	t.Helper()
+	got := make([]string, len(rows))
+	for i, r := range rows {
+		got[i] = keyOf(tbl, r)
+	}
+	slices.Sort(got)
+	for i := 1; i < len(got); i++ {
+		if got[i] == got[i-1] {
+			t.Fatalf("row %s read twice", got[i])
+		}
+	}
+	want := sourceKeys(t, tbl)
+	if !slices.Equal(got, want) {
+		t.Fatalf("chunks read %d rows, the table has %d (first read %.3q, first in table %.3q)", len(got), len(want), got, want)
+	}
+}
+
+func TestPlan_KeyTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	const rows = 300
+	db := newDB(t,
+		"CREATE TABLE t_int (id INT PRIMARY KEY, v VARCHAR(20))",
+		"INSERT INTO t_int SELECT seq, CONCAT('v', seq) FROM seq_1_to_300",
+		"CREATE TABLE t_sparse (id BIGINT PRIMARY KEY, v INT)",
+		"INSERT INTO t_sparse SELECT CAST(seq AS SIGNED) * 1000003 - 150000000, seq FROM seq_1_to_300",
+		"CREATE TABLE t_ubig (id BIGINT UNSIGNED PRIMARY KEY, v INT)",
+		"INSERT INTO t_ubig SELECT seq, seq FROM seq_0_to_99",
+		"INSERT INTO t_ubig SELECT 9223372036854775707 + seq, seq FROM seq_1_to_100",
+		"INSERT INTO t_ubig SELECT 18446744073709551615 - seq, seq FROM seq_0_to_99",
+		"CREATE TABLE t_dense_ubig (id BIGINT UNSIGNED PRIMARY KEY)",
+		"INSERT INTO t_dense_ubig SELECT 18446744073709551615 - seq FROM seq_0_to_299",
+		"CREATE TABLE t_neg (id SMALLINT PRIMARY KEY)",
+		"INSERT INTO t_neg SELECT CAST(seq AS SIGNED) - 32768 FROM seq_0_to_299",
+		"CREATE TABLE t_comp (a INT, b VARCHAR(16), v INT, PRIMARY KEY (a, b))",
+		"INSERT INTO t_comp SELECT seq % 7, CONCAT(CHAR(65 + seq % 26), seq), seq FROM seq_1_to_300",
+		"CREATE TABLE t_str (k VARCHAR(32) CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci PRIMARY KEY, v INT)",
+		"INSERT INTO t_str SELECT CONCAT(ELT(1 + seq % 6, 'a', 'B', 'é', 'Z', '😀', ' x'), seq), seq FROM seq_1_to_300",
+		"CREATE TABLE t_latin1 (k CHAR(12) CHARACTER SET latin1 PRIMARY KEY)",
+		"INSERT INTO t_latin1 SELECT CONCAT(ELT(1 + seq % 3, 'caf', 'CAF', 'ça'), CHAR(200 + seq % 50), seq) FROM seq_1_to_300",
+		"CREATE TABLE t_bin (k VARBINARY(16) PRIMARY KEY, v INT)",
+		"INSERT INTO t_bin SELECT UNHEX(CONCAT(LPAD(HEX(seq % 256), 2, '0'), '00FF', HEX(seq))), seq FROM seq_1_to_300",
+		"CREATE TABLE t_date (d DATETIME(3) PRIMARY KEY)",
+		"INSERT INTO t_date SELECT '2020-01-01' + INTERVAL seq * 1001 SECOND FROM seq_1_to_300",
+		"CREATE TABLE t_dec (d DECIMAL(20,4) PRIMARY KEY)",
+		"INSERT INTO t_dec SELECT CAST(seq AS SIGNED) / 7 - 20 FROM seq_1_to_300",
+		"CREATE TABLE t_uk (a INT NOT NULL, b INT NOT NULL, v INT, UNIQUE KEY uk (b, a))",
+		"INSERT INTO t_uk SELECT seq, 300 - CAST(seq AS SIGNED), seq FROM seq_1_to_300",
+		"CREATE TABLE t_nullable_uk (a INT NULL, v INT, UNIQUE KEY uk (a))",
+		"INSERT INTO t_nullable_uk SELECT IF(seq % 10 = 0, NULL, seq), seq FROM seq_1_to_300",
+		"CREATE TABLE t_nokey (a INT, v VARCHAR(8))",
+		"INSERT INTO t_nokey SELECT seq, 'x' FROM seq_1_to_300",
+		"CREATE TABLE t_empty (id INT PRIMARY KEY)",
+		"CREATE TABLE t_tiny (id INT PRIMARY KEY)",
+		"INSERT INTO t_tiny VALUES (5)",
+		"ANALYZE TABLE t_int, t_sparse, t_ubig, t_dense_ubig, t_neg",
+	)
+	conn := dial(t, bedSource(t))
+	for _, tc := range []struct {
+		table      string
+		minChunks  int
+		maxChunks  int
+		wantKeyLen int
+	}{
+		{"t_int", 9, 12, 1},
+		{"t_sparse", 9, 12, 1},
+		{"t_ubig", 9, 12, 1},
+		{"t_dense_ubig", 9, 12, 1},
+		{"t_neg", 9, 12, 1},
+		{"t_comp", 9, 12, 2},
+		{"t_str", 9, 12, 1},
+		{"t_latin1", 9, 12, 1},
+		{"t_bin", 9, 12, 1},
+		{"t_date", 9, 12, 1},
+		{"t_dec", 9, 12, 1},
+		{"t_uk", 9, 12, 2},
+		{"t_nullable_uk", 1, 1, 0},
+		{"t_nokey", 1, 1, 0},
+		{"t_empty", 1, 1, 1},
+		{"t_tiny", 1, 1, 1},
+	} {
+		t.Run(tc.table, func(t *testing.T) {
+			tbl := describe(t, conn, db, tc.table)
+			if got := len(ChunkKey(tbl)); got != tc.wantKeyLen {
+				t.Fatalf("ChunkKey has %d columns, want %d", got, tc.wantKeyLen)
+			}
+			chunks := plan(t, conn, tbl, 30)
+			if len(chunks) < tc.minChunks || len(chunks) > tc.maxChunks {
+				t.Fatalf("planned %d chunks, want %d..%d", len(chunks), tc.minChunks, tc.maxChunks)
+			}
+			if chunks[0].Low != nil || chunks[len(chunks)-1].High != nil {
+				t.Fatal("plan does not start and end unbounded")
+			}
+			for i := 1; i < len(chunks); i++ {
+				if string(chunks[i].Low) != string(chunks[i-1].High) || chunks[i].ID != uint32(i) {
+					t.Fatalf("chunk %d does not start where chunk %d ends", i, i-1)
+				}
+			}
+			// Bounds survive the store's round trip as opaque bytes.
+			for i := range chunks {
+				chunks[i].Low, chunks[i].High = slices.Clone(chunks[i].Low), slices.Clone(chunks[i].High)
+			}
+			rows, perChunk := readAll(t, conn, tbl, chunks)
+			checkCover(t, tbl, rows)
+			for i, n := range perChunk {
+				if len(chunks) > 1 && (n == 0 || n > 3*30) {
+					t.Errorf("chunk %d holds %d rows, want 1..90 for chunk size 30", i, n)
+				}
+			}
+		})
+	}
+}
+
+func TestDescribe_AllTypes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	db := newDB(t, allTypesDDL)
+	conn := dial(t, bedSource(t))
+	tbl := describe(t, conn, db, "all_types")
+	want := map[string]change.Column{
+		"id":          {Type: change.TypeLongLong, Unsigned: true, ColumnType: "bigint(20) unsigned"},
+		"c_tiny":      {Type: change.TypeTiny, Nullable: true, ColumnType: "tinyint(4)"},
+		"c_medium_u":  {Type: change.TypeInt24, Unsigned: true, Nullable: true, ColumnType: "mediumint(8) unsigned"},
+		"c_dec":       {Type: change.TypeNewDecimal, Nullable: true, ColumnType: "decimal(65,30)", Precision: 65, Scale: 30, Meta: 65<<8 | 30},
+		"c_float":     {Type: change.TypeFloat, Nullable: true, ColumnType: "float", Meta: 4},
+		"c_bit64":     {Type: change.TypeBit, Nullable: true, ColumnType: "bit(64)", Meta: 8 << 8},
+		"c_bit1":      {Type: change.TypeBit, Nullable: true, ColumnType: "bit(1)", Meta: 1},
+		"c_time":      {Type: change.TypeTime2, Nullable: true, ColumnType: "time(6)", Scale: 6, Meta: 6},
+		"c_ts3":       {Type: change.TypeTimestamp2, Nullable: true, ColumnType: "timestamp(3)", Scale: 3, Meta: 3},
+		"c_year":      {Type: change.TypeYear, Unsigned: true, Nullable: true, ColumnType: "year(4)"},
+		"c_varchar":   {Type: change.TypeVarchar, Nullable: true, ColumnType: "varchar(64)", Charset: "utf8mb4", Meta: 256},
+		"c_latin1":    {Type: change.TypeVarchar, Nullable: true, ColumnType: "varchar(16)", Charset: "latin1", Meta: 16},
+		"c_varbinary": {Type: change.TypeVarchar, Nullable: true, ColumnType: "varbinary(16)", Charset: "binary", Meta: 16},
+		"c_binary":    {Type: change.TypeString, Nullable: true, ColumnType: "binary(4)", Charset: "binary", Meta: uint16(change.TypeString)<<8 | 4},
+		"c_text":      {Type: change.TypeBlob, Nullable: true, ColumnType: "text", Charset: "utf8mb4", Meta: 2},
+		"c_blob":      {Type: change.TypeBlob, Nullable: true, ColumnType: "blob", Charset: "binary", Meta: 2},
+		"c_longtext":  {Type: change.TypeBlob, Nullable: true, ColumnType: "longtext", Charset: "utf8mb4", Meta: 4},
+		"c_enum":      {Type: change.TypeEnum, Nullable: true, ColumnType: "enum('small','large','it''s')", Charset: "utf8mb4", Elements: []string{"small", "large", "it's"}, Meta: uint16(change.TypeEnum)<<8 | 1},
+		"c_set":       {Type: change.TypeSet, Nullable: true, ColumnType: "set('a','b','c')", Charset: "utf8mb4", Elements: []string{"a", "b", "c"}, Meta: uint16(change.TypeSet)<<8 | 1},
+		"c_point":     {Type: change.TypeGeometry, Nullable: true, ColumnType: "point", Charset: "binary", Meta: 4},
+	}
+	seen := 0
+	for _, c := range tbl.Columns {
+		w, ok := want[c.Name]
+		if !ok {
+			continue
+		}
+		seen++
+		w.Name = c.Name
+		if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", w) {
+			t.Errorf("column %s:\n got %+v\nwant %+v", c.Name, c, w)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of %d expected columns", seen, len(want))
+	}
+	if !slices.Equal(tbl.PrimaryKey, []int{0}) {
+		t.Errorf("PrimaryKey = %v", tbl.PrimaryKey)
+	}
+	if len(tbl.UniqueKeys) != 1 || tbl.UniqueKeys[0].Name != "uk_varchar" ||
+		!slices.Equal(tbl.UniqueKeys[0].Columns, []int{tbl.ColumnIndex("c_varchar"), tbl.ColumnIndex("c_latin1")}) {
+		t.Errorf("UniqueKeys = %+v", tbl.UniqueKeys)
+	}
+
+	ddl, err := ShowCreate(context.Background(), conn, db, "all_types")
+	if err != nil || !strings.HasPrefix(ddl, "CREATE TABLE `all_types`") || !strings.Contains(ddl, "`c_point` point") {
+		t.Errorf("ShowCreate = %q, %v", ddl, err)
+	}
+	tables, err := ListTables(context.Background(), conn, func(d, _ string) bool { return d == db })
+	if err != nil || len(tables) != 1 || tables[0] != (TableName{db, "all_types"}) {
+		t.Errorf("ListTables = %v, %v", tables, err)
+	}
+	if _, err := Describe(context.Background(), conn, db, "missing"); err == nil || !strings.Contains(err.Error(), "GRANT SELECT") {
+		t.Errorf("Describe of a missing table: %v", err)
+	}
+}
+
+func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a")
+	conn := dial(t, bedSource(t))
+	all, err := ListTables(context.Background(), conn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mine []string
+	for _, n := range all {
+		if systemSchemas[n.Schema] {
+			t.Errorf("system table %s listed", n)
+		}
+		if n.Schema == db {
+			mine = append(mine, n.Name)
+		}
+	}
+	if !slices.Equal(mine, []string{"a", "b"}) {
+		t.Errorf("tables of %s = %v, want [a b]", db, mine)
+	}
+}
+
+func TestSnapshotPoint_MariaDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)")
+	src := bedSource(t)
+	conn := dial(t, src)
+	p0, err := SnapshotPoint(context.Background(), conn, src.Flavor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p0.Pos.File == "" || p0.Pos.Pos < 4 || p0.GTIDSet == "" {
+		t.Fatalf("SnapshotPoint = %+v", p0)
+	}
+	testbed.AdminExec(t, "INSERT INTO "+qualified(db, "a")+" VALUES (1)")
+	p1, err := SnapshotPoint(context.Background(), conn, src.Flavor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p1.Pos.File == p0.Pos.File && p1.Pos.Pos <= p0.Pos.Pos || p1.GTIDSet == p0.GTIDSet {
+		t.Fatalf("position did not advance over a commit: %+v then %+v", p0, p1)
+	}
+}
+
+func TestReadChunk_CancelInterruptsEmit(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(100))",
+		"INSERT INTO a SELECT seq, REPEAT('x', 100) FROM seq_1_to_20000")
+	conn := dial(t, bedSource(t))
+	tbl := describe(t, conn, db, "a")
+	ctx, cancel := context.WithCancel(context.Background())
+	batches := 0
+	_, _, err := ReadChunk(ctx, conn, tbl, Chunk{}, func(*change.Batch) error {
+		batches++
+		if batches == 2 {
+			cancel()
+		}
+		return nil
+	}, 4096, NewLimiter(0, 1<<30))
+	if err == nil || ctx.Err() == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Fatalf("ReadChunk after cancel: %v", err)
+	}
+	if batches > 3 {
+		t.Errorf("%d batches emitted after cancel", batches-2)
+	}
+}
+
+func TestReadChunk_RateCap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "INSERT INTO a SELECT seq FROM seq_1_to_3000")
+	conn := dial(t, bedSource(t))
+	tbl := describe(t, conn, db, "a")
+	start := time.Now()
+	n, _, err := ReadChunk(context.Background(), conn, tbl, Chunk{}, func(*change.Batch) error { return nil }, 2048, NewLimiter(1000, 0))
+	if err != nil || n != 3000 {
+		t.Fatalf("ReadChunk = %d, %v", n, err)
+	}
+	// 3000 rows at 1000 rows/s with a one-second burst: about two seconds.
+	if d := time.Since(start); d < 1500*time.Millisecond || d > 4*time.Second {
+		t.Errorf("3000 rows at 1000 rows/s took %v, want about 2s", d)
+	}
+}
