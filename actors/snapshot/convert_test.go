@@ -12,7 +12,9 @@ import (
 func TestConvert_ValueTypes(t *testing.T) {
 	u := func(v uint64) mysql.FieldValue { return mysql.NewFieldValue(mysql.FieldValueTypeUnsigned, v, nil) }
 	s := func(v int64) mysql.FieldValue { return mysql.NewFieldValue(mysql.FieldValueTypeSigned, uint64(v), nil) }
-	f := func(v float64) mysql.FieldValue { return mysql.NewFieldValue(mysql.FieldValueTypeFloat, math.Float64bits(v), nil) }
+	f := func(v float64) mysql.FieldValue {
+		return mysql.NewFieldValue(mysql.FieldValueTypeFloat, math.Float64bits(v), nil)
+	}
 	str := func(v string) mysql.FieldValue { return mysql.NewFieldValue(mysql.FieldValueTypeString, 0, []byte(v)) }
 	null := mysql.NewFieldValue(mysql.FieldValueTypeNull, 0, nil)
 	for _, tc := range []struct {

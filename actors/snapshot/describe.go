@@ -212,7 +212,7 @@ func isStringType(t byte) bool {
 	return false
 }
 
-// parseElements returns the values of "enum('a','b''c')" or "set(...)" as
+// parseElements returns the values of "enum('a','b”c')" or "set(...)" as
 // information_schema.COLUMNS.COLUMN_TYPE renders them: quotes doubled,
 // backslashes escaped.
 func parseElements(columnType string) []string {
