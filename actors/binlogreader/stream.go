@@ -378,7 +378,7 @@ func (s *Stream) ReadBatch(ctx context.Context, maxBytes int, maxWait time.Durat
 	if s.err != nil {
 		return nil, s.err
 	}
-	b := &change.Batch{Source: s.name}
+	b := &change.Batch{Source: s.name, Changes: make([]change.Change, 0, 64)}
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {
