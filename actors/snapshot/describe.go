@@ -212,9 +212,9 @@ func isStringType(t byte) bool {
 	return false
 }
 
-// parseElements returns the values of "enum('a','b”c')" or "set(...)" as
-// information_schema.COLUMNS.COLUMN_TYPE renders them: quotes doubled,
-// backslashes escaped.
+// parseElements returns the values of an ENUM or SET type as
+// information_schema.COLUMNS.COLUMN_TYPE renders it, e.g. enum('a','b'):
+// single quotes inside a value are doubled, backslashes escaped.
 func parseElements(columnType string) []string {
 	open := strings.IndexByte(columnType, '(')
 	if open < 0 {
