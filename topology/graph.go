@@ -275,9 +275,13 @@ func nextKinds(k NodeKind) string {
 func (d *decoder) pipelines(g *DAG, gr *graph) {
 	var path []*Transform
 	over := false
+	steps := 0 // bounds the walk when paths fan out without reaching routers
 	var walk func(src *Source, dc *decl)
 	walk = func(src *Source, dc *decl) {
 		for _, next := range gr.outs[dc] {
+			if steps++; steps > 64*maxPipelines {
+				over = true
+			}
 			if over {
 				return
 			}
@@ -337,36 +341,56 @@ func effectiveTopic(p *Pipeline, r *TableRule) string {
 // into one topic of one sink (DTS forbids overlapping objects in
 // many-to-one tasks: the stream of one would overwrite the other's rows).
 func (d *decoder) checkOverlap(g *DAG) {
+	type dest struct {
+		sink  *Sink
+		topic string
+	}
+	type writer struct {
+		src  *Source
+		rule *TableRule
+	}
 	type key struct {
 		a, b *TableRule
 		sink *Sink
 	}
-	seen := map[key]bool{}
-	for i, p := range g.Pipelines {
-		for _, q := range g.Pipelines[i+1:] {
-			if p.Sink != q.Sink || p.Source == q.Source {
+	// Group every (source, rule) by the sink and topic it writes to, then
+	// compare only within a group.
+	byDest := map[dest][]writer{}
+	var order []dest
+	added := map[[3]any]bool{}
+	for _, p := range g.Pipelines {
+		for _, r := range p.Source.Objects.Tables {
+			k := dest{p.Sink, effectiveTopic(p, r)}
+			if added[[3]any{k, r, p.Source}] {
 				continue
 			}
-			for _, r1 := range p.Source.Objects.Tables {
-				for _, r2 := range q.Source.Objects.Tables {
-					k := key{r1, r2, p.Sink}
-					if seen[k] || !patternsOverlap(r1.Pattern, r2.Pattern) {
-						continue
-					}
-					t1, t2 := effectiveTopic(p, r1), effectiveTopic(q, r2)
-					if t1 != t2 {
-						continue
-					}
-					seen[k] = true
-					at := d.rules[r2]
-					line := 0
-					if i1 := d.rules[r1]; i1 != nil && i1.node != nil {
-						line = i1.node.Line
-					}
-					d.errorf(at.node, "map one source's tables to another topic, or exclude them from one source",
-						"sources %q and %q both write tables matching %s into topic %q of sink %q (the other rule is at line %d)",
-						p.Source.Name, q.Source.Name, overlapName(r1.Pattern, r2.Pattern), t1, p.Sink.Name, line)
+			added[[3]any{k, r, p.Source}] = true
+			if _, ok := byDest[k]; !ok {
+				order = append(order, k)
+			}
+			byDest[k] = append(byDest[k], writer{p.Source, r})
+		}
+	}
+	seen := map[key]bool{}
+	for _, k := range order {
+		ws := byDest[k]
+		for i, w1 := range ws {
+			for _, w2 := range ws[i+1:] {
+				if w1.src == w2.src || seen[key{w1.rule, w2.rule, k.sink}] || !patternsOverlap(w1.rule.Pattern, w2.rule.Pattern) {
+					continue
 				}
+				seen[key{w1.rule, w2.rule, k.sink}] = true
+				line := 0
+				if i1 := d.rules[w1.rule]; i1 != nil && i1.node != nil {
+					line = i1.node.Line
+				}
+				var at *yaml.Node
+				if i2 := d.rules[w2.rule]; i2 != nil {
+					at = i2.node
+				}
+				d.errorf(at, "map one source's tables to another topic, or exclude them from one source",
+					"sources %q and %q both write tables matching %s into topic %q of sink %q (the other rule is at line %d)",
+					w1.src.Name, w2.src.Name, overlapName(w1.rule.Pattern, w2.rule.Pattern), k.topic, k.sink.Name, line)
 			}
 		}
 	}

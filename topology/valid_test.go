@@ -2,10 +2,12 @@ package topology
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestParse_Valid resolves every file of testdata/valid and compares the
@@ -128,5 +130,27 @@ func TestParse_FullDetails(t *testing.T) {
 	}
 	if strings.Join(paths, "\n") != strings.Join(wantPaths, "\n") {
 		t.Errorf("pipelines:\n%s", strings.Join(paths, "\n"))
+	}
+}
+
+// TestParse_PathExplosionBounded pins the bound on pipeline enumeration: a
+// chain of diamonds has 2^40 paths and must be rejected, not walked.
+func TestParse_PathExplosionBounded(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("version: 1\nsources:\n  - {name: s, host: h, user: u, server_id: 1, objects: {tables: [a.b]}}\ntransforms:\n")
+	prev := "s"
+	for i := range 40 {
+		fmt.Fprintf(&b, "  - {name: l%d, from: %s, tables: [a.b]}\n  - {name: r%d, from: %s, tables: [a.b]}\n", i, prev, i, prev)
+		fmt.Fprintf(&b, "  - {name: j%d, from: [l%d, r%d], tables: [a.b]}\n", i, i, i)
+		prev = fmt.Sprintf("j%d", i)
+	}
+	fmt.Fprintf(&b, "sinks:\n  - {name: k, from: %s, brokers: [\"h:1\"], topic: t}\n", prev)
+	start := time.Now()
+	g, diags := parse("diamonds.yaml", []byte(b.String()), os.LookupEnv, readSecretFile)
+	if g != nil || !strings.Contains(diags.String(), "more than 4096 source-to-sink paths") {
+		t.Fatalf("diamonds accepted or wrong error:\n%s", diags)
+	}
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("took %v", el)
 	}
 }
