@@ -27,8 +27,9 @@
 //     declared varchar in the output table, since that is what they hold.
 //   - Topic: the last matching rule that names one, else the sink's topic.
 //     DDL goes to the sink's DDL topic (else its topic) unchanged; dropping
-//     DDL (Phases.IgnoreDDL) is the reader's business, which must apply it
-//     to its schema history anyway.
+//     DDL (Phases.IgnoreDDL) is the caller's business.
+//   - Partition key: the last matching rule that sets one, its names
+//     followed through later renames (PartitionKey).
 //
 // Sharp edges:
 //   - Changes of tables the source does not select, and rows filtered out,

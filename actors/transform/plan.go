@@ -22,6 +22,9 @@ type plan struct {
 	cols  []int // output column i takes source column cols[i]
 	masks []topology.MaskKind
 	topic string
+	// partKey is the partition key of the last rule that sets one, in
+	// output column names; nil means the table's key.
+	partKey []string
 }
 
 // outCol is a column on its way through the rules.
@@ -49,6 +52,11 @@ func resolve(p *topology.Pipeline, t *change.Table) (*plan, error) {
 		}
 	}
 
+	type keyRef struct {
+		src  int
+		name string
+	}
+	var partKey []keyRef
 	cols := make([]outCol, len(t.Columns))
 	for i := range t.Columns {
 		cols[i] = outCol{src: i, name: t.Columns[i].Name}
@@ -61,6 +69,18 @@ func resolve(p *topology.Pipeline, t *change.Table) (*plan, error) {
 			}
 			pl.filters = append(pl.filters, c)
 		}
+		if len(r.PartitionKey) > 0 {
+			partKey = partKey[:0]
+			for _, name := range r.PartitionKey {
+				src := -1
+				for _, c := range cols {
+					if c.name == name {
+						src = c.src
+					}
+				}
+				partKey = append(partKey, keyRef{src: src, name: name})
+			}
+		}
 		var err error
 		if cols, err = applyColumnRules(cols, &r.Columns); err != nil {
 			return nil, fmt.Errorf("column rules of rule %q on table %s: %w", r.Pattern, t.QualifiedName(), err)
@@ -71,6 +91,17 @@ func resolve(p *topology.Pipeline, t *change.Table) (*plan, error) {
 	}
 	if pl.topic == "" {
 		pl.topic = p.Sink.Topic
+	}
+	// Partition key names follow later renames; a name that is not (or no
+	// longer) a column is passed on as written, for the router to report.
+	for _, k := range partKey {
+		name := k.name
+		for _, c := range cols {
+			if k.src >= 0 && c.src == k.src {
+				name = c.name
+			}
+		}
+		pl.partKey = append(pl.partKey, name)
 	}
 
 	identity := len(cols) == len(t.Columns)

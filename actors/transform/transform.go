@@ -18,6 +18,8 @@ type Transformer struct {
 	p        *topology.Pipeline
 	ddlTopic string
 	plans    map[*change.Table]*plan
+	// partKeys maps output tables to their partition keys.
+	partKeys map[*change.Table][]string
 	// last is the plan of the previous change: batches are runs of one table.
 	last *plan
 }
@@ -29,7 +31,8 @@ func New(p *topology.Pipeline) *Transformer {
 	if ddl == "" {
 		ddl = p.Sink.Topic
 	}
-	return &Transformer{p: p, ddlTopic: ddl, plans: make(map[*change.Table]*plan)}
+	return &Transformer{p: p, ddlTopic: ddl, plans: make(map[*change.Table]*plan),
+		partKeys: make(map[*change.Table][]string)}
 }
 
 // Apply returns a new batch with the changes of in that the pipeline keeps,
@@ -104,6 +107,17 @@ func (t *Transformer) AppendTo(out *change.Batch, dropped []uint64, in *change.B
 	return dropped, nil
 }
 
+// PartitionKey returns the partition key columns the rules set for an output
+// table (the Table of a change Apply returned), as output column names; nil
+// means the table's own key. Only tables of changes from the latest batches
+// are known; others get nil.
+func (t *Transformer) PartitionKey(out *change.Table) []string {
+	if t.last != nil && t.last.out == out {
+		return t.last.partKey
+	}
+	return t.partKeys[out]
+}
+
 func (t *Transformer) plan(tbl *change.Table) (*plan, error) {
 	if t.last != nil && t.last.in == tbl {
 		return t.last, nil
@@ -116,8 +130,12 @@ func (t *Transformer) plan(tbl *change.Table) (*plan, error) {
 		}
 		if len(t.plans) >= maxPlans {
 			clear(t.plans)
+			clear(t.partKeys)
 		}
 		t.plans[tbl] = pl
+		if pl.selected {
+			t.partKeys[pl.out] = pl.partKey
+		}
 	}
 	t.last = pl
 	return pl, nil

@@ -579,3 +579,37 @@ func BenchmarkTransformer_Projected(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*1000), "ns/row")
 }
+
+func TestTransformer_PartitionKey_FollowsRenames(t *testing.T) {
+	p := pipelineOf(
+		[]*topology.TableRule{{Pattern: "shop.orders", PartitionKey: []string{"sku"}}, {Pattern: "shop.*"}},
+		&topology.Transform{Name: "r", Tables: []*topology.TableRule{{Pattern: "shop.orders",
+			Columns: topology.ColumnRules{Rename: map[string]string{"sku": "article", "status": "state"}}}}},
+		&topology.Transform{Name: "k", Tables: []*topology.TableRule{{Pattern: "shop.*",
+			PartitionKey: []string{"state", "article"}, Columns: topology.ColumnRules{Rename: map[string]string{"state": "st"}}}}},
+	)
+	items := &change.Table{Schema: "shop", Name: "items", Columns: []change.Column{{Name: "id"}}, PrimaryKey: []int{0}}
+	tr := New(p)
+	out, _, err := tr.Apply(&change.Batch{Changes: []change.Change{
+		{Seq: 1, Op: change.OpInsert, Table: orders, After: orderRow(1, "open")},
+		{Seq: 2, Op: change.OpInsert, Table: items, After: []any{int32(1)}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.PartitionKey(out.Changes[0].Table); strings.Join(got, ",") != "st,article" {
+		t.Fatalf("PartitionKey(orders) = %q", got)
+	}
+	// items: only the last transform's rule sets a key, naming columns it lacks.
+	if got := tr.PartitionKey(out.Changes[1].Table); strings.Join(got, ",") != "state,article" {
+		t.Fatalf("PartitionKey(items) = %q", got)
+	}
+	if got := tr.PartitionKey(orders); got != nil {
+		t.Fatalf("PartitionKey of an input table = %q", got)
+	}
+	tr2 := New(pipelineOf([]*topology.TableRule{{Pattern: "shop.*"}}))
+	out, _, _ = tr2.Apply(&change.Batch{Changes: []change.Change{{Seq: 1, Op: change.OpInsert, Table: orders, After: orderRow(1, "x")}}})
+	if got := tr2.PartitionKey(out.Changes[0].Table); got != nil {
+		t.Fatalf("PartitionKey without rules = %q", got)
+	}
+}
