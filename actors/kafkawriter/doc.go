@@ -34,6 +34,15 @@
 // After any failure the Writer is failed: queued records are not sent, later
 // writes return the first error. Close it and make a new one.
 //
+// # Why not kafka.Writer
+//
+// kafka-go's Writer also sends one batch at a time per partition, but when a
+// batch exhausts its attempts it moves on to the next batch of that partition
+// (a gap, then later records), it picks partitions through a Balancer with a
+// metadata lookup per message, and a synchronous WriteMessages waits for the
+// batch timeout on every part-filled batch. The Client's Produce call gives
+// the same wire behaviour with control over all three.
+//
 // # Oversize records
 //
 // A record whose single-record batch exceeds max_message_bytes is never sent:

@@ -63,7 +63,7 @@ func TestWriter_Submit_PipelinesAndKeepsOrder(t *testing.T) {
 	brokers := c.ListenAddrs()
 	sink := testSink(brokers)
 	sink.BatchBytes = 256 << 10
-	sink.Linger = 2 * time.Millisecond
+	sink.Linger = 20 * time.Millisecond
 	w := newWriter(t, Config{Sink: sink})
 	p := probe(w, 2*time.Millisecond)
 
