@@ -154,9 +154,16 @@ func (d *decoder) pairs(n *yaml.Node, sc scope, depth int) []pair {
 					maps = append(maps, resolve(m))
 				}
 			}
+			if len(maps) == 0 {
+				d.errorf(v, "merge only mappings: <<: *anchor", "merge key %s does not name a mapping", sc.in())
+			}
 			for _, m := range maps {
 				if m == nil || m.Kind != yaml.MappingNode {
-					d.errorf(k, "merge only mappings: <<: *anchor", "merge key %s does not name a mapping", sc.in())
+					at := v
+					if m != nil {
+						at = m
+					}
+					d.errorf(at, "merge only mappings: <<: *anchor", "merge key %s does not name a mapping", sc.in())
 					continue
 				}
 				merged = append(merged, d.pairs(m, sc, depth+1)...)
