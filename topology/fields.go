@@ -50,7 +50,7 @@ var engineSpec = &objectSpec{
   http_addr: 127.0.0.1:8765
   http_token: ${env:SLUICE_HTTP_TOKEN}`,
 	Fields: []*fieldSpec{
-		{Key: "checkpoint_dir", DefaultDoc: ".sluice/<file name without extension>, next to the file", Example: "/var/lib/sluice/orders",
+		{Key: "checkpoint_dir", DefaultDoc: "`.sluice/` + the file name without extension, next to the file", Example: "/var/lib/sluice/orders",
 			Doc:   "Directory of the task's checkpoint file (positions, snapshot progress, schema history). Give every task its own. A relative path starts at the topology file's directory.",
 			value: pathV(func(e *Engine) *string { return &e.CheckpointDir })},
 		{Key: "inflight_bytes", Default: "64MiB", Example: "128MiB",
@@ -324,7 +324,7 @@ var sinkSpec = &objectSpec{
 		{Key: "topic", Required: true, Example: "shop",
 			Doc:   "Topic of every table that no table rule maps to a topic of its own.",
 			value: strV(func(s *Sink) *string { return &s.Topic }, checkTopic)},
-		{Key: "ddl_topic", DefaultDoc: "topic", Example: "shop-ddl",
+		{Key: "ddl_topic", DefaultDoc: "the sink's `topic`", Example: "shop-ddl",
 			Doc:   "Topic of the DDL records (schema sync and, unless ignore_ddl, binlog DDL).",
 			value: strV(func(s *Sink) *string { return &s.DDLTopic }, checkTopic)},
 		{Key: "format", Default: string(FormatCanalJSON), Example: string(FormatDTSAvro),
