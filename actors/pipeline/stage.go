@@ -1,0 +1,132 @@
+package pipeline
+
+import (
+	"fmt"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/sluicecdc/sluice/actors/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/router"
+	"github.com/sluicecdc/sluice/actors/transform"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// Stage is one pipeline's plain work: transform, route, encode. Not safe for
+// concurrent use; one pipeline actor owns one.
+type Stage struct {
+	p          *topology.Pipeline
+	tr         *transform.Transformer
+	part       *router.Partitioner
+	keys       *router.Keys
+	enc        codecs.Encoder
+	tomb       codecs.TombstoneEncoder // nil unless the format writes tombstones
+	partitions map[string]int          // topic → partition count
+	ignoreDDL  bool
+
+	// scratch, reused across batches
+	tb      change.Batch
+	dropped []uint64
+	rec     codecs.Record
+}
+
+// NewStage prepares pipeline p; partitions gives each topic's partition
+// count (from the sink's metadata).
+func NewStage(p *topology.Pipeline, partitions map[string]int, opts codecs.Options) (*Stage, error) {
+	enc, err := codecs.New(p.Sink.Format, opts)
+	if err != nil {
+		return nil, fmt.Errorf("sink %q: %w", p.Sink.Name, err)
+	}
+	part := router.New(p.Router)
+	s := &Stage{
+		p: p, tr: transform.New(p), part: part, keys: router.NewKeys(part), enc: enc,
+		partitions: partitions, ignoreDDL: p.Source.Phases.IgnoreDDL,
+	}
+	if t, ok := enc.(codecs.TombstoneEncoder); ok {
+		s.tomb = t
+	}
+	return s, nil
+}
+
+// Run turns one source batch into Kafka messages for this pipeline's sink.
+// The messages' bytes live in one arena owned by the returned slice. An
+// error is terminal: the change cannot be transformed, routed or encoded.
+func (s *Stage) Run(in *change.Batch) ([]kafkawriter.Message, error) {
+	s.tb.Changes, s.tb.Bytes = s.tb.Changes[:0], 0
+	var err error
+	if s.dropped, err = s.tr.AppendTo(&s.tb, s.dropped[:0], in); err != nil {
+		return nil, err
+	}
+	if len(s.tb.Changes) == 0 {
+		return nil, nil
+	}
+	msgs := make([]kafkawriter.Message, 0, len(s.tb.Changes))
+	// One arena per batch for keys, values and header values; sized from the
+	// decoded bytes, which encodings rarely exceed by much.
+	arena := make([]byte, 0, s.tb.Bytes+len(s.tb.Changes)*64)
+	headers := make([]kafka.Header, 0, len(s.tb.Changes)*4)
+	for i := range s.tb.Changes {
+		c := &s.tb.Changes[i]
+		if c.Op == change.OpDDL && s.ignoreDDL {
+			continue
+		}
+		n := s.partitions[c.Topic]
+		if n == 0 {
+			return nil, errkind.Terminal(fmt.Errorf("pipeline %s: topic %q of %s has no partitions known to sink %q", s.p, c.Topic, tableName(c), s.p.Sink.Name))
+		}
+		var keyCols []int
+		if c.Table != nil {
+			if keyCols, err = s.keys.For(c.Table, s.tr.PartitionKey(c.Table)); err != nil {
+				return nil, errkind.Terminal(err)
+			}
+		}
+		c.Partition = s.part.Partition(c, keyCols, n)
+		s.rec.Reset()
+		if err := s.enc.Encode(c, &s.rec); err != nil {
+			return nil, err
+		}
+		msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
+		if s.tomb != nil {
+			s.rec.Reset()
+			ok, err := s.tomb.Tombstone(c, &s.rec)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
+			}
+		}
+	}
+	return msgs, nil
+}
+
+// appendRecord copies s.rec into the arena and appends its message.
+func (s *Stage) appendRecord(msgs []kafkawriter.Message, arena []byte, headers []kafka.Header, c *change.Change) ([]kafkawriter.Message, []byte, []kafka.Header) {
+	m := kafkawriter.Message{Topic: c.Topic, Partition: c.Partition, Seq: c.Seq}
+	if s.rec.Key != nil {
+		start := len(arena)
+		arena = append(arena, s.rec.Key...)
+		m.Key = arena[start:len(arena):len(arena)]
+	}
+	if s.rec.Value != nil {
+		start := len(arena)
+		arena = append(arena, s.rec.Value...)
+		m.Value = arena[start:len(arena):len(arena)]
+	}
+	h0 := len(headers)
+	for _, h := range s.rec.Headers {
+		start := len(arena)
+		arena = append(arena, h.Value...)
+		headers = append(headers, kafka.Header{Key: h.Key, Value: arena[start:len(arena):len(arena)]})
+	}
+	m.Headers = headers[h0:len(headers):len(headers)]
+	return append(msgs, m), arena, headers
+}
+
+func tableName(c *change.Change) string {
+	if c.Table == nil {
+		return "a database-level statement"
+	}
+	return c.Table.QualifiedName()
+}

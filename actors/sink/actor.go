@@ -1,0 +1,163 @@
+package sink
+
+import (
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/kafkawriter"
+	"github.com/sluicecdc/sluice/internal/errkind"
+)
+
+// Config configures a sink actor.
+type Config struct {
+	Name string
+	// Open makes a new writer; called at start and after each failure.
+	Open         func() (*kafkawriter.Writer, error)
+	Checkpointer *actor.PID
+	// RetryWindow bounds how long Kafka may stay unwritable.
+	RetryWindow time.Duration
+	Logger      *slog.Logger
+}
+
+// Actor writes batches to Kafka.
+type Actor struct {
+	cfg    Config
+	writer *kafkawriter.Writer
+	// queue holds unacknowledged Writes in arrival order.
+	queue []*submission
+	// unsettled counts submissions of the current writer not yet settled.
+	unsettled int
+	failing   bool
+	since     time.Time // first failure of the current outage
+	backoff   time.Duration
+}
+
+// submission is one Write and its latest attempt.
+type submission struct {
+	w       *Write
+	pending *kafkawriter.Pending
+	acked   bool
+}
+
+const (
+	firstBackoff = 200 * time.Millisecond
+	maxBackoff   = 15 * time.Second
+)
+
+// New returns the actor's producer.
+func New(cfg Config) actor.Producer {
+	return func() actor.Actor { return &Actor{cfg: cfg, backoff: firstBackoff} }
+}
+
+// Receive implements actor.Actor.
+func (a *Actor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		w, err := a.cfg.Open()
+		if err != nil {
+			panic(err)
+		}
+		a.writer = w
+	case *Write:
+		s := &submission{w: m}
+		a.queue = append(a.queue, s)
+		if !a.failing {
+			a.submit(ctx, s)
+		}
+	case *settled:
+		a.settled(ctx, m.sub)
+	case *reopen:
+		a.reopen(ctx)
+	case *actor.Stopping, *actor.Restarting:
+		if a.writer != nil {
+			_ = a.writer.Close()
+		}
+	}
+}
+
+func (a *Actor) submit(ctx actor.Context, s *submission) {
+	p := a.writer.Submit(s.w.Messages)
+	s.pending = p
+	a.unsettled++
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	go func() {
+		<-p.Done()
+		root.Send(self, &settled{sub: s})
+	}()
+}
+
+func (a *Actor) settled(ctx actor.Context, s *submission) {
+	a.unsettled--
+	if err := s.pending.Err(); err != nil {
+		a.failed(ctx, err)
+		return
+	}
+	if !s.acked {
+		s.acked = true
+		ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchAcked{Source: s.w.Source, ID: s.w.ID})
+	}
+	a.trim()
+	if !a.failing && !a.since.IsZero() {
+		a.cfg.Logger.Info("kafka writes recovered", "sink", a.cfg.Name, "after", time.Since(a.since).Round(time.Millisecond))
+		a.since, a.backoff = time.Time{}, firstBackoff
+	}
+}
+
+// trim drops the acknowledged prefix of the queue.
+func (a *Actor) trim() {
+	n := 0
+	for n < len(a.queue) && a.queue[n].acked {
+		n++
+	}
+	if n > 0 {
+		clear(a.queue[:n])
+		a.queue = a.queue[n:]
+	}
+}
+
+func (a *Actor) failed(ctx actor.Context, err error) {
+	if errkind.IsTerminal(err) {
+		panic(fmt.Errorf("sink %q: %w", a.cfg.Name, err))
+	}
+	if a.failing {
+		return // a reopen is already scheduled
+	}
+	a.failing = true
+	now := time.Now()
+	if a.since.IsZero() {
+		a.since = now
+		a.cfg.Logger.Warn("kafka write failed; retrying", "sink", a.cfg.Name, "err", err, "retry_window", a.cfg.RetryWindow)
+	}
+	if now.Sub(a.since) > a.cfg.RetryWindow {
+		panic(errkind.Terminal(fmt.Errorf("sink %q: Kafka unwritable since %s, longer than the retry window of %s: %w; check that the brokers are up and reachable, then start again: Sluice resumes from its checkpoint",
+			a.cfg.Name, a.since.UTC().Format(time.RFC3339), a.cfg.RetryWindow, err)))
+	}
+	delay := a.backoff
+	a.backoff = min(2*a.backoff, maxBackoff)
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	time.AfterFunc(delay, func() { root.Send(self, &reopen{}) })
+}
+
+func (a *Actor) reopen(ctx actor.Context) {
+	if a.unsettled > 0 {
+		// The failed writer is still settling its in-flight requests; try
+		// again shortly rather than resubmit records it may still send.
+		root, self := ctx.ActorSystem().Root, ctx.Self()
+		time.AfterFunc(50*time.Millisecond, func() { root.Send(self, &reopen{}) })
+		return
+	}
+	_ = a.writer.Close()
+	w, err := a.cfg.Open()
+	if err != nil {
+		panic(err)
+	}
+	a.writer, a.failing = w, false
+	for _, s := range a.queue {
+		if !s.acked {
+			a.submit(ctx, s)
+		}
+	}
+}

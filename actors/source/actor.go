@@ -1,0 +1,156 @@
+package source
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/binlogreader"
+	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// maxBatchBytes caps one batch: large enough to amortise actor hops and Kafka
+// round trips, small enough that several batches pipeline within the budget.
+const maxBatchBytes = 1 << 20
+
+// pollWait bounds how long one read blocks the actor's mailbox.
+const pollWait = 100 * time.Millisecond
+
+// Progress is a source's reading state that survives actor restarts.
+type Progress struct {
+	Resume  binlogreader.Resume
+	BatchID uint64
+	// Credit is the budget left for new batches, in decoded bytes.
+	Credit int64
+	// Failed is set while the source is recovering from a failure.
+	Failed bool
+}
+
+// Config configures a source actor.
+type Config struct {
+	Source       *topology.Source
+	Select       func(db, table string) bool
+	Pipelines    []*actor.PID
+	Checkpointer *actor.PID
+	Progress     *Progress
+	Logger       *slog.Logger
+}
+
+// Actor reads a source's binlog.
+type Actor struct {
+	cfg     Config
+	stream  *binlogreader.Stream
+	reading bool
+	waiting bool // out of credit, waiting for BytesReleased
+	ctx     context.Context
+	cancel  context.CancelFunc
+}
+
+// New returns the actor's producer.
+func New(cfg Config) actor.Producer {
+	return func() actor.Actor { return &Actor{cfg: cfg} }
+}
+
+// Receive implements actor.Actor.
+func (a *Actor) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		a.ctx, a.cancel = context.WithCancel(context.Background())
+		stream, err := binlogreader.Open(a.ctx, binlogreader.Config{
+			Source: a.cfg.Source, Select: a.cfg.Select, Logger: a.cfg.Logger,
+		}, a.cfg.Progress.Resume)
+		if err != nil {
+			panic(err)
+		}
+		a.stream, a.reading = stream, true
+		ctx.Send(ctx.Self(), &readNext{})
+	case *readNext:
+		a.read(ctx)
+	case *checkpointer.BytesReleased:
+		a.cfg.Progress.Credit += m.Bytes
+		if a.waiting && a.reading {
+			a.waiting = false
+			ctx.Send(ctx.Self(), &readNext{})
+		}
+	case *StopReading:
+		a.reading = false
+		a.close()
+	case *actor.Stopping, *actor.Restarting:
+		a.close()
+	}
+}
+
+func (a *Actor) read(ctx actor.Context) {
+	if !a.reading {
+		return
+	}
+	p := a.cfg.Progress
+	if p.Credit <= 0 {
+		a.waiting = true
+		return
+	}
+	batch, err := a.stream.ReadBatch(a.ctx, int(min(p.Credit, maxBatchBytes)), pollWait)
+	if err != nil {
+		a.close()
+		panic(err)
+	}
+	if p.Failed {
+		p.Failed = false
+		ctx.Send(ctx.Parent(), &Recovered{Source: a.cfg.Source.Name})
+	}
+	if len(batch.Changes) > 0 || batch.Mark != nil {
+		a.send(ctx, batch)
+	}
+	ctx.Send(ctx.Self(), &readNext{})
+}
+
+func (a *Actor) send(ctx actor.Context, b *change.Batch) {
+	p := a.cfg.Progress
+	p.BatchID++
+	acks := 0
+	if len(b.Changes) > 0 {
+		acks = len(a.cfg.Pipelines)
+	}
+	p.Credit -= int64(b.Bytes)
+	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchSent{
+		Source: a.cfg.Source.Name, ID: p.BatchID, Mark: b.Mark,
+		Bytes: int64(b.Bytes), Acks: acks, From: ctx.Self(),
+	})
+	if acks > 0 {
+		msg := &Process{Source: a.cfg.Source.Name, ID: p.BatchID, Batch: b}
+		for _, pid := range a.cfg.Pipelines {
+			ctx.Send(pid, msg)
+		}
+	}
+	advance(&p.Resume, b)
+}
+
+// advance moves the resume point past b: reading restarts at its last
+// transaction boundary, and sequence numbers never go back.
+func advance(r *binlogreader.Resume, b *change.Batch) {
+	if last := b.LastSeq(); last >= r.NextSeq {
+		r.NextSeq = last + 1
+	}
+	if m := b.Mark; m != nil {
+		r.Pos, r.GTIDSet = m.Pos, m.GTIDSet
+		if m.Seq >= r.NextSeq {
+			r.NextSeq = m.Seq + 1
+		}
+	}
+}
+
+func (a *Actor) close() {
+	if a.cancel != nil {
+		a.cancel()
+	}
+	if a.stream != nil {
+		_ = a.stream.Close()
+		a.stream = nil
+	}
+	if a.cfg.Progress != nil && a.reading {
+		a.cfg.Progress.Failed = true
+	}
+}

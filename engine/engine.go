@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/binlogreader"
+	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/boltstore"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// Options configure Run.
+type Options struct {
+	// Task names the task (the store refuses another task's checkpoints).
+	Task   string
+	Logger *slog.Logger
+	// DrainTimeout bounds the graceful shutdown (default 30s).
+	DrainTimeout time.Duration
+}
+
+// plan is everything the task actor spawns, prepared before any actor runs
+// so that configuration errors surface before the first binlog byte is read.
+type plan struct {
+	dag       *topology.DAG
+	commit    checkpointer.CommitFunc
+	sources   []*sourcePlan
+	sinks     []*sinkPlan
+	pipelines []*pipelinePlan
+	retryMax  time.Duration
+}
+
+type sourcePlan struct {
+	cfg         *topology.Source
+	selectTable func(db, table string) bool
+	progress    *source.Progress
+}
+
+type sinkPlan struct {
+	cfg    *topology.Sink
+	open   func() (*kafkawriter.Writer, error)
+	window time.Duration
+}
+
+type pipelinePlan struct {
+	name  string
+	src   *topology.Source
+	sink  string
+	stage *pipeline.Stage
+}
+
+// Run runs the task until ctx ends (then drains gracefully and returns nil)
+// or the task fails (then returns the error that ended it).
+func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.DrainTimeout <= 0 {
+		opts.DrainTimeout = 30 * time.Second
+	}
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	p, err := prepare(ctx, dag, st, log)
+	if err != nil {
+		return err
+	}
+
+	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return slog.New(slog.DiscardHandler)
+	}))
+	t := newTask(p, log)
+	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), "task")
+	if err != nil {
+		return fmt.Errorf("start task: %w", err)
+	}
+	log.Info("task running", "task", opts.Task, "sources", len(p.sources), "pipelines", len(p.pipelines), "sinks", len(p.sinks))
+
+	select {
+	case err := <-t.failed:
+		_ = system.Root.StopFuture(taskPID).Wait()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("draining: no new reads; waiting for batches in flight")
+	system.Root.Send(taskPID, &stopReading{})
+	drainErr := drain(system, t, opts.DrainTimeout)
+	_ = system.Root.StopFuture(taskPID).Wait() // the checkpointer commits once more on Stopping
+	select {
+	case err := <-t.failed:
+		return err
+	default:
+	}
+	if drainErr != nil {
+		return drainErr
+	}
+	log.Info("stopped; checkpoint committed")
+	return nil
+}
+
+// drain waits until the checkpointer has no batch in flight.
+func drain(system *actor.ActorSystem, t *task, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		res, err := system.Root.RequestFuture(t.checkpointer, &checkpointer.Flush{}, 5*time.Second).Result()
+		if err != nil {
+			return fmt.Errorf("drain: checkpointer did not answer: %w", err)
+		}
+		f := res.(*checkpointer.Flushed)
+		if f.Err != nil {
+			return f.Err
+		}
+		if f.Pending == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drain: %d batches still unacknowledged after %s; they will be re-sent from the checkpoint on restart", f.Pending, timeout)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func prepare(ctx context.Context, dag *topology.DAG, st store.Store, log *slog.Logger) (*plan, error) {
+	p := &plan{dag: dag}
+	p.commit = func(marks map[string]change.Mark) error {
+		var u store.Update
+		now := time.Now()
+		for src, m := range marks {
+			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, CommittedAt: now})
+		}
+		return st.Commit(&u)
+	}
+	windows := map[string]time.Duration{}
+	for _, pl := range dag.Pipelines {
+		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
+		p.retryMax = max(p.retryMax, pl.Source.RetryWindow)
+	}
+	for _, s := range dag.Sources {
+		sp, err := prepareSource(s, st, dag.Engine.InflightBytes)
+		if err != nil {
+			return nil, err
+		}
+		p.sources = append(p.sources, sp)
+	}
+	partitions := map[string]map[string]int{}
+	for _, s := range dag.Sinks {
+		cfg := kafkawriter.Config{Sink: s, Logger: log}
+		open := func() (*kafkawriter.Writer, error) { return kafkawriter.New(cfg) }
+		w, err := open()
+		if err != nil {
+			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
+		}
+		counts, err := w.EnsureTopics(ctx, topicsOf(dag, s))
+		_ = w.Close()
+		if err != nil {
+			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
+		}
+		partitions[s.Name] = counts
+		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name]})
+	}
+	for i, pl := range dag.Pipelines {
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		if err != nil {
+			return nil, err
+		}
+		p.pipelines = append(p.pipelines, &pipelinePlan{
+			name: "pipeline/" + strconv.Itoa(i) + "-" + pl.Source.Name + "-" + pl.Sink.Name,
+			src:  pl.Source, sink: pl.Sink.Name, stage: stage,
+		})
+	}
+	return p, nil
+}
+
+// prepareSource finds where the source resumes: its checkpoint, else its
+// configured start position.
+func prepareSource(s *topology.Source, st store.Store, budget int64) (*sourcePlan, error) {
+	cp, ok, err := st.Checkpoint(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	resume := binlogreader.Resume{NextSeq: 1}
+	if ok {
+		resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
+	} else if s.Start.Mode == topology.StartInitial {
+		return nil, errors.New("source " + strconv.Quote(s.Name) + ": start: initial needs the snapshot phase")
+	}
+	objects := &s.Objects
+	return &sourcePlan{
+		cfg:         s,
+		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
+		progress:    &source.Progress{Resume: resume, Credit: budget},
+	}, nil
+}
+
+// topicsOf lists the topics a sink writes, with the partition count each
+// should have when Sluice creates it.
+func topicsOf(dag *topology.DAG, s *topology.Sink) map[string]int {
+	topics := map[string]int{}
+	add := func(topic string, partitions int) {
+		if topic == "" {
+			return
+		}
+		if partitions <= 0 {
+			partitions = max(s.Partitions, 1)
+		}
+		topics[topic] = max(topics[topic], partitions)
+	}
+	add(s.Topic, 0)
+	add(s.DDLTopic, 0)
+	for _, pl := range dag.Pipelines {
+		if pl.Sink != s {
+			continue
+		}
+		for _, r := range pl.Source.Objects.Tables {
+			add(r.Topic, r.Partitions)
+		}
+		for _, t := range pl.Transforms {
+			for _, r := range t.Tables {
+				add(r.Topic, r.Partitions)
+			}
+		}
+	}
+	return topics
+}
+
+// topologyHash digests what makes stored positions meaningful: the servers
+// and the selected objects of every source.
+func topologyHash(dag *topology.DAG) string {
+	h := sha256.New()
+	for _, s := range dag.Sources {
+		fmt.Fprintf(h, "%s|%s|%s|", s.Name, s.Flavor, s.Addr())
+		for _, r := range s.Objects.Tables {
+			fmt.Fprintf(h, "+%s", r.Pattern)
+		}
+		for _, x := range s.Objects.Exclude {
+			fmt.Fprintf(h, "-%s", x)
+		}
+		h.Write([]byte{'\n'})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}

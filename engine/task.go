@@ -1,0 +1,106 @@
+package engine
+
+import (
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/sink"
+	"github.com/sluicecdc/sluice/actors/source"
+)
+
+// task is the root actor: it spawns every stage and supervises them.
+type task struct {
+	plan *plan
+	log  *slog.Logger
+	// failed receives the error that ends the task (buffered, first wins).
+	failed chan error
+
+	names    map[string]string        // child PID id → stage name
+	windows  map[string]time.Duration // child PID id → retry window
+	failures map[string]*failures
+
+	checkpointer *actor.PID
+	sources      map[string]*actor.PID
+}
+
+func newTask(p *plan, log *slog.Logger) *task {
+	return &task{
+		plan: p, log: log, failed: make(chan error, 1),
+		names: map[string]string{}, windows: map[string]time.Duration{}, failures: map[string]*failures{},
+		sources: map[string]*actor.PID{},
+	}
+}
+
+// Receive implements actor.Actor.
+func (t *task) Receive(ctx actor.Context) {
+	switch m := ctx.Message().(type) {
+	case *actor.Started:
+		t.spawn(ctx)
+	case *source.Recovered:
+		if pid := t.sources[m.Source]; pid != nil {
+			delete(t.failures, pid.Id)
+			t.log.Info("source recovered", "source", m.Source)
+		}
+	case *stopReading:
+		for _, pid := range t.sources {
+			ctx.Send(pid, &source.StopReading{})
+		}
+	}
+}
+
+// stopReading is sent by Run at the start of a graceful shutdown.
+type stopReading struct{}
+
+func (t *task) spawn(ctx actor.Context) {
+	p := t.plan
+	t.checkpointer = t.child(ctx, "checkpointer", p.retryMax, checkpointer.New(checkpointer.Config{
+		Commit: p.commit, Interval: p.dag.Engine.CheckpointInterval, Logger: t.log,
+	}))
+	sinks := map[string]*actor.PID{}
+	for _, s := range p.sinks {
+		sinks[s.cfg.Name] = t.child(ctx, "sink/"+s.cfg.Name, s.window, sink.New(sink.Config{
+			Name: s.cfg.Name, Open: s.open, Checkpointer: t.checkpointer,
+			RetryWindow: s.window, Logger: t.log.With("sink", s.cfg.Name),
+		}))
+	}
+	bySource := map[string][]*actor.PID{}
+	for _, pl := range p.pipelines {
+		pid := t.child(ctx, pl.name, pl.src.RetryWindow, pipeline.New(pipeline.Config{
+			Stage: pl.stage, Sink: sinks[pl.sink], Checkpointer: t.checkpointer,
+		}))
+		bySource[pl.src.Name] = append(bySource[pl.src.Name], pid)
+	}
+	for _, s := range p.sources {
+		t.sources[s.cfg.Name] = t.child(ctx, "source/"+s.cfg.Name, s.cfg.RetryWindow, source.New(source.Config{
+			Source: s.cfg, Select: s.selectTable, Pipelines: bySource[s.cfg.Name],
+			Checkpointer: t.checkpointer, Progress: s.progress, Logger: t.log.With("source", s.cfg.Name),
+		}))
+	}
+}
+
+func (t *task) child(ctx actor.Context, name string, window time.Duration, producer actor.Producer) *actor.PID {
+	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(producer), name)
+	if err != nil {
+		t.fail(err)
+		return nil
+	}
+	t.names[pid.Id] = name
+	t.windows[pid.Id] = window
+	return pid
+}
+
+func (t *task) windowOf(id string) time.Duration { return t.windows[id] }
+
+func (t *task) fail(err error) {
+	if err == nil {
+		err = errors.New("task failed")
+	}
+	select {
+	case t.failed <- err:
+	default:
+	}
+}
