@@ -62,7 +62,7 @@ func TestExamples_Shapes(t *testing.T) {
 		name string
 		want []string
 	}{
-		{"quickstart", []string{"shop-db → local-kafka.router → local-kafka"}},
+		{"quickstart", []string{"demo-db → local-kafka.router → local-kafka"}},
 		{"one-to-one", []string{"orders-db → by-key → main"}},
 		{"one-to-many", []string{"catalog-db → products-only → per-product → search", "catalog-db → per-table → analytics"}},
 		{"many-to-one", []string{"shard-eu → by-tenant → central", "shard-us → by-tenant → central"}},

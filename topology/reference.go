@@ -103,7 +103,7 @@ The smallest useful file (it is ` + "`examples/quickstart.yaml`" + `, for the lo
 ` + "```yaml" + `
 version: 1
 sources:
-  - name: shop-db
+  - name: demo-db
     flavor: mariadb
     host: 127.0.0.1
     port: 33306
@@ -111,12 +111,12 @@ sources:
     password: sluice
     server_id: 4242
     objects:
-      tables: ["shop.*"]
+      tables: ["demo.*"]
 sinks:
   - name: local-kafka
-    from: shop-db
+    from: demo-db
     brokers: [127.0.0.1:19092]
-    topic: shop
+    topic: demo
 ` + "```" + `
 
 More in ` + "`examples/`" + `: ` + "`one-to-one.yaml`, `one-to-many.yaml`, `many-to-one.yaml`, `cascade.yaml`" + `.
