@@ -154,3 +154,14 @@ func TestParse_PathExplosionBounded(t *testing.T) {
 		t.Fatalf("took %v", el)
 	}
 }
+
+func BenchmarkParse_Full(b *testing.B) {
+	data := mustRead(b, "testdata/valid/full.yaml")
+	lookup := func(k string) (string, bool) { v, ok := testEnv[k]; return v, ok }
+	b.ReportAllocs()
+	for b.Loop() {
+		if g, diags := parse("testdata/valid/full.yaml", data, lookup, readSecretFile); g == nil {
+			b.Fatal(diags)
+		}
+	}
+}
