@@ -144,6 +144,14 @@ func missingTopic(err error) bool {
 		errors.Is(err, protocol.ErrNoTopic) || errors.Is(err, protocol.ErrNoPartition)
 }
 
+// staleMetadata reports whether err suggests the cached cluster layout is
+// out of date (a leader moved, a topic or partition appeared).
+func staleMetadata(err error) bool {
+	return errors.Is(err, kafka.NotLeaderForPartition) || errors.Is(err, kafka.LeaderNotAvailable) ||
+		errors.Is(err, kafka.FencedLeaderEpoch) || errors.Is(err, kafka.UnknownLeaderEpoch) ||
+		errors.Is(err, kafka.BrokerNotAvailable) || errors.Is(err, protocol.ErrNoLeader) || missingTopic(err)
+}
+
 // hintFor returns how to fix an error, or "".
 func hintFor(err error) string {
 	var ke kafka.Error

@@ -52,6 +52,9 @@ type Writer struct {
 	failed  error
 	wg      sync.WaitGroup
 
+	refreshMu sync.Mutex
+	refreshed time.Time
+
 	stats counters
 }
 
@@ -492,6 +495,9 @@ func (pw *partWriter) send() {
 		if !retryable(err) || !time.Now().Add(backoff).Before(deadline) {
 			break
 		}
+		if staleMetadata(err) {
+			w.refreshMetadata(pw.tp.topic)
+		}
 		if attempt == 1 || attempt%10 == 0 {
 			w.log.Warn("kafka write failed, retrying", "topic", pw.tp.topic, "partition", pw.tp.partition, "attempt", attempt, "err", err)
 		}
@@ -500,8 +506,8 @@ func (pw *partWriter) send() {
 			break
 		}
 		w.stats.retries.Add(1)
-		if backoff *= 2; backoff > 5*time.Second {
-			backoff = 5 * time.Second
+		if backoff *= 2; backoff > 2*time.Second {
+			backoff = 2 * time.Second
 		}
 	}
 	werr := &WriteError{
@@ -562,6 +568,29 @@ func (w *Writer) diagnose(ctx context.Context, topic string, err error) error {
 		return fmt.Errorf("cannot reach the cluster: %w", merr)
 	}
 	return err
+}
+
+// refreshMetadata makes kafka-go's transport re-read the cluster layout
+// now rather than at its next periodic refresh (up to MetadataTTL away), so
+// that a moved partition leader is found within one retry. The transport has
+// no public refresh, but refreshes synchronously after every CreateTopics
+// round trip; a validate-only creation of an existing topic changes nothing
+// on the cluster (it answers TOPIC_ALREADY_EXISTS, or an authorization error,
+// and either way the refresh happens). At most one per second per Writer.
+func (w *Writer) refreshMetadata(topic string) {
+	w.refreshMu.Lock()
+	if time.Since(w.refreshed) < time.Second {
+		w.refreshMu.Unlock()
+		return
+	}
+	w.refreshed = time.Now()
+	w.refreshMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _ = w.client.CreateTopics(ctx, &kafka.CreateTopicsRequest{
+		Topics:       []kafka.TopicConfig{{Topic: topic, NumPartitions: -1, ReplicationFactor: -1}},
+		ValidateOnly: true,
+	})
 }
 
 // sleep waits d, or returns false at once when abort closes.

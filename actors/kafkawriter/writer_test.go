@@ -452,3 +452,48 @@ func TestWriter_Write_Compression(t *testing.T) {
 		})
 	}
 }
+
+func TestWriter_Write_UnreachableClusterIsRetryable(t *testing.T) {
+	w := newWriter(t, Config{Sink: testSink([]string{"127.0.0.1:1"}), RetryFor: 800 * time.Millisecond, RequestTimeout: time.Second})
+	err := w.Write(context.Background(), msgs("t", 2, 1))
+	var we *WriteError
+	if !errors.As(err, &we) || errkind.IsTerminal(err) {
+		t.Fatalf("err = %v, want a retryable WriteError", err)
+	}
+	if we.Attempts < 2 {
+		t.Errorf("gave up after %d attempt(s), want retries within the window", we.Attempts)
+	}
+}
+
+func TestWriter_Write_LeaderMoveIsRetriedInOrder(t *testing.T) {
+	c := fakeCluster(t, kfake.NumBrokers(2), kfake.SeedTopics(1, "mv"))
+	w := newWriter(t, Config{Sink: testSink(c.ListenAddrs()), RetryFor: 30 * time.Second})
+	in := msgs("mv", 200, 1)
+	if err := w.Write(context.Background(), in[:100]); err != nil {
+		t.Fatal(err)
+	}
+	leader := c.LeaderFor("mv", 0)
+	other := int32(0)
+	if leader == 0 {
+		other = 1
+	}
+	if err := c.MoveTopicPartition("mv", 0, other); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := w.Write(context.Background(), in[100:]); err != nil {
+		t.Fatalf("write after the leader moved: %v", err)
+	}
+	// The metadata refresh on NOT_LEADER finds the new leader at once,
+	// rather than at kafka-go's next periodic refresh (up to 5 s, plus
+	// backoff: about 7 s before the refresh was forced).
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("write after the leader moved took %v, want well under the metadata TTL", d)
+	}
+	got := readBack(t, c.ListenAddrs(), "mv", 200)[0]
+	for i, r := range got {
+		if want := fmt.Sprintf("v%06d", i); string(r.Value) != want {
+			t.Fatalf("record %d = %s, want %s", i, r.Value, want)
+		}
+	}
+}
