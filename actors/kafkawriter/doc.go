@@ -59,9 +59,14 @@
 //     its Pending is done. Write waits for in-flight requests to settle even
 //     when its context ends.
 //   - Submit does not limit memory; the engine's credits do.
-//   - kafka-go serves metadata from a cache refreshed every few seconds; a
-//     topic created outside Sluice may fail the first attempts with "unknown
-//     topic" and succeed on retry. EnsureTopics reads fresh metadata.
+//   - kafka-go routes requests with a metadata cache refreshed every few
+//     seconds and has no public refresh. On a leader move or an unknown topic
+//     the writer forces one with a validate-only CreateTopics of the existing
+//     topic (no effect on the cluster; needs no CREATE permission to trigger
+//     the refresh). EnsureTopics reads fresh metadata on its own connection.
+//   - kafka-go reports a failed connection setup (wrong SASL password,
+//     untrusted certificate) as "topic not found" on produce; the writer
+//     asks the transport for the real cause before classifying the error.
 //   - Record timestamps are the time the batch is built (CreateTime); the
 //     source commit time travels in headers.
 package kafkawriter
