@@ -127,7 +127,7 @@ func sourceKeys(t testing.TB, tbl *change.Table) []string {
 	err := conn.ExecuteSelectStreaming(mustQuery(t, tbl, Chunk{}), new(mysql.Result), func(row []mysql.FieldValue) error {
 		vals := make([]any, len(row))
 		for i := range row {
-			vals[i], _ = convert(convOf(&tbl.Columns[i]), &row[i])
+			vals[i], _ = convert(convOf(&tbl.Columns[i]), &row[i], nil)
 		}
 		out = append(out, keyOf(tbl, vals))
 		return nil

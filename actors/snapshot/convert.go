@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"unsafe"
+
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
 )
@@ -74,9 +76,16 @@ func convOf(c *change.Column) conv {
 // convert turns one field into its value and estimated size. Integers are
 // read from the client's parsed value whatever its signedness (the bits are
 // the same), so a server that flags a column differently cannot break it.
-func convert(k conv, fv *mysql.FieldValue) (any, int) {
+//
+// With an arena, bytes are copied into its blocks and values boxed in its
+// slabs (a few allocations per thousand values instead of one or two per
+// value); a nil arena allocates each value.
+func convert(k conv, fv *mysql.FieldValue, a *arena) (any, int) {
 	if fv.Type == mysql.FieldValueTypeNull {
 		return nil, valueOverhead
+	}
+	if a != nil {
+		return a.convert(k, fv)
 	}
 	switch k {
 	case convInt8:
@@ -108,13 +117,84 @@ func convert(k conv, fv *mysql.FieldValue) (any, int) {
 		}
 		return int64(v), valueOverhead + 8
 	case convBytes:
-		s := fv.AsString()
-		b := make([]byte, len(s))
-		copy(b, s)
+		b := a.copy(fv.AsString())
 		return b, valueOverhead + len(b)
 	}
-	s := fv.AsString()
-	return string(s), valueOverhead + len(s)
+	b := a.copy(fv.AsString())
+	if len(b) == 0 {
+		return "", valueOverhead
+	}
+	return unsafe.String(&b[0], len(b)), valueOverhead + len(b) // b is a fresh copy
+}
+
+// Arena sizes: values up to arenaMaxValue bytes share blocks of arenaBlock.
+const (
+	arenaBlock    = 64 << 10
+	arenaMaxValue = 1 << 10
+)
+
+// arena hands out copies of small values from shared blocks. A block stays
+// alive while any value cut from it does; values are capped slices, so an
+// append to one never writes into its neighbour.
+type arena struct {
+	block   []byte
+	strings slab[string]
+	bytes   slab[[]byte]
+	i64     slab[int64]
+	u64     slab[uint64]
+	i32     slab[int32]
+	u32     slab[uint32]
+	f64     slab[float64]
+	f32     slab[float32]
+}
+
+// convert is the arena's convert: the same values, boxed in slabs.
+func (a *arena) convert(k conv, fv *mysql.FieldValue) (any, int) {
+	switch k {
+	case convInt32:
+		return a.i32.box(int32(intBits(fv))), valueOverhead + 4
+	case convUint32:
+		return a.u32.box(uint32(intBits(fv))), valueOverhead + 4
+	case convInt64:
+		return a.i64.box(int64(intBits(fv))), valueOverhead + 8
+	case convUint64:
+		return a.u64.box(intBits(fv)), valueOverhead + 8
+	case convFloat32:
+		return a.f32.box(float32(floatOf(fv))), valueOverhead + 4
+	case convFloat64:
+		return a.f64.box(floatOf(fv)), valueOverhead + 8
+	case convBit:
+		var v uint64
+		for _, b := range fv.AsString() {
+			v = v<<8 | uint64(b)
+		}
+		return a.i64.box(int64(v)), valueOverhead + 8
+	case convBytes:
+		b := a.copy(fv.AsString())
+		return a.bytes.box(b), valueOverhead + len(b)
+	case convString:
+		b := a.copy(fv.AsString())
+		if len(b) == 0 {
+			return "", valueOverhead
+		}
+		// The arena's bytes are never written again: the string is immutable.
+		return a.strings.box(unsafe.String(&b[0], len(b))), valueOverhead + len(b)
+	}
+	return convert(k, fv, nil)
+}
+
+func (a *arena) copy(src []byte) []byte {
+	if a == nil || len(src) > arenaMaxValue {
+		b := make([]byte, len(src))
+		copy(b, src)
+		return b
+	}
+	if cap(a.block)-len(a.block) < len(src) {
+		a.block = make([]byte, 0, arenaBlock)
+	}
+	n := len(a.block)
+	a.block = append(a.block, src...)
+	return a.block[n:len(a.block):len(a.block)]
 }
 
 // intBits is an integer field's value as uint64 bits.

@@ -47,12 +47,14 @@ func TestConvert_ValueTypes(t *testing.T) {
 		{"null", change.Column{Type: change.TypeLong}, null, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, size := convert(convOf(&tc.col), &tc.in)
-			if !reflect.DeepEqual(got, tc.want) || reflect.TypeOf(got) != reflect.TypeOf(tc.want) {
-				t.Errorf("convert = %#v (%T), want %#v (%T)", got, got, tc.want, tc.want)
-			}
-			if size < valueOverhead {
-				t.Errorf("size %d below the per-value overhead", size)
+			for _, a := range []*arena{nil, {}} {
+				got, size := convert(convOf(&tc.col), &tc.in, a)
+				if !reflect.DeepEqual(got, tc.want) || reflect.TypeOf(got) != reflect.TypeOf(tc.want) {
+					t.Errorf("convert (arena %v) = %#v (%T), want %#v (%T)", a != nil, got, got, tc.want, tc.want)
+				}
+				if size < valueOverhead {
+					t.Errorf("size %d below the per-value overhead", size)
+				}
 			}
 		})
 	}
@@ -61,7 +63,7 @@ func TestConvert_ValueTypes(t *testing.T) {
 func TestConvert_CopiesBytes(t *testing.T) {
 	buf := []byte("abc")
 	fv := mysql.NewFieldValue(mysql.FieldValueTypeString, 0, buf)
-	got, _ := convert(convBytes, &fv)
+	got, _ := convert(convBytes, &fv, &arena{})
 	buf[0] = 'X'
 	if string(got.([]byte)) != "abc" {
 		t.Fatalf("value aliases the client's buffer: %q", got)

@@ -59,8 +59,9 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 	convs := converters(t)
 	n := len(convs)
 	var (
-		batch  = &change.Batch{}
+		batch  = &change.Batch{Changes: make([]change.Change, 0, 256)}
 		slab   []any
+		mem    arena
 		result mysql.Result
 	)
 	flush := func() error {
@@ -72,7 +73,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 			return err
 		}
 		b := batch
-		batch = &change.Batch{Changes: make([]change.Change, 0, len(b.Changes))}
+		batch = &change.Batch{Changes: make([]change.Change, 0, len(b.Changes)+len(b.Changes)/8)}
 		if err := emit(b); err != nil {
 			return err
 		}
@@ -89,7 +90,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 		slab = slab[n:]
 		size := rowOverhead
 		for i := range row {
-			v, sz := convert(convs[i], &row[i])
+			v, sz := convert(convs[i], &row[i], &mem)
 			vals[i] = v
 			size += sz
 		}
