@@ -4,19 +4,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/sluicecdc/sluice/actors/binlogreader"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/actors/source"
-	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/boltstore"
@@ -41,12 +39,28 @@ type plan struct {
 	sinks     []*sinkPlan
 	pipelines []*pipelinePlan
 	retryMax  time.Duration
+	// runCtx ends when Run returns: it aborts blocking reads (snapshot).
+	runCtx context.Context
+}
+
+func (p *plan) source(name string) *sourcePlan {
+	for _, s := range p.sources {
+		if s.cfg.Name == name {
+			return s
+		}
+	}
+	return nil
 }
 
 type sourcePlan struct {
 	cfg         *topology.Source
 	selectTable func(db, table string) bool
 	progress    *source.Progress
+	budget      int64
+	// snapshot is nil when the source starts in the binlog phase.
+	snapshot       *source.SnapshotState
+	snapshotRecord store.Snapshot
+	limiter        *snapshot.Limiter
 }
 
 type sinkPlan struct {
@@ -82,6 +96,9 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	if err != nil {
 		return err
 	}
+	runCtx, cancelRun := context.WithCancel(context.Background())
+	defer cancelRun()
+	p.runCtx = runCtx
 
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
@@ -139,26 +156,19 @@ func drain(system *actor.ActorSystem, t *task, timeout time.Duration) error {
 
 func prepare(ctx context.Context, dag *topology.DAG, st store.Store, log *slog.Logger) (*plan, error) {
 	p := &plan{dag: dag}
-	p.commit = func(marks map[string]change.Mark) error {
-		var u store.Update
-		now := time.Now()
-		for src, m := range marks {
-			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, CommittedAt: now})
-		}
-		return st.Commit(&u)
-	}
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
 		p.retryMax = max(p.retryMax, pl.Source.RetryWindow)
 	}
 	for _, s := range dag.Sources {
-		sp, err := prepareSource(s, st, dag.Engine.InflightBytes)
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes)
 		if err != nil {
 			return nil, err
 		}
 		p.sources = append(p.sources, sp)
 	}
+	p.commit = commitFunc(st, p.sources)
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log}
@@ -186,27 +196,6 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, log *slog.L
 		})
 	}
 	return p, nil
-}
-
-// prepareSource finds where the source resumes: its checkpoint, else its
-// configured start position.
-func prepareSource(s *topology.Source, st store.Store, budget int64) (*sourcePlan, error) {
-	cp, ok, err := st.Checkpoint(s.Name)
-	if err != nil {
-		return nil, err
-	}
-	resume := binlogreader.Resume{NextSeq: 1}
-	if ok {
-		resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
-	} else if s.Start.Mode == topology.StartInitial {
-		return nil, errors.New("source " + strconv.Quote(s.Name) + ": start: initial needs the snapshot phase")
-	}
-	objects := &s.Objects
-	return &sourcePlan{
-		cfg:         s,
-		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
-		progress:    &source.Progress{Resume: resume, Credit: budget},
-	}, nil
 }
 
 // topicsOf lists the topics a sink writes, with the partition count each

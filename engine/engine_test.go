@@ -23,16 +23,30 @@ type harness struct {
 	dag   *topology.DAG
 }
 
-// newHarness creates a database with the given tables, a topic with
-// partitions, and a topology that streams db.orders* to it from the current
-// binlog position. extra is appended to the table rule (YAML, indented).
-func newHarness(t *testing.T, partitions int, policy string, ddl ...string) *harness {
+// setup configures a harness.
+type setup struct {
+	partitions int
+	policy     string
+	// start is the source's start (YAML); empty means the binlog position
+	// after the DDL ran.
+	start string
+	// sourceExtra is appended to the source's YAML (indented 4 spaces).
+	sourceExtra string
+	ddl         []string
+}
+
+// newHarness creates a database with the given tables, a topic, and a
+// topology that streams db.orders* to it.
+func newHarness(t *testing.T, s setup) *harness {
 	t.Helper()
-	h := &harness{t: t, db: testbed.NewDatabase(t), topic: testbed.NewTopic(t, partitions), dir: t.TempDir()}
-	for _, d := range ddl {
+	h := &harness{t: t, db: testbed.NewDatabase(t), topic: testbed.NewTopic(t, s.partitions), dir: t.TempDir()}
+	for _, d := range s.ddl {
 		testbed.AdminExec(t, strings.ReplaceAll(d, "$db", h.db))
 	}
-	pos := testbed.BinlogPosition(t)
+	if s.start == "" {
+		pos := testbed.BinlogPosition(t)
+		s.start = fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos)
+	}
 	cfg := testbed.MySQL(t)
 	host, port, _ := strings.Cut(cfg.Addr, ":")
 	src := fmt.Sprintf(`version: 1
@@ -47,9 +61,10 @@ sources:
     user: %s
     password: %s
     server_id: %d
-    start: {file: %s, pos: %d}
+    start: %s
     objects:
       tables: ["%s.orders*"]
+%s
 routers:
   - name: r
     from: bed
@@ -60,7 +75,7 @@ sinks:
     brokers: [%s]
     topic: %s
     linger: 2ms
-`, h.dir, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, pos.Name, pos.Pos, h.db, policy, testbed.Kafka(t)[0], h.topic)
+`, h.dir, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, h.db, s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
 	dag, diags := topology.Parse("test.yaml", []byte(src))
 	if dag == nil {
 		t.Fatalf("topology: %s", diags.String())
@@ -86,6 +101,49 @@ func (h *harness) start() (stop func() error) {
 			h.t.Fatal("engine did not stop within 60s of cancel")
 			return nil
 		}
+	}
+}
+
+// converge reads the whole topic until, replayed, it equals the source
+// tables, or fails after timeout with the last differences.
+func (h *harness) converge(tables map[string][]string, timeout time.Duration) *verify.State {
+	h.t.Helper()
+	keys := map[string][]string{}
+	for tbl, cols := range tables {
+		keys[h.db+"."+tbl] = cols
+	}
+	conn := testbed.AdminConn(h.t)
+	deadline := time.Now().Add(timeout)
+	for {
+		msgs, err := verify.ReadAll(context.Background(), testbed.Kafka(h.t)[0], h.topic)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		st, err := verify.Replay(msgs, keys)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		var diffs []string
+		for tbl, cols := range tables {
+			want, err := verify.SourceRows(conn, h.db+"."+tbl, cols)
+			if err != nil {
+				h.t.Fatal(err)
+			}
+			for _, d := range verify.Diff(want, st.Tables[h.db+"."+tbl], 10) {
+				diffs = append(diffs, tbl+": "+d)
+			}
+		}
+		if len(diffs) == 0 {
+			for _, p := range st.Problems {
+				h.t.Error(p)
+			}
+			return st
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatalf("topic never matched the source (%d records applied, %d duplicates); last differences:\n%s",
+				st.Applied, st.Duplicates, strings.Join(diffs, "\n"))
+		}
+		time.Sleep(500 * time.Millisecond)
 	}
 }
 
@@ -129,9 +187,9 @@ func TestRun_StreamsEveryChangeAndResumesAfterStop(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test bed")
 	}
-	h := newHarness(t, 3, "pk_hash",
+	h := newHarness(t, setup{partitions: 3, policy: "pk_hash", ddl: []string{
 		"CREATE TABLE $db.orders (id INT PRIMARY KEY, note VARCHAR(32), amount DECIMAL(10,2))",
-		"CREATE TABLE $db.other (id INT PRIMARY KEY)")
+		"CREATE TABLE $db.other (id INT PRIMARY KEY)"}})
 	stop := h.start()
 	exec(t, h.db,
 		"INSERT INTO $db.orders VALUES (1,'a',1.50),(2,'b',NULL),(3,'c',3.00)",
@@ -157,6 +215,40 @@ func TestRun_StreamsEveryChangeAndResumesAfterStop(t *testing.T) {
 	if st.Duplicates != 0 {
 		t.Errorf("%d duplicates after a graceful stop; the final checkpoint should prevent them", st.Duplicates)
 	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
+func TestRun_SnapshotWithConcurrentWritesThenBinlog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	h := newHarness(t, setup{partitions: 4, policy: "pk_hash", start: "initial",
+		sourceExtra: "    snapshot: {chunk_size: 500, parallelism: 3}",
+		ddl: []string{
+			"CREATE TABLE $db.orders (id INT PRIMARY KEY, note VARCHAR(32), n INT)",
+			"CREATE TABLE $db.orders_empty (id BIGINT UNSIGNED PRIMARY KEY)",
+			"CREATE TABLE $db.orders_ck (a INT, b VARCHAR(8), v INT, PRIMARY KEY (a, b))",
+		}})
+	var rows []string
+	for i := 1; i <= 10000; i++ {
+		rows = append(rows, fmt.Sprintf("(%d,'n%d',%d)", i, i, i))
+	}
+	exec(t, h.db, "INSERT INTO $db.orders VALUES "+strings.Join(rows, ","),
+		"INSERT INTO $db.orders_ck VALUES (1,'x',1),(1,'y',2),(2,'x',3)")
+
+	stop := h.start()
+	// Writes during the snapshot, on rows in every chunk.
+	for i := 0; i < 40; i++ {
+		exec(t, h.db,
+			fmt.Sprintf("UPDATE $db.orders SET n=n+1000 WHERE id %% 40 = %d", i),
+			fmt.Sprintf("DELETE FROM $db.orders WHERE id = %d", 250*i+7),
+			fmt.Sprintf("INSERT INTO $db.orders VALUES (%d,'late',0)", 20000+i),
+			fmt.Sprintf("UPDATE $db.orders_ck SET v=v+1 WHERE a=%d", i%3))
+	}
+	st := h.converge(map[string][]string{"orders": {"id"}, "orders_empty": {"id"}, "orders_ck": {"a", "b"}}, 90*time.Second)
+	t.Logf("snapshot + binlog: %d records applied, %d duplicates", st.Applied, st.Duplicates)
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}

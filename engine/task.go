@@ -24,14 +24,16 @@ type task struct {
 	failures map[string]*failures
 
 	checkpointer *actor.PID
-	sources      map[string]*actor.PID
+	sources      map[string]*actor.PID   // the actor reading each source now
+	pipelines    map[string][]*actor.PID // by source
+	draining     bool
 }
 
 func newTask(p *plan, log *slog.Logger) *task {
 	return &task{
 		plan: p, log: log, failed: make(chan error, 1),
 		names: map[string]string{}, windows: map[string]time.Duration{}, failures: map[string]*failures{},
-		sources: map[string]*actor.PID{},
+		sources: map[string]*actor.PID{}, pipelines: map[string][]*actor.PID{},
 	}
 }
 
@@ -40,12 +42,15 @@ func (t *task) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		t.spawn(ctx)
+	case *source.SnapshotDone:
+		t.startBinlog(ctx, m.Source)
 	case *source.Recovered:
 		if pid := t.sources[m.Source]; pid != nil {
 			delete(t.failures, pid.Id)
 			t.log.Info("source recovered", "source", m.Source)
 		}
 	case *stopReading:
+		t.draining = true
 		for _, pid := range t.sources {
 			ctx.Send(pid, &source.StopReading{})
 		}
@@ -67,19 +72,42 @@ func (t *task) spawn(ctx actor.Context) {
 			RetryWindow: s.window, Logger: t.log.With("sink", s.cfg.Name),
 		}))
 	}
-	bySource := map[string][]*actor.PID{}
 	for _, pl := range p.pipelines {
 		pid := t.child(ctx, pl.name, pl.src.RetryWindow, pipeline.New(pipeline.Config{
 			Stage: pl.stage, Sink: sinks[pl.sink], Checkpointer: t.checkpointer,
 		}))
-		bySource[pl.src.Name] = append(bySource[pl.src.Name], pid)
+		t.pipelines[pl.src.Name] = append(t.pipelines[pl.src.Name], pid)
 	}
 	for _, s := range p.sources {
-		t.sources[s.cfg.Name] = t.child(ctx, "source/"+s.cfg.Name, s.cfg.RetryWindow, source.New(source.Config{
-			Source: s.cfg, Select: s.selectTable, Pipelines: bySource[s.cfg.Name],
-			Checkpointer: t.checkpointer, Progress: s.progress, Logger: t.log.With("source", s.cfg.Name),
+		if s.snapshot == nil {
+			t.startBinlog(ctx, s.cfg.Name)
+			continue
+		}
+		t.log.Info("snapshot starting", "source", s.cfg.Name, "tables", len(s.snapshot.Tables), "from", s.progress.Resume.Pos)
+		t.sources[s.cfg.Name] = t.child(ctx, "snapshot/"+s.cfg.Name, s.cfg.RetryWindow, source.NewSnapshot(source.SnapshotConfig{
+			Source: s.cfg, State: s.snapshot, Pipelines: t.pipelines[s.cfg.Name], Checkpointer: t.checkpointer,
+			Progress: s.progress, Budget: source.NewBudget(s.budget), Limiter: s.limiter, Ctx: p.runCtx,
+			Logger: t.log.With("source", s.cfg.Name),
 		}))
 	}
+}
+
+// startBinlog starts (or, after its snapshot, switches) a source to the
+// binlog phase.
+func (t *task) startBinlog(ctx actor.Context, name string) {
+	s := t.plan.source(name)
+	if old := t.sources[name]; old != nil {
+		ctx.Stop(old)
+	}
+	if t.draining {
+		return
+	}
+	s.progress.Credit = s.budget // every snapshot batch is acknowledged
+	t.log.Info("binlog phase starting", "source", name, "from", s.progress.Resume.Pos, "gtid_set", s.progress.Resume.GTIDSet)
+	t.sources[name] = t.child(ctx, "source/"+name, s.cfg.RetryWindow, source.New(source.Config{
+		Source: s.cfg, Select: s.selectTable, Pipelines: t.pipelines[name],
+		Checkpointer: t.checkpointer, Progress: s.progress, Logger: t.log.With("source", name),
+	}))
 }
 
 func (t *task) child(ctx actor.Context, name string, window time.Duration, producer actor.Producer) *actor.PID {

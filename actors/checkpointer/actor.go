@@ -11,9 +11,19 @@ import (
 	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
-// CommitFunc durably stores the given resume marks, one per source, in one
-// transaction. It is called from the actor only, never concurrently.
-type CommitFunc func(marks map[string]change.Mark) error
+// Durable is what one commit makes durable.
+type Durable struct {
+	// Marks are the sources' new resume points.
+	Marks map[string]change.Mark
+	// Chunks are snapshot chunks whose rows are all acknowledged.
+	Chunks []ChunkDone
+	// Finished lists sources whose snapshot is complete.
+	Finished []string
+}
+
+// CommitFunc durably stores d in one transaction. It is called from the
+// actor only, never concurrently.
+type CommitFunc func(d *Durable) error
 
 // Config configures the checkpoint actor.
 type Config struct {
@@ -51,7 +61,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.startTicker(ctx)
 	case *BatchSent:
 		a.sources[m.Source] = m.From
-		a.release(ctx, m.Source, a.ledger(m.Source).Sent(m.ID, m.Mark, m.Bytes, m.Acks))
+		a.release(ctx, m.Source, a.ledger(m.Source).Sent(m))
 	case *BatchAcked:
 		a.release(ctx, m.Source, a.ledger(m.Source).Acked(m.ID))
 	case *tick:
@@ -74,10 +84,17 @@ func (a *Actor) Receive(ctx actor.Context) {
 }
 
 func (a *Actor) release(ctx actor.Context, source string, freed int64) {
+	pid := a.sources[source]
 	if freed > 0 {
-		if pid := a.sources[source]; pid != nil {
-			ctx.Send(pid, &BytesReleased{Bytes: freed})
+		ctx.Send(pid, &BytesReleased{Bytes: freed})
+	}
+	if l := a.ledgers[source]; l.finished {
+		// The end of a snapshot is committed at once: the incremental
+		// phase waits for it.
+		if err := a.commit(); err != nil {
+			panic(err)
 		}
+		ctx.Send(pid, &SnapshotCommitted{Source: source})
 	}
 }
 
@@ -94,22 +111,27 @@ func (a *Actor) ledger(source string) *Ledger {
 // failed commit is terminal: the checkpoint file is the task's memory and
 // running on without it would widen the window of duplicates unboundedly.
 func (a *Actor) commit() error {
-	var dirty map[string]change.Mark
+	var d Durable
 	for src, l := range a.ledgers {
-		if d := l.Durable(); d != nil && d != a.committed[src] {
-			if dirty == nil {
-				dirty = make(map[string]change.Mark)
+		if m := l.Durable(); m != nil && m != a.committed[src] {
+			if d.Marks == nil {
+				d.Marks = make(map[string]change.Mark)
 			}
-			dirty[src] = *d
+			d.Marks[src] = *m
+		}
+		chunks, finished := l.TakeSnapshotProgress()
+		d.Chunks = append(d.Chunks, chunks...)
+		if finished {
+			d.Finished = append(d.Finished, src)
 		}
 	}
-	if dirty == nil {
+	if d.Marks == nil && d.Chunks == nil && d.Finished == nil {
 		return nil
 	}
-	if err := a.cfg.Commit(dirty); err != nil {
+	if err := a.cfg.Commit(&d); err != nil {
 		return errkind.Terminal(fmt.Errorf("commit checkpoint: %w", err))
 	}
-	for src := range maps.Keys(dirty) {
+	for src := range maps.Keys(d.Marks) {
 		a.committed[src] = a.ledgers[src].Durable()
 	}
 	return nil

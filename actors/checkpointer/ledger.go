@@ -9,6 +9,10 @@ type Ledger struct {
 	durable *change.Mark
 	// inflight is the sum of the bytes of unreleased batches.
 	inflight int64
+	// chunks and finished collect what released batches completed, until
+	// the next commit takes them.
+	chunks   []ChunkDone
+	finished bool
 }
 
 type entry struct {
@@ -16,19 +20,21 @@ type entry struct {
 	mark      *change.Mark
 	bytes     int64
 	remaining int
+	chunk     *ChunkDone
+	finished  bool
 }
 
 // NewLedger returns an empty ledger.
 func NewLedger() *Ledger { return &Ledger{byID: make(map[uint64]*entry)} }
 
-// Sent records batch id with its resume mark (may be nil), its size, and the
-// number of acknowledgements it needs (0 when no pipeline received it).
-// It returns the bytes released by this call.
-func (l *Ledger) Sent(id uint64, mark *change.Mark, bytes int64, acks int) int64 {
-	e := &entry{id: id, mark: mark, bytes: bytes, remaining: acks}
+// Sent records a batch: its id, resume mark (may be nil), size, the number
+// of acknowledgements it needs (0 when no pipeline received it) and the
+// snapshot progress it completes. It returns the bytes released by this call.
+func (l *Ledger) Sent(m *BatchSent) int64 {
+	e := &entry{id: m.ID, mark: m.Mark, bytes: m.Bytes, remaining: m.Acks, chunk: m.Chunk, finished: m.SnapshotFinished}
 	l.queue = append(l.queue, e)
-	l.byID[id] = e
-	l.inflight += bytes
+	l.byID[m.ID] = e
+	l.inflight += m.Bytes
 	return l.release()
 }
 
@@ -55,6 +61,10 @@ func (l *Ledger) release() int64 {
 		if e.mark != nil {
 			l.durable = e.mark
 		}
+		if e.chunk != nil {
+			l.chunks = append(l.chunks, *e.chunk)
+		}
+		l.finished = l.finished || e.finished
 		delete(l.byID, e.id)
 		n++
 	}
@@ -64,6 +74,14 @@ func (l *Ledger) release() int64 {
 		l.inflight -= freed
 	}
 	return freed
+}
+
+// TakeSnapshotProgress returns the chunks completed and whether the snapshot
+// finished since the last call.
+func (l *Ledger) TakeSnapshotProgress() (chunks []ChunkDone, finished bool) {
+	chunks, finished = l.chunks, l.finished
+	l.chunks, l.finished = nil, false
+	return chunks, finished
 }
 
 // Durable is the newest mark every sink has acknowledged through, or nil.

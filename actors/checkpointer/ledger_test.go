@@ -12,9 +12,9 @@ func mark(seq uint64) *change.Mark {
 
 func TestLedger_Acked_OutOfOrderReleasesOnlyPrefix(t *testing.T) {
 	l := NewLedger()
-	l.Sent(1, mark(10), 100, 1)
-	l.Sent(2, mark(20), 200, 1)
-	l.Sent(3, nil, 300, 1)
+	l.Sent(&BatchSent{ID: 1, Mark: mark(10), Bytes: 100, Acks: 1})
+	l.Sent(&BatchSent{ID: 2, Mark: mark(20), Bytes: 200, Acks: 1})
+	l.Sent(&BatchSent{ID: 3, Mark: nil, Bytes: 300, Acks: 1})
 	if got := l.Acked(2); got != 0 {
 		t.Fatalf("ack of batch 2 before 1 released %d bytes", got)
 	}
@@ -37,7 +37,7 @@ func TestLedger_Acked_OutOfOrderReleasesOnlyPrefix(t *testing.T) {
 
 func TestLedger_Sent_OneToManyNeedsEveryAck(t *testing.T) {
 	l := NewLedger()
-	l.Sent(1, mark(5), 50, 2)
+	l.Sent(&BatchSent{ID: 1, Mark: mark(5), Bytes: 50, Acks: 2})
 	if l.Acked(1) != 0 || l.Durable() != nil {
 		t.Fatal("released after one of two pipelines acknowledged")
 	}
@@ -48,15 +48,15 @@ func TestLedger_Sent_OneToManyNeedsEveryAck(t *testing.T) {
 
 func TestLedger_Sent_MarkOnlyBatchReleasesAtOnceBehindPrefix(t *testing.T) {
 	l := NewLedger()
-	l.Sent(1, mark(1), 10, 1)
-	if got := l.Sent(2, mark(9), 0, 0); got != 0 || l.Durable() != nil {
+	l.Sent(&BatchSent{ID: 1, Mark: mark(1), Bytes: 10, Acks: 1})
+	if got := l.Sent(&BatchSent{ID: 2, Mark: mark(9), Bytes: 0, Acks: 0}); got != 0 || l.Durable() != nil {
 		t.Fatal("mark-only batch overtook an unacknowledged batch")
 	}
 	l.Acked(1)
 	if l.Durable().Seq != 9 {
 		t.Fatalf("durable = %d, want 9", l.Durable().Seq)
 	}
-	if l.Sent(3, mark(12), 0, 0) != 0 || l.Durable().Seq != 12 {
+	if l.Sent(&BatchSent{ID: 3, Mark: mark(12), Bytes: 0, Acks: 0}) != 0 || l.Durable().Seq != 12 {
 		t.Fatal("mark-only batch with nothing in flight not durable at once")
 	}
 }
@@ -65,5 +65,23 @@ func TestLedger_Acked_UnknownIDIgnored(t *testing.T) {
 	l := NewLedger()
 	if l.Acked(42) != 0 || l.Pending() != 0 {
 		t.Fatal("unknown ack changed the ledger")
+	}
+}
+
+func TestLedger_TakeSnapshotProgress_OnlyReleasedChunks(t *testing.T) {
+	l := NewLedger()
+	l.Sent(&BatchSent{ID: 1, Bytes: 10, Acks: 1})
+	l.Sent(&BatchSent{ID: 2, Chunk: &ChunkDone{Table: "db.t", ID: 7}})
+	if c, _ := l.TakeSnapshotProgress(); len(c) != 0 {
+		t.Fatal("chunk reported done before its rows were acknowledged")
+	}
+	l.Sent(&BatchSent{ID: 3, SnapshotFinished: true})
+	l.Acked(1)
+	c, fin := l.TakeSnapshotProgress()
+	if len(c) != 1 || c[0].ID != 7 || !fin {
+		t.Fatalf("progress = %v, %v; want chunk 7 and finished", c, fin)
+	}
+	if c, fin := l.TakeSnapshotProgress(); len(c) != 0 || fin {
+		t.Fatal("progress reported twice")
 	}
 }

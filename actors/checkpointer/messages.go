@@ -16,7 +16,25 @@ type BatchSent struct {
 	// pipeline it was sent to, 0 for a mark-only batch.
 	Acks int
 	From *actor.PID
+	// Chunk, when set, is a snapshot chunk completed by this batch and every
+	// batch before it: it becomes durable with the batch.
+	Chunk *ChunkDone
+	// SnapshotFinished marks the end of the source's snapshot: once released,
+	// it is committed at once and From receives SnapshotCommitted.
+	SnapshotFinished bool
 }
+
+// ChunkDone is a snapshot chunk whose rows were all sent.
+type ChunkDone struct {
+	Source, Table string
+	ID            uint32
+	Low, High     []byte
+	Rows          uint64
+	Pos           change.Position
+}
+
+// SnapshotCommitted tells a source that its finished snapshot is durable.
+type SnapshotCommitted struct{ Source string }
 
 // BatchAcked reports that one pipeline has every record of a batch
 // acknowledged by Kafka (or had none to write).

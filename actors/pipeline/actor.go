@@ -28,7 +28,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 	if !ok {
 		return
 	}
-	msgs, err := a.cfg.Stage.Run(m.Batch)
+	msgs, err := a.cfg.Stage.Run(m.Batch, m.Snapshot)
 	if err != nil {
 		panic(err)
 	}

@@ -50,9 +50,11 @@ func NewStage(p *topology.Pipeline, partitions map[string]int, opts codecs.Optio
 }
 
 // Run turns one source batch into Kafka messages for this pipeline's sink.
-// The messages' bytes live in one arena owned by the returned slice. An
-// error is terminal: the change cannot be transformed, routed or encoded.
-func (s *Stage) Run(in *change.Batch) ([]kafkawriter.Message, error) {
+// The messages' bytes live in one arena owned by the returned slice. DDL is
+// dropped when the source ignores DDL, except in a snapshot batch (schema
+// sync). An error is terminal: the change cannot be transformed, routed or
+// encoded.
+func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, error) {
 	s.tb.Changes, s.tb.Bytes = s.tb.Changes[:0], 0
 	var err error
 	if s.dropped, err = s.tr.AppendTo(&s.tb, s.dropped[:0], in); err != nil {
@@ -68,7 +70,7 @@ func (s *Stage) Run(in *change.Batch) ([]kafkawriter.Message, error) {
 	headers := make([]kafka.Header, 0, len(s.tb.Changes)*4)
 	for i := range s.tb.Changes {
 		c := &s.tb.Changes[i]
-		if c.Op == change.OpDDL && s.ignoreDDL {
+		if c.Op == change.OpDDL && s.ignoreDDL && !snapshot {
 			continue
 		}
 		n := s.partitions[c.Topic]

@@ -1,12 +1,18 @@
 package source
 
-import "github.com/sluicecdc/sluice/change"
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/change"
+)
 
 // Process hands a batch to a pipeline. ID identifies it to the checkpointer.
 type Process struct {
 	Source string
 	ID     uint64
 	Batch  *change.Batch
+	// Snapshot marks batches of the snapshot phase: their DDL (schema sync)
+	// is written even where the incremental phase ignores DDL.
+	Snapshot bool
 }
 
 // StopReading tells the source to stop pulling from the binlog (graceful
@@ -19,3 +25,23 @@ type Recovered struct{ Source string }
 
 // readNext is the actor's own loop message.
 type readNext struct{}
+
+// SnapshotDone tells the parent that the source's snapshot is complete and
+// durable: the binlog phase may start.
+type SnapshotDone struct{ Source string }
+
+// shardReady tells the coordinator a shard can take a chunk.
+type shardReady struct{ shard *actor.PID }
+
+// readChunk assigns a chunk to a shard.
+type readChunk struct{ work *chunkWork }
+
+// chunkRows carries rows a shard read (Seq not yet assigned).
+type chunkRows struct{ batch *change.Batch }
+
+// chunkRead reports that a shard read its whole chunk.
+type chunkRead struct {
+	shard *actor.PID
+	rows  uint64
+	pos   change.Position
+}

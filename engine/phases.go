@@ -1,0 +1,185 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/sluicecdc/sluice/actors/binlogreader"
+	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/snapshot"
+	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// seqBlock is how many sequence numbers one snapshot run reserves. A
+// restarted snapshot starts above the previous run's block, so sequence
+// numbers never repeat across crashes even though unacknowledged snapshot
+// rows are not checkpointed one by one.
+const seqBlock = 1 << 40
+
+// prepareSource decides where a source starts: its checkpoint; else the end
+// of a finished snapshot; else an unfinished or new snapshot (start:
+// initial); else its configured start position.
+func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64) (*sourcePlan, error) {
+	objects := &s.Objects
+	sp := &sourcePlan{
+		cfg:         s,
+		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
+		progress:    &source.Progress{Resume: binlogreader.Resume{NextSeq: 1}, Credit: budget},
+		budget:      budget,
+	}
+	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
+		return nil, err
+	} else if ok {
+		sp.progress.Resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
+		return sp, nil
+	}
+	snap, ok, err := st.Snapshot(s.Name)
+	if err != nil {
+		return nil, err
+	}
+	if ok && snap.Finished {
+		sp.progress.Resume = binlogreader.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
+		return sp, nil
+	}
+	if !s.Phases.Snapshot {
+		if s.Start.Mode == topology.StartInitial {
+			pos, gtid, err := binlogreader.CurrentPosition(ctx, s)
+			if err != nil {
+				return nil, fmt.Errorf("source %q: %w", s.Name, err)
+			}
+			sp.progress.Resume = binlogreader.Resume{Pos: pos, GTIDSet: gtid, NextSeq: 1}
+		}
+		return sp, nil
+	}
+	if err := planSnapshot(ctx, sp, st, snap, ok); err != nil {
+		return nil, fmt.Errorf("source %q: snapshot: %w", s.Name, err)
+	}
+	return sp, nil
+}
+
+// planSnapshot prepares a new snapshot (recording its start position and
+// chunks) or the rest of an unfinished one.
+func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap store.Snapshot, resume bool) error {
+	s := sp.cfg
+	conn, err := snapshot.Dial(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+
+	var u store.Update
+	state := &source.SnapshotState{}
+	if resume {
+		for _, name := range snap.Tables {
+			db, table, _ := cutTable(name)
+			t, err := snapshot.Describe(ctx, conn, db, table)
+			if err != nil {
+				return err
+			}
+			chunks, err := st.Chunks(s.Name, name)
+			if err != nil {
+				return err
+			}
+			st := &source.SnapshotTable{Table: t}
+			for _, c := range chunks {
+				if !c.Done {
+					st.Chunks = append(st.Chunks, snapshot.Chunk{ID: c.ID, Low: c.Low, High: c.High})
+				}
+			}
+			state.Tables = append(state.Tables, st)
+		}
+	} else {
+		point, err := snapshot.SnapshotPoint(ctx, conn, s.Flavor)
+		if err != nil {
+			return err
+		}
+		names, err := snapshot.ListTables(ctx, conn, sp.selectTable)
+		if err != nil {
+			return err
+		}
+		snap = store.Snapshot{Started: true, StartedAt: time.Now(), Pos: point.Pos, GTIDSet: point.GTIDSet, Extra: []byte("1")}
+		for _, n := range names {
+			t, err := snapshot.Describe(ctx, conn, n.Schema, n.Name)
+			if err != nil {
+				return err
+			}
+			chunks, err := snapshot.Plan(ctx, conn, t, s.Phases.ChunkSize)
+			if err != nil {
+				return err
+			}
+			tbl := &source.SnapshotTable{Table: t, Chunks: chunks}
+			if s.Phases.SchemaSync {
+				if tbl.DDL, err = snapshot.ShowCreate(ctx, conn, n.Schema, n.Name); err != nil {
+					return err
+				}
+			}
+			snap.Tables = append(snap.Tables, n.String())
+			for _, c := range chunks {
+				u.PutChunk(s.Name, n.String(), store.Chunk{ID: c.ID, Low: c.Low, High: c.High})
+			}
+			state.Tables = append(state.Tables, tbl)
+		}
+	}
+	// Reserve this run's block of sequence numbers.
+	base := seqCeiling(snap)
+	snap.Extra = strconv.AppendUint(nil, base+seqBlock, 10)
+	u.SetSnapshot(s.Name, snap)
+	if err := st.Commit(&u); err != nil {
+		return err
+	}
+	sp.snapshot = state
+	sp.snapshotRecord = snap
+	sp.progress.Resume = binlogreader.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: base}
+	sp.limiter = snapshot.NewLimiter(s.Phases.MaxRowsPerSecond, s.Phases.MaxBytesPerSecond)
+	return nil
+}
+
+// seqCeiling is the first sequence number above every block a snapshot
+// reserved so far (1 before any).
+func seqCeiling(snap store.Snapshot) uint64 {
+	n, err := strconv.ParseUint(string(snap.Extra), 10, 64)
+	if err != nil || n == 0 {
+		return 1
+	}
+	return n
+}
+
+func cutTable(name string) (db, table string, ok bool) {
+	i := slices.Index([]byte(name), '.')
+	if i < 0 {
+		return "", name, false
+	}
+	return name[:i], name[i+1:], true
+}
+
+// commitFunc stores what the checkpointer made durable.
+func commitFunc(st store.Store, sources []*sourcePlan) checkpointer.CommitFunc {
+	snaps := map[string]*sourcePlan{}
+	for _, sp := range sources {
+		snaps[sp.cfg.Name] = sp
+	}
+	var u store.Update
+	return func(d *checkpointer.Durable) error {
+		u.Reset()
+		now := time.Now()
+		for src, m := range d.Marks {
+			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, CommittedAt: now})
+		}
+		for _, c := range d.Chunks {
+			u.PutChunk(c.Source, c.Table, store.Chunk{ID: c.ID, Low: c.Low, High: c.High, Done: true, Rows: c.Rows, Pos: c.Pos})
+		}
+		for _, src := range d.Finished {
+			snap := snaps[src].snapshotRecord
+			snap.Finished, snap.FinishedAt = true, now
+			u.SetSnapshot(src, snap)
+		}
+		return st.Commit(&u)
+	}
+}
+
+
