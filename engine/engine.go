@@ -10,10 +10,10 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/store"

@@ -181,5 +181,3 @@ func commitFunc(st store.Store, sources []*sourcePlan) checkpointer.CommitFunc {
 		return st.Commit(&u)
 	}
 }
-
-
