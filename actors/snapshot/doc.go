@@ -60,6 +60,10 @@
 //     consistent-snapshot position has no such window.
 //   - Rows of a table without a usable key are read in one chunk, without
 //     order; a crash in the middle re-reads all of them (duplicates).
-//   - Values of a chunk are copies; batches handed to emit belong to the
-//     callee.
+//   - Values never alias the client's buffers, but the values of a chunk
+//     share memory blocks (box.go): they are immutable, and a batch handed to
+//     emit belongs to the callee, which must not modify its values.
+//   - Snapshot rows keep the server's rendering where go-mysql's binlog
+//     decoding differs (TIME(n) with a zero fraction, BINARY(n) trailing zero
+//     bytes); see docs/snapshot.md.
 package snapshot
