@@ -1,0 +1,201 @@
+package precheck
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/go-mysql-org/go-mysql/mysql"
+
+	"github.com/sluicecdc/sluice/actors/snapshot"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// sourceFacts is what the checks read from a source server, gathered in one
+// session so that the evaluation is plain code over data.
+type sourceFacts struct {
+	Version string
+	Account string            // CURRENT_USER(), "user@host"
+	Vars    map[string]string // lower-case names
+	Grants  []string
+	// GrantsErr is set when SHOW GRANTS failed.
+	GrantsErr error
+	Tables    []tableFact // base tables outside the system schemas
+	// Logs is SHOW BINARY LOGS (file names, oldest first), read only when a
+	// binlog file must be checked; LogsErr is its error.
+	Logs    []string
+	LogsErr error
+}
+
+// systemSchemas are never selected.
+const systemSchemas = "('mysql','sys','information_schema','performance_schema')"
+
+// checkSource runs every check of one source.
+func checkSource(ctx context.Context, src *topology.Source, opts *Options) []Item {
+	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
+	defer cancel()
+	conn, err := snapshot.Dial(ctx, src)
+	if err != nil {
+		return []Item{sourceConnectItem(src, err)}
+	}
+	defer conn.Close()
+	if conn.Conn != nil && conn.Conn.Conn != nil {
+		_ = conn.Conn.Conn.SetDeadline(time.Now().Add(opts.Timeout))
+		stop := context.AfterFunc(ctx, func() { _ = conn.Conn.Conn.SetDeadline(time.Unix(1, 0)) })
+		defer stop()
+	}
+	tlsNote := "without TLS"
+	if m := src.TLS.Mode; m != "" && m != topology.TLSDisabled {
+		tlsNote = "with TLS (" + string(m) + ")"
+	}
+	items := []Item{{Name: "source." + src.Name + ".connect", Status: Pass,
+		Detail: fmt.Sprintf("connected to %s as %s %s", src.Addr(), src.User, tlsNote)}}
+
+	file, why := resumeFile(src, opts)
+	f, err := gatherSource(conn, file != "")
+	if err != nil {
+		return append(items, Item{Name: "source." + src.Name + ".query", Status: Fail,
+			Detail: fmt.Sprintf("reading the server's settings failed: %v", err),
+			Fix:    "check that the account may run SELECT VERSION(), SHOW GLOBAL VARIABLES and read information_schema"})
+	}
+	return append(items, evalSource(src, f, file, why, opts.SnapshotRowsPerSecond)...)
+}
+
+// resumeFile is the binlog file the source would resume from: its
+// checkpoint's, else a start file configured in the topology.
+func resumeFile(src *topology.Source, opts *Options) (file, why string) {
+	if f := opts.Checkpoints[src.Name]; f != "" {
+		return f, "checkpointed"
+	}
+	if src.Start.Mode == topology.StartFilePos && src.Start.File != "" {
+		return src.Start.File, "configured start"
+	}
+	return "", ""
+}
+
+// evalSource evaluates gathered facts; plain code, no I/O.
+func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerSec int) []Item {
+	items := checkVersion(src, f.Version)
+	flavor := detectFlavor(f.Version)
+	if f.GrantsErr != nil {
+		items = append(items, Item{Name: "source." + src.Name + ".privilege.grants", Status: Warn,
+			Detail: fmt.Sprintf("SHOW GRANTS failed, privileges not checked: %v", f.GrantsErr)})
+	} else {
+		selected, _ := selectTables(src, f.Tables)
+		items = append(items, checkPrivileges(src, f.Account, f.Grants, selected)...)
+	}
+	items = append(items, checkVariables(src, flavor, f.Vars)...)
+	if file != "" {
+		items = append(items, checkBinlogFile(src, file, why, f.Logs, f.LogsErr))
+	}
+	selected, _ := selectTables(src, f.Tables)
+	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))
+	return append(items, checkTables(src, f.Tables)...)
+}
+
+// gatherSource reads what the checks need, in one session.
+func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
+	f := &sourceFacts{Vars: map[string]string{}}
+	r, err := conn.Execute("SELECT VERSION(), CURRENT_USER()")
+	if err != nil {
+		return nil, fmt.Errorf("SELECT VERSION(): %w", err)
+	}
+	f.Version, _ = r.GetString(0, 0)
+	f.Account, _ = r.GetString(0, 1)
+
+	r, err = conn.Execute("SHOW GLOBAL VARIABLES WHERE Variable_name IN ('" + strings.Join(variableNames, "','") + "')")
+	if err != nil {
+		return nil, fmt.Errorf("SHOW GLOBAL VARIABLES: %w", err)
+	}
+	for i := range r.Values {
+		f.Vars[strings.ToLower(string(r.Values[i][0].AsString()))] = string(r.Values[i][1].AsString())
+	}
+
+	if r, err = conn.Execute("SHOW GRANTS"); err != nil {
+		f.GrantsErr = err
+	} else {
+		for i := range r.Values {
+			f.Grants = append(f.Grants, string(r.Values[i][0].AsString()))
+		}
+	}
+
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_ROWS FROM information_schema.TABLES " +
+		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN " + systemSchemas + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
+	if err != nil {
+		return nil, fmt.Errorf("listing tables: %w", err)
+	}
+	index := make(map[[2]string]int, len(r.Values))
+	for i := range r.Values {
+		row := r.Values[i]
+		t := tableFact{Schema: string(row[0].AsString()), Name: string(row[1].AsString()), Engine: string(row[2].AsString())}
+		if row[3].Type != mysql.FieldValueTypeNull {
+			t.Rows = uintOf(&row[3])
+		}
+		index[[2]string{t.Schema, t.Name}] = len(f.Tables)
+		f.Tables = append(f.Tables, t)
+	}
+
+	// Unique keys: PRIMARY, or UNIQUE with (NULLABLE='YES') columns or not.
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, INDEX_NAME, MAX(NULLABLE = 'YES') FROM information_schema.STATISTICS " +
+		"WHERE NON_UNIQUE = 0 AND TABLE_SCHEMA NOT IN " + systemSchemas + " GROUP BY TABLE_SCHEMA, TABLE_NAME, INDEX_NAME")
+	if err != nil {
+		return nil, fmt.Errorf("listing keys: %w", err)
+	}
+	for i := range r.Values {
+		row := r.Values[i]
+		at, ok := index[[2]string{string(row[0].AsString()), string(row[1].AsString())}]
+		if !ok {
+			continue
+		}
+		t := &f.Tables[at]
+		idx := string(row[2].AsString())
+		nullable := uintOf(&row[3]) != 0
+		switch {
+		case idx == "PRIMARY":
+			t.Key, t.KeyName = keyPrimary, idx
+		case !nullable && t.Key != keyPrimary:
+			t.Key, t.KeyName = keyUnique, idx
+		case nullable && t.Key == keyNone:
+			t.Key, t.KeyName = keyUniqueNullable, idx
+		}
+	}
+
+	if withLogs {
+		if r, err = conn.Execute("SHOW BINARY LOGS"); err != nil {
+			f.LogsErr = err
+		} else {
+			for i := range r.Values {
+				f.Logs = append(f.Logs, string(r.Values[i][0].AsString()))
+			}
+		}
+	}
+	return f, nil
+}
+
+// uintOf reads an unsigned integer from a text- or binary-protocol value.
+func uintOf(v *mysql.FieldValue) uint64 {
+	switch v.Type {
+	case mysql.FieldValueTypeUnsigned:
+		return v.AsUint64()
+	case mysql.FieldValueTypeSigned:
+		if n := v.AsInt64(); n > 0 {
+			return uint64(n)
+		}
+		return 0
+	case mysql.FieldValueTypeFloat:
+		if x := v.AsFloat64(); x > 0 {
+			return uint64(x)
+		}
+		return 0
+	}
+	var n uint64
+	for _, c := range v.AsString() {
+		if c < '0' || c > '9' {
+			break
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	return n
+}
