@@ -25,6 +25,8 @@ const (
 	fixEnum fixKind = iota + 1 // int64 index → element name
 	fixSet                     // int64 bit mask → "a,b"
 	fixJSON                    // MySQL JSON: empty document → "null"
+	fixTimeFrac                // TIME(n): go-mysql drops an all-zero fraction
+	fixBinaryPad               // BINARY(n): go-mysql drops trailing zero bytes
 )
 
 type colFix struct {
@@ -32,6 +34,7 @@ type colFix struct {
 	kind  fixKind
 	names []any    // ENUM: element names, boxed once (index = value-1)
 	elems []string // SET: element names (bit i = elems[i])
+	n     int      // TIME: fractional digits; BINARY: length in bytes
 }
 
 // tableEntry is one TABLE_MAP definition as Sluice sees it.
@@ -159,6 +162,12 @@ func buildTable(tm *replication.TableMapEvent, schema, name, flavor string) (*ch
 			col.Precision, col.Scale = int(meta>>8), int(meta&0xff)
 		case change.TypeTime2, change.TypeDateTime2, change.TypeTimestamp2:
 			col.Scale = int(meta)
+			if tp == change.TypeTime2 && meta > 0 {
+				fixes = append(fixes, colFix{col: i, kind: fixTimeFrac, n: int(meta)})
+			}
+		}
+		if tp == change.TypeString && col.Charset == "binary" && length > 0 {
+			fixes = append(fixes, colFix{col: i, kind: fixBinaryPad, n: length})
 		}
 		col.ColumnType = columnType(col, length, geoms[i])
 	}

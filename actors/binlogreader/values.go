@@ -15,6 +15,8 @@ const (
 
 var emptyString any = ""
 
+const zeros = "000000"
+
 // normalize rewrites, in place, the values go-mysql decodes differently from
 // change/value.go: ENUM indexes become names, SET masks become "a,b", an empty
 // MySQL JSON document becomes "null". Everything else already matches. Rows
@@ -48,6 +50,14 @@ func (e *tableEntry) normalize(row []any) {
 		case fixJSON:
 			if b, ok := row[f.col].([]byte); ok && len(b) == 0 {
 				row[f.col] = "null"
+			}
+		case fixTimeFrac:
+			if s, ok := row[f.col].(string); ok && strings.IndexByte(s, '.') < 0 {
+				row[f.col] = s + "." + zeros[:f.n]
+			}
+		case fixBinaryPad:
+			if s, ok := row[f.col].(string); ok && len(s) < f.n {
+				row[f.col] = s + strings.Repeat("\x00", f.n-len(s))
 			}
 		}
 	}
