@@ -5,6 +5,11 @@ set -euo pipefail
 # shellcheck source=testbed/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-stop_pidfile kafka "$KAFKA_PID"
-stop_pidfile mariadb "$MYSQL_PID"
+# SLUICE_BED_ONLY=mariadb or =kafka stops that service alone (see up.sh).
+case "${SLUICE_BED_ONLY:-}" in
+"") stop_pidfile kafka "$KAFKA_PID"; stop_pidfile mariadb "$MYSQL_PID" ;;
+kafka) stop_pidfile kafka "$KAFKA_PID" ;;
+mariadb) stop_pidfile mariadb "$MYSQL_PID" ;;
+*) die "SLUICE_BED_ONLY=$SLUICE_BED_ONLY: use mariadb, kafka, or leave it unset for both" ;;
+esac
 say "down"

@@ -26,10 +26,21 @@ on_exit() {
 }
 trap on_exit EXIT
 
+# SLUICE_BED_ONLY=mariadb or =kafka starts that service alone (for a private
+# second server beside the shared bed, e.g. in the fault tests); unset, both.
+ONLY="${SLUICE_BED_ONLY:-}"
+case "$ONLY" in
+"" | mariadb | kafka) ;;
+*) die "SLUICE_BED_ONLY=$ONLY: use mariadb, kafka, or leave it unset for both" ;;
+esac
+# wanted NAME: this run starts the service NAME.
+wanted() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
+
 # --- fast path -------------------------------------------------------------
 if command -v mariadb >/dev/null && command -v kcat >/dev/null &&
-	pid_alive "$MYSQL_PID" && pid_alive "$KAFKA_PID" && mysql_healthy && kafka_healthy; then
-	say "already up (mariadb 127.0.0.1:$MYSQL_PORT, kafka 127.0.0.1:$KAFKA_PORT) in $(secs_since "$T_START")"
+	{ ! wanted mariadb || { pid_alive "$MYSQL_PID" && mysql_healthy; }; } &&
+	{ ! wanted kafka || { pid_alive "$KAFKA_PID" && kafka_healthy; }; }; then
+	say "already up (${ONLY:-mariadb and kafka}: mariadb 127.0.0.1:$MYSQL_PORT, kafka 127.0.0.1:$KAFKA_PORT) in $(secs_since "$T_START")"
 	exit 0
 fi
 
@@ -63,10 +74,10 @@ java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.s
 # --- ports -----------------------------------------------------------------
 # Before starting anything: a port the bed needs must be free unless the bed's
 # own process holds it.
-if ! pid_alive "$MYSQL_PID" && port_open "$MYSQL_PORT"; then
+if wanted mariadb && ! pid_alive "$MYSQL_PID" && port_open "$MYSQL_PORT"; then
 	die "port 127.0.0.1:$MYSQL_PORT is already in use by another process (not the bed's mariadb); stop it or set SLUICE_BED_MYSQL_PORT"
 fi
-if ! pid_alive "$KAFKA_PID"; then
+if wanted kafka && ! pid_alive "$KAFKA_PID"; then
 	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
 		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT"
 	done
@@ -200,6 +211,6 @@ start_kafka() {
 	say "kafka $version up on 127.0.0.1:$KAFKA_PORT in $(secs_since "$t0")"
 }
 
-start_mariadb
-start_kafka
+if wanted mariadb; then start_mariadb; fi
+if wanted kafka; then start_kafka; fi
 say "up in $(secs_since "$T_START") (bed dir $BED_DIR)"
