@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // DefaultMinFreeBytes is the free space below which the checkpoint
@@ -38,7 +39,7 @@ func checkCheckpointDir(dir string, minFree uint64) []Item {
 			}
 			break
 		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		if !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENOTDIR) {
 			return []Item{{Name: dirItem, Status: Fail,
 				Detail: fmt.Sprintf("checkpoint directory %s: %v", abs, err),
 				Fix:    "set engine.checkpoint_dir to a directory Sluice's user may write"}}
