@@ -16,6 +16,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/boltstore"
 	"github.com/sluicecdc/sluice/topology"
@@ -41,6 +42,7 @@ type plan struct {
 	retryMax  time.Duration
 	// runCtx ends when Run returns: it aborts blocking reads (snapshot).
 	runCtx context.Context
+	status *status.Registry
 }
 
 func (p *plan) source(name string) *sourcePlan {
@@ -54,6 +56,7 @@ func (p *plan) source(name string) *sourcePlan {
 
 type sourcePlan struct {
 	cfg         *topology.Source
+	status      *status.Source
 	selectTable func(db, table string) bool
 	progress    *source.Progress
 	budget      int64
@@ -92,9 +95,18 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	defer st.Close()
 
-	p, err := prepare(ctx, dag, st, log)
+	reg := status.NewRegistry()
+	p, err := prepare(ctx, dag, st, reg, log)
 	if err != nil {
 		return err
+	}
+	if addr := dag.Engine.HTTPAddr; addr != "" {
+		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg)
+		if err != nil {
+			return err
+		}
+		defer stopHTTP()
+		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
@@ -154,21 +166,21 @@ func drain(system *actor.ActorSystem, t *task, timeout time.Duration) error {
 	}
 }
 
-func prepare(ctx context.Context, dag *topology.DAG, st store.Store, log *slog.Logger) (*plan, error) {
-	p := &plan{dag: dag}
+func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, log *slog.Logger) (*plan, error) {
+	p := &plan{dag: dag, status: reg}
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
 		p.retryMax = max(p.retryMax, pl.Source.RetryWindow)
 	}
 	for _, s := range dag.Sources {
-		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes)
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes))
 		if err != nil {
 			return nil, err
 		}
 		p.sources = append(p.sources, sp)
 	}
-	p.commit = commitFunc(st, p.sources)
+	p.commit = commitFunc(st, p.sources, reg)
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log}

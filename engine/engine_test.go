@@ -2,8 +2,13 @@ package engine
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"github.com/sluicecdc/sluice/status"
+	"io"
 	"log/slog"
+	"net"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -17,6 +22,7 @@ import (
 // harness runs the engine against the real test bed.
 type harness struct {
 	t     *testing.T
+	addr  string // status endpoint
 	db    string
 	topic string
 	dir   string
@@ -39,7 +45,7 @@ type setup struct {
 // topology that streams db.orders* to it.
 func newHarness(t *testing.T, s setup) *harness {
 	t.Helper()
-	h := &harness{t: t, db: testbed.NewDatabase(t), topic: testbed.NewTopic(t, s.partitions), dir: t.TempDir()}
+	h := &harness{t: t, db: testbed.NewDatabase(t), topic: testbed.NewTopic(t, s.partitions), dir: t.TempDir(), addr: freeAddr(t)}
 	for _, d := range s.ddl {
 		testbed.AdminExec(t, strings.ReplaceAll(d, "$db", h.db))
 	}
@@ -53,6 +59,7 @@ func newHarness(t *testing.T, s setup) *harness {
 engine:
   checkpoint_dir: %s
   checkpoint_interval: 100ms
+  http_addr: %s
 sources:
   - name: bed
     flavor: mariadb
@@ -75,7 +82,7 @@ sinks:
     brokers: [%s]
     topic: %s
     linger: 2ms
-`, h.dir, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, h.db, s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
+`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, h.db, s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
 	dag, diags := topology.Parse("test.yaml", []byte(src))
 	if dag == nil {
 		t.Fatalf("topology: %s", diags.String())
@@ -204,6 +211,7 @@ func TestRun_StreamsEveryChangeAndResumesAfterStop(t *testing.T) {
 	if st.Duplicates != 0 {
 		t.Errorf("%d duplicates in an uninterrupted run", st.Duplicates)
 	}
+	h.checkStatus(8)
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
@@ -251,5 +259,55 @@ func TestRun_SnapshotWithConcurrentWritesThenBinlog(t *testing.T) {
 	t.Logf("snapshot + binlog: %d records applied, %d duplicates", st.Applied, st.Duplicates)
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
+	}
+}
+
+// freeAddr returns a loopback address with a port free right now.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// checkStatus reads the task's /status and /metrics and checks that they
+// report the records written.
+func (h *harness) checkStatus(records uint64) {
+	h.t.Helper()
+	var v status.TaskView
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		resp, err := http.Get("http://" + h.addr + "/status")
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		err = json.NewDecoder(resp.Body).Decode(&v)
+		resp.Body.Close()
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		if len(v.Sinks) == 1 && v.Sinks[0].Records >= records || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(v.Sources) != 1 || v.Sources[0].Phase != status.PhaseBinlog || v.Sources[0].Rows < records || v.Sources[0].Position == "" {
+		h.t.Errorf("/status sources = %+v", v.Sources)
+	}
+	if len(v.Sinks) != 1 || v.Sinks[0].Records != records {
+		h.t.Errorf("/status sinks = %+v, want %d records", v.Sinks, records)
+	}
+	resp, err := http.Get("http://" + h.addr + "/metrics")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	want := fmt.Sprintf("sluice_sink_records_total{sink=%q} %d", "k", records)
+	if !strings.Contains(string(body), want) || !strings.Contains(string(body), "# TYPE sluice_freshness_seconds histogram") {
+		h.t.Errorf("/metrics lacks %q:\n%s", want, body)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -24,10 +25,11 @@ const seqBlock = 1 << 40
 // prepareSource decides where a source starts: its checkpoint; else the end
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
-func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64) (*sourcePlan, error) {
+func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
+		status:      stat,
 		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
 		progress:    &source.Progress{Resume: binlogreader.Resume{NextSeq: 1}, Credit: budget},
 		budget:      budget,
@@ -85,13 +87,19 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			st := &source.SnapshotTable{Table: t}
+			est, err := snapshot.EstimateRows(ctx, conn, db, table)
+			if err != nil {
+				return err
+			}
+			tbl := &source.SnapshotTable{Table: t, Progress: sp.status.Table(name, len(chunks), est)}
 			for _, c := range chunks {
-				if !c.Done {
-					st.Chunks = append(st.Chunks, snapshot.Chunk{ID: c.ID, Low: c.Low, High: c.High})
+				if c.Done {
+					tbl.Progress.ChunkDone()
+				} else {
+					tbl.Chunks = append(tbl.Chunks, snapshot.Chunk{ID: c.ID, Low: c.Low, High: c.High})
 				}
 			}
-			state.Tables = append(state.Tables, st)
+			state.Tables = append(state.Tables, tbl)
 		}
 	} else {
 		point, err := snapshot.SnapshotPoint(ctx, conn, s.Flavor)
@@ -112,7 +120,11 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			tbl := &source.SnapshotTable{Table: t, Chunks: chunks}
+			est, err := snapshot.EstimateRows(ctx, conn, n.Schema, n.Name)
+			if err != nil {
+				return err
+			}
+			tbl := &source.SnapshotTable{Table: t, Chunks: chunks, Progress: sp.status.Table(n.String(), len(chunks), est)}
 			if s.Phases.SchemaSync {
 				if tbl.DDL, err = snapshot.ShowCreate(ctx, conn, n.Schema, n.Name); err != nil {
 					return err
@@ -158,7 +170,7 @@ func cutTable(name string) (db, table string, ok bool) {
 }
 
 // commitFunc stores what the checkpointer made durable.
-func commitFunc(st store.Store, sources []*sourcePlan) checkpointer.CommitFunc {
+func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) checkpointer.CommitFunc {
 	snaps := map[string]*sourcePlan{}
 	for _, sp := range sources {
 		snaps[sp.cfg.Name] = sp
@@ -178,6 +190,12 @@ func commitFunc(st store.Store, sources []*sourcePlan) checkpointer.CommitFunc {
 			snap.Finished, snap.FinishedAt = true, now
 			u.SetSnapshot(src, snap)
 		}
-		return st.Commit(&u)
+		if err := st.Commit(&u); err != nil {
+			return err
+		}
+		for src, m := range d.Marks {
+			reg.Source(src, 0).Checkpointed(m.Pos.String())
+		}
+		return nil
 	}
 }

@@ -58,6 +58,9 @@ func (t *task) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *
 		f = &failures{}
 		t.failures[child.Id] = f
 	}
+	if e, ok := reason.(error); ok {
+		t.plan.status.SetError(fmt.Errorf("%s: %w", name, e))
+	}
 	delay, err := decide(f, reason, t.windowOf(child.Id), time.Now())
 	if err != nil {
 		t.fail(fmt.Errorf("%s: %w", name, err))

@@ -69,7 +69,7 @@ func (t *task) spawn(ctx actor.Context) {
 	for _, s := range p.sinks {
 		sinks[s.cfg.Name] = t.child(ctx, "sink/"+s.cfg.Name, s.window, sink.New(sink.Config{
 			Name: s.cfg.Name, Open: s.open, Checkpointer: t.checkpointer,
-			RetryWindow: s.window, Logger: t.log.With("sink", s.cfg.Name),
+			RetryWindow: s.window, Status: p.status.Sink(s.cfg.Name), Logger: t.log.With("sink", s.cfg.Name),
 		}))
 	}
 	for _, pl := range p.pipelines {
@@ -86,7 +86,7 @@ func (t *task) spawn(ctx actor.Context) {
 		t.log.Info("snapshot starting", "source", s.cfg.Name, "tables", len(s.snapshot.Tables), "from", s.progress.Resume.Pos)
 		t.sources[s.cfg.Name] = t.child(ctx, "snapshot/"+s.cfg.Name, s.cfg.RetryWindow, source.NewSnapshot(source.SnapshotConfig{
 			Source: s.cfg, State: s.snapshot, Pipelines: t.pipelines[s.cfg.Name], Checkpointer: t.checkpointer,
-			Progress: s.progress, Budget: source.NewBudget(s.budget), Limiter: s.limiter, Ctx: p.runCtx,
+			Progress: s.progress, Budget: source.NewBudget(s.budget), Limiter: s.limiter, Ctx: p.runCtx, Status: s.status,
 			Logger: t.log.With("source", s.cfg.Name),
 		}))
 	}
@@ -106,7 +106,7 @@ func (t *task) startBinlog(ctx actor.Context, name string) {
 	t.log.Info("binlog phase starting", "source", name, "from", s.progress.Resume.Pos, "gtid_set", s.progress.Resume.GTIDSet)
 	t.sources[name] = t.child(ctx, "source/"+name, s.cfg.RetryWindow, source.New(source.Config{
 		Source: s.cfg, Select: s.selectTable, Pipelines: t.pipelines[name],
-		Checkpointer: t.checkpointer, Progress: s.progress, Logger: t.log.With("source", name),
+		Checkpointer: t.checkpointer, Progress: s.progress, Status: s.status, Logger: t.log.With("source", name),
 	}))
 }
 

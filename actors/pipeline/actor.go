@@ -36,5 +36,12 @@ func (a *Actor) Receive(ctx actor.Context) {
 		ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchAcked{Source: m.Source, ID: m.ID})
 		return
 	}
-	ctx.Send(a.cfg.Sink, &sink.Write{Source: m.Source, ID: m.ID, Messages: msgs})
+	w := &sink.Write{Source: m.Source, ID: m.ID, Messages: msgs}
+	for i := range msgs {
+		w.Bytes += len(msgs[i].Key) + len(msgs[i].Value)
+	}
+	if n := len(m.Batch.Changes); n > 0 {
+		w.CommitTime = m.Batch.Changes[n-1].CommitTime
+	}
+	ctx.Send(a.cfg.Sink, w)
 }

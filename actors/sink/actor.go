@@ -9,6 +9,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/kafkawriter"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/status"
 )
 
 // Config configures a sink actor.
@@ -19,6 +20,7 @@ type Config struct {
 	Checkpointer *actor.PID
 	// RetryWindow bounds how long Kafka may stay unwritable.
 	RetryWindow time.Duration
+	Status      *status.Sink
 	Logger      *slog.Logger
 }
 
@@ -97,6 +99,7 @@ func (a *Actor) settled(ctx actor.Context, s *submission) {
 	}
 	if !s.acked {
 		s.acked = true
+		a.cfg.Status.Written(len(s.w.Messages), s.w.Bytes, s.w.CommitTime, time.Now())
 		ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchAcked{Source: s.w.Source, ID: s.w.ID})
 	}
 	a.trim()
@@ -126,6 +129,7 @@ func (a *Actor) failed(ctx actor.Context, err error) {
 		return // a reopen is already scheduled
 	}
 	a.failing = true
+	a.cfg.Status.Retried()
 	now := time.Now()
 	if a.since.IsZero() {
 		a.since = now

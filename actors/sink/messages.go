@@ -8,6 +8,10 @@ type Write struct {
 	Source   string
 	ID       uint64
 	Messages []kafkawriter.Message
+	// Bytes is the size of the messages' keys and values; CommitTime the
+	// newest source commit time among them (0 for snapshot rows).
+	Bytes      int
+	CommitTime uint32
 }
 
 // settled reports that one submission finished (successfully or not).

@@ -9,6 +9,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/binlogreader"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -36,6 +37,7 @@ type Config struct {
 	Pipelines    []*actor.PID
 	Checkpointer *actor.PID
 	Progress     *Progress
+	Status       *status.Source
 	Logger       *slog.Logger
 }
 
@@ -58,6 +60,7 @@ func New(cfg Config) actor.Producer {
 func (a *Actor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		a.cfg.Status.SetPhase(status.PhaseBinlog)
 		a.ctx, a.cancel = context.WithCancel(context.Background())
 		stream, err := binlogreader.Open(a.ctx, binlogreader.Config{
 			Source: a.cfg.Source, Select: a.cfg.Select, Logger: a.cfg.Logger,
@@ -71,6 +74,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.read(ctx)
 	case *checkpointer.BytesReleased:
 		a.cfg.Progress.Credit += m.Bytes
+		a.cfg.Status.Released(m.Bytes)
 		if a.waiting && a.reading {
 			a.waiting = false
 			ctx.Send(ctx.Self(), &readNext{})
@@ -99,7 +103,11 @@ func (a *Actor) read(ctx actor.Context) {
 	}
 	if p.Failed {
 		p.Failed = false
+		a.cfg.Status.Restarted()
 		ctx.Send(ctx.Parent(), &Recovered{Source: a.cfg.Source.Name})
+	}
+	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
+		a.cfg.Status.CaughtUp(at)
 	}
 	if len(batch.Changes) > 0 || batch.Mark != nil {
 		a.send(ctx, batch)
@@ -115,6 +123,11 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 		acks = len(a.cfg.Pipelines)
 	}
 	p.Credit -= int64(b.Bytes)
+	if m := b.Mark; m != nil {
+		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), m.Pos.String(), m.GTIDSet, m.Time)
+	} else {
+		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), "", "", 0)
+	}
 	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchSent{
 		Source: a.cfg.Source.Name, ID: p.BatchID, Mark: b.Mark,
 		Bytes: int64(b.Bytes), Acks: acks, From: ctx.Self(),

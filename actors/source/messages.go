@@ -37,7 +37,10 @@ type shardReady struct{ shard *actor.PID }
 type readChunk struct{ work *chunkWork }
 
 // chunkRows carries rows a shard read (Seq not yet assigned).
-type chunkRows struct{ batch *change.Batch }
+type chunkRows struct {
+	work  *chunkWork
+	batch *change.Batch
+}
 
 // chunkRead reports that a shard read its whole chunk.
 type chunkRead struct {

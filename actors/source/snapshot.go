@@ -10,12 +10,15 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
 
 // SnapshotTable is one table of a source's snapshot.
 type SnapshotTable struct {
 	Table *change.Table
+	// Progress is the table's line in status.
+	Progress *status.Table
 	// Chunks are the chunks still to read (finished ones are left out).
 	Chunks []snapshot.Chunk
 	// DDL is the table's CREATE statement for schema sync; empty when schema
@@ -56,6 +59,7 @@ type SnapshotConfig struct {
 	Limiter  *snapshot.Limiter
 	// Ctx ends the shards' reads at shutdown.
 	Ctx    context.Context
+	Status *status.Source
 	Logger *slog.Logger
 }
 
@@ -85,11 +89,13 @@ func (s *Snapshot) Receive(ctx actor.Context) {
 	case *shardReady:
 		s.assign(ctx, m.shard)
 	case *chunkRows:
+		m.work.table.Progress.Rows(len(m.batch.Changes))
 		s.forward(ctx, m.batch)
 	case *chunkRead:
 		s.chunkDone(ctx, m)
 	case *checkpointer.BytesReleased:
 		s.cfg.Budget.Release(m.Bytes)
+		s.cfg.Status.Released(m.Bytes)
 	case *checkpointer.SnapshotCommitted:
 		s.cfg.Logger.Info("snapshot complete")
 		ctx.Send(ctx.Parent(), &SnapshotDone{Source: s.cfg.Source.Name})
@@ -105,6 +111,7 @@ func (s *Snapshot) Receive(ctx actor.Context) {
 
 func (s *Snapshot) start(ctx actor.Context) {
 	st := s.cfg.State
+	s.cfg.Status.SetPhase(status.PhaseSnapshot)
 	s.assigned = map[string]*chunkWork{}
 	s.shardCtx, s.cancel = context.WithCancel(s.cfg.Ctx)
 	if st.work == nil {
@@ -180,6 +187,7 @@ func (s *Snapshot) forward(ctx actor.Context, b *change.Batch) {
 		p.Resume.NextSeq++
 	}
 	p.BatchID++
+	s.cfg.Status.Read(len(b.Changes), int64(b.Bytes), "", "", 0)
 	ctx.Send(s.cfg.Checkpointer, &checkpointer.BatchSent{
 		Source: b.Source, ID: p.BatchID, Bytes: int64(b.Bytes), Acks: len(s.cfg.Pipelines), From: ctx.Self(),
 	})
@@ -196,6 +204,7 @@ func (s *Snapshot) chunkDone(ctx actor.Context, m *chunkRead) {
 	}
 	delete(s.assigned, m.shard.Id)
 	w.state = chunkDoneState
+	w.table.Progress.ChunkDone()
 	p := s.cfg.Progress
 	p.BatchID++
 	ctx.Send(s.cfg.Checkpointer, &checkpointer.BatchSent{
@@ -269,7 +278,7 @@ func (sh *shard) Receive(ctx actor.Context) {
 			if err := sh.cfg.budget.Acquire(sh.cfg.ctx, int64(b.Bytes)); err != nil {
 				return err
 			}
-			ctx.Send(parent, &chunkRows{batch: b})
+			ctx.Send(parent, &chunkRows{work: w, batch: b})
 			return nil
 		}, batchBytes, sh.cfg.limiter)
 		if err != nil {
