@@ -43,8 +43,8 @@ func TestRegistry_View_SnapshotProgressAndLag(t *testing.T) {
 
 func TestRegistry_WriteMetrics_Histogram(t *testing.T) {
 	r := NewRegistry()
-	now := time.Now()
-	r.Sink("k").Written(10, 1000, uint32(now.Unix()-2), now)
+	now := time.Unix(1000, 0)
+	r.Sink("k").Written(10, 1000, 998, now) // 2 s old
 	var b bytes.Buffer
 	if err := r.WriteMetrics(&b, now); err != nil {
 		t.Fatal(err)
