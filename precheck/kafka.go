@@ -200,15 +200,15 @@ func topicItem(s *topology.Sink, topic string, have, want int, known map[string]
 	name := "sink." + s.Name + ".topic." + topic
 	if was, ok := known[topic]; ok && was != have {
 		return Item{Name: name, Status: Fail,
-			Detail: fmt.Sprintf("topic %s has %d partitions but had %d when the task started: keys now hash to other partitions, so per-key order across the change is lost", topic, have, was),
+			Detail: fmt.Sprintf("topic %s has %s but had %d when the task started: keys now hash to other partitions, so per-key order across the change is lost", topic, plural(have, "partition"), was),
 			Fix:    fmt.Sprintf("restore the partition count (recreate topic %s with %d partitions) or start the task again from a new snapshot into a fresh topic", topic, was)}
 	}
 	if have < want {
 		return Item{Name: name, Status: Fail,
-			Detail: fmt.Sprintf("topic %s has %d partitions; the topology configures %d", topic, have, want),
+			Detail: fmt.Sprintf("topic %s has %s; the topology configures %d", topic, plural(have, "partition"), want),
 			Fix:    fmt.Sprintf("kafka-topics.sh --bootstrap-server %s --alter --topic %s --partitions %d, or set partitions: %d in the topology (sink %s or its table rule)", s.Brokers[0], topic, want, have, s.Name)}
 	}
-	it := Item{Name: name, Status: Pass, Detail: fmt.Sprintf("topic %s exists with %d partitions", topic, have)}
+	it := Item{Name: name, Status: Pass, Detail: fmt.Sprintf("topic %s exists with %s", topic, plural(have, "partition"))}
 	if have > want {
 		it.Detail += fmt.Sprintf(" (the topology configures %d; Sluice uses all %d)", want, have)
 	}

@@ -88,7 +88,7 @@ func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerS
 	}
 	items = append(items, checkVariables(src, flavor, f.Vars)...)
 	if file != "" {
-		items = append(items, checkBinlogFile(src, file, why, f.Logs, f.LogsErr))
+		items = append(items, checkBinlogFile(src, f.Account, file, why, f.Logs, f.LogsErr))
 	}
 	selected, _ := selectTables(src, f.Tables)
 	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))

@@ -206,14 +206,15 @@ func human(d time.Duration) string {
 }
 
 // checkBinlogFile checks that the binlog file Sluice resumes from (its
-// checkpoint, or the configured start file) is still on the server. logs is
+// checkpoint, or the configured start file) is still on the server. account
+// is CURRENT_USER(); logs is
 // SHOW BINARY LOGS; logsErr its error (nil when it ran).
-func checkBinlogFile(src *topology.Source, file, why string, logs []string, logsErr error) Item {
+func checkBinlogFile(src *topology.Source, account, file, why string, logs []string, logsErr error) Item {
 	name := "source." + src.Name + ".binlog_file"
 	if logsErr != nil {
 		return Item{Name: name, Status: Warn,
 			Detail: fmt.Sprintf("cannot tell whether the %s binlog file %s is still on the server: SHOW BINARY LOGS failed: %v", why, file, logsErr),
-			Fix:    "GRANT REPLICATION CLIENT ON *.* TO the Sluice account (MariaDB 10.5+: BINLOG MONITOR)"}
+			Fix:    "GRANT REPLICATION CLIENT ON *.* TO " + quoteAccount(account) + " (MariaDB 10.5+ also calls it BINLOG MONITOR)"}
 	}
 	for _, l := range logs {
 		if l == file {

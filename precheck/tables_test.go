@@ -110,11 +110,11 @@ func TestRetention_Variables(t *testing.T) {
 func TestCheckBinlogFile_Cases(t *testing.T) {
 	src := testSource()
 	logs := []string{"mariadb-bin.000004", "mariadb-bin.000005"}
-	wantItem(t, checkBinlogFile(src, "mariadb-bin.000005", "checkpointed", logs, nil), Pass, "still on the server", "")
-	wantItem(t, checkBinlogFile(src, "mariadb-bin.000002", "checkpointed", logs, nil), Fail,
+	wantItem(t, checkBinlogFile(src, "sluice@127.0.0.1", "mariadb-bin.000005", "checkpointed", logs, nil), Pass, "still on the server", "")
+	wantItem(t, checkBinlogFile(src, "sluice@127.0.0.1", "mariadb-bin.000002", "checkpointed", logs, nil), Fail,
 		"checkpointed binlog file mariadb-bin.000002 is no longer on the server (oldest kept: mariadb-bin.000004)", "new snapshot")
-	wantItem(t, checkBinlogFile(src, "mariadb-bin.000002", "checkpointed", nil, errors.New("Access denied; you need (at least one of) the BINLOG MONITOR privilege(s)")), Warn,
-		"SHOW BINARY LOGS failed", "GRANT REPLICATION CLIENT")
+	wantItem(t, checkBinlogFile(src, "sluice@127.0.0.1", "mariadb-bin.000002", "checkpointed", nil, errors.New("Access denied; you need (at least one of) the BINLOG MONITOR privilege(s)")), Warn,
+		"SHOW BINARY LOGS failed", "GRANT REPLICATION CLIENT ON *.* TO 'sluice'@'127.0.0.1'")
 }
 
 func TestCheckVersion_Flavors(t *testing.T) {
