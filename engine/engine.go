@@ -57,6 +57,7 @@ func (p *plan) source(name string) *sourcePlan {
 type sourcePlan struct {
 	cfg         *topology.Source
 	status      *status.Source
+	serverID    string // identity of the connected server
 	selectTable func(db, table string) bool
 	progress    *source.Progress
 	budget      int64

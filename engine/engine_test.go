@@ -3,8 +3,11 @@ package engine
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/boltstore"
 	"io"
 	"log/slog"
 	"net"
@@ -309,5 +312,38 @@ func (h *harness) checkStatus(records uint64) {
 	want := fmt.Sprintf("sluice_sink_records_total{sink=%q} %d", "k", records)
 	if !strings.Contains(string(body), want) || !strings.Contains(string(body), "# TYPE sluice_freshness_seconds histogram") {
 		h.t.Errorf("/metrics lacks %q:\n%s", want, body)
+	}
+}
+
+func TestRun_RefusesCheckpointOfAnotherServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	h := newHarness(t, setup{partitions: 1, policy: "partition0", ddl: []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY)"}})
+	stop := h.start()
+	exec(t, h.db, "INSERT INTO $db.orders VALUES (1)")
+	h.converge(map[string][]string{"orders": {"id"}}, 30*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Pretend the checkpoint was taken on another server.
+	st, err := boltstore.Open(h.dir, store.Identity{Task: "engine-test", TopologyHash: topologyHash(h.dag)}, boltstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp, ok, err := st.Checkpoint("bed")
+	if err != nil || !ok || cp.ServerUUID == "" {
+		t.Fatalf("checkpoint %+v ok=%v err=%v: want one with the server identity", cp, ok, err)
+	}
+	cp.ServerUUID = "99/0"
+	var u store.Update
+	u.SetCheckpoint("bed", cp)
+	if err := st.Commit(&u); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	err = Run(context.Background(), h.dag, Options{Task: "engine-test"})
+	if !errors.Is(err, store.ErrServerMismatch) || !strings.Contains(err.Error(), "99/0") {
+		t.Fatalf("Run = %v, want a server mismatch naming the recorded server", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
@@ -34,9 +35,17 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		progress:    &source.Progress{Resume: binlogreader.Resume{NextSeq: 1}, Credit: budget},
 		budget:      budget,
 	}
+	id, err := serverIdentity(ctx, s)
+	if err != nil {
+		return nil, err
+	}
+	sp.serverID = id
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
+		if err := store.CheckServer(s.Name, cp, id); err != nil {
+			return nil, errkind.Terminal(err)
+		}
 		sp.progress.Resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
 		return sp, nil
 	}
@@ -151,6 +160,25 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	return nil
 }
 
+// serverIdentity names the server a source is connected to, as checkpoints
+// record it: MySQL's @@server_uuid; on MariaDB "server_id/gtid_domain_id".
+func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
+	conn, err := snapshot.Dial(ctx, s)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close()
+	q := "SELECT CONCAT(@@server_id, '/', @@gtid_domain_id)"
+	if s.Flavor == topology.FlavorMySQL {
+		q = "SELECT @@server_uuid"
+	}
+	r, err := conn.Execute(q)
+	if err != nil {
+		return "", fmt.Errorf("source %q: reading the server's identity: %w", s.Name, err)
+	}
+	return r.GetString(0, 0)
+}
+
 // seqCeiling is the first sequence number above every block a snapshot
 // reserved so far (1 before any).
 func seqCeiling(snap store.Snapshot) uint64 {
@@ -171,22 +199,22 @@ func cutTable(name string) (db, table string, ok bool) {
 
 // commitFunc stores what the checkpointer made durable.
 func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) checkpointer.CommitFunc {
-	snaps := map[string]*sourcePlan{}
+	plans := map[string]*sourcePlan{}
 	for _, sp := range sources {
-		snaps[sp.cfg.Name] = sp
+		plans[sp.cfg.Name] = sp
 	}
 	var u store.Update
 	return func(d *checkpointer.Durable) error {
 		u.Reset()
 		now := time.Now()
 		for src, m := range d.Marks {
-			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, CommittedAt: now})
+			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now})
 		}
 		for _, c := range d.Chunks {
 			u.PutChunk(c.Source, c.Table, store.Chunk{ID: c.ID, Low: c.Low, High: c.High, Done: true, Rows: c.Rows, Pos: c.Pos})
 		}
 		for _, src := range d.Finished {
-			snap := snaps[src].snapshotRecord
+			snap := plans[src].snapshotRecord
 			snap.Finished, snap.FinishedAt = true, now
 			u.SetSnapshot(src, snap)
 		}
