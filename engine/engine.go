@@ -16,6 +16,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/boltstore"
@@ -190,7 +191,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}
-		counts, err := w.EnsureTopics(ctx, topicsOf(dag, s))
+		counts, err := w.EnsureTopics(ctx, precheck.Topics(dag, s))
 		_ = w.Close()
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
@@ -209,37 +210,6 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		})
 	}
 	return p, nil
-}
-
-// topicsOf lists the topics a sink writes, with the partition count each
-// should have when Sluice creates it.
-func topicsOf(dag *topology.DAG, s *topology.Sink) map[string]int {
-	topics := map[string]int{}
-	add := func(topic string, partitions int) {
-		if topic == "" {
-			return
-		}
-		if partitions <= 0 {
-			partitions = max(s.Partitions, 1)
-		}
-		topics[topic] = max(topics[topic], partitions)
-	}
-	add(s.Topic, 0)
-	add(s.DDLTopic, 0)
-	for _, pl := range dag.Pipelines {
-		if pl.Sink != s {
-			continue
-		}
-		for _, r := range pl.Source.Objects.Tables {
-			add(r.Topic, r.Partitions)
-		}
-		for _, t := range pl.Transforms {
-			for _, r := range t.Tables {
-				add(r.Topic, r.Partitions)
-			}
-		}
-	}
-	return topics
 }
 
 // topologyHash digests what makes stored positions meaningful: the servers

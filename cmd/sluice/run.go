@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/sluicecdc/sluice/engine"
+	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -26,11 +27,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	file := fs.String("f", "", "topology `file` to run")
 	level := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	format := fs.String("log-format", "text", "log `format`: text or json")
+	var ignore listFlag
+	fs.Var(&ignore, "ignore", "precheck item `NAME` whose failure does not stop the task (repeatable; * wildcards)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sluice run -f FILE [--log-level LEVEL] [--log-format text|json]")
+		fmt.Fprintln(stderr, "Usage: sluice run -f FILE [--ignore NAME]... [--log-level LEVEL] [--log-format text|json]")
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Runs the task until SIGINT or SIGTERM, then drains in-flight batches and commits a final checkpoint.")
 		fmt.Fprintln(stderr, "A restart resumes from the checkpoint in the topology's engine.checkpoint_dir.")
+		fmt.Fprintln(stderr, "The precheck (sluice precheck) runs first; a failed item stops the start unless --ignore names it.")
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
@@ -58,6 +62,16 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	for _, d := range diags {
 		log.Warn(d.String())
+	}
+	report := precheck.Run(ctx, g, precheck.Options{Logger: log})
+	for _, it := range report.Items {
+		if it.Status == precheck.Warn {
+			log.Warn("precheck", "item", it.Name, "detail", it.Detail, "fix", it.Fix)
+		}
+	}
+	if err := report.Error(ignore); err != nil {
+		fmt.Fprintf(stderr, "sluice run: %v\n", err)
+		return 1
 	}
 	task := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	if err := engine.Run(ctx, g, engine.Options{Task: task, Logger: log}); err != nil {
