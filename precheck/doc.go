@@ -16,7 +16,8 @@
 // time, and the selected tables (patterns match, keys, storage engines). Per
 // sink: bootstrap and advertised brokers answer (TLS and SASL included), API
 // versions, and each topic exists with enough partitions or may be created
-// (a validate-only CreateTopics request). Engine: the checkpoint directory
+// (a validate-only CreateTopics request), and the schema registry answers
+// GET /subjects with the sink's credentials. Engine: the checkpoint directory
 // takes a file and has free space.
 //
 // Each check gathers facts (one session per source) and evaluates them with

@@ -58,12 +58,20 @@ func Topics(dag *topology.DAG, s *topology.Sink) map[string]int {
 // checkSink runs every check of one Kafka sink: the bootstrap brokers answer
 // (TLS and SASL included), every broker the cluster advertises answers, the
 // broker speaks the needed API versions, and each topic exists with enough
-// partitions or may be created. known, when set, holds the partition counts
+// partitions or may be created, and the schema registry answers. known, when set, holds the partition counts
 // recorded when the task started.
 func checkSink(ctx context.Context, dag *topology.DAG, s *topology.Sink, known map[string]int, opts *Options) []Item {
-	n := itemNamer("sink." + s.Name)
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	items := checkKafka(ctx, dag, s, known, opts)
+	if s.Registry != nil && s.Registry.URL != "" {
+		items = append(items, checkRegistry(ctx, s, opts.Timeout))
+	}
+	return items
+}
+
+func checkKafka(ctx context.Context, dag *topology.DAG, s *topology.Sink, known map[string]int, opts *Options) []Item {
+	n := itemNamer("sink." + s.Name)
 	tr, err := sinkTransport(s, opts.Timeout)
 	if err != nil {
 		return []Item{{Name: n("connect"), Status: Fail, Detail: fmt.Sprintf("sink %s: %v", s.Name, err),
