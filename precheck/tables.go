@@ -160,8 +160,10 @@ func snapshotEstimate(selected []tableFact, rowsPerSec int) (rows uint64, d time
 	return rows, time.Duration(math.Ceil(secs)) * time.Second
 }
 
-// checkRetention compares binlog retention with the expected snapshot time:
-// the binlog from the snapshot's start must survive until the snapshot ends.
+// checkRetention compares binlog retention with the expected snapshot time
+// (the binlog from the snapshot's start must survive until the snapshot
+// ends) and with the source's retry window (an outage Sluice waits out must
+// not outlast the binlog it resumes from).
 func checkRetention(src *topology.Source, vars map[string]string, selected []tableFact, rowsPerSec int) Item {
 	name := "source." + src.Name + ".binlog_retention"
 	if src.Phases.MaxRowsPerSecond > 0 && (rowsPerSec <= 0 || src.Phases.MaxRowsPerSecond < rowsPerSec) {
@@ -172,21 +174,30 @@ func checkRetention(src *topology.Source, vars map[string]string, selected []tab
 	}
 	keep := retention(vars)
 	rows, est := snapshotEstimate(selected, rowsPerSec)
-	if !src.Phases.Snapshot {
-		rows, est = 0, 0
-	}
-	snap := fmt.Sprintf("the snapshot of about %d rows should take about %s at %d rows/s", rows, human(est), rowsPerSec)
-	if !src.Phases.Snapshot {
-		snap = "no snapshot is configured"
+	var snap string
+	switch {
+	case !src.Phases.Snapshot:
+		est, snap = 0, "no snapshot is configured"
+	case est <= time.Second:
+		snap = fmt.Sprintf("the snapshot of about %d rows should take a second or less", rows)
+	default:
+		snap = fmt.Sprintf("the snapshot of about %d rows should take about %s at %d rows/s", rows, human(est), rowsPerSec)
 	}
 	if keep == 0 {
 		return Item{Name: name, Status: Pass,
 			Detail: "binlogs are never purged automatically (" + snap + "); watch the server's disk"}
 	}
+	need := max(2*est, src.RetryWindow)
+	fix := fmt.Sprintf("keep binlogs at least %s: SET GLOBAL binlog_expire_logs_seconds=%d (and the same under [mysqld] in my.cnf)", human(need), int64(need.Seconds()))
 	if est > 0 && keep < 2*est {
 		return Item{Name: name, Status: Warn,
 			Detail: fmt.Sprintf("binlogs are kept %s but %s: the binlog position the snapshot starts from may be purged before the snapshot ends, forcing a new snapshot", human(keep), snap),
-			Fix:    fmt.Sprintf("keep binlogs at least %s: SET GLOBAL binlog_expire_logs_seconds=%d (and in my.cnf), or split the tables across several tasks", human(2*est), int64((2 * est).Seconds()))}
+			Fix:    fix + ", or split the tables across several tasks"}
+	}
+	if keep < src.RetryWindow {
+		return Item{Name: name, Status: Warn,
+			Detail: fmt.Sprintf("binlogs are kept %s, less than the source's retry window (%s): if Sluice is stopped or Kafka is down longer than %s, the binlog it resumes from is gone and the tables must be snapshotted again (%s)", human(keep), human(src.RetryWindow), human(keep), snap),
+			Fix:    fix + ", or lower retry_window on the source"}
 	}
 	return Item{Name: name, Status: Pass,
 		Detail: fmt.Sprintf("binlogs are kept %s (%s); Sluice may be stopped up to that long and resume without a new snapshot", human(keep), snap)}

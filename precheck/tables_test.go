@@ -61,6 +61,7 @@ func TestCheckRetention_Cases(t *testing.T) {
 		rate     int
 		capRate  int
 		snapshot bool
+		window   time.Duration
 		status   Status
 		detail   string
 		fix      string
@@ -81,11 +82,16 @@ func TestCheckRetention_Cases(t *testing.T) {
 			status: Warn, detail: "at 10000 rows/s", fix: "SET GLOBAL binlog_expire_logs_seconds=72000"},
 		{name: "no snapshot", vars: map[string]string{"binlog_expire_logs_seconds": "60"}, tables: big,
 			status: Pass, detail: "no snapshot is configured"},
+		{name: "shorter than the retry window", vars: map[string]string{"binlog_expire_logs_seconds": "840"}, tables: small, snapshot: true, window: 12 * time.Hour,
+			status: Warn, detail: "kept 14 minutes, less than the source's retry window (12 hours)", fix: "SET GLOBAL binlog_expire_logs_seconds=43200"},
+		{name: "longer than the retry window", vars: map[string]string{"binlog_expire_logs_seconds": "86400"}, tables: small, snapshot: true, window: 12 * time.Hour,
+			status: Pass, detail: "should take a second or less"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := testSource()
 			src.Phases.Snapshot = tc.snapshot
 			src.Phases.MaxRowsPerSecond = tc.capRate
+			src.RetryWindow = tc.window
 			wantItem(t, checkRetention(src, tc.vars, tc.tables, tc.rate), tc.status, tc.detail, tc.fix)
 		})
 	}
