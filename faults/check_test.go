@@ -1,0 +1,180 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/client"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluicecdc/sluice/internal/verify"
+)
+
+// outcome is what a scenario's final check found.
+type outcome struct {
+	Records    int // row records in the topic
+	Applied    int // applied by the replay
+	Duplicates int // dropped by the replay as re-sends (same or older seq)
+	Rewinds    int // places where a partition started over from an older seq
+	Rows       int // source rows compared, value by value
+	Msgs       []kafka.Message
+}
+
+// source says where to read the tables a topic must equal.
+type source struct {
+	conn   *client.Conn
+	db     string
+	tables map[string][]string // table → key columns
+}
+
+// keyCols maps db.table → key columns, as verify wants them.
+func (s source) keyCols() map[string][]string {
+	out := map[string][]string{}
+	for tb, cols := range s.tables {
+		out[s.db+"."+tb] = cols
+	}
+	return out
+}
+
+// converge waits until the topic is quiet, then replays it and compares it
+// with the source tables, again and again until they are equal or timeout
+// passes. Then it audits the topic (re-sends identical, one partition per
+// key, per-key order without gaps on the counter column n) and fails the
+// test on any problem.
+func converge(t *testing.T, broker, topic string, src source, timeout time.Duration) *outcome {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	keys := src.keyCols()
+	for {
+		waitForQuiet(t, broker, topic, 1500*time.Millisecond, time.Until(deadline)+time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		msgs, err := verify.ReadAll(ctx, broker, topic)
+		cancel()
+		if err != nil {
+			t.Fatalf("read %s: %v", topic, err)
+		}
+		st, err := verify.Replay(msgs, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var diffs []string
+		rows := 0
+		names := make([]string, 0, len(src.tables))
+		for tb := range src.tables {
+			names = append(names, tb)
+		}
+		sort.Strings(names)
+		for _, tb := range names {
+			want, err := verify.SourceRows(src.conn, "`"+src.db+"`.`"+tb+"`", src.tables[tb])
+			if err != nil {
+				t.Fatal(err)
+			}
+			rows += len(want)
+			for _, d := range verify.Diff(want, st.Tables[src.db+"."+tb], 10) {
+				diffs = append(diffs, tb+": "+d)
+			}
+		}
+		if len(diffs) > 0 {
+			if time.Now().Before(deadline) {
+				time.Sleep(time.Second)
+				continue
+			}
+			t.Fatalf("topic %s never matched the source (%d records, %d applied, %d duplicates); differences:\n%s",
+				topic, len(msgs), st.Applied, st.Duplicates, strings.Join(diffs, "\n"))
+		}
+		for _, p := range st.Problems {
+			t.Error(p)
+		}
+		a, err := verify.AuditTopic(msgs, keys, "n")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range a.Problems {
+			t.Error(p)
+		}
+		return &outcome{Records: a.Records, Applied: st.Applied, Duplicates: st.Duplicates, Rewinds: len(a.Rewinds), Rows: rows, Msgs: msgs}
+	}
+}
+
+// runMark records the topic's end offsets and the committed checkpoint at
+// the moment one run of sluice ended.
+type runMark struct {
+	offsets map[int]int64
+	cp      checkpoint
+	hasCP   bool
+}
+
+// runDuplicates counts, for the run that started after mark, the records it
+// wrote again (a seq at or below the highest its partition held at mark),
+// and checks that none of them comes from before the checkpoint committed
+// at mark: at-least-once with duplicates only after the last checkpoint.
+// Snapshot records are numbered in blocks above every binlog seq, so they
+// are never counted here; a snapshot chunk re-read after a crash shows up
+// as INIT records of keys already read (see snapshotRereads).
+func runDuplicates(t *testing.T, msgs []kafka.Message, mark runMark, next map[int]int64) (dups int) {
+	t.Helper()
+	maxBefore := map[int]uint64{}
+	for _, m := range msgs {
+		if m.Offset >= mark.offsets[m.Partition] {
+			continue
+		}
+		if s := seqOf(m); s > maxBefore[m.Partition] {
+			maxBefore[m.Partition] = s
+		}
+	}
+	for _, m := range msgs {
+		if m.Offset < mark.offsets[m.Partition] || (next != nil && m.Offset >= next[m.Partition]) {
+			continue
+		}
+		s := seqOf(m)
+		if s > maxBefore[m.Partition] {
+			continue
+		}
+		dups++
+		if mark.hasCP && s < mark.cp.Seq {
+			t.Errorf("partition %d offset %d: seq %d re-sent, but the checkpoint at the crash was already at seq %d: "+
+				"a duplicate from before the last checkpoint", m.Partition, m.Offset, s, mark.cp.Seq)
+		}
+	}
+	return dups
+}
+
+func seqOf(m kafka.Message) uint64 {
+	for _, h := range m.Headers {
+		if h.Key == "sluice.seq" {
+			var s uint64
+			_, _ = fmt.Sscan(string(h.Value), &s)
+			return s
+		}
+	}
+	return 0
+}
+
+// snapshotRereads counts INIT records of keys that already had one: rows
+// of snapshot chunks read again after a crash.
+func snapshotRereads(t *testing.T, msgs []kafka.Message, keys map[string][]string) int {
+	t.Helper()
+	seen := map[string]bool{}
+	n := 0
+	for _, m := range msgs {
+		recs, err := verify.DecodeCanal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Type != "INIT" {
+				continue
+			}
+			id := r.Table + "/" + verify.Key(r.Row, keys[r.Table])
+			if seen[id] {
+				n++
+			}
+			seen[id] = true
+		}
+	}
+	return n
+}
