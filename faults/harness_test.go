@@ -326,7 +326,9 @@ func (tp *topo) write(t *testing.T) string {
 }
 
 // checkpointFile is the task's bbolt file.
-func (tp *topo) checkpointFile() string { return filepath.Join(tp.Dir, "checkpoints", "checkpoints.db") }
+func (tp *topo) checkpointFile() string {
+	return filepath.Join(tp.Dir, "checkpoints", "checkpoints.db")
+}
 
 // start writes the file and starts sluice on it, logging to Dir/sluice.log.
 func (tp *topo) start(t *testing.T) *proc {
