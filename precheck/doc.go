@@ -5,9 +5,9 @@
 //
 // Run takes a resolved topology DAG and returns a Report of Items with stable
 // names ("source.shop-db.binlog_format", "sink.main.topic.orders",
-// "engine.checkpoint_dir"). `sluice precheck` prints it; the engine is to
-// call Run at start and refuse to start while Report.Error(ignore) is not
-// nil. Item names are the interface for --ignore: keep them stable.
+// "engine.checkpoint_dir"). `sluice precheck` prints it; `sluice run` calls
+// Run first and refuses to start while Report.Error(ignore) is not nil. Item
+// names are the interface for --ignore: keep them stable.
 //
 // Per source: connection and login (through the snapshot package's Dial, so
 // TLS is mapped as the data path maps it), version and flavour, privileges
