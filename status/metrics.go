@@ -40,25 +40,11 @@ func (r *Registry) WriteMetrics(w io.Writer, now time.Time) error {
 		b = strconv.AppendFloat(b, val, 'g', -1, 64)
 		b = append(b, '\n')
 	}
-	head("sluice_source_rows_total", "counter", "Row changes read from the source (snapshot and binlog).")
-	for _, s := range v.Sources {
-		sample("sluice_source_rows_total", []string{"source", s.Name}, float64(s.Rows))
-	}
-	head("sluice_source_lag_seconds", "gauge", "Age of the last transaction read; 0 when at the head of the binlog.")
-	for _, s := range v.Sources {
-		sample("sluice_source_lag_seconds", []string{"source", s.Name}, s.LagSeconds)
-	}
-	head("sluice_source_inflight_bytes", "gauge", "Decoded bytes read but not yet acknowledged by every sink.")
-	for _, s := range v.Sources {
-		sample("sluice_source_inflight_bytes", []string{"source", s.Name}, float64(s.InflightBytes))
-	}
-	head("sluice_source_inflight_budget_bytes", "gauge", "The in-flight byte budget.")
-	for _, s := range v.Sources {
-		sample("sluice_source_inflight_budget_bytes", []string{"source", s.Name}, float64(s.BudgetBytes))
-	}
-	head("sluice_source_restarts_total", "counter", "Restarts of the source's reader after failures.")
-	for _, s := range v.Sources {
-		sample("sluice_source_restarts_total", []string{"source", s.Name}, float64(s.Restarts))
+	for _, m := range sourceMetrics {
+		head(m.name, m.typ, m.help)
+		for _, s := range v.Sources {
+			sample(m.name, []string{"source", s.Name}, m.value(&s))
+		}
 	}
 	head("sluice_snapshot_rows_total", "counter", "Rows read by the snapshot, per table.")
 	for _, s := range v.Sources {
@@ -73,21 +59,11 @@ func (r *Registry) WriteMetrics(w io.Writer, now time.Time) error {
 			sample("sluice_snapshot_chunks", []string{"source", s.Name, "table", t.Name}, float64(t.Chunks))
 		}
 	}
-	head("sluice_sink_records_total", "counter", "Records acknowledged by Kafka.")
-	for _, s := range v.Sinks {
-		sample("sluice_sink_records_total", []string{"sink", s.Name}, float64(s.Records))
-	}
-	head("sluice_sink_bytes_total", "counter", "Record bytes (key + value) acknowledged by Kafka.")
-	for _, s := range v.Sinks {
-		sample("sluice_sink_bytes_total", []string{"sink", s.Name}, float64(s.Bytes))
-	}
-	head("sluice_sink_skipped_total", "counter", "Records dropped by the oversize skip policy.")
-	for _, s := range v.Sinks {
-		sample("sluice_sink_skipped_total", []string{"sink", s.Name}, float64(s.Skipped))
-	}
-	head("sluice_sink_retries_total", "counter", "Kafka writes retried after a retryable failure.")
-	for _, s := range v.Sinks {
-		sample("sluice_sink_retries_total", []string{"sink", s.Name}, float64(s.Retries))
+	for _, m := range sinkMetrics {
+		head(m.name, m.typ, m.help)
+		for _, s := range v.Sinks {
+			sample(m.name, []string{"sink", s.Name}, m.value(&s))
+		}
 	}
 	head("sluice_freshness_seconds", "histogram", "Source commit time to Kafka acknowledgement (commit time has 1 s resolution).")
 	r.mu.Lock()
@@ -112,4 +88,25 @@ func (r *Registry) WriteMetrics(w io.Writer, now time.Time) error {
 	r.mu.Unlock()
 	_, err := w.Write(b)
 	return err
+}
+
+// metric is one per-source or per-sink series.
+type metric[V any] struct {
+	name, typ, help string
+	value           func(*V) float64
+}
+
+var sourceMetrics = []metric[SourceView]{
+	{"sluice_source_rows_total", "counter", "Row changes read from the source (snapshot and binlog).", func(s *SourceView) float64 { return float64(s.Rows) }},
+	{"sluice_source_lag_seconds", "gauge", "Age of the last transaction read; 0 when at the head of the binlog.", func(s *SourceView) float64 { return s.LagSeconds }},
+	{"sluice_source_inflight_bytes", "gauge", "Decoded bytes read but not yet acknowledged by every sink.", func(s *SourceView) float64 { return float64(s.InflightBytes) }},
+	{"sluice_source_inflight_budget_bytes", "gauge", "The in-flight byte budget.", func(s *SourceView) float64 { return float64(s.BudgetBytes) }},
+	{"sluice_source_restarts_total", "counter", "Restarts of the source's reader after failures.", func(s *SourceView) float64 { return float64(s.Restarts) }},
+}
+
+var sinkMetrics = []metric[SinkView]{
+	{"sluice_sink_records_total", "counter", "Records acknowledged by Kafka.", func(s *SinkView) float64 { return float64(s.Records) }},
+	{"sluice_sink_bytes_total", "counter", "Record bytes (key + value) acknowledged by Kafka.", func(s *SinkView) float64 { return float64(s.Bytes) }},
+	{"sluice_sink_skipped_total", "counter", "Records dropped by the oversize skip policy.", func(s *SinkView) float64 { return float64(s.Skipped) }},
+	{"sluice_sink_retries_total", "counter", "Kafka writes retried after a retryable failure.", func(s *SinkView) float64 { return float64(s.Retries) }},
 }
