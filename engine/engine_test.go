@@ -41,7 +41,10 @@ type setup struct {
 	start string
 	// sourceExtra is appended to the source's YAML (indented 4 spaces).
 	sourceExtra string
-	ddl         []string
+	// rules replaces the table rules (a YAML list; $db and $topic are
+	// substituted); empty selects db.orders*.
+	rules string
+	ddl   []string
 }
 
 // newHarness creates a database with the given tables, a topic, and a
@@ -52,6 +55,11 @@ func newHarness(t *testing.T, s setup) *harness {
 	for _, d := range s.ddl {
 		testbed.AdminExec(t, strings.ReplaceAll(d, "$db", h.db))
 	}
+	rules := s.rules
+	if rules == "" {
+		rules = "- $db.orders*"
+	}
+	rules = strings.NewReplacer("$db", h.db, "$topic", h.topic).Replace(rules)
 	if s.start == "" {
 		pos := testbed.BinlogPosition(t)
 		s.start = fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos)
@@ -73,7 +81,8 @@ sources:
     server_id: %d
     start: %s
     objects:
-      tables: ["%s.orders*"]
+      tables:
+%s
 %s
 routers:
   - name: r
@@ -85,7 +94,7 @@ sinks:
     brokers: [%s]
     topic: %s
     linger: 2ms
-`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, h.db, s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
+`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
 	dag, diags := topology.Parse("test.yaml", []byte(src))
 	if dag == nil {
 		t.Fatalf("topology: %s", diags.String())
@@ -346,4 +355,13 @@ func TestRun_RefusesCheckpointOfAnotherServer(t *testing.T) {
 	if !errors.Is(err, store.ErrServerMismatch) || !strings.Contains(err.Error(), "99/0") {
 		t.Fatalf("Run = %v, want a server mismatch naming the recorded server", err)
 	}
+}
+
+func indent(s string, n int) string {
+	pad := strings.Repeat(" ", n)
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i := range lines {
+		lines[i] = pad + lines[i]
+	}
+	return strings.Join(lines, "\n")
 }
