@@ -14,6 +14,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -124,9 +125,15 @@ func startSluice(t *testing.T, file, logPath string) *proc {
 			_ = p.cmd.Process.Kill()
 			<-p.done
 		}
+		if _, dumped := dumpedLogs.LoadOrStore(logPath, true); t.Failed() && !dumped {
+			t.Logf("sluice log %s (last 60 lines):\n%s", logPath, tail(p.log(), 60))
+		}
 	})
 	return p
 }
+
+// dumpedLogs holds the log paths already shown for a failed test.
+var dumpedLogs sync.Map
 
 // sample reads the process's memory from /proc every 100 ms.
 func (p *proc) sample() {
@@ -247,12 +254,14 @@ type topo struct {
 	MaxMessageBytes string
 	Oversize        string
 	Interval        string // checkpoint_interval
+	HTTPPort        int    // of the status endpoint
 }
 
 var topoTemplate = template.Must(template.New("topo").Parse(`version: 1
 engine:
   checkpoint_dir: {{.Dir}}/checkpoints
   checkpoint_interval: {{or .Interval "200ms"}}
+  http_addr: 127.0.0.1:{{.HTTPPort}}
 {{- if .Inflight}}
   inflight_bytes: {{.Inflight}}
 {{- end}}
@@ -299,11 +308,15 @@ sinks:
 var serverIDs atomic.Int64
 
 // newTopo fills a topo for the shared bed: the sluice account, a fresh
-// server_id, the bed's Kafka.
+// server_id, the bed's Kafka, and a start at the current binlog position
+// (so that writes made before sluice runs are captured too).
 func newTopo(t *testing.T, task, db, topic string) *topo {
 	t.Helper()
 	cfg := testbed.MySQL(t)
+	pos := testbed.BinlogPosition(t)
 	return &topo{
+		HTTPPort: freePort(t),
+		Start: fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos),
 		Dir: t.TempDir(), Task: task,
 		Host: cfg.Host(), Port: int(cfg.Port()), User: cfg.User, Password: cfg.Password,
 		ServerID: 7000 + int(time.Now().UnixNano()%1000)*10 + int(serverIDs.Add(1)),

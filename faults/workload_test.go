@@ -35,6 +35,7 @@ type workload struct {
 
 	changes atomic.Int64 // row changes committed
 	txns    atomic.Int64
+	ops     [3]atomic.Int64 // rows inserted, updated, deleted
 
 	// Per transaction: rows inserted, updated and deleted.
 	Insert, Update, Delete int
@@ -124,20 +125,23 @@ func (w *workload) step() error {
 		return err
 	}
 	var n int64
+	var ops [3]int64
+	op := 0
 	run := func(q string) error {
 		r, err := w.conn.Execute(q)
 		if err != nil {
 			return err
 		}
 		n += int64(r.AffectedRows)
+		ops[op] += int64(r.AffectedRows)
 		return nil
 	}
 	qt := "`" + w.db + "`.`" + table + "`"
 	err := run("INSERT INTO " + qt + " (id, n, v, pad) VALUES " + strings.Join(ins, ","))
-	if err == nil && len(upd) > 0 {
+	if op = 1; err == nil && len(upd) > 0 {
 		err = run("UPDATE " + qt + " SET n = n + 1, v = CONCAT('u', n + 1) WHERE id IN (" + join(upd) + ")")
 	}
-	if err == nil && len(del) > 0 {
+	if op = 2; err == nil && len(del) > 0 {
 		err = run("DELETE FROM " + qt + " WHERE id IN (" + join(del) + ")")
 	}
 	if err == nil {
@@ -156,6 +160,9 @@ func (w *workload) step() error {
 	w.mu.Unlock()
 	w.changes.Add(n)
 	w.txns.Add(1)
+	for i, c := range ops {
+		w.ops[i].Add(c)
+	}
 	return nil
 }
 

@@ -22,6 +22,11 @@ type Audit struct {
 	// Rewinds lists where a partition's sequence went back, in partition
 	// then offset order.
 	Rewinds []Rewind
+	// Orphans counts keys whose first record is neither an INSERT nor a
+	// snapshot record: changes of rows whose insert is not in the topic.
+	// When the topic should hold a table's whole history (its snapshot, or
+	// the binlog from before its first row), any orphan is a lost insert.
+	Orphans int
 	// Problems lists broken guarantees: a re-sent record that differs from
 	// its first copy, a key in two partitions, a change out of order or
 	// missing between two others (see AuditTopic).
@@ -117,6 +122,9 @@ func AuditTopic(msgs []kafka.Message, keyCols map[string][]string, counter strin
 			if ks == nil {
 				ks = &keyState{partition: p}
 				keys[id] = ks
+				if r.Type != "INSERT" && r.Type != "INIT" {
+					a.Orphans++
+				}
 			}
 			if ks.partition != p {
 				problem("key %s in partitions %d and %d (seq %d)", id, ks.partition, p, r.Seq)

@@ -24,6 +24,7 @@ func TestAuditTopic(t *testing.T) {
 		resent   int
 		rewinds  int
 		problems []string // substrings, in order
+		orphans  int
 	}{
 		{name: "clean", msgs: []kafka.Message{
 			msg(0, 0, 1, "INSERT", 1, 0), msg(0, 1, 2, "UPDATE", 1, 1), msg(0, 2, 3, "UPDATE", 1, 2), msg(0, 3, 4, "DELETE", 1, 2),
@@ -41,10 +42,10 @@ func TestAuditTopic(t *testing.T) {
 		}, problems: []string{"sets n=2 after 0"}},
 		{name: "reordered", msgs: []kafka.Message{
 			msg(0, 0, 1, "UPDATE", 1, 5), msg(0, 1, 2, "UPDATE", 1, 7), msg(0, 2, 3, "UPDATE", 1, 6),
-		}, problems: []string{"sets n=7 after 5", "sets n=6 after 7"}},
+		}, problems: []string{"sets n=7 after 5", "sets n=6 after 7"}, orphans: 1},
 		{name: "change after delete", msgs: []kafka.Message{
 			msg(0, 0, 1, "DELETE", 1, 5), msg(0, 1, 2, "UPDATE", 1, 6),
-		}, problems: []string{"UPDATE (seq 2) after its DELETE"}},
+		}, problems: []string{"UPDATE (seq 2) after its DELETE"}, orphans: 1},
 		{name: "key in two partitions", msgs: []kafka.Message{
 			msg(0, 0, 1, "INSERT", 1, 0), msg(1, 0, 2, "UPDATE", 1, 1),
 		}, problems: []string{"key db.t/1 in partitions 0 and 1"}},
@@ -57,6 +58,9 @@ func TestAuditTopic(t *testing.T) {
 			if a.Records != len(tc.msgs) || a.Resent != tc.resent || len(a.Rewinds) != tc.rewinds {
 				t.Errorf("records, resent, rewinds = %d, %d, %d; want %d, %d, %d (%+v)",
 					a.Records, a.Resent, len(a.Rewinds), len(tc.msgs), tc.resent, tc.rewinds, a.Rewinds)
+			}
+			if a.Orphans != tc.orphans {
+				t.Errorf("orphans = %d, want %d", a.Orphans, tc.orphans)
 			}
 			if len(a.Problems) != len(tc.problems) {
 				t.Fatalf("problems = %q, want %d matching %q", a.Problems, len(tc.problems), tc.problems)
