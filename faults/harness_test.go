@@ -316,8 +316,8 @@ func newTopo(t *testing.T, task, db, topic string) *topo {
 	pos := testbed.BinlogPosition(t)
 	return &topo{
 		HTTPPort: freePort(t),
-		Start: fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos),
-		Dir: t.TempDir(), Task: task,
+		Start:    fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos),
+		Dir:      t.TempDir(), Task: task,
 		Host: cfg.Host(), Port: int(cfg.Port()), User: cfg.User, Password: cfg.Password,
 		ServerID: 7000 + int(time.Now().UnixNano()%1000)*10 + int(serverIDs.Add(1)),
 		Tables:   []string{db + ".*"}, Brokers: testbed.Kafka(t)[0], Topic: topic,
