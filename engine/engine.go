@@ -16,6 +16,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
@@ -200,7 +201,11 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name]})
 	}
 	for i, pl := range dag.Pipelines {
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		opts := codecs.OptionsFor(pl.Sink, pl.Source)
+		dbz := pl.Sink.Debezium
+		opts.SchemasEnable, opts.Tombstones = dbz.Schemas, dbz.Tombstones
+		opts.Decimal, opts.Time = codec.DecimalMode(dbz.DecimalHandling), codec.TimeMode(dbz.TimePrecision)
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
 		if err != nil {
 			return nil, err
 		}

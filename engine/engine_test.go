@@ -44,7 +44,9 @@ type setup struct {
 	// rules replaces the table rules (a YAML list; $db and $topic are
 	// substituted); empty selects db.orders*.
 	rules string
-	ddl   []string
+	// sinkExtra is appended to the sink's YAML (indented 4 spaces).
+	sinkExtra string
+	ddl       []string
 }
 
 // newHarness creates a database with the given tables, a topic, and a
@@ -94,7 +96,8 @@ sinks:
     brokers: [%s]
     topic: %s
     linger: 2ms
-`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic)
+%s
+`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
 	dag, diags := topology.Parse("test.yaml", []byte(src))
 	if dag == nil {
 		t.Fatalf("topology: %s", diags.String())
@@ -364,4 +367,49 @@ func indent(s string, n int) string {
 		lines[i] = pad + lines[i]
 	}
 	return strings.Join(lines, "\n")
+}
+
+func TestRun_DebeziumJSONWithTombstones(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs the test bed")
+	}
+	h := newHarness(t, setup{partitions: 2, policy: "pk_hash",
+		sinkExtra: "    format: debezium-json\n    debezium: {tombstones: true, decimal_handling: string}",
+		ddl:       []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY, amount DECIMAL(6,2))"}})
+	stop := h.start()
+	exec(t, h.db, "INSERT INTO $db.orders VALUES (7, 1.50)", "DELETE FROM $db.orders WHERE id = 7")
+	msgs := testbed.ReadTopic(t, h.topic, 3, 30*time.Second)
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for i, m := range msgs {
+		if string(m.Key) != `{"id":7}` {
+			t.Errorf("record %d key = %s, want {\"id\":7}", i, m.Key)
+		}
+		if m.Value == nil {
+			ops = append(ops, "tombstone")
+			continue
+		}
+		var v struct {
+			Op     string          `json:"op"`
+			After  json.RawMessage `json:"after"`
+			Source struct {
+				Table string `json:"table"`
+			} `json:"source"`
+		}
+		if err := json.Unmarshal(m.Value, &v); err != nil {
+			t.Fatalf("record %d: %v: %s", i, err, m.Value)
+		}
+		if v.Source.Table != "orders" {
+			t.Errorf("record %d source.table = %q", i, v.Source.Table)
+		}
+		if v.Op == "c" && string(v.After) != `{"id":7,"amount":"1.50"}` {
+			t.Errorf("insert after = %s", v.After)
+		}
+		ops = append(ops, v.Op)
+	}
+	if strings.Join(ops, ",") != "c,d,tombstone" {
+		t.Fatalf("ops = %v, want c,d,tombstone", ops)
+	}
 }

@@ -169,8 +169,11 @@ func checkSink(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*
 	switch {
 	case s.Format == FormatAvro && s.Registry == nil && present["schema_registry"] == nil:
 		d.errorf(resolve(present["format"]), `add schema_registry: {url: "http://registry:8081"}, or use format dts-avro (no registry)`, "format avro %s needs schema_registry", sc.in())
-	case s.Format != FormatAvro && s.Format != "" && present["schema_registry"] != nil:
-		d.warnf(resolve(present["schema_registry"]), "remove it, or use format avro", "schema_registry is unused by format %s %s", s.Format, sc.in())
+	case s.Format != FormatAvro && s.Format != FormatDTSAvro && present["schema_registry"] != nil:
+		d.warnf(resolve(present["schema_registry"]), "remove it, or use format avro or dts-avro", "schema_registry is unused by format %s %s", s.Format, sc.in())
+	}
+	if v := present["debezium"]; v != nil && s.Format != FormatDebeziumJSON {
+		d.warnf(resolve(v), "remove it, or use format debezium-json", "debezium settings are unused by format %s %s", s.Format, sc.in())
 	}
 	if v := present["canal_flavor"]; v != nil && s.Format != FormatCanalJSON && s.Format != "" {
 		d.warnf(resolve(v), "remove it, or use format canal-json", "canal_flavor is unused by format %s %s", s.Format, sc.in())

@@ -309,4 +309,18 @@ type Sink struct {
 	ReplicationFactor int // for created topics (default 1)
 	MaxMessageBytes   int // default 1 MiB
 	Oversize          OversizePolicy
+	// Debezium tunes format debezium-json.
+	Debezium DebeziumOptions
+}
+
+// DebeziumOptions are Debezium's own settings of the debezium-json format.
+type DebeziumOptions struct {
+	// Schemas adds the "schema" part to keys and values (schemas.enable).
+	Schemas bool
+	// Tombstones follows each delete with a null-value record (tombstones.on.delete).
+	Tombstones bool
+	// DecimalHandling is decimal.handling.mode: precise, string or double.
+	DecimalHandling string
+	// TimePrecision is time.precision.mode: adaptive_time_microseconds or connect.
+	TimePrecision string
 }

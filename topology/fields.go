@@ -335,8 +335,11 @@ var sinkSpec = &objectSpec{
 			Enum:  []string{string(CanalFlavorDTS), string(CanalFlavorCanal)},
 			Doc:   "Flavour of canal-json: `dts` as Alibaba DTS writes it, `canal` as open-source Canal does.",
 			value: enumV(func(s *Sink) *CanalFlavor { return &s.CanalFlavor })},
+		{Key: "debezium", Implicit: true, Object: debeziumSpec, Example: "{schemas: true, tombstones: false}",
+			Doc:   "Settings of format debezium-json, named as Debezium names them.",
+			value: objV(debeziumSpec, func(s *Sink) *DebeziumOptions { return &s.Debezium })},
 		{Key: "schema_registry", Object: registrySpec, Example: "{url: \"https://registry:8081\"}",
-			Doc:   "Confluent-compatible schema registry; required by format avro.",
+			Doc:   "Confluent-compatible schema registry; required by format avro, optional for dts-avro (Confluent wire format then).",
 			value: ptrV(registrySpec, func(s *Sink) **SchemaRegistry { return &s.Registry })},
 		{Key: "compression", Default: "lz4", Example: "zstd",
 			Enum:  []string{"none", "gzip", "snappy", "lz4", "zstd"},
@@ -406,6 +409,28 @@ var saslSpec = &objectSpec{
 		{Key: "password", Required: true, Example: "${env:KAFKA_PASSWORD}",
 			Doc:   "Password; reference it with ${env:NAME} or ${file:PATH}.",
 			value: secretV(func(s *SASL) *Secret { return &s.Password })},
+	},
+}
+
+var debeziumSpec = &objectSpec{
+	Path:    "sinks[].debezium",
+	Doc:     "Debezium's settings for format debezium-json (see docs/formats.md).",
+	Example: "debezium: {schemas: true, tombstones: true, decimal_handling: string}",
+	Fields: []*fieldSpec{
+		{Key: "schemas", Default: "false", Example: "true",
+			Doc:   "Add the `schema` part to keys and values (Kafka Connect's schemas.enable).",
+			value: boolV(func(d *DebeziumOptions) *bool { return &d.Schemas })},
+		{Key: "tombstones", Default: "true", Example: "false",
+			Doc:   "Follow each delete with a tombstone (same key, null value) so compacted topics drop the row (tombstones.on.delete).",
+			value: boolV(func(d *DebeziumOptions) *bool { return &d.Tombstones })},
+		{Key: "decimal_handling", Default: "precise", Example: "string",
+			Enum:  []string{"precise", "string", "double"},
+			Doc:   "DECIMAL rendering (decimal.handling.mode): `precise` base64 of the unscaled bytes, `string` plain text, `double` a JSON number.",
+			value: enumV(func(d *DebeziumOptions) *string { return &d.DecimalHandling })},
+		{Key: "time_precision", Default: "adaptive_time_microseconds", Example: "connect",
+			Enum:  []string{"adaptive_time_microseconds", "connect"},
+			Doc:   "Temporal rendering (time.precision.mode).",
+			value: enumV(func(d *DebeziumOptions) *string { return &d.TimePrecision })},
 	},
 }
 
