@@ -29,6 +29,9 @@ type Stage struct {
 	tb      change.Batch
 	dropped []uint64
 	rec     codecs.Record
+	// perRecord is the arena bytes one record took in the last batch, to
+	// size the next batch's arena in one allocation.
+	perRecord int
 }
 
 // NewStage prepares pipeline p; partitions gives each topic's partition
@@ -64,9 +67,11 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 		return nil, nil
 	}
 	msgs := make([]kafkawriter.Message, 0, len(s.tb.Changes))
-	// One arena per batch for keys, values and header values; sized from the
-	// decoded bytes, which encodings rarely exceed by much.
-	arena := make([]byte, 0, s.tb.Bytes+len(s.tb.Changes)*64)
+	// One arena per batch for keys, values and header values, sized from
+	// the previous batch (encodings are several times the decoded size:
+	// JSON names every column) so that it is allocated once.
+	perRecord := max(s.perRecord, s.tb.Bytes/len(s.tb.Changes)+64)
+	arena := make([]byte, 0, len(s.tb.Changes)*perRecord*9/8)
 	headers := make([]kafka.Header, 0, len(s.tb.Changes)*4)
 	for i := range s.tb.Changes {
 		c := &s.tb.Changes[i]
@@ -99,6 +104,9 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 				msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
 			}
 		}
+	}
+	if len(msgs) > 0 {
+		s.perRecord = len(arena) / len(msgs)
 	}
 	return msgs, nil
 }
