@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -186,7 +187,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	p.commit = commitFunc(st, p.sources, reg)
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
-		cfg := kafkawriter.Config{Sink: s, Logger: log}
+		cfg := kafkawriter.Config{Sink: s, Logger: log, OnSkip: skipReporter(s.Name, reg.Sink(s.Name), log)}
 		open := func() (*kafkawriter.Writer, error) { return kafkawriter.New(cfg) }
 		w, err := open()
 		if err != nil {
@@ -215,6 +216,25 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		})
 	}
 	return p, nil
+}
+
+// skipReporter counts records the oversize skip policy drops and logs them,
+// at most one line a second per sink (with the count since the last line).
+func skipReporter(sink string, st *status.Sink, log *slog.Logger) func(kafkawriter.Skipped) {
+	var mu sync.Mutex
+	var last time.Time
+	var since int
+	return func(s kafkawriter.Skipped) {
+		st.Skipped(1)
+		mu.Lock()
+		defer mu.Unlock()
+		since++
+		if now := time.Now(); now.Sub(last) >= time.Second {
+			log.Warn("record larger than max_message_bytes skipped (oversize: skip)", "sink", sink, "topic", s.Topic,
+				"partition", s.Partition, "seq", s.Seq, "size", s.Size, "limit", s.Limit, "skipped_since_last_report", since)
+			last, since = now, 0
+		}
+	}
 }
 
 // topologyHash digests what makes stored positions meaningful: the servers
