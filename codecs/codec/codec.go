@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"context"
 	"strconv"
 	"time"
 
@@ -114,6 +115,22 @@ type Options struct {
 	// Now returns the current time (Canal's ts, Debezium's ts_ms); nil means
 	// time.Now. Tests pin it to make output reproducible.
 	Now func() time.Time
+
+	// Registry is the schema registry of the sink: required by format avro,
+	// optional for dts-avro (which then writes the Confluent wire format).
+	// codecs.OptionsFor sets it from the sink's schema_registry.
+	Registry Registry
+}
+
+// Registry is a Confluent-compatible schema registry as the Avro encoders use
+// it (codecs/registry.Client implements it).
+type Registry interface {
+	// Register returns the id of schema (Avro schema JSON) under subject,
+	// registering it when the subject does not hold it yet. Implementations
+	// cache answers and bound the request in time. An error is retryable
+	// unless marked terminal (errkind): a schema the registry refuses as
+	// incompatible or invalid, refused credentials.
+	Register(ctx context.Context, subject, schema string) (int32, error)
 }
 
 // NowMillis returns o.Now() (or time.Now) in Unix milliseconds.

@@ -504,86 +504,10 @@ func appendBase64[S ~string | ~[]byte](v []byte, b S) []byte {
 // unscaled value (digits scaled to the column's scale) as minimal big-endian
 // two's-complement bytes, base64 — what Java's BigInteger.toByteArray gives.
 func appendDecimalBytes(v []byte, s string, scale int) ([]byte, bool) {
-	neg := false
-	if len(s) > 0 && (s[0] == '-' || s[0] == '+') {
-		neg = s[0] == '-'
-		s = s[1:]
-	}
-	// Magnitude as little-endian base-256 digits; 65 decimal digits < 2^216.
-	var mag [32]byte
-	n := 1
-	mulAdd := func(d byte) bool {
-		carry := uint(d)
-		for i := 0; i < n; i++ {
-			x := uint(mag[i])*10 + carry
-			mag[i] = byte(x)
-			carry = x >> 8
-		}
-		for carry > 0 {
-			if n == len(mag) {
-				return false
-			}
-			mag[n] = byte(carry)
-			carry >>= 8
-			n++
-		}
-		return true
-	}
-	frac, seenPoint := 0, false
-	if s == "" {
+	var buf [33]byte
+	b, ok := render.AppendUnscaled(buf[:0], s, scale)
+	if !ok {
 		return v, false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c == '.' && !seenPoint:
-			seenPoint = true
-		case c >= '0' && c <= '9':
-			if seenPoint {
-				frac++
-				if frac > scale {
-					if c != '0' {
-						return v, false // more fraction digits than the scale
-					}
-					continue
-				}
-			}
-			if !mulAdd(c - '0') {
-				return v, false
-			}
-		default:
-			return v, false
-		}
-	}
-	for ; frac < scale; frac++ {
-		if !mulAdd(0) {
-			return v, false
-		}
-	}
-	// Big-endian two's complement, minimal length.
-	var out [33]byte
-	m := n
-	for m > 1 && mag[m-1] == 0 {
-		m--
-	}
-	zero := m == 1 && mag[0] == 0
-	if neg && !zero {
-		// Two's complement of the magnitude over m+1 bytes.
-		carry := uint(1)
-		for i := 0; i <= m; i++ {
-			x := uint(^mag[i]) + carry
-			mag[i] = byte(x)
-			carry = x >> 8
-		}
-		m++
-		for m > 1 && mag[m-1] == 0xff && mag[m-2]&0x80 != 0 {
-			m--
-		}
-	} else if mag[m-1]&0x80 != 0 {
-		m++ // room for a zero sign byte (mag[m-1] is 0)
-	}
-	for i := 0; i < m; i++ {
-		out[i] = mag[m-1-i]
-	}
-	return appendBase64(v, out[:m]), true
+	return appendBase64(v, b), true
 }

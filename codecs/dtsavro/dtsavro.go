@@ -49,12 +49,15 @@ const (
 type Encoder struct {
 	source []byte // the encoded Source record
 	tables render.TableCache[tableInfo]
+	ids    *schemaIDs // nil without a registry
 }
 
 var _ codec.Encoder = (*Encoder)(nil)
 
 // New returns a DTS Avro encoder. opts.SourceVersion fills source.version
-// (default "mysql").
+// (default "mysql"). With opts.Registry, every record is in the Confluent wire
+// format: RecordSchema is registered under <topic>-value on the first record
+// for each topic, and its id prefixes the Avro body.
 func New(opts codec.Options) *Encoder {
 	version := opts.SourceVersion
 	if version == "" {
@@ -62,7 +65,11 @@ func New(opts codec.Options) *Encoder {
 	}
 	src := appendLong(nil, 0) // SourceType MySQL
 	src = appendString(src, version)
-	return &Encoder{source: src}
+	e := &Encoder{source: src}
+	if opts.Registry != nil {
+		e.ids = &schemaIDs{reg: opts.Registry}
+	}
+	return e
 }
 
 // valueKind is how one column's values are written.
@@ -290,6 +297,12 @@ func columnOf(col *change.Column) column {
 func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	rec.Key = nil
 	v := rec.Value
+	if e.ids != nil {
+		var err error
+		if v, err = e.ids.header(v, c.Topic); err != nil {
+			return err
+		}
+	}
 	v = appendLong(v, Version)
 	v = appendLong(v, int64(c.Seq))
 	v = appendLong(v, int64(c.CommitTime))

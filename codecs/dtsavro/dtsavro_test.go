@@ -17,54 +17,10 @@ import (
 
 const ns = "com.alibaba.dts.formats.avro."
 
-// recordSchema turns Record.avsc (an array of named types) into one
-// self-contained Record schema: each named type is inlined where it is first
-// referenced, in document order, as Avro requires.
+// recordSchema is the self-contained Record schema the decoders use.
 func recordSchema(t testing.TB) string {
 	t.Helper()
-	var defs []map[string]any
-	if err := json.Unmarshal([]byte(Schema), &defs); err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]any{}
-	for _, d := range defs {
-		byName[ns+d["name"].(string)] = d
-	}
-	defined := map[string]bool{}
-	var walk func(v any) any
-	walk = func(v any) any {
-		switch x := v.(type) {
-		case string:
-			full := x
-			if !strings.Contains(x, ".") {
-				full = ns + x
-			}
-			if d, ok := byName[full]; ok && !defined[full] {
-				defined[full] = true
-				return walk(d)
-			}
-			return x
-		case []any:
-			for i := range x {
-				x[i] = walk(x[i])
-			}
-			return x
-		case map[string]any:
-			for _, k := range []string{"type", "items", "values", "fields"} {
-				if f, ok := x[k]; ok {
-					x[k] = walk(f)
-				}
-			}
-			return x
-		}
-		return v
-	}
-	rec := walk(ns + "Record")
-	b, err := json.Marshal(rec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(b)
+	return RecordSchema()
 }
 
 var goavroCodec *goavro.Codec

@@ -173,3 +173,41 @@ func decodeRune[S ~string | ~[]byte](s S) (r rune, size int) {
 	}
 	return 0, 0
 }
+
+// AppendUTF8 appends b, text in a column of kind k, as UTF-8 without quotes
+// or escapes (an Avro string's body): Latin-1 and binary bytes are
+// transcoded, and invalid UTF-8 becomes U+FFFD as in the JSON formats.
+func AppendUTF8[S ~string | ~[]byte](dst []byte, b S, k TextKind) []byte {
+	switch k {
+	case TextBinary, TextLatin1:
+		for i := 0; i < len(b); i++ {
+			c := b[i]
+			switch {
+			case c < utf8.RuneSelf:
+				dst = append(dst, c)
+			case k == TextLatin1 && c < 0xa0:
+				dst = utf8.AppendRune(dst, cp1252High[c-0x80])
+			default:
+				dst = utf8.AppendRune(dst, rune(c))
+			}
+		}
+		return dst
+	}
+	// Copy runs of valid UTF-8 at once; only invalid bytes are replaced.
+	start := 0
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			i++
+			continue
+		}
+		if _, size := decodeRune(b[i:]); size > 0 {
+			i += size
+			continue
+		}
+		dst = append(dst, b[start:i]...)
+		dst = utf8.AppendRune(dst, utf8.RuneError)
+		i++
+		start = i
+	}
+	return append(dst, b[start:]...)
+}
