@@ -95,7 +95,14 @@ start_mariadb() {
 		rm -f "$MYSQL_PID"
 		port_open "$MYSQL_PORT" && die "port 127.0.0.1:$MYSQL_PORT is already in use by another process (not the bed's mariadb); stop it or set SLUICE_BED_MYSQL_PORT"
 	fi
-	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|" \
+	# SLUICE_BED_ROW_METADATA=MINIMAL makes a server log like a stock MySQL 8
+	# or RDS (no column names in TABLE_MAP); the default is FULL.
+	local row_metadata="${SLUICE_BED_ROW_METADATA:-FULL}"
+	case "$row_metadata" in
+	FULL | MINIMAL | NO_LOG) ;;
+	*) die "SLUICE_BED_ROW_METADATA=$row_metadata: use FULL, MINIMAL or NO_LOG" ;;
+	esac
+	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|; s|@ROW_METADATA@|$row_metadata|" \
 		"$BED_SRC/mariadb.cnf.in" >"$MYSQL_CNF"
 	[[ "$(id -u)" == 0 ]] && user_opt=(--user=root)
 	if ! pid_alive "$MYSQL_PID"; then
