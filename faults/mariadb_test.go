@@ -29,6 +29,7 @@ func proxiedTopo(t *testing.T, task, db, topic string) (*topo, *Proxy) {
 // returns, and deliver every change.
 func TestMariaDBCut_RetriesAndResumes(t *testing.T) {
 	needBed(t)
+	t.Parallel()
 	cuts := pick(1, 3)
 	cutFor := pick(30*time.Second, 60*time.Second)
 	slowFor := pick(10*time.Second, 60*time.Second)
