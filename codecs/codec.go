@@ -1,12 +1,15 @@
 package codecs
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/sluicecdc/sluice/codecs/canaljson"
 	"github.com/sluicecdc/sluice/codecs/codec"
+	"github.com/sluicecdc/sluice/codecs/confluentavro"
 	"github.com/sluicecdc/sluice/codecs/debeziumjson"
 	"github.com/sluicecdc/sluice/codecs/dtsavro"
+	"github.com/sluicecdc/sluice/codecs/registry"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -23,6 +26,8 @@ type (
 	TombstoneEncoder = codec.TombstoneEncoder
 	// Options configure a codec; the zero value means every default.
 	Options = codec.Options
+	// Registry is a schema registry as the Avro encoders use it.
+	Registry = codec.Registry
 )
 
 // Header keys of the position headers every record carries.
@@ -35,7 +40,12 @@ const (
 
 // New returns the encoder for format f. For canal-json, opts.CanalFlavor
 // picks the flavour (empty means dts); OptionsFor fills it from a sink.
+// Format avro needs opts.Registry; dts-avro uses it when set (Confluent wire
+// format).
 func New(f topology.Format, opts Options) (Encoder, error) {
+	if b, ok := opts.Registry.(brokenRegistry); ok && (f == topology.FormatAvro || f == topology.FormatDTSAvro) {
+		return nil, b.err
+	}
 	switch f {
 	case topology.FormatCanalJSON, "":
 		return canaljson.New(opts)
@@ -44,23 +54,38 @@ func New(f topology.Format, opts Options) (Encoder, error) {
 	case topology.FormatDebeziumJSON:
 		return debeziumjson.New(opts)
 	case topology.FormatAvro:
-		return nil, errkind.Terminal(fmt.Errorf("codecs: format %q (Avro with a schema registry) is not available yet: use %q, %q or %q",
-			f, topology.FormatCanalJSON, topology.FormatDTSAvro, topology.FormatDebeziumJSON))
+		return confluentavro.New(opts)
 	}
-	return nil, errkind.Terminal(fmt.Errorf("codecs: unknown format %q: use %q, %q or %q",
-		f, topology.FormatCanalJSON, topology.FormatDTSAvro, topology.FormatDebeziumJSON))
+	return nil, errkind.Terminal(fmt.Errorf("codecs: unknown format %q: use %q, %q, %q or %q",
+		f, topology.FormatCanalJSON, topology.FormatDTSAvro, topology.FormatDebeziumJSON, topology.FormatAvro))
 }
 
 // OptionsFor returns the Options a sink implies for a source: the Canal
-// flavour from the sink, the source's name and server id. Debezium settings
-// and the source version are left for the caller to set.
+// flavour from the sink, the source's name and server id, and a registry
+// client for the sink's schema_registry (a client that cannot be made, say
+// for an unreadable ca_file, makes New fail with the reason). Debezium
+// settings and the source version are left for the caller to set.
 func OptionsFor(sink *topology.Sink, source *topology.Source) Options {
 	var o Options
 	if sink != nil {
 		o.CanalFlavor = string(sink.CanalFlavor)
+		if r := sink.Registry; r != nil && r.URL != "" {
+			cl, err := registry.New(registry.Config{URL: r.URL, User: r.User, Password: r.Password.Value(), CAFile: r.CAFile})
+			if err != nil {
+				o.Registry = brokenRegistry{fmt.Errorf("sink %s: %w", sink.Name, err)}
+			} else {
+				o.Registry = cl
+			}
+		}
 	}
 	if source != nil {
 		o.SourceName = source.Name
 	}
 	return o
 }
+
+// brokenRegistry stands for a registry client that could not be made; New
+// reports its error.
+type brokenRegistry struct{ err error }
+
+func (b brokenRegistry) Register(context.Context, string, string) (int32, error) { return 0, b.err }
