@@ -504,4 +504,3 @@ func BenchmarkEncode_Avro(b *testing.B) {
 		return e
 	})
 }
-
