@@ -2,7 +2,7 @@
 GO      ?= go
 GOFILES  = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.git/*')
 
-.PHONY: all build test test-short lint testbed-up testbed-down demo
+.PHONY: all build test test-short lint testbed-up testbed-down demo bench
 
 all: build
 
@@ -34,3 +34,7 @@ testbed-down:
 ## demo: bring the bed up and run the demo
 demo:
 	@bash testbed/demo.sh
+
+## bench: measure Sluice (and Debezium beside it) on the bed; report in bench/results/ (docs/benchmarks.md)
+bench: build testbed-up
+	$(GO) run ./bench/cmd/sluice-bench $(BENCH_FLAGS)

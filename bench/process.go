@@ -111,8 +111,12 @@ type Process struct {
 	err     error
 }
 
-// StartSluice writes the topology into c.Dir and starts `sluice run`.
+// StartSluice empties c.Dir (a run never resumes an older run's
+// checkpoint), writes the topology into it and starts `sluice run`.
 func StartSluice(c SluiceConfig) (*Process, error) {
+	if err := os.RemoveAll(c.Dir); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,9 @@ type Options struct {
 	DebeziumScript string
 	// Profile writes CPU profiles of the default snapshot and catch-up runs.
 	Profile bool
+	// KeepTopics keeps the runs' topics for inspection (they are deleted
+	// after each run otherwise: a 1M-row topic is hundreds of MiB).
+	KeepTopics bool
 
 	Log *slog.Logger
 }
@@ -120,7 +123,7 @@ func (r *Runner) sluiceRun(ctx context.Context, res *Result, cfg SluiceConfig, w
 	if err := r.k.CreateTopic(ctx, cfg.Topic, max(cfg.Sink.Partitions, 1)); err != nil {
 		return err
 	}
-	defer func() { _ = r.k.DeleteTopics(context.Background(), cfg.Topic) }()
+	defer r.dropTopic(cfg.Topic)
 	q0, _ := r.o.Admin.Questions()
 	p, err := StartSluice(cfg)
 	if err != nil {
@@ -160,6 +163,13 @@ func (r *Runner) sluiceRun(ctx context.Context, res *Result, cfg SluiceConfig, w
 	res.Bytes = topicBytes(r.o.KafkaLogDir, cfg.Topic)
 	res.Load += " → " + LoadAvg()
 	return serr
+}
+
+// dropTopic deletes a run's topic unless Options.KeepTopics.
+func (r *Runner) dropTopic(t string) {
+	if !r.o.KeepTopics {
+		_ = r.k.DeleteTopics(context.Background(), t)
+	}
 }
 
 func (r *Runner) baseSluice(name, tables, start string) SluiceConfig {
@@ -376,7 +386,7 @@ func (r *Runner) liveRun(ctx context.Context, res *Result, rate int) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = r.k.DeleteTopics(context.Background(), cfg.Topic) }()
+	defer r.dropTopic(cfg.Topic)
 	base, err := r.k.Count(ctx, cfg.Topic)
 	if err != nil {
 		p.Stop(0, 10*time.Second)
@@ -454,7 +464,7 @@ func (r *Runner) hugeRun(ctx context.Context, res *Result) error {
 	if err != nil {
 		return err
 	}
-	defer func() { _ = r.k.DeleteTopics(context.Background(), cfg.Topic) }()
+	defer r.dropTopic(cfg.Topic)
 	base, _ := r.k.Count(ctx, cfg.Topic)
 	w.Mix, w.Conns, w.StmtRows, w.TxnRows = Mix{Insert: 1}, 1, 1000, int(r.o.HugeTxnRows)
 	g := NewGenerator(w, r.o.Admin, probe.NextID())
@@ -575,10 +585,11 @@ func (r *Runner) dbzRun(ctx context.Context, res *Result, c DebeziumConfig, base
 func (r *Runner) debeziumSnapshot(ctx context.Context, db string) (Result, error) {
 	res := Result{Scenario: "snapshot", Tool: "debezium", Setting: "default"}
 	c := r.dbzConfig("snap", db, "t1", "initial")
+	_ = os.RemoveAll(c.Dir)
 	if err := r.k.CreateTopic(ctx, c.Topic(), 1); err != nil {
 		return res, err
 	}
-	defer func() { _ = r.k.DeleteTopics(context.Background(), c.Topic()) }()
+	defer r.dropTopic(c.Topic())
 	err := r.dbzRun(ctx, &res, c, 0, r.o.SnapshotRows)
 	return res, err
 }
@@ -588,6 +599,7 @@ func (r *Runner) debeziumSnapshot(ctx context.Context, db string) (Result, error
 // with the same directory resumes from that offset: catch-up.
 func (r *Runner) debeziumPark(ctx context.Context, w Workload) (*DebeziumConfig, int64, error) {
 	c := r.dbzConfig("catchup", w.Database, "t1", "no_data")
+	_ = os.RemoveAll(c.Dir) // fresh offsets: the park below sets them
 	if err := r.k.CreateTopic(ctx, c.Topic(), 1); err != nil {
 		return nil, 0, err
 	}
@@ -622,7 +634,7 @@ func (r *Runner) debeziumPark(ctx context.Context, w Workload) (*DebeziumConfig,
 
 func (r *Runner) debeziumCatchup(ctx context.Context, c DebeziumConfig, base, want int64) (Result, error) {
 	res := Result{Scenario: "catchup", Tool: "debezium", Setting: "default"}
-	defer func() { _ = r.k.DeleteTopics(context.Background(), c.Topic()) }()
+	defer r.dropTopic(c.Topic())
 	err := r.dbzRun(ctx, &res, c, base, want)
 	return res, err
 }

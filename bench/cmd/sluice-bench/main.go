@@ -51,6 +51,7 @@ func run() int {
 	sweepRows := fs.Int64("sweep-rows", 300_000, "row changes replayed by each catch-up sweep run")
 	dbz := fs.Bool("debezium", true, "run Debezium (bench/debezium.sh) on the same workload")
 	profile := fs.Bool("profile", true, "CPU-profile the default catch-up and snapshot runs (SLUICE_CPUPROFILE)")
+	keep := fs.Bool("keep-topics", false, "keep each run's topic for inspection")
 	cols := fs.String("columns", "int,bigint,decimal,double,datetime,varchar:48,varchar:32", "generated `columns` besides id and ts_us: int, bigint, double, decimal, datetime, varchar:N, text:N")
 	mix := fs.String("mix", "insert:70,update:20,delete:10", "operation `mix` of the catch-up and live workloads")
 	keys := fs.String("keys", "uniform", "key `distribution` of updates and deletes: uniform or zipf")
@@ -108,7 +109,7 @@ func run() int {
 		Workload: w, Scenarios: strings.Split(*scen, ","),
 		SnapshotRows: *snapRows, Parallelisms: pars, CatchupRows: *catchRows, Rates: rs, LiveFor: *liveFor,
 		HugeTxnRows: *hugeRows, Sweep: *sweep, SweepRows: *sweepRows,
-		Debezium: *dbz, DebeziumScript: script, Profile: *profile, Log: log,
+		Debezium: *dbz, DebeziumScript: script, Profile: *profile, KeepTopics: *keep, Log: log,
 	}
 	if st, err := os.Stat(filepath.Join(bedDir, "kafka", "data")); err == nil && st.IsDir() {
 		o.KafkaLogDir = filepath.Join(bedDir, "kafka", "data")
