@@ -2,11 +2,8 @@ package binlogreader
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
@@ -15,78 +12,15 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/topology"
 )
 
 const connectTimeout = 10 * time.Second
 
-// tlsConfig maps a topology TLS mode to a crypto/tls configuration, as
-// MySQL's --ssl-mode does: required encrypts without verifying, verify-ca
-// verifies the chain but not the name, verify-identity verifies both.
-// It returns nil for disabled.
-func tlsConfig(t topology.TLS, host string) (*tls.Config, error) {
-	if t.Mode == "" || t.Mode == topology.TLSDisabled {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, errkind.Terminal(fmt.Errorf("tls client certificate %s / %s: %w", t.CertFile, t.KeyFile, err))
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	var roots *x509.CertPool
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, errkind.Terminal(fmt.Errorf("tls ca_file: %w", err))
-		}
-		roots = x509.NewCertPool()
-		if !roots.AppendCertsFromPEM(pem) {
-			return nil, errkind.Terminal(fmt.Errorf("tls ca_file %s holds no PEM certificate", t.CAFile))
-		}
-	}
-	switch t.Mode {
-	case topology.TLSRequired:
-		cfg.InsecureSkipVerify = true
-	case topology.TLSVerifyCA:
-		// Verify the chain ourselves, ignoring the name.
-		cfg.InsecureSkipVerify = true
-		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			if len(raw) == 0 {
-				return errors.New("tls: server sent no certificate")
-			}
-			certs := make([]*x509.Certificate, len(raw))
-			for i, r := range raw {
-				c, err := x509.ParseCertificate(r)
-				if err != nil {
-					return fmt.Errorf("tls: server certificate: %w", err)
-				}
-				certs[i] = c
-			}
-			opts := x509.VerifyOptions{Roots: roots, Intermediates: x509.NewCertPool()}
-			for _, c := range certs[1:] {
-				opts.Intermediates.AddCert(c)
-			}
-			_, err := certs[0].Verify(opts)
-			return err
-		}
-	case topology.TLSVerifyIdentity:
-		cfg.RootCAs = roots
-		cfg.ServerName = t.ServerName
-		if cfg.ServerName == "" {
-			cfg.ServerName = host
-		}
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("unknown tls mode %q (want disabled, required, verify-ca or verify-identity)", t.Mode))
-	}
-	return cfg, nil
-}
-
 // connect opens a plain client connection (not a replication one) to src.
 func connect(ctx context.Context, src *topology.Source) (*client.Conn, error) {
-	tc, err := tlsConfig(src.TLS, src.Host)
+	tc, err := mysqltls.Config(&src.TLS, src.Host)
 	if err != nil {
 		return nil, err
 	}

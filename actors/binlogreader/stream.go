@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -269,7 +270,7 @@ var _ replication.EventHandler = (*handoff)(nil)
 
 func (s *Stream) connect(ctx context.Context, cfg Config, pos change.Position, byGTID bool) error {
 	src := cfg.Source
-	tc, err := tlsConfig(src.TLS, src.Host)
+	tc, err := mysqltls.Config(&src.TLS, src.Host)
 	if err != nil {
 		return err
 	}

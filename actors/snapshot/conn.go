@@ -2,17 +2,13 @@ package snapshot
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -41,7 +37,7 @@ var sessionSetup = []string{
 // session for snapshot reads (see Prepare).
 func Dial(ctx context.Context, src *topology.Source) (*client.Conn, error) {
 	var opts []client.Option
-	tcfg, err := TLSConfig(&src.TLS, src.Host)
+	tcfg, err := mysqltls.Config(&src.TLS, src.Host)
 	if err != nil {
 		return nil, fmt.Errorf("snapshot: source %s: %w", src.Name, err)
 	}
@@ -72,77 +68,6 @@ func Prepare(conn *client.Conn) error {
 		}
 	}
 	return nil
-}
-
-// TLSConfig maps a source's TLS settings to a crypto/tls configuration; nil
-// when TLS is disabled. host is the server name verified in verify-identity
-// mode unless the settings name another.
-func TLSConfig(t *topology.TLS, host string) (*tls.Config, error) {
-	switch t.Mode {
-	case "", topology.TLSDisabled:
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, errkind.Terminal(fmt.Errorf("reading TLS CA file: %w", err))
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errkind.Terminal(fmt.Errorf("TLS CA file %s holds no PEM certificate", t.CAFile))
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, errkind.Terminal(fmt.Errorf("loading TLS client certificate: %w", err))
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	switch t.Mode {
-	case topology.TLSRequired:
-		// Encryption without authentication of the server, as --ssl-mode=REQUIRED.
-		cfg.InsecureSkipVerify = true
-	case topology.TLSVerifyCA:
-		// Verify the chain but not the name, as --ssl-mode=VERIFY_CA.
-		cfg.InsecureSkipVerify = true
-		roots := cfg.RootCAs
-		cfg.VerifyPeerCertificate = func(raw [][]byte, _ [][]*x509.Certificate) error {
-			return verifyChain(raw, roots)
-		}
-	case topology.TLSVerifyIdentity:
-		cfg.ServerName = host
-		if t.ServerName != "" {
-			cfg.ServerName = t.ServerName
-		}
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("unknown TLS mode %q (want disabled, required, verify-ca or verify-identity)", t.Mode))
-	}
-	return cfg, nil
-}
-
-// verifyChain checks the server's certificate chain against roots (the system
-// pool when nil), ignoring the host name.
-func verifyChain(raw [][]byte, roots *x509.CertPool) error {
-	if len(raw) == 0 {
-		return errors.New("server sent no TLS certificate")
-	}
-	certs := make([]*x509.Certificate, len(raw))
-	for i, r := range raw {
-		c, err := x509.ParseCertificate(r)
-		if err != nil {
-			return fmt.Errorf("parsing server certificate: %w", err)
-		}
-		certs[i] = c
-	}
-	inter := x509.NewCertPool()
-	for _, c := range certs[1:] {
-		inter.AddCert(c)
-	}
-	_, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter})
-	return err
 }
 
 // interruptOnCancel makes a blocked read or write on conn fail when ctx is
