@@ -1,9 +1,13 @@
 package codecs
 
 import (
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/sluicecdc/sluice/codecs/codectest"
+	"github.com/sluicecdc/sluice/codecs/registry"
+	"github.com/sluicecdc/sluice/codecs/registry/registrytest"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -37,6 +41,42 @@ func TestNew_EveryFormat(t *testing.T) {
 		if len(rec.Value) == 0 || (rec.Key != nil) != tc.keyed || len(rec.Headers) != 4 {
 			t.Errorf("New(%q): value %d bytes, key %q, %d headers", tc.format, len(rec.Value), rec.Key, len(rec.Headers))
 		}
+	}
+}
+
+func TestNew_Avro_FromSinkRegistry(t *testing.T) {
+	var sink *topology.Sink
+	for _, f := range []topology.Format{topology.FormatAvro, topology.FormatDTSAvro} {
+		// A registry each: both formats write topic cdc, and their schemas
+		// are not compatible with each other.
+		srv := registrytest.New(t)
+		srv.User, srv.Password = "reg", "pw"
+		sink = &topology.Sink{Name: "main", Format: f,
+			Registry: &topology.SchemaRegistry{URL: srv.URL, User: "reg", Password: topology.NewSecret("pw")}}
+		opts := OptionsFor(sink, &topology.Source{Name: "src"})
+		opts.Now = codectest.Now
+		enc, err := New(f, opts)
+		if err != nil {
+			t.Fatalf("New(%s): %v", f, err)
+		}
+		c := codectest.Changes()["insert"]
+		rec := codectest.Encode(t, enc, c)
+		if _, _, err := registry.ParseHeader(rec.Value); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		if len(srv.Versions(c.Topic+"-value")) != 1 {
+			t.Errorf("%s: no schema under %s-value", f, c.Topic)
+		}
+	}
+	// A ca_file that cannot be read fails New, naming the sink.
+	sink.Registry.CAFile = filepath.Join(t.TempDir(), "missing.pem")
+	_, err := New(topology.FormatAvro, OptionsFor(sink, nil))
+	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "sink main") || !strings.Contains(err.Error(), "ca_file") {
+		t.Errorf("unreadable ca_file: err = %v", err)
+	}
+	// Formats without a registry ignore it.
+	if _, err := New(topology.FormatCanalJSON, OptionsFor(sink, nil)); err != nil {
+		t.Errorf("canal-json with a broken registry setting: %v", err)
 	}
 }
 
