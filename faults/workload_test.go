@@ -88,6 +88,14 @@ func (w *workload) fill(t *testing.T, table string, n int) {
 	w.mu.Unlock()
 }
 
+// setTables changes the tables the workload writes to, from its next
+// transaction on.
+func (w *workload) setTables(tables ...string) {
+	w.mu.Lock()
+	w.tables = tables
+	w.mu.Unlock()
+}
+
 // step runs one transaction on a random table.
 func (w *workload) step() error {
 	w.mu.Lock()
