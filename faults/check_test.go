@@ -32,11 +32,17 @@ type source struct {
 	// partial: the topic need not hold the tables' whole history (a key's
 	// first record may be an UPDATE or DELETE).
 	partial bool
+	// also lists tables whose records may be in the topic (with their key
+	// columns) but that are not compared: tables renamed away.
+	also map[string][]string
 }
 
 // keyCols maps db.table → key columns, as verify wants them.
 func (s source) keyCols() map[string][]string {
 	out := map[string][]string{}
+	for tb, cols := range s.also {
+		out[s.db+"."+tb] = cols
+	}
 	for tb, cols := range s.tables {
 		out[s.db+"."+tb] = cols
 	}
