@@ -2,7 +2,7 @@
 GO      ?= go
 GOFILES  = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.git/*')
 
-.PHONY: all build test test-short lint testbed-up testbed-down demo bench
+.PHONY: all build test test-short chaos lint testbed-up testbed-down demo bench
 
 all: build
 
@@ -17,6 +17,10 @@ test: testbed-up
 ## test-short: the fast unit tests alone; needs no test bed
 test-short:
 	$(GO) test -short ./...
+
+## chaos: the long form of the fault suite (kill -9 x20, Kafka down 5 min, ...); see docs/reliability.md
+chaos: testbed-up
+	$(GO) test -count=1 -timeout 60m -run . -v ./faults/ -chaos
 
 ## lint: gofmt and go vet
 lint:
