@@ -33,6 +33,28 @@ KAFKA_TOOLS_LIBS="$KAFKA_DIR/tools-libs"
 
 INSTALL_LOG="$BED_DIR/install.log"
 
+# TLS material made by make_certs (openssl): a CA, a server certificate for
+# 127.0.0.1 and localhost, a client certificate, and a second CA that signed
+# nothing the bed serves (for wrong-CA tests).
+TLS_DIR="$BED_DIR/tls"
+# Kafka's secured listeners: SASL_SSL (SCRAM-SHA-256, SCRAM-SHA-512, PLAIN) and
+# SSL with a required client certificate. On by default for the default
+# PLAINTEXT port only, so that a private Kafka on other ports (fault tests)
+# does not collide with the shared bed's; "off" turns one off.
+if [[ "$KAFKA_PORT" == 19092 ]]; then
+	KAFKA_SASL_PORT="${SLUICE_BED_KAFKA_SASL_PORT:-19094}"
+	KAFKA_SSL_PORT="${SLUICE_BED_KAFKA_SSL_PORT:-19095}"
+else
+	KAFKA_SASL_PORT="${SLUICE_BED_KAFKA_SASL_PORT:-off}"
+	KAFKA_SSL_PORT="${SLUICE_BED_KAFKA_SSL_PORT:-off}"
+fi
+# The SASL users of the SASL_SSL listener: SCRAM credentials are written at
+# format time by Kafka's storage tool (--add-scram); PLAIN users live in the
+# listener's JAAS configuration.
+KAFKA_SASL_USER=sluice
+KAFKA_SCRAM_PASSWORD=sluice-scram
+KAFKA_PLAIN_PASSWORD=sluice-plain
+
 # say prints a progress line on stderr.
 say() { printf 'testbed: %s\n' "$*" >&2; }
 
@@ -160,4 +182,48 @@ POM
 	echo "$version" >"$tmp/.version"
 	rm -rf "$dir"
 	mv "$tmp" "$dir"
+}
+
+# make_certs writes the bed's TLS material into $TLS_DIR once (see TLS_DIR):
+# ca.pem/.key, server.pem/.key (127.0.0.1, localhost), client.pem/.key
+# (CN sluice), other-ca.pem/.key, and kafka-keystore.pem (server key and
+# certificate, Kafka's PEM key store). Certificates last ten years.
+make_certs() {
+	[[ -s "$TLS_DIR/kafka-keystore.pem" ]] && return 0
+	command -v openssl >/dev/null || die "openssl not found; install openssl"
+	local tmp="$TLS_DIR.tmp" log="$BED_DIR/openssl.log"
+	rm -rf "$tmp"
+	mkdir -p "$tmp"
+	say "making TLS certificates in $TLS_DIR (log: $log)"
+	(
+		set -e
+		cd "$tmp"
+		ca() { # NAME CN
+			openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -keyout "$1.key" -out "$1.pem" -subj "/O=Sluice test bed/CN=$2" \
+				-addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign"
+		}
+		leaf() { # NAME CN EXTENSIONS
+			openssl req -new -newkey rsa:2048 -nodes -keyout "$1.key" -out "$1.csr" -subj "/O=Sluice test bed/CN=$2"
+			printf '%b\n' "$3" >"$1.ext"
+			openssl x509 -req -days 3650 -in "$1.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$1.pem" -extfile "$1.ext"
+			rm -f "$1.csr" "$1.ext"
+		}
+		ca ca "Sluice test bed CA"
+		ca other-ca "Sluice test bed other CA"
+		leaf server localhost "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1"
+		leaf client sluice "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth"
+		cat server.key server.pem >kafka-keystore.pem
+		chmod 600 ./*.key kafka-keystore.pem
+	) >"$log" 2>&1 || { rm -rf "$tmp"; die "making TLS certificates with openssl (see $log)"; }
+	rm -rf "$TLS_DIR"
+	mv "$tmp" "$TLS_DIR"
+}
+
+# mysql_tls_on: the bed's mariadb serves TLS.
+mysql_tls_on() { [[ "$(mysql_root -N -e 'SELECT @@have_ssl' 2>/dev/null)" == YES ]]; }
+
+# kafka_secured_up: each secured listener that is on accepts connections.
+kafka_secured_up() {
+	{ [[ "$KAFKA_SASL_PORT" == off ]] || port_open "$KAFKA_SASL_PORT"; } &&
+		{ [[ "$KAFKA_SSL_PORT" == off ]] || port_open "$KAFKA_SSL_PORT"; }
 }

@@ -38,8 +38,8 @@ wanted() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
 # --- fast path -------------------------------------------------------------
 if command -v mariadb >/dev/null && command -v kcat >/dev/null &&
-	{ ! wanted mariadb || { pid_alive "$MYSQL_PID" && mysql_healthy; }; } &&
-	{ ! wanted kafka || { pid_alive "$KAFKA_PID" && kafka_healthy; }; }; then
+	{ ! wanted mariadb || { pid_alive "$MYSQL_PID" && mysql_healthy && mysql_tls_on; }; } &&
+	{ ! wanted kafka || { pid_alive "$KAFKA_PID" && kafka_healthy && kafka_secured_up; }; }; then
 	say "already up (${ONLY:-mariadb and kafka}: mariadb 127.0.0.1:$MYSQL_PORT, kafka 127.0.0.1:$KAFKA_PORT) in $(secs_since "$T_START")"
 	exit 0
 fi
@@ -59,6 +59,7 @@ missing=()
 find_mariadbd >/dev/null || missing+=(mariadb-server)
 command -v mariadb >/dev/null || missing+=(mariadb-client)
 command -v kcat >/dev/null || missing+=(kcat)
+command -v openssl >/dev/null || missing+=(openssl)
 command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
 if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
 if ((${#missing[@]} > 0)); then
@@ -71,6 +72,8 @@ command -v java >/dev/null || die "java not found; install a JDK 17 or newer"
 java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
 [[ "$java_major" =~ ^[0-9]+$ ]] && ((java_major >= 17)) || die "Kafka 4 needs Java 17 or newer; java on PATH is '${java_major:-unknown}'"
 
+make_certs
+
 # --- ports -----------------------------------------------------------------
 # Before starting anything: a port the bed needs must be free unless the bed's
 # own process holds it.
@@ -78,8 +81,9 @@ if wanted mariadb && ! pid_alive "$MYSQL_PID" && port_open "$MYSQL_PORT"; then
 	die "port 127.0.0.1:$MYSQL_PORT is already in use by another process (not the bed's mariadb); stop it or set SLUICE_BED_MYSQL_PORT"
 fi
 if wanted kafka && ! pid_alive "$KAFKA_PID"; then
-	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT"; do
-		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT"
+	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do
+		[[ "$p" == off ]] && continue
+		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT / SLUICE_BED_KAFKA_SASL_PORT / SLUICE_BED_KAFKA_SSL_PORT"
 	done
 fi
 
@@ -88,8 +92,13 @@ start_mariadb() {
 	local t0 i user_opt=()
 	t0="$(now_ms)"
 	if pid_alive "$MYSQL_PID" && mysql_healthy; then
-		say "mariadb already running (pid $(<"$MYSQL_PID"))"
-		return 0
+		if mysql_tls_on; then
+			say "mariadb already running (pid $(<"$MYSQL_PID"))"
+			return 0
+		fi
+		# Started before the bed had TLS: once, restart it with the certificates.
+		say "mariadb (pid $(<"$MYSQL_PID")) serves no TLS; restarting it with the bed's certificates"
+		stop_pidfile mariadb "$MYSQL_PID"
 	fi
 	if ! pid_alive "$MYSQL_PID"; then
 		rm -f "$MYSQL_PID"
@@ -102,7 +111,7 @@ start_mariadb() {
 	FULL | MINIMAL | NO_LOG) ;;
 	*) die "SLUICE_BED_ROW_METADATA=$row_metadata: use FULL, MINIMAL or NO_LOG" ;;
 	esac
-	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|; s|@ROW_METADATA@|$row_metadata|" \
+	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|; s|@ROW_METADATA@|$row_metadata|; s|@TLS@|$TLS_DIR|g" \
 		"$BED_SRC/mariadb.cnf.in" >"$MYSQL_CNF"
 	[[ "$(id -u)" == 0 ]] && user_opt=(--user=root)
 	if ! pid_alive "$MYSQL_PID"; then
@@ -181,8 +190,13 @@ start_kafka() {
 	local t0 i version cluster_id
 	t0="$(now_ms)"
 	if pid_alive "$KAFKA_PID" && kafka_healthy; then
-		say "kafka already running (pid $(<"$KAFKA_PID"))"
-		return 0
+		if kafka_secured_up; then
+			say "kafka already running (pid $(<"$KAFKA_PID"))"
+			return 0
+		fi
+		# Started before the bed had secured listeners: once, restart it.
+		say "kafka (pid $(<"$KAFKA_PID")) lacks its SASL_SSL / SSL listeners; restarting it"
+		stop_pidfile kafka "$KAFKA_PID"
 	fi
 	resolve_kafka
 	version="$(<"$KAFKA_LIBS/.version")"
@@ -191,8 +205,19 @@ start_kafka() {
 		port_open "$KAFKA_PORT" && die "port 127.0.0.1:$KAFKA_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT"
 		port_open "$KAFKA_CONTROLLER_PORT" && die "port 127.0.0.1:$KAFKA_CONTROLLER_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_CONTROLLER_PORT"
 		mkdir -p "$KAFKA_LOGDIR"
-		sed -e "s|@DATA@|$KAFKA_DATA|; s|@PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g" \
+		local secured="" scram=()
+		if [[ "$KAFKA_SASL_PORT" != off ]]; then
+			secured+=",SASL_SSL://127.0.0.1:$KAFKA_SASL_PORT"
+			scram=(--add-scram "SCRAM-SHA-256=[name=$KAFKA_SASL_USER,password=$KAFKA_SCRAM_PASSWORD]"
+				--add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SCRAM_PASSWORD]")
+		fi
+		if [[ "$KAFKA_SSL_PORT" != off ]]; then secured+=",SSL://127.0.0.1:$KAFKA_SSL_PORT"; fi
+		sed -e "s|@DATA@|$KAFKA_DATA|; s|@PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@SECURED_LISTENERS@|$secured|g" \
 			"$BED_SRC/kafka.properties.in" >"$KAFKA_PROPS"
+		if [[ -n "$secured" ]]; then
+			sed -e "s|@TLS@|$TLS_DIR|g; s|@SASL_USER@|$KAFKA_SASL_USER|g; s|@PLAIN_PASSWORD@|$KAFKA_PLAIN_PASSWORD|g" \
+				"$BED_SRC/kafka-security.properties.in" >>"$KAFKA_PROPS"
+		fi
 		[[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
 		if [[ ! -s "$KAFKA_DATA/meta.properties" ]]; then
 			rm -rf "$KAFKA_DATA"
@@ -202,7 +227,7 @@ start_kafka() {
 				cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 			done
 			say "formatting kafka storage $KAFKA_DATA (cluster $cluster_id)"
-			"${kafka_jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_PROPS" \
+			"${kafka_jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_PROPS" "${scram[@]}" \
 				</dev/null >"$KAFKA_DIR/format.log" 2>&1 || die "formatting kafka storage (see $KAFKA_DIR/format.log)"
 		fi
 		spawn "$KAFKA_LOG" "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_PROPS"
