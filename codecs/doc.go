@@ -1,16 +1,17 @@
 // Package codecs turns changes into Kafka records in the formats Sluice
-// writes: Canal JSON (flavours dts and canal), DTS Avro and Debezium JSON.
+// writes: Canal JSON (flavours dts and canal), DTS Avro, Debezium JSON and
+// Avro through a Confluent-compatible schema registry.
 // New picks the encoder for a sink's format; the engine's Kafka writer calls
 // Encode once per change on the hot path.
 //
 // The shared contract (Record, Header, Encoder, Options, the position
 // headers) lives in the leaf package codecs/codec and is re-exported here;
-// each format is its own package (canaljson, dtsavro, debeziumjson), and
-// codectest is the conformance suite they all pass.
+// each format is its own package (canaljson, dtsavro, debeziumjson,
+// confluentavro), registry is the schema registry client, and codectest is
+// the conformance suite they all pass.
 //
 // It is not the writer: it does not choose topics or partitions, batch, or
-// talk to Kafka. Avro through a schema registry (format "avro") is not built
-// yet; New returns a terminal error for it.
+// talk to Kafka.
 //
 // Sharp edges:
 //   - Encoders are not safe for concurrent use; make one per writer.
@@ -21,5 +22,9 @@
 //     capped because the header bytes live behind it.
 //   - A format whose deletes are followed by tombstones implements
 //     TombstoneEncoder; the writer checks for it with a type assertion.
+//   - Formats avro and dts-avro (with a registry) register schemas inside
+//     Encode, once per table version and topic: that call can fail with a
+//     retryable error (registry unreachable), unlike every other encode
+//     error. OptionsFor makes the registry client from the sink.
 //   - Docs: docs/formats.md (decisions) and docs/types.md (every type).
 package codecs

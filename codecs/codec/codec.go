@@ -47,6 +47,9 @@ func (r *Record) Reset() {
 // change and its row values are only read, never retained. An error means the
 // change cannot be encoded by this codec (an unexpected value type for its
 // column, an unknown op); it is marked terminal, since retrying cannot help.
+// The exception is an encoder that registers schemas (Options.Registry): a
+// registry it cannot reach gives a retryable error, and a later Encode of
+// the same change tries again.
 type Encoder interface {
 	Encode(c *change.Change, rec *Record) error
 }

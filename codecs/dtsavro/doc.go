@@ -9,7 +9,10 @@
 // no reflection and no allocation; the tests decode it with hamba/avro and
 // with linkedin/goavro against Record.avsc to prove it follows the schema.
 //
-// It is not a schema-registry codec (no Confluent framing) and does not decode.
+// With Options.Registry set, records are in the Confluent wire format (byte
+// 0, 4-byte schema id, the same body) and RecordSchema (Record.avsc made
+// self-contained) is registered under <topic>-value on a topic's first
+// record. It does not decode.
 //
 // Sharp edges:
 //   - dataTypeNumber is the protocol type DTS consumers switch on, with the

@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"testing"
@@ -159,6 +160,47 @@ func TestDaysFromCivil_KnownDates(t *testing.T) {
 	} {
 		if got := DaysFromCivil(tc.y, tc.m, tc.d); got != tc.want {
 			t.Errorf("DaysFromCivil(%d,%d,%d) = %d, want %d", tc.y, tc.m, tc.d, got, tc.want)
+		}
+	}
+}
+
+func TestAppendUTF8_Kinds(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		k    TextKind
+		want string
+	}{
+		{"héllo", TextUTF8, "héllo"},
+		{"a\xffb\xe2\x82", TextUTF8, "a\uFFFDb\uFFFD\uFFFD"},
+		{"caf\xe9 \x80", TextLatin1, "café €"},
+		{"\x00\x80\xff", TextBinary, "\x00\u0080ÿ"},
+	} {
+		if got := string(AppendUTF8(nil, tc.in, tc.k)); got != tc.want {
+			t.Errorf("AppendUTF8(%q, %d) = %q, want %q", tc.in, tc.k, got, tc.want)
+		}
+	}
+}
+
+func TestAppendUnscaled_TwosComplement(t *testing.T) {
+	for _, tc := range []struct {
+		s     string
+		scale int
+		want  []byte
+	}{
+		{"0", 0, []byte{0}}, {"1.5", 1, []byte{15}}, {"-1", 0, []byte{0xff}}, {"128", 0, []byte{0, 0x80}},
+		{"-128", 0, []byte{0x80}}, {"1234.50", 2, []byte{0x01, 0xe2, 0x42}},
+	} {
+		got, ok := AppendUnscaled(nil, tc.s, tc.scale)
+		if !ok || !bytes.Equal(got, tc.want) {
+			t.Errorf("AppendUnscaled(%q, %d) = %x, %v; want %x", tc.s, tc.scale, got, ok, tc.want)
+		}
+	}
+	if _, ok := AppendUnscaled(nil, "1.25", 1); ok {
+		t.Error("more fraction digits than the scale accepted")
+	}
+	for u, want := range map[uint64][]byte{0: {0}, 127: {127}, 128: {0, 128}, 1<<64 - 1: {0, 255, 255, 255, 255, 255, 255, 255, 255}} {
+		if got := AppendUnscaledUint(nil, u); !bytes.Equal(got, want) {
+			t.Errorf("AppendUnscaledUint(%d) = %x, want %x", u, got, want)
 		}
 	}
 }
