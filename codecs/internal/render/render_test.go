@@ -188,7 +188,7 @@ func TestAppendUnscaled_TwosComplement(t *testing.T) {
 		want  []byte
 	}{
 		{"0", 0, []byte{0}}, {"1.5", 1, []byte{15}}, {"-1", 0, []byte{0xff}}, {"128", 0, []byte{0, 0x80}},
-		{"-128", 0, []byte{0x80}}, {"1234.50", 2, []byte{0x01, 0xe2, 0x42}},
+		{"-128", 0, []byte{0x80}}, {"1234.50", 2, []byte{0x01, 0xe2, 0x3a}},
 	} {
 		got, ok := AppendUnscaled(nil, tc.s, tc.scale)
 		if !ok || !bytes.Equal(got, tc.want) {
