@@ -739,6 +739,17 @@ func (w *work) convert(cs string) {
 		case change.TypeString:
 			chars := int(c.Meta&0xff) / old
 			c.Meta = uint16(change.TypeString)<<8 | uint16((chars*maxBytes(cs))&0xff)
+		case change.TypeBlob:
+			// The server picks the smallest TEXT type that holds as many
+			// characters as before.
+			limits := [...]int{1<<8 - 1, 1<<16 - 1, 1<<24 - 1}
+			if c.Meta >= 1 && c.Meta <= 3 {
+				bytes := limits[c.Meta-1] / old * maxBytes(cs)
+				for c.Meta < 4 && bytes > limits[c.Meta-1] {
+					c.Meta++
+				}
+				c.ColumnType = [...]string{"tinytext", "text", "mediumtext", "longtext"}[c.Meta-1]
+			}
 		}
 	}
 }
