@@ -75,6 +75,7 @@ func (t *task) spawn(ctx actor.Context) {
 	for _, pl := range p.pipelines {
 		pid := t.child(ctx, pl.name, pl.src.RetryWindow, pipeline.New(pipeline.Config{
 			Stage: pl.stage, Sink: sinks[pl.sink], Checkpointer: t.checkpointer,
+			RetryWindow: pl.src.RetryWindow, Logger: t.log.With("pipeline", pl.name),
 		}))
 		t.pipelines[pl.src.Name] = append(t.pipelines[pl.src.Name], pid)
 	}

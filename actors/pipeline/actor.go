@@ -1,10 +1,16 @@
 package pipeline
 
 import (
+	"fmt"
+	"log/slog"
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/sink"
 	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
 // Config configures a pipeline actor.
@@ -12,6 +18,10 @@ type Config struct {
 	Stage        *Stage
 	Sink         *actor.PID
 	Checkpointer *actor.PID
+	// RetryWindow bounds how long a batch that fails with a retryable error
+	// (a schema registry that does not answer) is retried.
+	RetryWindow time.Duration
+	Logger      *slog.Logger
 }
 
 // Actor runs one pipeline.
@@ -22,13 +32,18 @@ func New(cfg Config) actor.Producer {
 	return func() actor.Actor { return &Actor{cfg: cfg} }
 }
 
+const (
+	firstBackoff = 200 * time.Millisecond
+	maxBackoff   = 5 * time.Second
+)
+
 // Receive implements actor.Actor.
 func (a *Actor) Receive(ctx actor.Context) {
 	m, ok := ctx.Message().(*source.Process)
 	if !ok {
 		return
 	}
-	msgs, err := a.cfg.Stage.Run(m.Batch, m.Snapshot)
+	msgs, err := a.run(m)
 	if err != nil {
 		panic(err)
 	}
@@ -44,4 +59,28 @@ func (a *Actor) Receive(ctx actor.Context) {
 		w.CommitTime = m.Batch.Changes[n-1].CommitTime
 	}
 	ctx.Send(a.cfg.Sink, w)
+}
+
+// run runs the stage on one batch, retrying retryable errors in place: the
+// batch is not dropped (a restarted actor would never see it again, and its
+// acknowledgement would hold the source's credit and checkpoint forever).
+func (a *Actor) run(m *source.Process) ([]kafkawriter.Message, error) {
+	var since time.Time
+	backoff := firstBackoff
+	for {
+		msgs, err := a.cfg.Stage.Run(m.Batch, m.Snapshot)
+		if err == nil || errkind.IsTerminal(err) {
+			return msgs, err
+		}
+		now := time.Now()
+		if since.IsZero() {
+			since = now
+			a.cfg.Logger.Warn("pipeline stage failed; retrying the batch", "source", m.Source, "err", err)
+		}
+		if now.Sub(since) > a.cfg.RetryWindow {
+			return nil, errkind.Terminal(fmt.Errorf("still failing after the retry window of %s: %w", a.cfg.RetryWindow, err))
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, maxBackoff)
+	}
 }
