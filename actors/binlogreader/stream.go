@@ -17,6 +17,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/mysqltls"
+	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -51,6 +52,12 @@ type Config struct {
 	// DefaultReadTimeout.
 	HeartbeatPeriod time.Duration
 	ReadTimeout     time.Duration
+	// History, when set, is the source's schema history: every selected
+	// TABLE_MAP is matched against the definition at its position (names,
+	// keys, signedness and ENUM/SET values come from it when the binlog's
+	// row metadata lacks them) and DDL advances it. Nil decodes from the
+	// TABLE_MAP alone (col_N names without FULL row metadata).
+	History *schema.History
 }
 
 // Resume is where a stream starts again: a Mark's position and GTID set and
@@ -92,6 +99,10 @@ type Stream struct {
 	flavor string
 	log    *slog.Logger
 	start  string // the requested start, for errors
+	src    *topology.Source
+
+	schema *schema.Tables  // the schema history at the stream's position; nil without one
+	rctx   context.Context // the current ReadBatch's context (for re-reads from the server)
 
 	syncer    *replication.BinlogSyncer
 	events    chan *replication.BinlogEvent
@@ -160,6 +171,7 @@ func newStream(cfg Config, nextSeq uint64) *Stream {
 		errc:      make(chan error, 1),
 		done:      make(chan struct{}),
 		tables:    newTableCache(cfg.Select, flavor, log),
+		src:       src,
 		nextSeq:   nextSeq,
 		warnedDML: make(map[string]bool),
 	}
@@ -233,6 +245,18 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 			return nil, errkind.Terminal(fmt.Errorf("source %q: GTID set %q: %w", src.Name, gtids, err))
 		}
 		s.gset = g
+	}
+	if cfg.History != nil {
+		at := pos
+		if byGTID && from.IsZero() {
+			at = change.Position{} // a GTID set alone: the newest definitions
+		}
+		t, err := cfg.History.Open(ctx, at)
+		if err != nil {
+			return nil, fmt.Errorf("source %q: schema history: %w", src.Name, err)
+		}
+		s.schema = t
+		s.tables.hist, s.tables.resolve = t, s.resolve
 	}
 	s.file = pos.File
 	s.mark.Pos = pos
@@ -379,6 +403,7 @@ func (s *Stream) ReadBatch(ctx context.Context, maxBytes int, maxWait time.Durat
 	if s.err != nil {
 		return nil, s.err
 	}
+	s.rctx = ctx
 	b := &change.Batch{Source: s.name, Changes: make([]change.Change, 0, 64)}
 	var timer *time.Timer
 	defer func() {
@@ -502,7 +527,10 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 		}
 		s.rows, s.rowsHdr, s.rowsTab, s.rowsOp, s.rowsIdx = e, h, t, op, 0
 	case *replication.TableMapEvent:
-		s.tables.observe(e, tableDef(ev.RawData, s.checksum && !inner))
+		at := change.Position{File: s.file, Pos: h.LogPos - h.EventSize}
+		if _, err := s.tables.observe(e, tableDef(ev.RawData, s.checksum && !inner), at); err != nil {
+			return err
+		}
 	case *replication.XIDEvent:
 		s.endTxn(h)
 	case *replication.QueryEvent:
@@ -641,6 +669,11 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 	case queryDDL:
 		sql := string(e.Query)
 		schema := string(e.Schema)
+		if s.schema != nil {
+			if err := s.applyDDL(sql, schema, change.Position{File: s.file, Pos: h.LogPos}); err != nil {
+				return err
+			}
+		}
 		var t *change.Table
 		if db, name, ok := ddlTable(sql, schema); ok {
 			if s.tables.sel != nil && !s.tables.sel(db, name) {

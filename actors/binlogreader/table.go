@@ -8,6 +8,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/schema"
 )
 
 // typeVector is MySQL 9's VECTOR; the change package has no constant for it.
@@ -22,11 +23,12 @@ const maxTableDefs = 4096
 type fixKind uint8
 
 const (
-	fixEnum fixKind = iota + 1 // int64 index → element name
-	fixSet                     // int64 bit mask → "a,b"
-	fixJSON                    // MySQL JSON: empty document → "null"
-	fixTimeFrac                // TIME(n): go-mysql drops an all-zero fraction
-	fixBinaryPad               // BINARY(n): go-mysql drops trailing zero bytes
+	fixEnum      fixKind = iota + 1 // int64 index → element name
+	fixSet                          // int64 bit mask → "a,b"
+	fixJSON                         // MySQL JSON: empty document → "null"
+	fixTimeFrac                     // TIME(n): go-mysql drops an all-zero fraction
+	fixBinaryPad                    // BINARY(n): go-mysql drops trailing zero bytes
+	fixUnsigned                     // no signedness in the TABLE_MAP: go-mysql decoded an unsigned integer as signed
 )
 
 type colFix struct {
@@ -56,6 +58,10 @@ type tableCache struct {
 	flavor string
 	log    *slog.Logger
 	warned map[string]bool // tables already warned about for missing metadata
+	// hist, when set, names the columns and checks every selected TABLE_MAP;
+	// resolve handles a table the history does not know or contradicts.
+	hist    *schema.Tables
+	resolve func(db, table, why string, at change.Position, check func(*change.Table) string) (*schema.Version, error)
 }
 
 func newTableCache(sel func(db, table string) bool, flavor string, log *slog.Logger) *tableCache {
@@ -69,32 +75,48 @@ func newTableCache(sel func(db, table string) bool, flavor string, log *slog.Log
 	}
 }
 
-// observe records a TABLE_MAP. def is the event body without its table id
-// (and without checksum): equal bytes mean an equal definition.
-func (c *tableCache) observe(tm *replication.TableMapEvent, def []byte) *tableEntry {
+// observe records a TABLE_MAP starting at at. def is the event body without
+// its table id (and without checksum): equal bytes mean an equal definition
+// (until the next DDL: see reset).
+func (c *tableCache) observe(tm *replication.TableMapEvent, def []byte, at change.Position) (*tableEntry, error) {
 	if e, ok := c.byDef[string(def)]; ok { // no allocation for the lookup
 		c.byID[tm.TableID] = e
-		return e
+		return e, nil
 	}
-	e := c.build(tm)
+	e, err := c.build(tm, at)
+	if err != nil {
+		return nil, err
+	}
 	if len(c.byDef) >= maxTableDefs {
 		clear(c.byDef)
 	}
 	c.byDef[string(def)] = e
 	c.byID[tm.TableID] = e
-	return e
+	return e, nil
 }
 
-func (c *tableCache) build(tm *replication.TableMapEvent) *tableEntry {
+// reset forgets every definition: after DDL, a TABLE_MAP with the same bytes
+// may stand for other column names (MINIMAL metadata logs no names).
+func (c *tableCache) reset() {
+	clear(c.byDef)
+	clear(c.byID)
+}
+
+func (c *tableCache) selects(db, table string) bool { return c.sel == nil || c.sel(db, table) }
+
+func (c *tableCache) build(tm *replication.TableMapEvent, at change.Position) (*tableEntry, error) {
 	schema, name := string(tm.Schema), string(tm.Table)
-	e := &tableEntry{selected: c.sel == nil || c.sel(schema, name)}
+	e := &tableEntry{selected: c.selects(schema, name)}
 	e.table, e.fixes, e.full = buildTable(tm, schema, name, c.flavor)
+	if c.hist != nil && e.selected {
+		return e, c.fromHistory(tm, e, at)
+	}
 	if !e.full && e.selected && !c.warned[schema+"."+name] {
 		c.warned[schema+"."+name] = true
 		c.log.Warn("TABLE_MAP carries no column names; columns are named col_0.. and ENUM/SET values stay numeric until binlog_row_metadata=FULL is set on the source",
 			slog.String("table", schema+"."+name))
 	}
-	return e
+	return e, nil
 }
 
 // buildTable turns a TABLE_MAP into a table definition and the value fixes
@@ -110,7 +132,6 @@ func buildTable(tm *replication.TableMapEvent, schema, name, flavor string) (*ch
 	enums := tm.EnumStrValueMap()
 	sets := tm.SetStrValueMap()
 	geoms := tm.GeometryTypeMap()
-	var fixes []colFix
 
 	for i := 0; i < n; i++ {
 		col := &t.Columns[i]
@@ -144,6 +165,30 @@ func buildTable(tm *replication.TableMapEvent, schema, name, flavor string) (*ch
 		switch tp {
 		case change.TypeEnum:
 			col.Elements = enums[i]
+		case change.TypeSet:
+			col.Elements = sets[i]
+		case change.TypeNewDecimal:
+			col.Precision, col.Scale = int(meta>>8), int(meta&0xff)
+		case change.TypeTime2, change.TypeDateTime2, change.TypeTimestamp2:
+			col.Scale = int(meta)
+		}
+		col.ColumnType = columnType(col, length, geoms[i])
+	}
+	for _, k := range tm.PrimaryKey {
+		t.PrimaryKey = append(t.PrimaryKey, int(k))
+	}
+	return t, fixesFor(t, tm), full
+}
+
+// fixesFor lists the value fixes rows of t need; t has the TABLE_MAP's type
+// codes and metadata.
+func fixesFor(t *change.Table, tm *replication.TableMapEvent) []colFix {
+	var fixes []colFix
+	signed := len(tm.SignednessBitmap) > 0
+	for i := range t.Columns {
+		col := &t.Columns[i]
+		switch col.Type {
+		case change.TypeEnum:
 			if col.Elements != nil {
 				f := colFix{col: i, kind: fixEnum, names: make([]any, len(col.Elements))}
 				for j, s := range col.Elements {
@@ -152,29 +197,26 @@ func buildTable(tm *replication.TableMapEvent, schema, name, flavor string) (*ch
 				fixes = append(fixes, f)
 			}
 		case change.TypeSet:
-			col.Elements = sets[i]
 			if col.Elements != nil {
 				fixes = append(fixes, colFix{col: i, kind: fixSet, elems: col.Elements})
 			}
 		case change.TypeJSON:
 			fixes = append(fixes, colFix{col: i, kind: fixJSON})
-		case change.TypeNewDecimal:
-			col.Precision, col.Scale = int(meta>>8), int(meta&0xff)
-		case change.TypeTime2, change.TypeDateTime2, change.TypeTimestamp2:
-			col.Scale = int(meta)
-			if tp == change.TypeTime2 && meta > 0 {
-				fixes = append(fixes, colFix{col: i, kind: fixTimeFrac, n: int(meta)})
+		case change.TypeTime2:
+			if col.Meta > 0 {
+				fixes = append(fixes, colFix{col: i, kind: fixTimeFrac, n: int(col.Meta)})
+			}
+		case change.TypeString:
+			if _, length := stringRealType(col.Meta); col.Charset == "binary" && length > 0 {
+				fixes = append(fixes, colFix{col: i, kind: fixBinaryPad, n: length})
+			}
+		case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
+			if col.Unsigned && !signed {
+				fixes = append(fixes, colFix{col: i, kind: fixUnsigned, n: int(col.Type)})
 			}
 		}
-		if tp == change.TypeString && col.Charset == "binary" && length > 0 {
-			fixes = append(fixes, colFix{col: i, kind: fixBinaryPad, n: length})
-		}
-		col.ColumnType = columnType(col, length, geoms[i])
 	}
-	for _, k := range tm.PrimaryKey {
-		t.PrimaryKey = append(t.PrimaryKey, int(k))
-	}
-	return t, fixes, full
+	return fixes
 }
 
 // stringRealType decodes the metadata of a column logged as MYSQL_TYPE_STRING:

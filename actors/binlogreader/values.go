@@ -2,6 +2,8 @@ package binlogreader
 
 import (
 	"math/bits"
+
+	"github.com/sluicecdc/sluice/change"
 	"strconv"
 	"strings"
 )
@@ -55,12 +57,34 @@ func (e *tableEntry) normalize(row []any) {
 			if s, ok := row[f.col].(string); ok && strings.IndexByte(s, '.') < 0 {
 				row[f.col] = s + "." + zeros[:f.n]
 			}
+		case fixUnsigned:
+			row[f.col] = unsignedValue(row[f.col], byte(f.n))
 		case fixBinaryPad:
 			if s, ok := row[f.col].(string); ok && len(s) < f.n {
 				row[f.col] = s + strings.Repeat("\x00", f.n-len(s))
 			}
 		}
 	}
+}
+
+// unsignedValue reinterprets an integer go-mysql decoded as signed (the
+// TABLE_MAP did not say the column is unsigned) as the unsigned value of the
+// column's width.
+func unsignedValue(v any, tp byte) any {
+	switch x := v.(type) {
+	case int8:
+		return uint8(x)
+	case int16:
+		return uint16(x)
+	case int32:
+		if tp == change.TypeInt24 {
+			return uint32(x) & 0xffffff
+		}
+		return uint32(x)
+	case int64:
+		return uint64(x)
+	}
+	return v
 }
 
 // setNames renders a SET bit mask as its comma-separated element names, in
