@@ -106,7 +106,8 @@ func converge(t *testing.T, broker, topic string, src source, timeout time.Durat
 			t.Error(p)
 		}
 		if a.Orphans > 0 && !src.partial {
-			t.Errorf("%d keys have changes but no INSERT or snapshot record: inserts were lost", a.Orphans)
+			t.Errorf("%d keys have changes but no INSERT or snapshot record: inserts were lost; the first: %s",
+				a.Orphans, historyOf(t, msgs, keys, a.OrphanKeys[0]))
 		}
 		return &outcome{Records: a.Records, Applied: st.Applied, Duplicates: st.Duplicates, Rewinds: len(a.Rewinds), Rows: rows, Msgs: msgs}
 	}
@@ -206,4 +207,28 @@ func countTypes(t *testing.T, msgs []kafka.Message) map[string]int {
 		}
 	}
 	return out
+}
+
+// historyOf lists every record of one key ("db.table/key"), re-sends
+// included, as partition/offset seq type n.
+func historyOf(t *testing.T, msgs []kafka.Message, keys map[string][]string, id string) string {
+	t.Helper()
+	var out []string
+	for _, m := range msgs {
+		recs, err := verify.DecodeCanal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range recs {
+			if r.Table+"/"+verify.Key(r.Row, keys[r.Table]) != id {
+				continue
+			}
+			n := "NULL"
+			if v := r.Row["n"]; v != nil {
+				n = *v
+			}
+			out = append(out, fmt.Sprintf("p%d/o%d seq %d %s n=%s", m.Partition, m.Offset, r.Seq, r.Type, n))
+		}
+	}
+	return id + ": " + strings.Join(out, ", ")
 }

@@ -62,7 +62,7 @@ func TestDDL_WhileStreaming(t *testing.T) {
 	exec("UPDATE $db.w1 SET n = n + 1", "UPDATE $db.w2 SET n = n + 1", "UPDATE $db.w4 SET n = n + 1")
 
 	out := converge(t, broker, topic, source{conn: testbed.AdminConn(t), db: db, partial: true,
-		also: map[string][]string{"w3": {"id"}},
+		also:   map[string][]string{"w3": {"id"}},
 		tables: map[string][]string{"w1": {"id"}, "w2": {"id"}, "w4": {"id"}}}, 2*time.Minute)
 	if code := p.term(60 * time.Second); code != 0 {
 		t.Errorf("SIGTERM: exit %d", code)

@@ -27,6 +27,8 @@ type Audit struct {
 	// When the topic should hold a table's whole history (its snapshot, or
 	// the binlog from before its first row), any orphan is a lost insert.
 	Orphans int
+	// OrphanKeys names the first orphans ("db.table/key").
+	OrphanKeys []string
 	// Problems lists broken guarantees: a re-sent record that differs from
 	// its first copy, a key in two partitions, a change out of order or
 	// missing between two others (see AuditTopic).
@@ -124,6 +126,9 @@ func AuditTopic(msgs []kafka.Message, keyCols map[string][]string, counter strin
 				keys[id] = ks
 				if r.Type != "INSERT" && r.Type != "INIT" {
 					a.Orphans++
+					if len(a.OrphanKeys) < 10 {
+						a.OrphanKeys = append(a.OrphanKeys, id)
+					}
 				}
 			}
 			if ks.partition != p {
