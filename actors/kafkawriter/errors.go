@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 
 	"github.com/segmentio/kafka-go"
@@ -132,10 +133,20 @@ func retryable(err error) bool {
 		alertError tls.AlertError
 	)
 	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alertError) {
+		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alertError) || tlsRefused(err) {
 		return false
 	}
 	return true
+}
+
+// tlsRefused reports whether the broker ended the TLS handshake with an
+// alert ("remote error: tls: certificate required", "bad certificate"):
+// crypto/tls reports a received alert as a net.OpError with Op "remote
+// error", not as a tls.AlertError. The broker refuses the same way every
+// time, so it is not retried.
+func tlsRefused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // missingTopic reports whether err says the topic or partition is unknown.
@@ -182,6 +193,9 @@ func hintFor(err error) string {
 	var hostname x509.HostnameError
 	if errors.As(err, &hostname) {
 		return "the broker's certificate does not name the host in brokers: connect with a name it lists"
+	}
+	if tlsRefused(err) {
+		return "the broker refused the TLS handshake: if its listener requires a client certificate (ssl.client.auth=required), set cert_file and key_file under the sink's tls to one signed by a CA the broker trusts"
 	}
 	var recordHdr tls.RecordHeaderError
 	if errors.As(err, &recordHdr) {
