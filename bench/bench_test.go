@@ -166,7 +166,7 @@ func TestSluiceConfig_Topology_IsValid(t *testing.T) {
 	for _, c := range []SluiceConfig{
 		{Dir: dir, MySQL: MySQL{Addr: "127.0.0.1:33306", User: "sluice", Password: "sluice"}, ServerID: 47001,
 			Tables: "db.*", Start: "mariadb-bin.000003:4", Incremental: true, Brokers: []string{"127.0.0.1:19092"}, Topic: "t",
-			Sink: SinkSettings{Compression: "zstd", BatchBytes: "4MiB", Linger: "1ms", Partitions: 4}, Inflight: "16MiB"},
+			Sink: SinkSettings{Compression: "zstd", BatchBytes: "4MiB", Linger: "1ms", Partitions: 4}, Inflight: "16MiB", HTTPAddr: "127.0.0.1:18765"},
 		{Dir: dir, MySQL: MySQL{Addr: "127.0.0.1:33306", User: "sluice", Password: "sluice"}, ServerID: 47002,
 			Tables: "db.*", Start: "initial", Parallelism: 2, ChunkSize: 4096, Brokers: []string{"127.0.0.1:19092"}, Topic: "t"},
 		{Dir: dir, MySQL: MySQL{Addr: "127.0.0.1:33306", User: "sluice", Password: "sluice"}, ServerID: 47003,

@@ -67,7 +67,8 @@ appender.console.layout.pattern = %d{ISO8601} %p %c{1}: %m%n
 rootLogger.level = warn
 rootLogger.appenderRef.console.ref = STDERR
 L4J
-	exec java ${SLUICE_DEBEZIUM_JAVA_OPTS:-} -Dlog4j2.configurationFile="$DBZ_DIR/log4j2.properties" \
+	# The heap connect-standalone.sh gives Connect unless KAFKA_HEAP_OPTS says otherwise.
+	exec java ${SLUICE_DEBEZIUM_JAVA_OPTS:--Xms256M -Xmx2G} -Dlog4j2.configurationFile="$DBZ_DIR/log4j2.properties" \
 		-cp "$libs/*" org.apache.kafka.connect.cli.ConnectStandalone "$2" "$3"
 	;;
 *)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,6 +38,9 @@ type SluiceConfig struct {
 	// CPUProfile, when set, is where the process writes a CPU profile
 	// (SLUICE_CPUPROFILE).
 	CPUProfile string
+	// HTTPAddr is engine.http_addr; StartSluice picks a free loopback port
+	// when it is empty, so that runs do not collide with other tasks.
+	HTTPAddr string
 }
 
 // SinkSettings are the tunable settings of the Kafka sink; "" or 0 keep
@@ -52,6 +56,9 @@ func (c SluiceConfig) Topology() string {
 	var b strings.Builder
 	host, port, _ := strings.Cut(c.MySQL.Addr, ":")
 	fmt.Fprintf(&b, "version: 1\nengine:\n  checkpoint_dir: %s\n", filepath.Join(c.Dir, "checkpoints"))
+	if c.HTTPAddr != "" {
+		fmt.Fprintf(&b, "  http_addr: %s\n", c.HTTPAddr)
+	}
 	if c.Inflight != "" {
 		fmt.Fprintf(&b, "  inflight_bytes: %s\n", c.Inflight)
 	}
@@ -119,6 +126,13 @@ func StartSluice(c SluiceConfig) (*Process, error) {
 	}
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
 		return nil, err
+	}
+	if c.HTTPAddr == "" {
+		addr, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		c.HTTPAddr = addr
 	}
 	topo := filepath.Join(c.Dir, "topology.yaml")
 	if err := os.WriteFile(topo, []byte(c.Topology()), 0o644); err != nil {
@@ -215,4 +229,15 @@ func (p *Process) Tail(n int) string {
 		b = b[len(b)-n:]
 	}
 	return string(b)
+}
+
+// freePort returns a loopback address whose port was free a moment ago.
+func freePort() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", fmt.Errorf("find a free port: %w", err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr, nil
 }

@@ -132,7 +132,7 @@ func run() int {
 	meta.Notes = append(meta.Notes,
 		"Every process (MariaDB, Kafka, Sluice, Debezium, the generator) shares the same cores; other work on the machine shows in the load average of each run.",
 		"Freshness is the broker's LogAppendTime minus the generator's clock just before it sent the statement (ts_us column): an upper bound by the statement's execution time.",
-		"Debezium runs with its defaults (snapshot.max.threads=1, default JVM heap) except acks=all, lz4 and linger 5 ms on its producer, like Sluice's sink.")
+		"Debezium runs with its defaults (snapshot.max.threads=1) and the heap connect-standalone.sh gives Connect (-Xms256M -Xmx2G), except acks=all, lz4 and linger 5 ms on its producer, like Sluice's sink.")
 
 	log.Info("benchmark", "out", absOut, "load", meta.LoadStart)
 	r := bench.NewRunner(o)
