@@ -8,6 +8,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 )
 
 // Chart is a chart over categories on the x axis (settings, rates) with one
@@ -63,7 +64,7 @@ func (c Chart) WritePNG(w io.Writer) error {
 	if step <= 0 {
 		step = 1
 	}
-	top := math.Ceil(ymax*1.08/step) * step
+	top := math.Ceil(ymax*1.25/step) * step
 	if top == 0 {
 		top = 1
 	}
@@ -84,14 +85,22 @@ func (c Chart) WritePNG(w io.Writer) error {
 	slot := float64(x1-x0) / float64(n)
 	xc := func(i int) int { return x0 + int(slot*(float64(i)+0.5)) }
 	for i, cat := range c.Categories {
-		l := cat
+		// One word per line when the label is wider than its slot.
+		lines := []string{cat}
 		sc := textScale
-		if textWidth(l, sc) > int(slot)-4 {
-			sc = 1
+		if textWidth(cat, sc) > int(slot)-4 {
+			lines = strings.Fields(cat)
+			for _, l := range lines {
+				if textWidth(l, sc) > int(slot)-4 {
+					sc = 1
+				}
+			}
 		}
-		drawText(img, xc(i)-textWidth(l, sc)/2, y0+10, l, sc, black)
+		for j, l := range lines {
+			drawText(img, xc(i)-textWidth(l, sc)/2, y0+10+j*9*sc, l, sc, black)
+		}
 	}
-	drawText(img, (x0+x1)/2-textWidth(c.XLabel, textScale)/2, y0+45, c.XLabel, textScale, black)
+	drawText(img, (x0+x1)/2-textWidth(c.XLabel, textScale)/2, y0+70, c.XLabel, textScale, black)
 	drawText(img, 8, y1-40, c.YLabel, textScale, black)
 
 	if c.Goal > 0 {
@@ -101,7 +110,7 @@ func (c Chart) WritePNG(w io.Writer) error {
 			hline(img, x, min(x+6, x1), y, red)
 			hline(img, x, min(x+6, x1), y+1, red)
 		}
-		drawText(img, x1-textWidth(c.GoalLabel, textScale)-4, y-18, c.GoalLabel, textScale, red)
+		drawText(img, x0+6, y-18, c.GoalLabel, textScale, red)
 	}
 
 	for si, s := range c.Series {

@@ -243,8 +243,8 @@ func (w Written) Rate() float64 {
 // Generator writes a workload. One generator may run several times; ids keep
 // ascending across runs.
 type Generator struct {
-	w      Workload
-	m      MySQL
+	w Workload
+	m MySQL
 	// inserted[conn][table] counts the ids connection conn inserted into
 	// table. Connection c owns the ids first + k*Conns + c: its updates and
 	// deletes touch only its own ids, so no connection upserts a row that

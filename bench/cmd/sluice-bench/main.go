@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -59,8 +60,25 @@ func run() int {
 	stmtRows := fs.Int("stmt-rows", 500, "rows per statement (catch-up)")
 	txnRows := fs.Int("txn-rows", 500, "rows per transaction (catch-up; a multiple of stmt-rows)")
 	conns := fs.Int("conns", 3, "writing connections")
+	rerender := fs.String("report", "", "only rewrite report.md and the plots of results `dir` from its results.json")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
+	}
+	if *rerender != "" {
+		js, err := os.ReadFile(filepath.Join(*rerender, "results.json"))
+		var rep bench.Report
+		if err == nil {
+			err = json.Unmarshal(js, &rep)
+		}
+		if err == nil {
+			err = rep.Write(*rerender)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "sluice-bench:", err)
+			return 1
+		}
+		fmt.Println(rep.Markdown())
+		return 0
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 
