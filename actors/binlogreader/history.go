@@ -138,7 +138,7 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 			return nil, stop("the server's current definition does not match the event either (" + d + ")")
 		}
 	}
-	if ok, reason, err := s.atHead(ctx, at); err != nil {
+	if ok, reason, err := s.atHead(ctx, at, db, table); err != nil {
 		return nil, err
 	} else if !ok {
 		return nil, stop("the event is not at the head of the binlog (" + reason + "), so the server's current definition may not be the one it was written under")
@@ -151,10 +151,11 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 	return v, nil
 }
 
-// atHead reports whether no DDL was written to the binlog after the event
-// starting at from: the source's binlog end is in the same file and the
-// events from there to the end (at most headScanLimit) hold no DDL.
-func (s *Stream) atHead(ctx context.Context, from change.Position) (bool, string, error) {
+// atHead reports whether no DDL that may touch db.table was written to the
+// binlog after the event starting at from: the source's binlog end is in the
+// same file and the events from there to the end (at most headScanLimit)
+// hold no such DDL.
+func (s *Stream) atHead(ctx context.Context, from change.Position, db, table string) (bool, string, error) {
 	cur, _, err := CurrentPosition(ctx, s.src)
 	if err != nil {
 		return false, "", err
@@ -180,7 +181,7 @@ func (s *Stream) atHead(ctx context.Context, from change.Position) (bool, string
 			break
 		}
 		last = e
-		if string(row[typ].AsString()) == "Query" && classifyQuery([]byte(stripUse(string(row[info].AsString())))) == queryDDL {
+		if string(row[typ].AsString()) == "Query" && ddlMayTouch(string(row[info].AsString()), db, table) {
 			return false, fmt.Sprintf("DDL follows at %s:%d", from.File, e), nil
 		}
 	}
@@ -190,15 +191,73 @@ func (s *Stream) atHead(ctx context.Context, from change.Position) (bool, string
 	return true, "", nil
 }
 
-// stripUse drops the "use `db`; " prefix SHOW BINLOG EVENTS puts before a
-// statement.
-func stripUse(info string) string {
+// ddlMayTouch reports whether a statement as SHOW BINLOG EVENTS shows it
+// ("use `db`; ALTER …") is DDL that may change db.table: a single-table
+// statement naming it, a database statement naming its database, or any
+// other DDL whose text mentions the table's name.
+func ddlMayTouch(info, db, table string) bool {
+	defDB := ""
 	if strings.HasPrefix(info, "use ") {
 		if i := strings.Index(info, "; "); i > 0 {
-			return info[i+2:]
+			if d, _, ok := ident(strings.TrimSpace(info[4:i])); ok {
+				defDB = d
+			}
+			info = info[i+2:]
 		}
 	}
-	return info
+	if classifyQuery([]byte(info)) != queryDDL {
+		return false
+	}
+	if d, t, ok := ddlTable(info, defDB); ok {
+		return d == db && t == table
+	}
+	rest := skipBlank(info)
+	_, rest = word(rest)
+	if w, rest := word(skipBlank(rest)); strings.EqualFold(w, "DATABASE") || strings.EqualFold(w, "SCHEMA") {
+		rest = skipBlank(rest)
+		if w, r := word(rest); strings.EqualFold(w, "IF") {
+			rest = skipBlank(r)
+			for _, kw := range []string{"NOT", "EXISTS"} {
+				if w, r := word(rest); strings.EqualFold(w, kw) {
+					rest = skipBlank(r)
+				}
+			}
+		}
+		d, _, ok := ident(rest)
+		return !ok || d == db
+	}
+	return mentions(info, table)
+}
+
+// mentions reports whether an identifier of the statement (bare or quoted,
+// outside string literals) is name, without regard to case.
+func mentions(sql, name string) bool {
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		switch {
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(sql) && sql[j] != c {
+				if sql[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			i = j + 1
+		case c == '`' || c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
+			id, rest, ok := ident(sql[i:])
+			if !ok {
+				return true // unterminated quote: cannot tell
+			}
+			if strings.EqualFold(id, name) {
+				return true
+			}
+			i = len(sql) - len(rest)
+		default:
+			i++
+		}
+	}
+	return false
 }
 
 // fieldUint reads an integer column whichever way the result typed it.
