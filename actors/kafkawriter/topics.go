@@ -126,6 +126,9 @@ func (w *Writer) describe(ctx context.Context, names []string) (map[string]int, 
 	md, err := cl.Metadata(ctx, &kafka.MetadataRequest{Topics: names})
 	if err != nil {
 		e := fmt.Errorf("kafka sink %q: reading metadata of topics %v: %w", w.sink, names, err)
+		if hint := hintFor(err); hint != "" {
+			e = fmt.Errorf("%w: %s", e, hint)
+		}
 		if !retryable(err) {
 			e = errkind.Terminal(e)
 		}
