@@ -24,7 +24,21 @@
 //
 // What it is not: not an actor (see the reader actor), not a retry loop
 // (connection errors end the stream; the supervisor reopens it from the
-// checkpoint), not a schema history.
+// checkpoint), not the schema history (package schema; see below).
+//
+// With Config.History, Open loads the table definitions that hold at the
+// start position (capturing them from the server the first time), each
+// selected TABLE_MAP is matched against them once per distinct table map
+// (never per row), and each DDL advances them before the DDL change is
+// emitted. Names, keys, signedness, charsets and ENUM/SET values then come
+// from the history, type codes and metadata from the TABLE_MAP; the count
+// and types (and, with FULL metadata, the names; with a signedness bitmap,
+// integer signedness) must agree. On disagreement, an unknown table, or a
+// DDL the history cannot apply to a followed table, the definition is
+// re-read from the server when no DDL that may touch the table follows the
+// event in the binlog (checked with SHOW BINLOG EVENTS; a warning is
+// logged), else the stream stops with a terminal error naming the table,
+// position and statement. Renames out of or into the selection are logged.
 //
 // Values follow change/value.go: go-mysql decodes with ParseTime=false,
 // UseDecimal=false and TIMESTAMP rendered in UTC; this package then turns
@@ -39,10 +53,12 @@
 //     one value pins its whole event (up to max_allowed_packet).
 //   - Rows are normalised in place in the slices go-mysql returned; do not
 //     feed the same *replication.RowsEvent to two streams.
-//   - binlog_row_metadata=MINIMAL: TABLE_MAP has no column names. Columns are
-//     named col_0, col_1…, ENUM/SET stay numeric (int64), the primary key is
-//     unknown, and one warning per table is logged. The schema history will
-//     fix this; precheck asks for FULL.
+//   - binlog_row_metadata=MINIMAL without a History: TABLE_MAP has no column
+//     names. Columns are named col_0, col_1…, ENUM/SET stay numeric (int64),
+//     the primary key is unknown, and one warning per table is logged.
+//     MINIMAL still logs signedness and charsets; NO_LOG (and MySQL 5.7)
+//     does not: with a History, unsigned integers are then re-typed per row
+//     (uint8..uint64), the only per-row cost the history adds.
 //   - binlog_row_image must be FULL: with MINIMAL/NOBLOB, missing columns are
 //     nil, indistinguishable from NULL.
 //   - Partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON) are
