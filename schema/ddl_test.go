@@ -12,7 +12,7 @@ import (
 	"github.com/sluicecdc/sluice/topology"
 )
 
-func newTestHistory(t *testing.T, sel func(db, table string) bool) (*History, store.Store) {
+func newTestHistory(t testing.TB, sel func(db, table string) bool) (*History, store.Store) {
 	t.Helper()
 	st, err := memstore.Open(memstore.NewDisk(t.Name()), store.Identity{Task: "t"}, memstore.Options{})
 	if err != nil {
@@ -24,7 +24,7 @@ func newTestHistory(t *testing.T, sel func(db, table string) bool) (*History, st
 
 // emptyTables is a history with no table, database d (utf8mb4) and the
 // MariaDB style.
-func emptyTables(t *testing.T, sel func(db, table string) bool) *Tables {
+func emptyTables(t testing.TB, sel func(db, table string) bool) *Tables {
 	t.Helper()
 	h, _ := newTestHistory(t, sel)
 	st := newState(sel)
