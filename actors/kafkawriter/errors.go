@@ -61,16 +61,26 @@ type OversizeError struct {
 	Topic     string
 	Partition int32
 	Seq       uint64
-	Key       []byte
-	Size      int
-	Limit     int
+	// Table and Position say where the row came from, when known.
+	Table    string
+	Position string
+	Key      []byte
+	Size     int
+	Limit    int
 }
 
 func (e *OversizeError) Error() string {
-	return fmt.Sprintf("kafka sink %q: record seq %d for topic %s partition %d (key %s) is %d bytes, over the sink's max message bytes %d: "+
+	from := ""
+	if e.Table != "" {
+		from = " from table " + e.Table
+	}
+	if e.Position != "" {
+		from += " (binlog " + e.Position + ")"
+	}
+	return fmt.Sprintf("kafka sink %q: record seq %d%s for topic %s partition %d (key %s) is %d bytes, over the sink's max message bytes %d: "+
 		"raise max.message.bytes on the topic (kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N) "+
 		"and max_message_bytes on the sink, or set oversize: skip on the sink to drop such records",
-		e.Sink, e.Seq, e.Topic, e.Partition, keyText(e.Key), e.Size, e.Limit, e.Topic)
+		e.Sink, e.Seq, from, e.Topic, e.Partition, keyText(e.Key), e.Size, e.Limit, e.Topic)
 }
 
 // keyText renders a record key for an error message, shortened.

@@ -24,9 +24,10 @@ type Message struct {
 	Key       []byte
 	Value     []byte
 	Headers   []kafka.Header
-	// Seq is the change's per-source sequence number; errors and skip
-	// reports name it.
-	Seq uint64
+	// Seq is the change's per-source sequence number; Table names the
+	// change's table ("db.table"). Errors and skip reports name them.
+	Seq   uint64
+	Table string
 }
 
 // Writer writes records to one sink's Kafka cluster, to explicit partitions,
@@ -200,7 +201,12 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 		}
 		if size := batchSize(m); size > w.st.maxMessageBytes {
 			if w.st.oversize == topology.OversizeFail {
-				return donePending(errkind.Terminal(&OversizeError{Sink: w.sink, Topic: m.Topic, Partition: m.Partition, Seq: m.Seq, Key: m.Key, Size: size, Limit: w.st.maxMessageBytes}))
+				err := errkind.Terminal(&OversizeError{Sink: w.sink, Topic: m.Topic, Partition: m.Partition, Seq: m.Seq,
+					Table: m.Table, Position: headerValue(m, "sluice.pos"), Key: m.Key, Size: size, Limit: w.st.maxMessageBytes})
+				// Fail the writer: later writes must not overtake the
+				// record that cannot be written.
+				w.fail(err)
+				return donePending(err)
 			}
 			skips++
 		}
@@ -263,6 +269,16 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 }
 
 // fail records the Writer's first error and stops all sending.
+// headerValue returns the value of m's header key, or "".
+func headerValue(m *Message, key string) string {
+	for _, h := range m.Headers {
+		if h.Key == key {
+			return string(h.Value)
+		}
+	}
+	return ""
+}
+
 func (w *Writer) fail(err error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/segmentio/kafka-go"
 	"strings"
 	"sync"
 	"testing"
@@ -495,5 +496,26 @@ func TestWriter_Write_LeaderMoveIsRetriedInOrder(t *testing.T) {
 		if want := fmt.Sprintf("v%06d", i); string(r.Value) != want {
 			t.Fatalf("record %d = %s, want %s", i, r.Value, want)
 		}
+	}
+}
+
+// Regression: an oversize record with oversize: fail used to fail only its
+// own Submit, so records submitted after it reached Kafka before the task
+// stopped, overtaking the row that could not be written.
+func TestWriter_Submit_OversizeFailStopsLaterSubmits(t *testing.T) {
+	c := fakeCluster(t, kfake.SeedTopics(1, "big"))
+	sink := testSink(c.ListenAddrs())
+	sink.MaxMessageBytes = 1024
+	w := newWriter(t, Config{Sink: sink})
+	big := Message{Topic: "big", Value: make([]byte, 4096), Seq: 51, Table: "shop.docs",
+		Headers: []kafka.Header{{Key: "sluice.pos", Value: []byte("b.000001:77")}}}
+	first := w.Submit([]Message{big})
+	later := w.Submit(msgs("big", 5, 1))
+	err := first.Wait(context.Background())
+	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "table shop.docs (binlog b.000001:77)") {
+		t.Fatalf("oversize error = %v, want terminal naming the table and position", err)
+	}
+	if err := later.Wait(context.Background()); err == nil {
+		t.Fatal("a write submitted after the oversize record succeeded")
 	}
 }

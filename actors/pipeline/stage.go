@@ -32,6 +32,8 @@ type Stage struct {
 	// perRecord is the arena bytes one record took in the last batch, to
 	// size the next batch's arena in one allocation.
 	perRecord int
+	// names memoises "db.table" per table version, for error messages.
+	names map[*change.Table]string
 }
 
 // NewStage prepares pipeline p; partitions gives each topic's partition
@@ -113,7 +115,7 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 
 // appendRecord copies s.rec into the arena and appends its message.
 func (s *Stage) appendRecord(msgs []kafkawriter.Message, arena []byte, headers []kafka.Header, c *change.Change) ([]kafkawriter.Message, []byte, []kafka.Header) {
-	m := kafkawriter.Message{Topic: c.Topic, Partition: c.Partition, Seq: c.Seq}
+	m := kafkawriter.Message{Topic: c.Topic, Partition: c.Partition, Seq: c.Seq, Table: s.tableName(c.Table)}
 	if s.rec.Key != nil {
 		start := len(arena)
 		arena = append(arena, s.rec.Key...)
@@ -132,6 +134,22 @@ func (s *Stage) appendRecord(msgs []kafkawriter.Message, arena []byte, headers [
 	}
 	m.Headers = headers[h0:len(headers):len(headers)]
 	return append(msgs, m), arena, headers
+}
+
+// tableName is t's "db.table", built once per table version.
+func (s *Stage) tableName(t *change.Table) string {
+	if t == nil {
+		return ""
+	}
+	n, ok := s.names[t]
+	if !ok {
+		if s.names == nil || len(s.names) > 4096 {
+			s.names = map[*change.Table]string{}
+		}
+		n = t.QualifiedName()
+		s.names[t] = n
+	}
+	return n
 }
 
 func tableName(c *change.Change) string {
