@@ -400,6 +400,17 @@ func (s *Stream) Progress() Progress { return s.progress }
 // ones (errkind) alike; the caller restarts from its checkpoint. ctx
 // cancellation returns what was read so far, or ctx.Err() when nothing was.
 func (s *Stream) ReadBatch(ctx context.Context, maxBytes int, maxWait time.Duration) (*change.Batch, error) {
+	return s.read(ctx, maxBytes, maxWait, false)
+}
+
+// ReadToBoundary is ReadBatch that also returns as soon as a transaction
+// ends: a graceful shutdown uses it to finish the transaction in progress
+// without starting the next one.
+func (s *Stream) ReadToBoundary(ctx context.Context, maxBytes int, maxWait time.Duration) (*change.Batch, error) {
+	return s.read(ctx, maxBytes, maxWait, true)
+}
+
+func (s *Stream) read(ctx context.Context, maxBytes int, maxWait time.Duration, toBoundary bool) (*change.Batch, error) {
 	if s.err != nil {
 		return nil, s.err
 	}
@@ -422,6 +433,9 @@ func (s *Stream) ReadBatch(ctx context.Context, maxBytes int, maxWait time.Durat
 			s.innerIdx++
 			if err := s.handle(ev, b, true); err != nil {
 				return s.fail(err)
+			}
+			if toBoundary && s.markDirty && s.rows == nil && s.innerIdx >= len(s.inner) {
+				return s.finish(b), nil
 			}
 			continue
 		}
@@ -454,6 +468,9 @@ func (s *Stream) ReadBatch(ctx context.Context, maxBytes int, maxWait time.Durat
 		}
 		if err := s.handle(ev, b, false); err != nil {
 			return s.fail(err)
+		}
+		if toBoundary && s.markDirty && s.rows == nil && s.innerIdx >= len(s.inner) {
+			return s.finish(b), nil
 		}
 	}
 	return s.finish(b), nil

@@ -494,3 +494,31 @@ func TestStream_CloseEndsBlockedRead(t *testing.T) {
 		t.Fatal("Close did not end a blocked ReadBatch")
 	}
 }
+
+func TestStream_ReadToBoundary_StopsAtTheFirstCommit(t *testing.T) {
+	l := newBinlog(t, mysql.MySQLFlavor)
+	s := testStream(t, mysql.MySQLFlavor, nil, "", 1)
+	tt := ordersTable(70)
+	feed(s, l.fde())
+	for txn := 0; txn < 2; txn++ {
+		feed(s, l.mysqlGTID(int64(5+txn)), l.query("shop", "BEGIN"), l.tableMap(tt),
+			l.rows(replication.WRITE_ROWS_EVENTv2, tt, orderRow(uint64(2*txn), "a", 1, 1, jsonX), orderRow(uint64(2*txn+1), "b", 1, 1, jsonX)),
+			l.xid(uint64(10+txn)))
+	}
+	// Mid-transaction: one change read so far.
+	first, err := s.ReadBatch(t.Context(), 1, 0)
+	if err != nil || len(first.Changes) != 1 || first.Mark != nil {
+		t.Fatalf("first read: %+v, %v; want one change, no mark", first, err)
+	}
+	rest, err := s.ReadToBoundary(t.Context(), 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rest.Changes) != 1 || rest.Mark == nil || rest.Mark.Seq != rest.LastSeq() {
+		t.Fatalf("ReadToBoundary: %d changes, mark %+v; want the one change left and a mark at its commit", len(rest.Changes), rest.Mark)
+	}
+	next, err := s.ReadBatch(t.Context(), 1<<20, 0)
+	if err != nil || len(next.Changes) != 2 {
+		t.Fatalf("the second transaction: %d changes, %v; want 2", len(next.Changes), err)
+	}
+}

@@ -46,6 +46,12 @@ type Actor struct {
 	cfg     Config
 	stream  *binlogreader.Stream
 	reading bool
+	// stopping is set by StopReading: read on only to the end of the
+	// transaction in progress, so that the final checkpoint covers every
+	// change already sent and a restart sends nothing twice.
+	stopping bool
+	// midTxn is true while the last batch sent ended inside a transaction.
+	midTxn  bool
 	waiting bool // out of credit, waiting for BytesReleased
 	ctx     context.Context
 	cancel  context.CancelFunc
@@ -80,8 +86,10 @@ func (a *Actor) Receive(ctx actor.Context) {
 			ctx.Send(ctx.Self(), &readNext{})
 		}
 	case *StopReading:
-		a.reading = false
-		a.close()
+		a.stopping = true
+		if !a.midTxn {
+			a.stop()
+		}
 	case *actor.Stopping, *actor.Restarting:
 		a.close()
 	}
@@ -96,7 +104,11 @@ func (a *Actor) read(ctx actor.Context) {
 		a.waiting = true
 		return
 	}
-	batch, err := a.stream.ReadBatch(a.ctx, int(min(p.Credit, maxBatchBytes)), pollWait)
+	read := a.stream.ReadBatch
+	if a.stopping {
+		read = a.stream.ReadToBoundary
+	}
+	batch, err := read(a.ctx, int(min(p.Credit, maxBatchBytes)), pollWait)
 	if err != nil {
 		a.close()
 		panic(err)
@@ -111,6 +123,10 @@ func (a *Actor) read(ctx actor.Context) {
 	}
 	if len(batch.Changes) > 0 || batch.Mark != nil {
 		a.send(ctx, batch)
+	}
+	if a.stopping && !a.midTxn {
+		a.stop()
+		return
 	}
 	ctx.Send(ctx.Self(), &readNext{})
 }
@@ -139,6 +155,13 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 		}
 	}
 	advance(&p.Resume, b)
+	a.midTxn = len(b.Changes) > 0 && (b.Mark == nil || b.Mark.Seq < b.LastSeq())
+}
+
+// stop ends reading for a graceful shutdown.
+func (a *Actor) stop() {
+	a.reading = false
+	a.close()
 }
 
 // advance moves the resume point past b: reading restarts at its last
