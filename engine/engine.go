@@ -19,6 +19,7 @@ import (
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/precheck"
+	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/boltstore"
@@ -68,6 +69,7 @@ type sourcePlan struct {
 	snapshot       *source.SnapshotState
 	snapshotRecord store.Snapshot
 	limiter        *snapshot.Limiter
+	history        *schema.History
 }
 
 type sinkPlan struct {

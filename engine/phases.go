@@ -12,6 +12,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
@@ -35,6 +36,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		progress:    &source.Progress{Resume: binlogreader.Resume{NextSeq: 1}, Credit: budget},
 		budget:      budget,
 	}
+	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
 	id, err := serverIdentity(ctx, s)
 	if err != nil {
 		return nil, err
@@ -113,6 +115,9 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	} else {
 		point, err := snapshot.SnapshotPoint(ctx, conn, s.Flavor)
 		if err != nil {
+			return err
+		}
+		if _, err := sp.history.CaptureAt(ctx, point.Pos); err != nil {
 			return err
 		}
 		names, err := snapshot.ListTables(ctx, conn, sp.selectTable)

@@ -107,7 +107,8 @@ func (t *task) startBinlog(ctx actor.Context, name string) {
 	t.log.Info("binlog phase starting", "source", name, "from", s.progress.Resume.Pos, "gtid_set", s.progress.Resume.GTIDSet)
 	t.sources[name] = t.child(ctx, "source/"+name, s.cfg.RetryWindow, source.New(source.Config{
 		Source: s.cfg, Select: s.selectTable, Pipelines: t.pipelines[name],
-		Checkpointer: t.checkpointer, Progress: s.progress, Status: s.status, Logger: t.log, // the reader names its source
+		Checkpointer: t.checkpointer, Progress: s.progress, Status: s.status, History: s.history,
+		Logger: t.log, // the reader names its source
 	}))
 }
 

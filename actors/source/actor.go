@@ -9,6 +9,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/binlogreader"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -38,7 +39,10 @@ type Config struct {
 	Checkpointer *actor.PID
 	Progress     *Progress
 	Status       *status.Source
-	Logger       *slog.Logger
+	// History is the source's schema history (table definitions by binlog
+	// position), for servers that log no column names.
+	History *schema.History
+	Logger  *slog.Logger
 }
 
 // Actor reads a source's binlog.
@@ -69,7 +73,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.cfg.Status.SetPhase(status.PhaseBinlog)
 		a.ctx, a.cancel = context.WithCancel(context.Background())
 		stream, err := binlogreader.Open(a.ctx, binlogreader.Config{
-			Source: a.cfg.Source, Select: a.cfg.Select, Logger: a.cfg.Logger,
+			Source: a.cfg.Source, Select: a.cfg.Select, History: a.cfg.History, Logger: a.cfg.Logger,
 		}, a.cfg.Progress.Resume)
 		if err != nil {
 			panic(err)
