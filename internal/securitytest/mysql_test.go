@@ -118,6 +118,7 @@ func TestMySQLTLS_Modes(t *testing.T) {
 			if rows < 1 {
 				t.Errorf("snapshot reader read %d rows", rows)
 			}
+			t.Logf("snapshot reader session: Ssl_version %q", ver)
 			if got := ver != ""; got != tc.wantTLS {
 				t.Errorf("snapshot reader: session TLS version %q, want TLS %v", ver, tc.wantTLS)
 			}
