@@ -50,6 +50,16 @@ func TestCLI_BadSecurityFailsFast(t *testing.T) {
 			runErr: []string{"certificate signed by unknown authority", "point ca_file at the CA that signed it"},
 		},
 		{
+			name: "no client certificate for the mutual-TLS listener",
+			edit: func(tk *task) {
+				tk.Broker, tk.KafkaTLS, tk.Mechanism = sslBroker(t), fmt.Sprintf("{ca_file: %s}", ca), ""
+			},
+			item:   "sink.secure-kafka.connect",
+			want:   []string{"remote error: tls: bad certificate"},
+			ignore: "sink.secure-kafka.*",
+			runErr: []string{"remote error: tls", "set cert_file and key_file under the sink's tls"},
+		},
+		{
 			name: "TLS to the PLAINTEXT listener",
 			edit: func(tk *task) {
 				tk.Broker, tk.KafkaTLS = testbed.Kafka(t)[0], fmt.Sprintf("{ca_file: %s}", ca)
