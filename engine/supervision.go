@@ -10,7 +10,7 @@ import (
 
 const (
 	firstRestartDelay = 200 * time.Millisecond
-	maxRestartDelay   = 30 * time.Second
+	maxRestartDelay   = 10 * time.Second
 )
 
 // failures tracks one child's consecutive failures.

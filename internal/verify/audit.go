@@ -23,12 +23,20 @@ type Audit struct {
 	// then offset order.
 	Rewinds []Rewind
 	// Orphans counts keys whose first record is neither an INSERT nor a
-	// snapshot record: changes of rows whose insert is not in the topic.
-	// When the topic should hold a table's whole history (its snapshot, or
-	// the binlog from before its first row), any orphan is a lost insert.
+	// snapshot record, and whose last record is not a DELETE: changes of
+	// live rows whose insert is not in the topic. When the topic should hold
+	// a table's whole history (its snapshot, or the binlog from before its
+	// first row), any orphan is a lost insert.
 	Orphans int
 	// OrphanKeys names the first orphans ("db.table/key").
 	OrphanKeys []string
+	// DeletedBeforeRead counts keys whose history starts with an UPDATE or
+	// DELETE and ends deleted: rows that existed when the snapshot started
+	// and were deleted before their chunk was read. The snapshot cannot
+	// see them, and the binlog replay from the snapshot's start position
+	// brings their last changes and their delete: legitimate, not a loss
+	// (see docs/snapshot.md).
+	DeletedBeforeRead int
 	// Problems lists broken guarantees: a re-sent record that differs from
 	// its first copy, a key in two partitions, a change out of order or
 	// missing between two others (see AuditTopic).
@@ -75,6 +83,7 @@ func AuditTopic(msgs []kafka.Message, keyCols map[string][]string, counter strin
 	lastSeq := map[int]uint64{}
 	first := map[int]map[uint64]uint64{} // partition → seq → digest of the rows
 	keys := map[string]*keyState{}
+	var orphans []string // keys whose first record is an UPDATE or DELETE
 	problem := func(format string, args ...any) {
 		if len(a.Problems) < maxProblems {
 			a.Problems = append(a.Problems, fmt.Sprintf(format, args...))
@@ -125,16 +134,16 @@ func AuditTopic(msgs []kafka.Message, keyCols map[string][]string, counter strin
 				ks = &keyState{partition: p}
 				keys[id] = ks
 				if r.Type != "INSERT" && r.Type != "INIT" {
-					a.Orphans++
-					if len(a.OrphanKeys) < 10 {
-						a.OrphanKeys = append(a.OrphanKeys, id)
-					}
+					orphans = append(orphans, id)
 				}
 			}
 			if ks.partition != p {
 				problem("key %s in partitions %d and %d (seq %d)", id, ks.partition, p, r.Seq)
 			}
 			if counter == "" || r.Type == "INIT" {
+				if r.Type != "INIT" {
+					ks.op = r.Type
+				}
 				continue
 			}
 			v := r.Row[counter]
@@ -157,6 +166,16 @@ func AuditTopic(msgs []kafka.Message, keyCols map[string][]string, counter strin
 				problem("key %s: INSERT (seq %d) of a key that exists", id, r.Seq)
 			}
 			ks.op, ks.counter = r.Type, n
+		}
+	}
+	for _, id := range orphans {
+		if keys[id].op == "DELETE" {
+			a.DeletedBeforeRead++
+			continue
+		}
+		a.Orphans++
+		if len(a.OrphanKeys) < 10 {
+			a.OrphanKeys = append(a.OrphanKeys, id)
 		}
 	}
 	return a, nil

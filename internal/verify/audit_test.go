@@ -25,6 +25,7 @@ func TestAuditTopic(t *testing.T) {
 		rewinds  int
 		problems []string // substrings, in order
 		orphans  int
+		deleted  int
 	}{
 		{name: "clean", msgs: []kafka.Message{
 			msg(0, 0, 1, "INSERT", 1, 0), msg(0, 1, 2, "UPDATE", 1, 1), msg(0, 2, 3, "UPDATE", 1, 2), msg(0, 3, 4, "DELETE", 1, 2),
@@ -46,6 +47,9 @@ func TestAuditTopic(t *testing.T) {
 		{name: "change after delete", msgs: []kafka.Message{
 			msg(0, 0, 1, "DELETE", 1, 5), msg(0, 1, 2, "UPDATE", 1, 6),
 		}, problems: []string{"UPDATE (seq 2) after its DELETE"}, orphans: 1},
+		{name: "row deleted before its chunk was read", msgs: []kafka.Message{
+			msg(0, 0, 1, "UPDATE", 1, 2), msg(0, 1, 2, "UPDATE", 1, 3), msg(0, 2, 3, "DELETE", 1, 3),
+		}, deleted: 1},
 		{name: "key in two partitions", msgs: []kafka.Message{
 			msg(0, 0, 1, "INSERT", 1, 0), msg(1, 0, 2, "UPDATE", 1, 1),
 		}, problems: []string{"key db.t/1 in partitions 0 and 1"}},
@@ -59,8 +63,8 @@ func TestAuditTopic(t *testing.T) {
 				t.Errorf("records, resent, rewinds = %d, %d, %d; want %d, %d, %d (%+v)",
 					a.Records, a.Resent, len(a.Rewinds), len(tc.msgs), tc.resent, tc.rewinds, a.Rewinds)
 			}
-			if a.Orphans != tc.orphans {
-				t.Errorf("orphans = %d, want %d", a.Orphans, tc.orphans)
+			if a.Orphans != tc.orphans || a.DeletedBeforeRead != tc.deleted {
+				t.Errorf("orphans, deleted before read = %d, %d; want %d, %d", a.Orphans, a.DeletedBeforeRead, tc.orphans, tc.deleted)
 			}
 			if len(a.Problems) != len(tc.problems) {
 				t.Fatalf("problems = %q, want %d matching %q", a.Problems, len(tc.problems), tc.problems)
