@@ -90,6 +90,9 @@ func Open(dir string, id store.Identity, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("open checkpoint file %s: %w", path, err)
 	}
 
+	if err := checkMetaPages(path); err != nil {
+		return nil, err
+	}
 	stored, err := verify(path, opts)
 	if err != nil {
 		return nil, err

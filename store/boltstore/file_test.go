@@ -111,6 +111,30 @@ func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
 	refused(t, dir, store.ErrCorrupt)
 }
 
+// Regression: with only one meta page damaged, bbolt opens the file at the
+// other, older meta page without a word, and an older tree may hold no
+// checkpoint: the task started over from its configured start position.
+func TestOpen_Corrupt_OneDamagedMetaPage(t *testing.T) {
+	for _, page := range []int{0, 1} {
+		dir := t.TempDir()
+		s := openT(t, dir)
+		commitSome(t, s)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(dir, boltstore.FileName)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[page*os.Getpagesize()+40] ^= 0xff
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		refused(t, dir, store.ErrCorrupt)
+	}
+}
+
 func TestOpen_Corrupt_DamagedDataPage(t *testing.T) {
 	dir := t.TempDir()
 	s := openT(t, dir)
