@@ -95,17 +95,9 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	if opts.DrainTimeout <= 0 {
 		opts.DrainTimeout = 30 * time.Second
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-
+	// The endpoint first: a refused address must fail before anything is
+	// created or connected.
 	reg := status.NewRegistry()
-	p, err := prepare(ctx, dag, st, reg, log)
-	if err != nil {
-		return err
-	}
 	if addr := dag.Engine.HTTPAddr; addr != "" {
 		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg)
 		if err != nil {
@@ -114,6 +106,17 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	p, err := prepare(ctx, dag, st, reg, log)
+	if err != nil {
+		return err
+	}
+
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
 	p.runCtx = runCtx

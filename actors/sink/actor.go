@@ -123,7 +123,7 @@ func (a *Actor) trim() {
 
 func (a *Actor) failed(ctx actor.Context, err error) {
 	if errkind.IsTerminal(err) {
-		panic(fmt.Errorf("sink %q: %w", a.cfg.Name, err))
+		panic(err) // kafkawriter's errors name the sink
 	}
 	if a.failing {
 		return // a reopen is already scheduled
