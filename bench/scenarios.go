@@ -488,7 +488,8 @@ func (r *Runner) hugeRun(ctx context.Context, res *Result) error {
 	last := samples[len(samples)-1]
 	res.Events = last.Count - base
 	res.Wall = last.At.Sub(t0)
-	first, lastT, err := r.k.Span(ctx, cfg.Topic)
+	// The topic starts with the probe row: the span starts after it.
+	first, lastT, err := r.spanFrom(ctx, cfg.Topic, base)
 	if err == nil {
 		res.Span = lastT.Sub(first)
 		if res.Span > 0 {
@@ -561,16 +562,9 @@ func (r *Runner) dbzRun(ctx context.Context, res *Result, c DebeziumConfig, base
 	if s := res.Wall.Seconds(); s > 0 {
 		res.QPS = float64(q1-q0) / s
 	}
-	offs, err := r.k.EndOffsets(ctx, c.Topic())
-	if err != nil {
-		return err
-	}
 	// The span of this run's records: from the first after base.
-	var first, lastT time.Time
-	if err := r.k.Read(ctx, c.Topic(), map[int][2]int64{0: {base, base + 1}}, func(rec *kgo.Record) { first = rec.Timestamp }); err != nil {
-		return err
-	}
-	if err := r.k.Read(ctx, c.Topic(), map[int][2]int64{0: {offs[0] - 1, offs[0]}}, func(rec *kgo.Record) { lastT = rec.Timestamp }); err != nil {
+	first, lastT, err := r.spanFrom(ctx, c.Topic(), base)
+	if err != nil {
 		return err
 	}
 	res.Span = lastT.Sub(first)
@@ -637,4 +631,18 @@ func (r *Runner) debeziumCatchup(ctx context.Context, c DebeziumConfig, base, wa
 	defer r.dropTopic(c.Topic())
 	err := r.dbzRun(ctx, &res, c, base, want)
 	return res, err
+}
+
+// spanFrom returns the append times of the record at offset from and of the
+// last record of a one-partition topic.
+func (r *Runner) spanFrom(ctx context.Context, topic string, from int64) (first, last time.Time, err error) {
+	offs, err := r.k.EndOffsets(ctx, topic)
+	if err != nil {
+		return first, last, err
+	}
+	if err := r.k.Read(ctx, topic, map[int][2]int64{0: {from, from + 1}}, func(rec *kgo.Record) { first = rec.Timestamp }); err != nil {
+		return first, last, err
+	}
+	err = r.k.Read(ctx, topic, map[int][2]int64{0: {offs[0] - 1, offs[0]}}, func(rec *kgo.Record) { last = rec.Timestamp })
+	return first, last, err
 }
