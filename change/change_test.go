@@ -75,3 +75,24 @@ func TestBatch_Add(t *testing.T) {
 		t.Fatalf("Bytes=%d LastSeq=%d", b.Bytes, b.LastSeq())
 	}
 }
+
+func TestEnumSetMetaAndType(t *testing.T) {
+	for _, tc := range []struct {
+		typ  byte
+		n    int
+		want uint16
+	}{
+		{TypeEnum, 3, uint16(TypeEnum)<<8 | 1},
+		{TypeEnum, 256, uint16(TypeEnum)<<8 | 2},
+		{TypeSet, 8, uint16(TypeSet)<<8 | 1},
+		{TypeSet, 17, uint16(TypeSet)<<8 | 4},
+		{TypeSet, 33, uint16(TypeSet)<<8 | 8},
+	} {
+		if got := EnumSetMeta(tc.typ, tc.n); got != tc.want {
+			t.Errorf("EnumSetMeta(%d, %d) = %#x, want %#x", tc.typ, tc.n, got, tc.want)
+		}
+	}
+	if got := EnumSetType(TypeSet, []string{"a", "it's"}); got != "set('a','it''s')" {
+		t.Errorf("EnumSetType = %s", got)
+	}
+}

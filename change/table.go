@@ -1,5 +1,7 @@
 package change
 
+import "strings"
+
 // MySQL protocol column type codes (the binlog's and the client protocol's).
 // Column.Type holds the real type: ENUM and SET, not the STRING they are
 // logged as.
@@ -101,4 +103,46 @@ func (t *Table) ColumnIndex(name string) int {
 		}
 	}
 	return -1
+}
+
+// EnumSetMeta is the binlog metadata of an ENUM or SET column (typ) with n
+// elements: the real type in the high byte, the bytes a value takes in the
+// low byte (ENUM: 1 or 2; SET: one bit per element, in 1, 2, 4 or 8 bytes).
+func EnumSetMeta(typ byte, n int) uint16 {
+	var size int
+	if typ == TypeEnum {
+		size = 1
+		if n > 255 {
+			size = 2
+		}
+	} else {
+		size = (n + 7) / 8
+		if size == 3 {
+			size = 4
+		} else if size > 4 {
+			size = 8
+		}
+	}
+	return uint16(typ)<<8 | uint16(size)
+}
+
+// EnumSetType renders an ENUM or SET column's type (typ) as COLUMN_TYPE
+// shows it: enum('a','b”c').
+func EnumSetType(typ byte, elems []string) string {
+	var b strings.Builder
+	if typ == TypeEnum {
+		b.WriteString("enum(")
+	} else {
+		b.WriteString("set(")
+	}
+	for i, e := range elems {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('\'')
+		b.WriteString(strings.ReplaceAll(e, "'", "''"))
+		b.WriteByte('\'')
+	}
+	b.WriteByte(')')
+	return b.String()
 }

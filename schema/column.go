@@ -245,12 +245,12 @@ func (st style) column(def *ast.ColumnDef, tableCharset string) (change.Column, 
 		elems := append([]string(nil), ft.GetElems()...)
 		if ft.GetType() == pmysql.TypeEnum {
 			str(change.TypeEnum)
-			c.Meta = uint16(change.TypeEnum)<<8 | uint16(packLen(len(elems), 2))
-			c.ColumnType = elementList("enum", elems)
+			c.Meta = change.EnumSetMeta(change.TypeEnum, len(elems))
+			c.ColumnType = change.EnumSetType(change.TypeEnum, elems)
 		} else {
 			str(change.TypeSet)
-			c.Meta = uint16(change.TypeSet)<<8 | uint16(packLen(len(elems), 8))
-			c.ColumnType = elementList("set", elems)
+			c.Meta = change.EnumSetMeta(change.TypeSet, len(elems))
+			c.ColumnType = change.EnumSetType(change.TypeSet, elems)
 		}
 		c.Elements = elems
 	default:
@@ -263,38 +263,3 @@ func typeText(ft *types.FieldType) string { return ft.String() }
 
 // inlineKeys are the keys a column definition declares itself.
 type inlineKeys struct{ primary, unique bool }
-
-// packLen is the bytes the binlog stores an ENUM (max 2) or SET (max 8)
-// value in.
-func packLen(n, max int) int {
-	if max == 2 {
-		if n > 255 {
-			return 2
-		}
-		return 1
-	}
-	l := (n + 7) / 8
-	if l == 3 {
-		l = 4
-	} else if l > 4 {
-		l = 8
-	}
-	return l
-}
-
-// elementList renders ENUM/SET values as COLUMN_TYPE shows them.
-func elementList(kind string, elems []string) string {
-	var b strings.Builder
-	b.WriteString(kind)
-	b.WriteByte('(')
-	for i, e := range elems {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.ReplaceAll(e, "'", "''"))
-		b.WriteByte('\'')
-	}
-	b.WriteByte(')')
-	return b.String()
-}

@@ -3,7 +3,6 @@ package binlogreader
 import (
 	"log/slog"
 	"strconv"
-	"strings"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
@@ -320,9 +319,9 @@ func columnType(c *change.Column, charLen int, geom uint64) string {
 		}
 		return p + "text"
 	case change.TypeEnum:
-		return elementList("enum", c.Elements)
+		return change.EnumSetType(change.TypeEnum, c.Elements)
 	case change.TypeSet:
-		return elementList("set", c.Elements)
+		return change.EnumSetType(change.TypeSet, c.Elements)
 	case change.TypeJSON:
 		return "json"
 	case change.TypeGeometry:
@@ -334,20 +333,4 @@ func columnType(c *change.Column, charLen int, geom uint64) string {
 		return "vector"
 	}
 	return "type-" + strconv.Itoa(int(c.Type))
-}
-
-func elementList(kind string, elems []string) string {
-	var b strings.Builder
-	b.WriteString(kind)
-	b.WriteByte('(')
-	for i, e := range elems {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteByte('\'')
-		b.WriteString(strings.ReplaceAll(e, "'", "''"))
-		b.WriteByte('\'')
-	}
-	b.WriteByte(')')
-	return b.String()
 }

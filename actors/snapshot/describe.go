@@ -161,11 +161,11 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 	case "enum":
 		c.Type = change.TypeEnum
 		c.Elements = parseElements(c.ColumnType)
-		c.Meta = uint16(change.TypeEnum)<<8 | uint16(packLen(len(c.Elements), 2))
+		c.Meta = change.EnumSetMeta(change.TypeEnum, len(c.Elements))
 	case "set":
 		c.Type = change.TypeSet
 		c.Elements = parseElements(c.ColumnType)
-		c.Meta = uint16(change.TypeSet)<<8 | uint16(packLen(len(c.Elements), 8))
+		c.Meta = change.EnumSetMeta(change.TypeSet, len(c.Elements))
 	case "geometry", "point", "linestring", "polygon", "multipoint", "multilinestring",
 		"multipolygon", "geometrycollection", "geomcollection":
 		c.Type, c.Meta, c.Charset = change.TypeGeometry, 4, "binary"
@@ -182,24 +182,6 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 		c.Charset = "utf8mb4"
 	}
 	return c, nil
-}
-
-// packLen is the byte size the binlog stores an ENUM (max 2: one or two
-// bytes by element count) or SET (max 8: one bit per element) value in.
-func packLen(n, max int) int {
-	if max == 2 {
-		if n > 255 {
-			return 2
-		}
-		return 1
-	}
-	l := (n + 7) / 8
-	if l == 3 {
-		l = 4
-	} else if l > 4 {
-		l = 8
-	}
-	return l
 }
 
 // isStringType reports the types whose values carry a charset.

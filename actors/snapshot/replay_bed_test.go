@@ -1,8 +1,9 @@
-package snapshot
+package snapshot_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"math/rand/v2"
 	"reflect"
 	"sync"
@@ -68,19 +69,19 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := newDB(t, tc.ddl, tc.fill, "ANALYZE TABLE t")
-			src := bedSource(t)
-			conn := dial(t, src)
-			tbl := describe(t, conn, db, "t")
+			db := snapshot.NewDB(t, tc.ddl, tc.fill, "ANALYZE TABLE t")
+			src := snapshot.BedSource(t)
+			conn := snapshot.DialT(t, src)
+			tbl := snapshot.DescribeT(t, conn, db, "t")
 
-			p0, err := SnapshotPoint(context.Background(), conn, src.Flavor)
+			p0, err := snapshot.SnapshotPoint(context.Background(), conn, src.Flavor)
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			// The writer runs until the snapshot is read.
 			wconn := testbed.AdminConn(t)
-			if _, err := wconn.Execute("USE " + quoteIdent(db)); err != nil {
+			if _, err := wconn.Execute("USE " + snapshot.QuoteIdent(db)); err != nil {
 				t.Fatal(err)
 			}
 			var (
@@ -102,17 +103,17 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				}
 			}()
 
-			chunks := plan(t, conn, tbl, 250)
+			chunks := snapshot.PlanT(t, conn, tbl, 250)
 			stored := make([]store.Chunk, len(chunks))
 			for i, ch := range chunks {
 				stored[i] = ch.Stored()
 			}
 			state := map[string][]any{}
 			partial := map[string]bool{} // keys emitted by the interrupted read
-			read := func(ctx context.Context, conn *client.Conn, ch Chunk, onBatch func()) error {
-				_, _, err := ReadChunk(ctx, conn, tbl, ch, func(b *change.Batch) error {
+			read := func(ctx context.Context, conn *client.Conn, ch snapshot.Chunk, onBatch func()) error {
+				_, _, err := snapshot.ReadChunk(ctx, conn, tbl, ch, func(b *change.Batch) error {
 					for _, c := range b.Changes {
-						k := keyOf(tbl, c.After)
+						k := snapshot.KeyOf(tbl, c.After)
 						if _, dup := state[k]; dup && !partial[k] {
 							return fmt.Errorf("key %s read twice", k)
 						}
@@ -153,8 +154,8 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				stored[i].Done = true
 			}
 			// Restart: a new connection reads only what is not done.
-			conn = dial(t, src)
-			rest := Remaining(stored)
+			conn = snapshot.DialT(t, src)
+			rest := snapshot.Remaining(stored)
 			if len(rest) != len(chunks)-crash || rest[0].ID != uint32(crash) {
 				t.Fatalf("Remaining after the crash: %d chunks from %d, want %d from %d", len(rest), rest[0].ID, len(chunks)-crash, crash)
 			}
@@ -193,12 +194,12 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 					replayed++
 					switch c.Op {
 					case change.OpInsert:
-						state[keyOf(tbl, c.After)] = c.After
+						state[snapshot.KeyOf(tbl, c.After)] = c.After
 					case change.OpUpdate:
-						delete(state, keyOf(tbl, c.Before))
-						state[keyOf(tbl, c.After)] = c.After
+						delete(state, snapshot.KeyOf(tbl, c.Before))
+						state[snapshot.KeyOf(tbl, c.After)] = c.After
 					case change.OpDelete:
-						delete(state, keyOf(tbl, c.Before))
+						delete(state, snapshot.KeyOf(tbl, c.Before))
 					}
 				}
 				if b.Mark != nil && !posBefore(b.Mark.Pos, change.Position{File: end.Name, Pos: end.Pos}) {
@@ -206,13 +207,13 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				}
 			}
 
-			final, _ := readAll(t, conn, tbl, []Chunk{{}})
+			final, _ := snapshot.ReadAllT(t, conn, tbl, []snapshot.Chunk{{}})
 			if len(final) != len(state) {
 				t.Errorf("snapshot + replay holds %d rows, the table %d", len(state), len(final))
 			}
 			bad := 0
 			for _, row := range final {
-				k := keyOf(tbl, row)
+				k := snapshot.KeyOf(tbl, row)
 				if got, ok := state[k]; !ok || !reflect.DeepEqual(got, row) {
 					if bad++; bad <= 5 {
 						t.Errorf("row %s: snapshot + replay has %v (present %v), the table %v", k, got, ok, row)

@@ -1,8 +1,9 @@
-package snapshot
+package snapshot_test
 
 import (
 	"context"
 	"fmt"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"reflect"
 	"testing"
 	"time"
@@ -11,26 +12,6 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
 )
-
-// allTypesDDL has one column of every type family, as codecs/codectest's
-// TypesTable, plus a few more.
-const allTypesDDL = `CREATE TABLE all_types (
-  id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-  c_tiny TINYINT, c_tiny_u TINYINT UNSIGNED, c_small SMALLINT, c_small_u SMALLINT UNSIGNED,
-  c_medium MEDIUMINT, c_medium_u MEDIUMINT UNSIGNED, c_int INT, c_int_u INT UNSIGNED,
-  c_big BIGINT, c_big_u BIGINT UNSIGNED,
-  c_dec DECIMAL(65,30), c_dec2 DECIMAL(10,2), c_float FLOAT, c_double DOUBLE,
-  c_bit1 BIT(1), c_bit12 BIT(12), c_bit64 BIT(64),
-  c_date DATE, c_time TIME(6), c_time0 TIME, c_datetime DATETIME, c_datetime6 DATETIME(6),
-  c_ts3 TIMESTAMP(3) NULL, c_ts TIMESTAMP NULL, c_year YEAR,
-  c_varchar VARCHAR(64) CHARACTER SET utf8mb4, c_latin1 VARCHAR(16) CHARACTER SET latin1,
-  c_varbinary VARBINARY(16), c_binary BINARY(4), c_char CHAR(8) CHARACTER SET utf8mb4,
-  c_text TEXT CHARACTER SET utf8mb4, c_blob BLOB, c_longtext LONGTEXT CHARACTER SET utf8mb4,
-  c_tinyblob TINYBLOB, c_json JSON,
-  c_enum ENUM('small','large','it''s') CHARACTER SET utf8mb4, c_set SET('a','b','c') CHARACTER SET utf8mb4,
-  c_point POINT, c_geom GEOMETRY,
-  UNIQUE KEY uk_varchar (c_varchar, c_latin1)
-)`
 
 // allTypesRows are INSERT value lists for all_types: extremes, tricky
 // strings, zero dates and NULLs.
@@ -69,14 +50,14 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("needs the test bed")
 	}
-	db := newDB(t, allTypesDDL)
-	src := bedSource(t)
-	conn := dial(t, src)
-	start, err := SnapshotPoint(context.Background(), conn, src.Flavor)
+	db := snapshot.NewDB(t, snapshot.AllTypesDDL)
+	src := snapshot.BedSource(t)
+	conn := snapshot.DialT(t, src)
+	start, err := snapshot.SnapshotPoint(context.Background(), conn, src.Flavor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmts := []string{"USE " + quoteIdent(db), "SET time_zone = '+00:00'", "SET sql_mode = ''"}
+	stmts := []string{"USE " + snapshot.QuoteIdent(db), "SET time_zone = '+00:00'", "SET sql_mode = ''"}
 	for _, r := range allTypesRows {
 		stmts = append(stmts, "INSERT INTO all_types VALUES "+r)
 	}
@@ -102,8 +83,8 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 		t.Fatalf("binlog gave %d changes, want %d", len(logged), len(allTypesRows))
 	}
 
-	tbl := describe(t, conn, db, "all_types")
-	snap, _ := readAll(t, conn, tbl, []Chunk{{}})
+	tbl := snapshot.DescribeT(t, conn, db, "all_types")
+	snap, _ := snapshot.ReadAllT(t, conn, tbl, []snapshot.Chunk{{}})
 	if len(snap) != len(allTypesRows) {
 		t.Fatalf("snapshot read %d rows, want %d", len(snap), len(allTypesRows))
 	}
@@ -123,7 +104,7 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 		for i, c := range tbl.Columns {
 			if i < len(bc) && (bc[i].Name != c.Name || bc[i].Type != c.Type || bc[i].Unsigned != c.Unsigned || bc[i].Charset != c.Charset ||
 				!reflect.DeepEqual(bc[i].Elements, c.Elements)) && r == 0 {
-				t.Errorf("column %d: Describe %+v, binlog table map %+v", i, c, bc[i])
+				t.Errorf("column %d: snapshot.Describe %+v, binlog table map %+v", i, c, bc[i])
 			}
 		}
 	}
