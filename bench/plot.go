@@ -89,7 +89,7 @@ func (c Chart) WritePNG(w io.Writer) error {
 		lines := []string{cat}
 		sc := textScale
 		if textWidth(cat, sc) > int(slot)-4 {
-			lines = strings.Fields(cat)
+			lines = strings.Fields(strings.ReplaceAll(cat, "=", " ="))
 			for _, l := range lines {
 				if textWidth(l, sc) > int(slot)-4 {
 					sc = 1
@@ -102,16 +102,6 @@ func (c Chart) WritePNG(w io.Writer) error {
 	}
 	drawText(img, (x0+x1)/2-textWidth(c.XLabel, textScale)/2, y0+70, c.XLabel, textScale, black)
 	drawText(img, 8, y1-40, c.YLabel, textScale, black)
-
-	if c.Goal > 0 {
-		y := ypix(c.Goal)
-		red := color.RGBA{200, 0, 0, 255}
-		for x := x0; x < x1; x += 12 {
-			hline(img, x, min(x+6, x1), y, red)
-			hline(img, x, min(x+6, x1), y+1, red)
-		}
-		drawText(img, x0+6, y-18, c.GoalLabel, textScale, red)
-	}
 
 	for si, s := range c.Series {
 		col := palette[si%len(palette)]
@@ -141,6 +131,17 @@ func (c Chart) WritePNG(w io.Writer) error {
 			px, py = x, y
 		}
 	}
+	if c.Goal > 0 {
+		y := ypix(c.Goal)
+		red := color.RGBA{200, 0, 0, 255}
+		for x := x0; x < x1; x += 12 {
+			hline(img, x, min(x+6, x1), y, red)
+			hline(img, x, min(x+6, x1), y+1, red)
+		}
+		fill(img, x0+2, y-21, x0+10+textWidth(c.GoalLabel, textScale), y-3, color.RGBA{255, 255, 255, 255})
+		drawText(img, x0+6, y-18, c.GoalLabel, textScale, red)
+	}
+
 	// Legend, top right inside the plot.
 	ly := y1 + 6
 	for si, s := range c.Series {

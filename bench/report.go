@@ -280,7 +280,7 @@ func (rep Report) Charts() map[string]Chart {
 		s := Series{Name: "sluice"}
 		for _, r := range rep.Results {
 			if r.Scenario == scenario && r.Tool == "sluice" {
-				c.Categories = append(c.Categories, r.Setting)
+				c.Categories = append(c.Categories, shortSetting(r.Setting))
 				v := r.RowsPerSec
 				if r.Err != "" {
 					v = math.NaN()
@@ -336,4 +336,10 @@ func (rep Report) Charts() map[string]Chart {
 		out["debezium.png"] = dc
 	}
 	return out
+}
+
+// shortSetting abbreviates a setting for a chart's axis.
+func shortSetting(s string) string {
+	return strings.NewReplacer("compression=", "comp=", "batch_bytes=", "batch=", "inflight_bytes=", "inflight=",
+		"parallelism=", "par=", "chunk_size=", "chunk=", "partitions=", "part=").Replace(s)
 }
