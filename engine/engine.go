@@ -235,8 +235,9 @@ func skipReporter(sink string, st *status.Sink, log *slog.Logger) func(kafkawrit
 		defer mu.Unlock()
 		since++
 		if now := time.Now(); now.Sub(last) >= time.Second {
-			log.Warn("record larger than max_message_bytes skipped (oversize: skip)", "sink", sink, "topic", s.Topic,
-				"partition", s.Partition, "seq", s.Seq, "size", s.Size, "limit", s.Limit, "skipped_since_last_report", since)
+			log.Warn("record larger than max_message_bytes skipped (oversize: skip)", "sink", sink, "table", s.Table,
+				"position", s.Position, "topic", s.Topic, "partition", s.Partition, "seq", s.Seq, "size", s.Size, "limit", s.Limit,
+				"skipped_since_last_report", since)
 			last, since = now, 0
 		}
 	}

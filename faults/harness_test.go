@@ -527,7 +527,7 @@ func repoRoot(t *testing.T) string {
 	return filepath.Dir(wd)
 }
 
-func startPrivate(t *testing.T, only string) *privateBed {
+func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "sluice-bed-")
 	if err != nil {
@@ -535,7 +535,7 @@ func startPrivate(t *testing.T, only string) *privateBed {
 	}
 	t.Cleanup(func() { _ = os.RemoveAll(dir) })
 	b := &privateBed{only: only, dir: dir}
-	b.env = append(os.Environ(), "SLUICE_BED_DIR="+dir, "SLUICE_BED_ONLY="+only)
+	b.env = append(append(os.Environ(), "SLUICE_BED_DIR="+dir, "SLUICE_BED_ONLY="+only), env...)
 	switch only {
 	case "kafka":
 		// Reuse the shared bed's jars instead of resolving them again.

@@ -56,6 +56,9 @@ type Skipped struct {
 	Topic     string
 	Partition int32
 	Seq       uint64
+	// Table is the row's table ("db.table") and Position its binlog
+	// position, when known.
+	Table, Position string
 	// Size is the record's size as a single-record batch; Limit the sink's
 	// max message bytes.
 	Size, Limit int

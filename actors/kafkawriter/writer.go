@@ -217,7 +217,8 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 			if size := batchSize(m); size > w.st.maxMessageBytes {
 				w.stats.skipped.Add(1)
 				if w.onSkip != nil {
-					w.onSkip(Skipped{Topic: m.Topic, Partition: m.Partition, Seq: m.Seq, Size: size, Limit: w.st.maxMessageBytes})
+					w.onSkip(Skipped{Topic: m.Topic, Partition: m.Partition, Seq: m.Seq, Table: m.Table,
+						Position: headerValue(m, "sluice.pos"), Size: size, Limit: w.st.maxMessageBytes})
 				}
 			}
 		}

@@ -102,14 +102,14 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 
 // setMemoryLimit gives the Go runtime a soft memory limit derived from the
 // in-flight budget (three times the budget of every source, for the decoded
-// and encoded copies, plus a fixed allowance), unless GOMEMLIMIT is set. The
-// budget bounds live data; the limit keeps the garbage collector from
-// letting the heap grow to twice that between collections.
+// and encoded copies, plus 48 MiB for everything else), unless GOMEMLIMIT is
+// set. The budget bounds live data; the limit keeps the garbage collector
+// from letting the heap grow to twice that between collections.
 func setMemoryLimit(g *topology.DAG, log *slog.Logger) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	limit := int64(len(g.Sources))*3*g.Engine.InflightBytes + 96<<20
+	limit := int64(len(g.Sources))*3*g.Engine.InflightBytes + 48<<20
 	debug.SetMemoryLimit(limit)
 	log.Debug("memory limit", "bytes", limit)
 }
