@@ -59,11 +59,11 @@ func checkVariables(src *topology.Source, flavor topology.Flavor, vars map[strin
 		items = append(items, Item{Name: n("binlog_row_metadata"), Status: Pass, Detail: "binlog_row_metadata is FULL"})
 	case !ok:
 		items = append(items, Item{Name: n("binlog_row_metadata"), Status: Warn,
-			Detail: "the server has no binlog_row_metadata (it needs MySQL 8.0.1+ or MariaDB 10.5+): binlog events carry no column names, so Sluice names columns col_0, col_1…, keeps ENUM/SET as numbers and does not know the primary key of binlog rows",
+			Detail: "the server has no binlog_row_metadata (it needs MySQL 8.0.1+ or MariaDB 10.5+): binlog events carry no column names, keys or ENUM/SET values, so Sluice takes them from its schema history (captured at the start, advanced by each DDL); a DDL its parser rejects, read behind a later change of the same table, stops the task",
 			Fix:    "upgrade the server to MySQL 8.0.1+ or MariaDB 10.5+ and set binlog_row_metadata=FULL"})
 	default:
 		items = append(items, Item{Name: n("binlog_row_metadata"), Status: Warn,
-			Detail: fmt.Sprintf("binlog_row_metadata is %s: binlog events carry no column names, so Sluice names columns col_0, col_1…, keeps ENUM/SET as numbers and does not know the primary key of binlog rows (FULL costs a few bytes per table map event, i.e. per table per transaction)", strings.ToUpper(v)),
+			Detail: fmt.Sprintf("binlog_row_metadata is %s: binlog events carry no column names, keys or ENUM/SET values, so Sluice takes them from its schema history (captured at the start, advanced by each DDL) and cannot cross-check them against the events (FULL costs a few bytes per table map event, i.e. per table per transaction)", strings.ToUpper(v)),
 			Fix:    "SET GLOBAL binlog_row_metadata=FULL" + restartNote})
 	}
 

@@ -66,7 +66,7 @@ func TestCheckVariables_BadValues(t *testing.T) {
 		{name: "full_nodup image (MariaDB 11)", set: map[string]string{"binlog_row_image": "FULL_NODUP"},
 			item: "binlog_row_image", status: Fail, detail: "FULL_NODUP", fix: "binlog_row_image=FULL"},
 		{name: "minimal metadata", set: map[string]string{"binlog_row_metadata": "MINIMAL"},
-			item: "binlog_row_metadata", status: Warn, detail: "col_0, col_1", fix: "SET GLOBAL binlog_row_metadata=FULL"},
+			item: "binlog_row_metadata", status: Warn, detail: "from its schema history", fix: "SET GLOBAL binlog_row_metadata=FULL"},
 		{name: "no_log metadata", set: map[string]string{"binlog_row_metadata": "NO_LOG"},
 			item: "binlog_row_metadata", status: Warn, detail: "binlog_row_metadata is NO_LOG", fix: "binlog_row_metadata=FULL"},
 		{name: "metadata unknown to the server", unset: []string{"binlog_row_metadata"},
