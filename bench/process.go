@@ -38,6 +38,9 @@ type SluiceConfig struct {
 	// CPUProfile, when set, is where the process writes a CPU profile
 	// (SLUICE_CPUPROFILE).
 	CPUProfile string
+	// MemProfile, when set, is where the process writes heap profiles
+	// (SLUICE_MEMPROFILE, one per SIGUSR1); WatchPeak takes them.
+	MemProfile string
 	// HTTPAddr is engine.http_addr; StartSluice picks a free loopback port
 	// when it is empty, so that runs do not collide with other tasks.
 	HTTPAddr string
@@ -139,8 +142,14 @@ func StartSluice(c SluiceConfig) (*Process, error) {
 		return nil, err
 	}
 	cmd := exec.Command(c.Bin, "run", "-f", topo, "--log-level", "warn")
-	if c.CPUProfile != "" {
-		cmd.Env = append(os.Environ(), "SLUICE_CPUPROFILE="+c.CPUProfile)
+	if c.CPUProfile != "" || c.MemProfile != "" {
+		cmd.Env = os.Environ()
+		if c.CPUProfile != "" {
+			cmd.Env = append(cmd.Env, "SLUICE_CPUPROFILE="+c.CPUProfile)
+		}
+		if c.MemProfile != "" {
+			cmd.Env = append(cmd.Env, "SLUICE_MEMPROFILE="+c.MemProfile)
+		}
 	}
 	return startProcess("sluice", cmd, filepath.Join(c.Dir, "sluice.log"))
 }
@@ -240,4 +249,31 @@ func freePort() (string, error) {
 	addr := l.Addr().String()
 	l.Close()
 	return addr, nil
+}
+
+// WatchPeak asks a process started with SLUICE_MEMPROFILE for a heap
+// profile (SIGUSR1) each time its resident set grows past its last peak by
+// 5%, so that the last profile written shows the heap near the peak. The
+// returned function stops watching.
+func (p *Process) WatchPeak() (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		var peak int64
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+			ps, err := ReadProc(p.Pid)
+			if err != nil {
+				return
+			}
+			if ps.RSS > peak+peak/20 {
+				peak = ps.RSS
+				_ = p.cmd.Process.Signal(syscall.SIGUSR1)
+			}
+		}
+	}()
+	return func() { close(done) }
 }

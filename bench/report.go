@@ -218,7 +218,7 @@ func (rep Report) Markdown() string {
 		}
 	}
 	if len(m.Profiles) > 0 {
-		b.WriteString("\n## CPU profiles\n")
+		b.WriteString("\n## Profiles\n")
 		keys := make([]string, 0, len(m.Profiles))
 		for k := range m.Profiles {
 			keys = append(keys, k)

@@ -129,6 +129,9 @@ func (r *Runner) sluiceRun(ctx context.Context, res *Result, cfg SluiceConfig, w
 	if err != nil {
 		return err
 	}
+	if cfg.MemProfile != "" {
+		defer p.WatchPeak()()
+	}
 	samples, werr := r.k.WaitCount(ctx, want, p.Pid, stall, cfg.Topic)
 	q1, _ := r.o.Admin.Questions()
 	if cfg.CPUProfile != "" {
@@ -219,7 +222,9 @@ func (r *Runner) snapshot(ctx context.Context) error {
 		cfg.Parallelism = p
 		if r.o.Profile && i == len(r.o.Parallelisms)-1 {
 			cfg.CPUProfile = filepath.Join(r.o.Out, fmt.Sprintf("snapshot-p%d.pprof", p))
-			r.Profiles[res.Setting+" snapshot"] = cfg.CPUProfile
+			cfg.MemProfile = filepath.Join(r.o.Out, fmt.Sprintf("snapshot-p%d.heap.pprof", p))
+			r.Profiles["snapshot "+res.Setting+" CPU"] = cfg.CPUProfile
+			r.Profiles["snapshot "+res.Setting+" heap near peak RSS"] = cfg.MemProfile
 		}
 		r.add(res, r.sluiceRun(ctx, &res, cfg, r.o.SnapshotRows))
 	}
@@ -292,7 +297,9 @@ func (r *Runner) catchup(ctx context.Context) error {
 	cfg := r.baseSluice("catchup", w.Database+".*", fmt.Sprintf("%s:%d", file, pos))
 	if r.o.Profile {
 		cfg.CPUProfile = filepath.Join(r.o.Out, "catchup.pprof")
-		r.Profiles["catchup"] = cfg.CPUProfile
+		cfg.MemProfile = filepath.Join(r.o.Out, "catchup.heap.pprof")
+		r.Profiles["catchup CPU"] = cfg.CPUProfile
+		r.Profiles["catchup heap near peak RSS"] = cfg.MemProfile
 	}
 	r.add(res, r.sluiceRun(ctx, &res, cfg, wr.Events))
 
@@ -338,11 +345,12 @@ func (r *Runner) live(ctx context.Context) error {
 
 // startLive starts Sluice at the binlog's end on a fresh table and returns
 // once a probe row went through; the topic then holds one record.
-func (r *Runner) startLive(ctx context.Context, name string, w Workload) (*Process, SluiceConfig, *Generator, error) {
+func (r *Runner) startLive(ctx context.Context, name string, w Workload, memProfile string) (*Process, SluiceConfig, *Generator, error) {
 	if err := w.Setup(r.o.Admin); err != nil {
 		return nil, SluiceConfig{}, nil, err
 	}
 	cfg := r.baseSluice(name, w.Database+".*", "latest")
+	cfg.MemProfile = memProfile
 	if err := r.k.CreateTopic(ctx, cfg.Topic, 1); err != nil {
 		return nil, cfg, nil, err
 	}
@@ -382,7 +390,7 @@ func (r *Runner) liveRun(ctx context.Context, res *Result, rate int) error {
 	w.Database = "sluice_bench_live"
 	w.StmtRows = min(max(rate/200, 1), 500)
 	w.TxnRows = w.StmtRows
-	p, cfg, probe, err := r.startLive(ctx, fmt.Sprintf("live-%d", rate), w)
+	p, cfg, probe, err := r.startLive(ctx, fmt.Sprintf("live-%d", rate), w, "")
 	if err != nil {
 		return err
 	}
@@ -460,9 +468,17 @@ func (r *Runner) hugeRun(ctx context.Context, res *Result) error {
 	res.Load = LoadAvg()
 	w := r.o.Workload
 	w.Database = "sluice_bench_huge"
-	p, cfg, probe, err := r.startLive(ctx, "hugetxn", w)
+	mem := ""
+	if r.o.Profile {
+		mem = filepath.Join(r.o.Out, "hugetxn.heap.pprof")
+		r.Profiles["hugetxn heap near peak RSS"] = mem
+	}
+	p, cfg, probe, err := r.startLive(ctx, "hugetxn", w, mem)
 	if err != nil {
 		return err
+	}
+	if mem != "" {
+		defer p.WatchPeak()()
 	}
 	defer r.dropTopic(cfg.Topic)
 	base, _ := r.k.Count(ctx, cfg.Topic)

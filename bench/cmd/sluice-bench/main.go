@@ -163,7 +163,11 @@ func run() int {
 	}
 	meta.Profiles = map[string]string{}
 	for name, f := range r.Profiles {
-		top, err := exec.Command("go", "tool", "pprof", "-top", "-nodecount=30", absBin, f).CombinedOutput()
+		args := []string{"tool", "pprof", "-top", "-nodecount=30"}
+		if strings.Contains(name, "heap") {
+			args = append(args, "-sample_index=inuse_space")
+		}
+		top, err := exec.Command("go", append(args, absBin, f)...).CombinedOutput()
 		if err != nil {
 			meta.Profiles[name] = fmt.Sprintf("%s: go tool pprof: %v", f, err)
 			continue
