@@ -41,4 +41,4 @@ demo:
 
 ## bench: measure Sluice (and Debezium beside it) on the bed; report in bench/results/ (docs/benchmarks.md)
 bench: build testbed-up
-	$(GO) run ./bench/cmd/sluice-bench $(BENCH_FLAGS)
+	./bin/sluice bench $(BENCH_FLAGS)
