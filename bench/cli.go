@@ -132,6 +132,9 @@ func Main(ctx context.Context, args []string, defaultBin string, stdout, stderr 
 
 	meta := Meta{Started: started, Machine: Machine(), LoadStart: LoadAvg(), Workload: describe(o)}
 	meta.Sluice = output(absBin, "version")
+	if rev := output("git", "rev-parse", "--short", "HEAD"); rev != "?" && !strings.Contains(meta.Sluice, "(") {
+		meta.Sluice += ", built from the work tree at commit " + rev + " (binary " + modTime(absBin) + ")"
+	}
 	if v, err := os.ReadFile(filepath.Join(bedDir, "kafka", "libs", ".version")); err == nil {
 		meta.Kafka = "Apache Kafka " + strings.TrimSpace(string(v))
 	}
@@ -215,4 +218,12 @@ func describe(o Options) string {
 	return fmt.Sprintf("%d table(s) of id BIGINT PK, ts_us BIGINT, %s; catch-up mix insert/update/delete %d/%d/%d, %s keys, %d rows/statement, %d rows/transaction, %d connections; snapshot %d rows; catch-up %d changes; live %v per rate; huge transaction %d rows",
 		w.Tables, strings.Join(cols, ", "), w.Mix.Insert, w.Mix.Update, w.Mix.Delete, w.Keys, w.StmtRows, w.TxnRows, w.Conns,
 		o.SnapshotRows, o.CatchupRows, o.LiveFor, o.HugeTxnRows)
+}
+
+func modTime(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "?"
+	}
+	return fi.ModTime().UTC().Format("2006-01-02 15:04 UTC")
 }
