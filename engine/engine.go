@@ -139,7 +139,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	log.Info("draining: no new reads; waiting for batches in flight")
 	system.Root.Send(taskPID, &stopReading{})
-	drainErr := drain(system, t, opts.DrainTimeout)
+	drainErr := drain(system, taskPID, t, opts.DrainTimeout)
 	_ = system.Root.StopFuture(taskPID).Wait() // the checkpointer commits once more on Stopping
 	select {
 	case err := <-t.failed:
@@ -153,9 +153,24 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	return nil
 }
 
-// drain waits until the checkpointer has no batch in flight.
-func drain(system *actor.ActorSystem, t *task, timeout time.Duration) error {
+// drain waits until every source has stopped reading (a source finishes
+// the transaction it is in) and then until the checkpointer has no batch in
+// flight.
+func drain(system *actor.ActorSystem, taskPID *actor.PID, t *task, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	for {
+		res, err := system.Root.RequestFuture(taskPID, &readingDone{}, 5*time.Second).Result()
+		if err != nil {
+			return fmt.Errorf("drain: task did not answer: %w", err)
+		}
+		if res.(bool) {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("drain: sources still reading after %s; the changes after the checkpoint will be re-sent on restart", timeout)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	for {
 		res, err := system.Root.RequestFuture(t.checkpointer, &checkpointer.Flush{}, 5*time.Second).Result()
 		if err != nil {

@@ -27,13 +27,14 @@ type task struct {
 	sources      map[string]*actor.PID   // the actor reading each source now
 	pipelines    map[string][]*actor.PID // by source
 	draining     bool
+	stopped      map[string]bool // sources that stopped reading while draining
 }
 
 func newTask(p *plan, log *slog.Logger) *task {
 	return &task{
 		plan: p, log: log, failed: make(chan error, 1),
 		names: map[string]string{}, windows: map[string]time.Duration{}, failures: map[string]*failures{},
-		sources: map[string]*actor.PID{}, pipelines: map[string][]*actor.PID{},
+		sources: map[string]*actor.PID{}, pipelines: map[string][]*actor.PID{}, stopped: map[string]bool{},
 	}
 }
 
@@ -49,6 +50,10 @@ func (t *task) Receive(ctx actor.Context) {
 			delete(t.failures, pid.Id)
 			t.log.Info("source recovered", "source", m.Source)
 		}
+	case *source.ReadingStopped:
+		t.stopped[m.Source] = true
+	case *readingDone:
+		ctx.Respond(len(t.stopped) >= len(t.plan.sources))
 	case *stopReading:
 		t.draining = true
 		for _, pid := range t.sources {
@@ -59,6 +64,9 @@ func (t *task) Receive(ctx actor.Context) {
 
 // stopReading is sent by Run at the start of a graceful shutdown.
 type stopReading struct{}
+
+// readingDone asks whether every source has stopped reading (reply: bool).
+type readingDone struct{}
 
 func (t *task) spawn(ctx actor.Context) {
 	p := t.plan

@@ -92,7 +92,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 	case *StopReading:
 		a.stopping = true
 		if !a.midTxn {
-			a.stop()
+			a.stop(ctx)
 		}
 	case *actor.Stopping, *actor.Restarting:
 		a.close()
@@ -129,7 +129,7 @@ func (a *Actor) read(ctx actor.Context) {
 		a.send(ctx, batch)
 	}
 	if a.stopping && !a.midTxn {
-		a.stop()
+		a.stop(ctx)
 		return
 	}
 	ctx.Send(ctx.Self(), &readNext{})
@@ -162,10 +162,11 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 	a.midTxn = len(b.Changes) > 0 && (b.Mark == nil || b.Mark.Seq < b.LastSeq())
 }
 
-// stop ends reading for a graceful shutdown.
-func (a *Actor) stop() {
+// stop ends reading for a graceful shutdown and tells the parent.
+func (a *Actor) stop(ctx actor.Context) {
 	a.reading = false
 	a.close()
+	ctx.Send(ctx.Parent(), &ReadingStopped{Source: a.cfg.Source.Name})
 }
 
 // advance moves the resume point past b: reading restarts at its last

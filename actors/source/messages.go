@@ -19,6 +19,10 @@ type Process struct {
 // shutdown: in-flight batches drain, nothing new is read).
 type StopReading struct{}
 
+// ReadingStopped tells the parent that a source stopped reading after
+// StopReading: everything it will ever send for this run has been sent.
+type ReadingStopped struct{ Source string }
+
 // Recovered tells the parent that a source that had failed read again
 // successfully, so its retry window can start afresh.
 type Recovered struct{ Source string }

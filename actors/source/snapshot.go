@@ -100,8 +100,11 @@ func (s *Snapshot) Receive(ctx actor.Context) {
 		s.cfg.Logger.Info("snapshot complete")
 		ctx.Send(ctx.Parent(), &SnapshotDone{Source: s.cfg.Source.Name})
 	case *StopReading:
+		// A chunk cut short is read again on the next start; nothing sent
+		// is lost, so the snapshot stops at once.
 		s.stopped = true
 		s.cancel()
+		ctx.Send(ctx.Parent(), &ReadingStopped{Source: s.cfg.Source.Name})
 	case *actor.Stopping, *actor.Restarting:
 		if s.cancel != nil {
 			s.cancel()
