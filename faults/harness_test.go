@@ -566,12 +566,34 @@ func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 
 func (b *privateBed) script(t *testing.T, name string) {
 	t.Helper()
-	cmd := exec.Command("bash", filepath.Join(repoRoot(t), "testbed", name))
-	cmd.Env = b.env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("private %s: testbed/%s: %v\n%s", b.only, name, err, out)
+	run := func() ([]byte, error) {
+		cmd := exec.Command("bash", filepath.Join(repoRoot(t), "testbed", name))
+		cmd.Env = b.env
+		return cmd.CombinedOutput()
 	}
+	out, err := run()
+	if err != nil && name == "up.sh" {
+		// A start can fail on a loaded machine (a port taken between
+		// freePort and the bind, a slow first start): say why, try once more.
+		t.Logf("private %s: testbed/up.sh failed, retrying once: %v\n%s\nservice log:\n%s", b.only, err, out, tail(b.serviceLog(), 30))
+		out, err = run()
+	}
+	if err != nil {
+		t.Fatalf("private %s: testbed/%s: %v\n%s\nservice log:\n%s", b.only, name, err, out, tail(b.serviceLog(), 30))
+	}
+}
+
+// serviceLog is the service's log, or a note that there is none.
+func (b *privateBed) serviceLog() string {
+	f := filepath.Join(b.dir, "mariadb", "mariadb.log")
+	if b.only == "kafka" {
+		f = filepath.Join(b.dir, "kafka", "kafka.log")
+	}
+	raw, err := os.ReadFile(f)
+	if err != nil {
+		return "(" + err.Error() + ")"
+	}
+	return string(raw)
 }
 
 // pidFile is the service's pid file.
