@@ -62,6 +62,10 @@ func (a *Actor) Receive(ctx actor.Context) {
 	case *BatchSent:
 		a.sources[m.Source] = m.From
 		a.release(ctx, m.Source, a.ledger(m.Source).Sent(m))
+	case *BatchEncoded:
+		if a.ledger(m.Source).Grew(m.ID, m.Bytes) {
+			ctx.Send(a.sources[m.Source], &BytesReleased{Bytes: -m.Bytes})
+		}
 	case *BatchAcked:
 		a.release(ctx, m.Source, a.ledger(m.Source).Acked(m.ID))
 	case *tick:

@@ -38,6 +38,18 @@ func (l *Ledger) Sent(m *BatchSent) int64 {
 	return l.release()
 }
 
+// Grew adds bytes to an unreleased batch (its encoded records) and reports
+// whether the batch was known.
+func (l *Ledger) Grew(id uint64, bytes int64) bool {
+	e, ok := l.byID[id]
+	if !ok {
+		return false
+	}
+	e.bytes += bytes
+	l.inflight += bytes
+	return true
+}
+
 // Acked records one acknowledgement of batch id, in any order, and returns
 // the bytes released. An unknown id (a batch from before a restart) is ignored.
 func (l *Ledger) Acked(id uint64) int64 {

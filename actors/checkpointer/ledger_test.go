@@ -85,3 +85,17 @@ func TestLedger_TakeSnapshotProgress_OnlyReleasedChunks(t *testing.T) {
 		t.Fatal("progress reported twice")
 	}
 }
+
+func TestLedger_Grew_EncodedBytesReleasedWithTheBatch(t *testing.T) {
+	l := NewLedger()
+	l.Sent(&BatchSent{ID: 1, Bytes: 100, Acks: 1})
+	if !l.Grew(1, 300) || l.Inflight() != 400 {
+		t.Fatalf("inflight %d after 300 encoded bytes, want 400", l.Inflight())
+	}
+	if l.Grew(9, 10) {
+		t.Fatal("unknown batch grew")
+	}
+	if got := l.Acked(1); got != 400 {
+		t.Fatalf("released %d, want decoded + encoded 400", got)
+	}
+}

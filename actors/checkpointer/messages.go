@@ -43,8 +43,18 @@ type BatchAcked struct {
 	ID     uint64
 }
 
+// BatchEncoded reports the bytes a pipeline's encoded records of a batch
+// take: they are in flight too until Kafka acknowledges them, so they count
+// against the source's budget. It precedes the batch's BatchAcked.
+type BatchEncoded struct {
+	Source string
+	ID     uint64
+	Bytes  int64
+}
+
 // BytesReleased returns credit to a source: its batches of that many bytes
-// are acknowledged by every pipeline.
+// are acknowledged by every pipeline. A negative value takes credit: a
+// pipeline's encoded records of a batch (BatchEncoded).
 type BytesReleased struct{ Bytes int64 }
 
 // Flush asks for an immediate commit of the durable marks. The reply is a

@@ -55,6 +55,10 @@ func (a *Actor) Receive(ctx actor.Context) {
 	for i := range msgs {
 		w.Bytes += len(msgs[i].Key) + len(msgs[i].Value)
 	}
+	// The encoded records stay in memory until Kafka acknowledges them:
+	// they count against the source's in-flight budget too. Sent before the
+	// Write, so it reaches the checkpointer before the batch's BatchAcked.
+	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchEncoded{Source: m.Source, ID: m.ID, Bytes: int64(a.cfg.Stage.arenaBytes())})
 	if n := len(m.Batch.Changes); n > 0 {
 		w.CommitTime = m.Batch.Changes[n-1].CommitTime
 	}

@@ -32,6 +32,8 @@ type Stage struct {
 	// perRecord is the arena bytes one record took in the last batch, to
 	// size the next batch's arena in one allocation.
 	perRecord int
+	// lastArena is the capacity of the last batch's arena.
+	lastArena int
 	// names memoises "db.table" per table version, for error messages.
 	names map[*change.Table]string
 }
@@ -107,11 +109,16 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 			}
 		}
 	}
+	s.lastArena = cap(arena)
 	if len(msgs) > 0 {
 		s.perRecord = len(arena) / len(msgs)
 	}
 	return msgs, nil
 }
+
+// arenaBytes is the size of the last batch's arena: its keys, values and
+// header values.
+func (s *Stage) arenaBytes() int { return s.lastArena }
 
 // appendRecord copies s.rec into the arena and appends its message.
 func (s *Stage) appendRecord(msgs []kafkawriter.Message, arena []byte, headers []kafka.Header, c *change.Change) ([]kafkawriter.Message, []byte, []kafka.Header) {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
-	"runtime/debug"
 	"strings"
 
 	"github.com/sluicecdc/sluice/engine"
@@ -75,7 +73,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 1
 	}
-	setMemoryLimit(g, log)
 	task := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	if err := engine.Run(ctx, g, engine.Options{Task: task, Logger: log}); err != nil {
 		log.Error("task failed", "err", err)
@@ -98,18 +95,4 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("bad --log-format %q: use text or json", format)
-}
-
-// setMemoryLimit gives the Go runtime a soft memory limit derived from the
-// in-flight budget (three times the budget of every source, for the decoded
-// and encoded copies, plus 48 MiB for everything else), unless GOMEMLIMIT is
-// set. The budget bounds live data; the limit keeps the garbage collector
-// from letting the heap grow to twice that between collections.
-func setMemoryLimit(g *topology.DAG, log *slog.Logger) {
-	if os.Getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	limit := int64(len(g.Sources))*3*g.Engine.InflightBytes + 48<<20
-	debug.SetMemoryLimit(limit)
-	log.Debug("memory limit", "bytes", limit)
 }
