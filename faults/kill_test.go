@@ -45,15 +45,23 @@ func TestKill9_SnapshotAndIncremental(t *testing.T) {
 	var recoveries []time.Duration
 	snapshotKills := 0
 	for i := range kills {
-		// The first kill lands in the snapshot: the table takes seconds to
-		// copy. The others come at random moments of the binlog phase.
+		// The first kills land in the snapshot: each waits until the run
+		// has written a few thousand more snapshot records (the table has
+		// fillRows), so that it does not depend on how fast the copy goes.
+		// The others come at random moments of the binlog phase.
 		var wait time.Duration
 		if i < pick(1, 3) {
-			wait = time.Duration(300+rng.IntN(1200)) * time.Millisecond
+			started := time.Now()
+			var before int64
+			if len(marks) > 0 {
+				before = sum(marks[len(marks)-1].offsets)
+			}
+			waitForWrites(t, broker, topic, before+int64(2000+rng.IntN(fillRows/8)), time.Minute, p)
+			wait = time.Since(started)
 		} else {
 			wait = time.Duration(500+rng.IntN(3500)) * time.Millisecond
+			time.Sleep(wait)
 		}
-		time.Sleep(wait)
 		if !p.running() {
 			t.Fatalf("sluice exited (code %d) before kill %d; log:\n%s", p.exit, i+1, tail(p.log(), 40))
 		}
