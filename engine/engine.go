@@ -4,8 +4,11 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"time"
@@ -273,4 +276,34 @@ func topologyHash(dag *topology.DAG) string {
 		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// CheckpointFiles returns, for every source of task that has a resume point
+// (a checkpoint, else a started snapshot), the binlog file it resumes from:
+// the precheck verifies that the server still has it. A task that never ran
+// has none. The store is opened and closed again.
+func CheckpointFiles(dag *topology.DAG, task string) (map[string]string, error) {
+	if _, err := os.Stat(filepath.Join(dag.Engine.CheckpointDir, boltstore.FileName)); errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: task, TopologyHash: topologyHash(dag)}, boltstore.Options{})
+	if err != nil {
+		return nil, err
+	}
+	defer st.Close()
+	files := map[string]string{}
+	for _, s := range dag.Sources {
+		if cp, ok, err := st.Checkpoint(s.Name); err != nil {
+			return nil, err
+		} else if ok {
+			files[s.Name] = cp.Pos.File
+			continue
+		}
+		if snap, ok, err := st.Snapshot(s.Name); err != nil {
+			return nil, err
+		} else if ok && snap.Started {
+			files[s.Name] = snap.Pos.File
+		}
+	}
+	return files, nil
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"github.com/sluicecdc/sluice/engine"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -89,8 +91,14 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(diags) > 0 && !*asJSON {
 		fmt.Fprint(stderr, diags.String())
 	}
+	// A task that ran has checkpoints: their binlog files must still exist.
+	files, err := engine.CheckpointFiles(g, strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file)))
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
+		return 1
+	}
 	start := time.Now()
-	rep := precheck.Run(ctx, g, precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate})
+	rep := precheck.Run(ctx, g, precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate, Checkpoints: files})
 	unused := rep.Ignore(ignore)
 	sum := rep.Summary(nil)
 	if *asJSON {

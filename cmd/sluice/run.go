@@ -63,7 +63,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, d := range diags {
 		log.Warn(d.String())
 	}
-	report := precheck.Run(ctx, g, precheck.Options{Logger: log})
+	task := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
+	files, err := engine.CheckpointFiles(g, task)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice run: %v\n", err)
+		return 1
+	}
+	report := precheck.Run(ctx, g, precheck.Options{Checkpoints: files, Logger: log})
 	for _, it := range report.Items {
 		if it.Status == precheck.Warn {
 			log.Warn("precheck", "item", it.Name, "detail", it.Detail, "fix", it.Fix)
@@ -73,7 +79,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 1
 	}
-	task := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 	if err := engine.Run(ctx, g, engine.Options{Task: task, Logger: log}); err != nil {
 		log.Error("task failed", "err", err)
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
