@@ -2,6 +2,8 @@ package codec
 
 import (
 	"context"
+	"fmt"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"strconv"
 	"time"
 
@@ -134,6 +136,31 @@ type Registry interface {
 	// unless marked terminal (errkind): a schema the registry refuses as
 	// incompatible or invalid, refused credentials.
 	Register(ctx context.Context, subject, schema string) (int32, error)
+}
+
+// DebeziumModes returns o with the Debezium decimal and time modes defaulted
+// (precise, adaptive) and checked, and the server name (SourceName, else
+// "sluice"); format names the codec in the error.
+func (o Options) DebeziumModes(format string) (Options, string, error) {
+	switch o.Decimal {
+	case "":
+		o.Decimal = DecimalPrecise
+	case DecimalPrecise, DecimalString, DecimalDouble:
+	default:
+		return o, "", errkind.Terminal(fmt.Errorf("%s: unknown decimal handling %q: use precise, string or double", format, o.Decimal))
+	}
+	switch o.Time {
+	case "":
+		o.Time = TimeAdaptiveMicros
+	case TimeAdaptiveMicros, TimeConnect:
+	default:
+		return o, "", errkind.Terminal(fmt.Errorf("%s: unknown time precision mode %q: use adaptive_time_microseconds or connect", format, o.Time))
+	}
+	server := o.SourceName
+	if server == "" {
+		server = "sluice"
+	}
+	return o, server, nil
 }
 
 // NowMillis returns o.Now() (or time.Now) in Unix milliseconds.

@@ -38,23 +38,9 @@ func New(opts codec.Options) (*Encoder, error) {
 	if opts.Registry == nil {
 		return nil, errkind.Terminal(fmt.Errorf("avro: no schema registry: add schema_registry: {url: \"http://registry:8081\"} to the sink, or use format dts-avro"))
 	}
-	switch opts.Decimal {
-	case "":
-		opts.Decimal = codec.DecimalPrecise
-	case codec.DecimalPrecise, codec.DecimalString, codec.DecimalDouble:
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("avro: unknown decimal handling %q: use precise, string or double", opts.Decimal))
-	}
-	switch opts.Time {
-	case "":
-		opts.Time = codec.TimeAdaptiveMicros
-	case codec.TimeAdaptiveMicros, codec.TimeConnect:
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("avro: unknown time precision mode %q: use adaptive_time_microseconds or connect", opts.Time))
-	}
-	server := opts.SourceName
-	if server == "" {
-		server = "sluice"
+	opts, server, err := opts.DebeziumModes("avro")
+	if err != nil {
+		return nil, err
 	}
 	h := avrobin.AppendString(nil, ConnectorVersion)
 	h = avrobin.AppendString(h, "mysql")

@@ -30,23 +30,9 @@ var (
 
 // New returns a Debezium JSON encoder.
 func New(opts codec.Options) (*Encoder, error) {
-	switch opts.Decimal {
-	case "":
-		opts.Decimal = codec.DecimalPrecise
-	case codec.DecimalPrecise, codec.DecimalString, codec.DecimalDouble:
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("debezium-json: unknown decimal handling %q: use precise, string or double", opts.Decimal))
-	}
-	switch opts.Time {
-	case "":
-		opts.Time = codec.TimeAdaptiveMicros
-	case codec.TimeAdaptiveMicros, codec.TimeConnect:
-	default:
-		return nil, errkind.Terminal(fmt.Errorf("debezium-json: unknown time precision mode %q: use adaptive_time_microseconds or connect", opts.Time))
-	}
-	server := opts.SourceName
-	if server == "" {
-		server = "sluice"
+	opts, server, err := opts.DebeziumModes("debezium-json")
+	if err != nil {
+		return nil, err
 	}
 	return &Encoder{opts: opts, server: server}, nil
 }
@@ -398,11 +384,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return appendBase64(v, le[:col.bytes]), true
 		}
 	case kDate:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		dt, ok := render.ParseDateTime(s)
+		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
@@ -411,11 +393,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		return strconv.AppendInt(v, render.DaysFromCivil(dt.Year, dt.Month, dt.Day), 10), true
 	case kTime:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		t, ok := render.ParseTime(s)
+		t, ok := render.TimeOf(val)
 		if !ok {
 			return v, false
 		}
@@ -424,11 +402,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		return strconv.AppendInt(v, t.Micros()/1000, 10), true
 	case kDateTime:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		dt, ok := render.ParseDateTime(s)
+		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
@@ -440,11 +414,8 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		return strconv.AppendInt(v, dt.UnixSeconds()*1000+int64(dt.Micro/1000), 10), true
 	case kTimestamp:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		dt, ok := render.ParseDateTime(s)
+		s, _ := val.(string)
+		dt, ok := render.DateTimeOf(val)
 		if !ok || len(s) < 19 {
 			return v, false
 		}

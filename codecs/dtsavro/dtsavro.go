@@ -445,11 +445,7 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		v = appendLong(v, int64(col.precision))
 		return appendLong(v, int64(col.scale)), true
 	case kTimestamp:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		dt, ok := render.ParseDateTime(s)
+		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
@@ -461,11 +457,7 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		v = appendLong(v, sec)
 		return appendLong(v, int64(dt.Micro)), true
 	case kDateTime, kDate:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		dt, ok := render.ParseDateTime(s)
+		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
@@ -479,11 +471,7 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		v = appendOptInt(v, dt.Second, isDT)
 		return appendOptInt(v, dt.Micro, isDT && col.fsp), true
 	case kTime:
-		s, ok := val.(string)
-		if !ok {
-			return v, false
-		}
-		t, ok := render.ParseTime(s)
+		t, ok := render.TimeOf(val)
 		if !ok {
 			return v, false
 		}

@@ -146,3 +146,22 @@ func (dt DateTime) UnixSeconds() int64 {
 // IsZeroDate reports whether dt has a zero year, month or day (MySQL's zero
 // and partial dates, which no calendar holds).
 func (dt DateTime) IsZeroDate() bool { return dt.Year == 0 || dt.Month == 0 || dt.Day == 0 }
+
+// DateTimeOf parses a DATE, DATETIME or TIMESTAMP value (a string, as
+// change/value.go gives them); ok is false for any other value.
+func DateTimeOf(v any) (DateTime, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return DateTime{}, false
+	}
+	return ParseDateTime(s)
+}
+
+// TimeOf parses a TIME value (a string); ok is false for any other value.
+func TimeOf(v any) (Time, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return Time{}, false
+	}
+	return ParseTime(s)
+}
