@@ -20,7 +20,7 @@ func bedMySQL(t *testing.T) MySQL {
 
 func TestGenerator_Run_Bed(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	m := bedMySQL(t)
 	db := testbed.NewDatabase(t)
@@ -65,7 +65,7 @@ func TestGenerator_Run_Bed(t *testing.T) {
 
 func TestKafka_CountSpanRead_Bed(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	brokers := testbed.Kafka(t)
 	k := NewKafka(brokers)

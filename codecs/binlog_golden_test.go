@@ -51,7 +51,7 @@ var realTypesRows = []string{
 // Positions and times are pinned so that the files are stable.
 func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	testbed.AdminExec(t, fmt.Sprintf(realTypesDDL, "`"+db+"`"))

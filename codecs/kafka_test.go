@@ -23,7 +23,7 @@ import (
 // JSON document per record as kcat prints them.
 func TestEncode_ThroughRealKafka(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, f := range []topology.Format{topology.FormatCanalJSON, topology.FormatDTSAvro, topology.FormatDebeziumJSON} {
 		t.Run(string(f), func(t *testing.T) {

@@ -23,7 +23,7 @@ import (
 // schema fetched from the registry by the id in the record.
 func TestEncode_Registry_ThroughRealKafka(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, f := range []topology.Format{topology.FormatAvro, topology.FormatDTSAvro} {
 		t.Run(string(f), func(t *testing.T) {

@@ -207,7 +207,7 @@ func exec(t *testing.T, db string, stmts ...string) {
 
 func TestRun_StreamsEveryChangeAndResumesAfterStop(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 3, policy: "pk_hash", ddl: []string{
 		"CREATE TABLE $db.orders (id INT PRIMARY KEY, note VARCHAR(32), amount DECIMAL(10,2))",
@@ -245,7 +245,7 @@ func TestRun_StreamsEveryChangeAndResumesAfterStop(t *testing.T) {
 
 func TestRun_SnapshotWithConcurrentWritesThenBinlog(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 4, policy: "pk_hash", start: "initial",
 		sourceExtra: "    snapshot: {chunk_size: 500, parallelism: 3}",
@@ -329,7 +329,7 @@ func (h *harness) checkStatus(records uint64) {
 
 func TestRun_RefusesCheckpointOfAnotherServer(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 1, policy: "partition0", ddl: []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY)"}})
 	stop := h.start()
@@ -371,7 +371,7 @@ func indent(s string, n int) string {
 
 func TestRun_DebeziumJSONWithTombstones(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 2, policy: "pk_hash",
 		sinkExtra: "    format: debezium-json\n    debezium: {tombstones: true, decimal_handling: string}",
@@ -416,7 +416,7 @@ func TestRun_DebeziumJSONWithTombstones(t *testing.T) {
 
 func TestRun_SnapshotResumesOnlyUnfinishedChunks(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 2, policy: "pk_hash", start: "initial",
 		sourceExtra: "    snapshot: {chunk_size: 500, parallelism: 2, max_rows_per_second: 8000}",

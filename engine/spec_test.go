@@ -48,7 +48,7 @@ type got struct {
 
 func TestRun_Specs(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	files, _ := filepath.Glob("testdata/e2e/*.yaml")
 	if len(files) == 0 {

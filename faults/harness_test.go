@@ -71,7 +71,7 @@ func TestMain(m *testing.M) {
 func needBed(t *testing.T) {
 	t.Helper()
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 }
 

@@ -90,7 +90,7 @@ func runBed(t *testing.T, g *topology.DAG, opts Options) *Report {
 
 func TestRun_Bed_AllPass(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	testbed.AdminExec(t,
@@ -129,7 +129,7 @@ func TestRun_Bed_AllPass(t *testing.T) {
 
 func TestRun_Bed_WrongPassword(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	bt := newBedTopology(t, "nosuch", "unused")
 	bt.password = "not-the-password"
@@ -160,7 +160,7 @@ func closedPort(t *testing.T) int {
 
 func TestRun_Bed_UnreachableSourceAndSink(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	bt := newBedTopology(t, "nosuch", "unused")
 	bt.host = "no-such-host.invalid"
@@ -178,7 +178,7 @@ func TestRun_Bed_UnreachableSourceAndSink(t *testing.T) {
 
 func TestRun_Bed_TLSMismatch(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	r0 := testbed.AdminExec(t, "SHOW GLOBAL VARIABLES LIKE 'have_ssl'")[0]
 	haveSSL, _ := r0.GetString(0, 1)
@@ -199,7 +199,7 @@ func TestRun_Bed_TLSMismatch(t *testing.T) {
 
 func TestRun_Bed_TablesPatternsAndMissingPrivileges(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	user := "p_" + db[2:]
@@ -234,7 +234,7 @@ func TestRun_Bed_TablesPatternsAndMissingPrivileges(t *testing.T) {
 
 func TestRun_Bed_PurgedCheckpointAndNoTables(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	bt := newBedTopology(t, "t_nosuch_"+fmt.Sprint(time.Now().UnixNano()), "unused")
 	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]string{"bed": "mariadb-bin.000000"}})
@@ -244,7 +244,7 @@ func TestRun_Bed_PurgedCheckpointAndNoTables(t *testing.T) {
 
 func TestRun_Bed_Topics(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.orders (id INT PRIMARY KEY)")
@@ -290,7 +290,7 @@ func TestRun_Bed_Topics(t *testing.T) {
 
 func TestRun_Bed_CheckpointDirNotWritable(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.orders (id INT PRIMARY KEY)")

@@ -29,7 +29,7 @@ func bedSource(t testing.TB) *topology.Source {
 // ones a capture would have produced.
 func TestHistory_Bed_DDLMatchesServer(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := testbed.NewDatabase(t)
 	ms, err := memstore.Open(memstore.NewDisk(t.Name()), store.Identity{Task: "t"}, memstore.Options{})

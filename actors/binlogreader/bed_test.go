@@ -89,7 +89,7 @@ const bedRow = `(%d, -5, 65000, -100, 123456, -9000000000, 1.5, 2.25, 12.34,
 
 func TestStream_Bed_ReadsTypesOpsAndDDL(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	src := bedSource(t)
 	db := testbed.NewDatabase(t)
@@ -194,7 +194,7 @@ func TestStream_Bed_ReadsTypesOpsAndDDL(t *testing.T) {
 
 func TestStream_Bed_ResumeFromMarkGetsExactlyTheRest(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	src := bedSource(t)
 	db := testbed.NewDatabase(t)
@@ -243,7 +243,7 @@ func TestStream_Bed_ResumeFromMarkGetsExactlyTheRest(t *testing.T) {
 
 func TestStream_Bed_MissingBinlogIsTerminal(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	src := bedSource(t)
 	s := openBed(t, src, "none", Resume{Pos: change.Position{File: "mariadb-bin.999999", Pos: 4}, NextSeq: 1})
@@ -255,7 +255,7 @@ func TestStream_Bed_MissingBinlogIsTerminal(t *testing.T) {
 
 func TestStream_Bed_MissingReplicationPrivilegeIsTerminal(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	src := bedSource(t)
 	user := fmt.Sprintf("norepl_%d", rand.Uint32N(1<<30))
@@ -278,7 +278,7 @@ func TestStream_Bed_MissingReplicationPrivilegeIsTerminal(t *testing.T) {
 
 func TestCurrentPosition_Bed_MatchesServer(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	src := bedSource(t)
 	pos, gtids, err := CurrentPosition(context.Background(), src)

@@ -194,7 +194,7 @@ func readRows(t *testing.T, s *Stream, n int) (rows []change.Change, ddl int, er
 
 func TestStream_Bed_HistoryAcrossDDL(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, md := range []string{"FULL", "MINIMAL", "NO_LOG"} {
 		t.Run(md, func(t *testing.T) {
@@ -364,7 +364,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 // same table the stream stops with a terminal error naming the statement.
 func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, md := range []string{"FULL", "MINIMAL"} {
 		t.Run(md, func(t *testing.T) {

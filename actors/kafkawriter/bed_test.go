@@ -28,7 +28,7 @@ func bedSink(t testing.TB) *topology.Sink {
 
 func TestWriter_Bed_WriteReadBack(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	const parts, n = 4, 10000
 	topic := testbed.NewTopic(t, parts)
@@ -78,7 +78,7 @@ func TestWriter_Bed_WriteReadBack(t *testing.T) {
 
 func TestWriter_Bed_Compression(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, codec := range []string{"gzip", "snappy", "lz4", "zstd"} {
 		t.Run(codec, func(t *testing.T) {
@@ -102,7 +102,7 @@ func TestWriter_Bed_Compression(t *testing.T) {
 
 func TestWriter_Bed_BrokerRefusesTooLarge(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	topic := testbed.NewTopic(t, 1) // max.message.bytes is Kafka's default, 1 MiB
 	s := bedSink(t)
@@ -125,7 +125,7 @@ func TestWriter_Bed_BrokerRefusesTooLarge(t *testing.T) {
 
 func TestWriter_Bed_EnsureTopics(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	existing := testbed.NewTopic(t, 3)
 	fresh := fmt.Sprintf("t_kw_%d", time.Now().UnixNano())

@@ -169,7 +169,7 @@ func checkCover(t testing.TB, tbl *change.Table, rows [][]any) {
 
 func TestPlan_KeyTypes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	const rows = 300
 	db := newDB(t,
@@ -266,7 +266,7 @@ func TestPlan_KeyTypes(t *testing.T) {
 
 func TestDescribe_AllTypes(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, allTypesDDL)
 	conn := dial(t, bedSource(t))
@@ -331,7 +331,7 @@ func TestDescribe_AllTypes(t *testing.T) {
 
 func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a")
 	conn := dial(t, bedSource(t))
@@ -355,7 +355,7 @@ func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
 
 func TestSnapshotPoint_MariaDB(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)")
 	src := bedSource(t)
@@ -379,7 +379,7 @@ func TestSnapshotPoint_MariaDB(t *testing.T) {
 
 func TestReadChunk_CancelInterruptsEmit(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY, v VARCHAR(100))",
 		"INSERT INTO a SELECT seq, REPEAT('x', 100) FROM seq_1_to_20000")
@@ -404,7 +404,7 @@ func TestReadChunk_CancelInterruptsEmit(t *testing.T) {
 
 func TestReadChunk_RateCap(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "INSERT INTO a SELECT seq FROM seq_1_to_3000")
 	conn := dial(t, bedSource(t))

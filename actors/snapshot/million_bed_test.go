@@ -20,7 +20,7 @@ import (
 // run must read every row exactly once (count and sum of ids).
 func TestReadChunk_MillionRows(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	n := 1_000_000
 	if v := os.Getenv("SLUICE_SNAPSHOT_ROWS"); v != "" {

@@ -27,7 +27,7 @@ import (
 // crash (which is read again whole after the restart).
 func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	for _, tc := range []struct {
 		name, ddl, fill string

@@ -48,7 +48,7 @@ var allTypesRows = []string{
 // binlog rows alike only if this holds.
 func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	db := snapshot.NewDB(t, snapshot.AllTypesDDL)
 	src := snapshot.BedSource(t)

@@ -36,7 +36,7 @@ func TestPrecheck_Usage(t *testing.T) {
 
 func TestPrecheck_Bed_ExitCodesIgnoreAndJSON(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	my := testbed.MySQL(t)
 	db := testbed.NewDatabase(t)

@@ -19,7 +19,7 @@ import (
 // back from the binlog as the sluice account, the way the engine will.
 func TestBed_BinlogRowAsSluice(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	cfg := MySQL(t)
 	db := NewDatabase(t)
@@ -72,7 +72,7 @@ func TestBed_BinlogRowAsSluice(t *testing.T) {
 // back with kcat, an independent client, and with ReadTopic.
 func TestBed_KafkaRecordReadByKcat(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	topic := NewTopic(t, 3)
 	w := &kafka.Writer{
@@ -111,7 +111,7 @@ func TestBed_KafkaRecordReadByKcat(t *testing.T) {
 // as BINLOG MONITOR).
 func TestBed_SluiceGrants(t *testing.T) {
 	if testing.Short() {
-		t.Skip("needs the test bed")
+		t.Skip("short mode: needs the test bed")
 	}
 	r, err := Connect(t).Execute("SHOW GRANTS")
 	if err != nil {
