@@ -20,7 +20,7 @@ import (
 // after the checkpoint committed before each crash.
 func TestKill9_SnapshotAndIncremental(t *testing.T) {
 	needBed(t)
-	kills := pick(3, 20)
+	kills := pick(6, 20)
 	fillRows := pick(200_000, 500_000)
 	changes := int64(pick(100_000, 400_000))
 	seed := uint64(time.Now().UnixNano())
@@ -50,13 +50,13 @@ func TestKill9_SnapshotAndIncremental(t *testing.T) {
 		// fillRows), so that it does not depend on how fast the copy goes.
 		// The others come at random moments of the binlog phase.
 		var wait time.Duration
-		if i < pick(1, 3) {
+		if i < 5 {
 			started := time.Now()
 			var before int64
 			if len(marks) > 0 {
 				before = sum(marks[len(marks)-1].offsets)
 			}
-			waitForWrites(t, broker, topic, before+int64(2000+rng.IntN(fillRows/8)), time.Minute, p)
+			waitForWrites(t, broker, topic, before+int64(2000+rng.IntN(fillRows/16)), time.Minute, p)
 			wait = time.Since(started)
 		} else {
 			wait = time.Duration(500+rng.IntN(3500)) * time.Millisecond
