@@ -46,8 +46,10 @@
 // # Oversize records
 //
 // A record whose single-record batch exceeds max_message_bytes is never sent:
-// with oversize: fail the Write fails (terminal) before sending anything,
-// naming topic, partition, key, size, limit and the fix; with oversize: skip
+// with oversize: fail the records before it in the call are written, the
+// call fails (terminal) naming table, binlog position, topic, partition, key,
+// size, limit and the fix, and every later call is refused so that nothing
+// overtakes it; with oversize: skip
 // it is dropped, counted in Stats.Skipped and reported to Config.OnSkip, and
 // the Write succeeds for the rest. The size is counted uncompressed, as the
 // Java producer does, and slightly over-estimated (by at most 8 bytes), so a

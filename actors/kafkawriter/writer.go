@@ -51,7 +51,10 @@ type Writer struct {
 	touched []*partWriter // scratch for enqueue, under mu
 	closed  bool
 	failed  error
-	wg      sync.WaitGroup
+	// rejecting refuses new writes after a record that can never be written
+	// (oversize: fail), without aborting the ones in flight.
+	rejecting error
+	wg        sync.WaitGroup
 
 	refreshMu sync.Mutex
 	refreshed time.Time
@@ -191,8 +194,9 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 	if len(msgs) == 0 {
 		return donePending(nil)
 	}
-	// Check every record before queueing any, so that a failing Write sends
-	// nothing.
+	// Check every record before queueing any: a record that can never be
+	// written stops the call there (failAt), and the skip policy is applied
+	// before anything is queued.
 	skips := 0
 	for i := range msgs {
 		m := &msgs[i]
@@ -203,10 +207,7 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 			if w.st.oversize == topology.OversizeFail {
 				err := errkind.Terminal(&OversizeError{Sink: w.sink, Topic: m.Topic, Partition: m.Partition, Seq: m.Seq,
 					Table: m.Table, Position: headerValue(m, "sluice.pos"), Key: m.Key, Size: size, Limit: w.st.maxMessageBytes})
-				// Fail the writer: later writes must not overtake the
-				// record that cannot be written.
-				w.fail(err)
-				return donePending(err)
+				return w.failAt(msgs[:i], flush, err)
 			}
 			skips++
 		}
@@ -231,8 +232,11 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 	p.remaining.Store(int64(len(msgs) - skips))
 
 	w.mu.Lock()
-	if w.closed || w.failed != nil {
+	if w.closed || w.failed != nil || w.rejecting != nil {
 		err := w.failed
+		if err == nil {
+			err = w.rejecting
+		}
 		if err == nil {
 			err = ErrClosed
 		}
@@ -270,6 +274,33 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 }
 
 // fail records the Writer's first error and stops all sending.
+// failAt handles a record that can never be written (oversize: fail): the
+// records before it in the call are written (they precede it in every
+// partition), every later call is refused so that nothing overtakes it, and
+// the returned Pending ends with err once the records before it settle.
+// Requests already in flight complete normally.
+func (w *Writer) failAt(head []Message, flush bool, err error) *Pending {
+	var before *Pending
+	if len(head) > 0 {
+		before = w.submit(head, flush)
+	}
+	w.mu.Lock()
+	if w.rejecting == nil {
+		w.rejecting = err
+	}
+	w.mu.Unlock()
+	if before == nil {
+		return donePending(err)
+	}
+	p := &Pending{done: make(chan struct{}), w: w}
+	go func() {
+		<-before.Done()
+		p.setErr(err)
+		close(p.done)
+	}()
+	return p
+}
+
 // headerValue returns the value of m's header key, or "".
 func headerValue(m *Message, key string) string {
 	for _, h := range m.Headers {

@@ -301,8 +301,13 @@ func TestWriter_Oversize_Fail(t *testing.T) {
 	if oe.Size <= 2000 {
 		t.Errorf("reported size %d, want the record's full size (> 2000)", oe.Size)
 	}
-	if st := w.Stats(); st.Records != 0 {
-		t.Errorf("%d records written, want none: a failing Write sends nothing", st.Records)
+	// The records before the oversize one are written (they precede it),
+	// the one after it is not (it would overtake it).
+	if st := w.Stats(); st.Records != 3 {
+		t.Errorf("%d records written, want the 3 before the oversize record", st.Records)
+	}
+	if got := readBack(t, c.ListenAddrs(), "big", 3)[0]; len(got) != 3 || string(got[2].Value) != string(in[2].Value) {
+		t.Errorf("read back %d records, want seq 0..2", len(got))
 	}
 }
 
