@@ -79,7 +79,13 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		changes = append(changes, b.Changes...)
+		for _, c := range b.Changes {
+			// Other tests' database-level DDL on the shared server passes
+			// every selection: keep only this table's rows.
+			if c.Op != change.OpDDL {
+				changes = append(changes, c)
+			}
+		}
 	}
 	if len(changes) != 4 {
 		t.Fatalf("binlog gave %d changes, want 2 inserts, 1 update, 1 delete", len(changes))
