@@ -76,7 +76,10 @@ func TestKafka_CountSpanRead_Bed(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = k.DeleteTopics(context.Background(), topic) })
 
-	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond}
+	// acks=all: with the default (no acks) records sent before the new topic has
+	// a leader are dropped without an error.
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: topic, Balancer: &kafka.RoundRobin{}, BatchTimeout: time.Millisecond,
+		RequiredAcks: kafka.RequireAll}
 	before := time.Now().Add(-time.Second)
 	for i := 0; i < 10; i++ {
 		// A producer timestamp far in the past: LogAppendTime must replace it.
