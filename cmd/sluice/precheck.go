@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"github.com/sluicecdc/sluice/engine"
 	"io"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/sluicecdc/sluice/precheck"
-	"github.com/sluicecdc/sluice/topology"
 )
 
 func init() {
@@ -67,32 +65,18 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *file == "" && fs.NArg() == 1 {
-		*file = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sluice precheck: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
+	if !fileArg("precheck", fs, file, stderr) {
 		return 2
 	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "sluice precheck: no file; use -f FILE")
-		fs.Usage()
-		return 2
-	}
-	g, diags, err := topology.Load(*file)
+	g, diags := loadValid("precheck", *file, stderr)
 	if g == nil {
-		fmt.Fprint(stderr, diags.String())
-		if err != nil && diags == nil {
-			fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
-		}
-		fmt.Fprintf(stderr, "sluice precheck: %s is not valid; fix the errors above (sluice validate -f %s checks it)\n", *file, *file)
 		return 1
 	}
 	if len(diags) > 0 && !*asJSON {
 		fmt.Fprint(stderr, diags.String())
 	}
 	// A task that ran has checkpoints: their binlog files must still exist.
-	files, err := engine.CheckpointFiles(g, strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file)))
+	files, err := engine.CheckpointFiles(g, taskName(*file))
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
 		return 1

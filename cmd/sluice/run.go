@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
-	"strings"
 
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/precheck"
-	"github.com/sluicecdc/sluice/topology"
 )
 
 func init() {
@@ -51,19 +48,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 2
 	}
-	g, diags, err := topology.Load(*file)
+	g, diags := loadValid("run", *file, stderr)
 	if g == nil {
-		fmt.Fprint(stderr, diags.String())
-		if err != nil && diags == nil {
-			fmt.Fprintf(stderr, "sluice run: %v\n", err)
-		}
-		fmt.Fprintf(stderr, "sluice run: %s is not valid; fix the errors above (sluice validate -f %s checks it)\n", *file, *file)
 		return 1
 	}
 	for _, d := range diags {
 		log.Warn(d.String())
 	}
-	task := strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
+	task := taskName(*file)
 	files, err := engine.CheckpointFiles(g, task)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)

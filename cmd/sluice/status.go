@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/sluicecdc/sluice/status"
-	"github.com/sluicecdc/sluice/topology"
 )
 
 func init() {
@@ -41,9 +40,8 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			fmt.Fprintln(stderr, "sluice status: use -f FILE or --addr HOST:PORT")
 			return 2
 		}
-		g, diags, _ := topology.Load(*file)
+		g, _ := loadValid("status", *file, stderr)
 		if g == nil {
-			fmt.Fprint(stderr, diags.String())
 			return 1
 		}
 		*addr = g.Engine.HTTPAddr

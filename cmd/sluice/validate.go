@@ -44,16 +44,7 @@ func runValidate(_ context.Context, args []string, stdout, stderr io.Writer) int
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *file == "" && fs.NArg() == 1 {
-		*file = fs.Arg(0)
-	} else if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "sluice validate: unexpected argument %q\n", fs.Arg(0))
-		fs.Usage()
-		return 2
-	}
-	if *file == "" {
-		fmt.Fprintln(stderr, "sluice validate: no file; use -f FILE")
-		fs.Usage()
+	if !fileArg("validate", fs, file, stderr) {
 		return 2
 	}
 	g, diags, err := topology.Load(*file)
