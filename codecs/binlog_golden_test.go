@@ -61,9 +61,7 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 		fmt.Sprintf("UPDATE `%s`.all_types SET c_varchar = 'changed', c_enum = 'small', c_dec2 = -0.05 WHERE id = 18446744073709551615", db),
 		fmt.Sprintf("DELETE FROM `%s`.all_types WHERE id = 1", db))
 
-	cfg := testbed.MySQL(t)
-	src := &topology.Source{Name: "bed", Flavor: topology.FlavorMariaDB, Host: cfg.Host(), Port: int(cfg.Port()),
-		User: cfg.User, Password: topology.NewSecret(cfg.Password), ServerID: 4999, RetryWindow: time.Minute}
+	src := testbed.Source(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	stream, err := binlogreader.Open(ctx, binlogreader.Config{Source: src,

@@ -2,7 +2,6 @@ package schema
 
 import (
 	"context"
-	"math/rand/v2"
 	"reflect"
 	"testing"
 	"time"
@@ -16,11 +15,7 @@ import (
 
 func bedSource(t testing.TB) *topology.Source {
 	t.Helper()
-	cfg := testbed.MySQL(t)
-	return &topology.Source{
-		Name: "bed", Flavor: topology.FlavorMariaDB, Host: cfg.Host(), Port: int(cfg.Port()),
-		User: cfg.User, Password: topology.NewSecret(cfg.Password), ServerID: 200000 + rand.Uint32N(1<<24),
-	}
+	return testbed.Source(t)
 }
 
 // TestHistory_Bed_DDLMatchesServer runs DDL on the bed's MariaDB and checks

@@ -21,19 +21,7 @@ import (
 
 func bedSource(t testing.TB) *topology.Source {
 	t.Helper()
-	cfg := testbed.MySQL(t)
-	return &topology.Source{
-		Name:     "bed",
-		Flavor:   topology.FlavorMariaDB,
-		Host:     cfg.Host(),
-		Port:     int(cfg.Port()),
-		User:     cfg.User,
-		Password: topology.NewSecret(cfg.Password),
-		// A replica server_id of its own: MariaDB drops an older replica
-		// connection that registers the same id.
-		ServerID: 200000 + rand.Uint32N(1<<24),
-		Start:    topology.StartPosition{Mode: topology.StartLatest},
-	}
+	return testbed.Source(t)
 }
 
 func openBed(t testing.TB, src *topology.Source, db string, from Resume) *Stream {

@@ -86,9 +86,17 @@ func startPrivate(t *testing.T, rowMetadata string) (*historyServer, error) {
 	env := append(os.Environ(), "SLUICE_BED_ONLY=mariadb", "SLUICE_BED_DIR="+dir,
 		"SLUICE_BED_MYSQL_PORT="+strconv.Itoa(port), "SLUICE_BED_ROW_METADATA="+rowMetadata)
 	script := func(name string) error {
-		cmd := exec.Command("bash", filepath.Join(root, "testbed", name))
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
+		run := func() ([]byte, error) {
+			cmd := exec.Command("bash", filepath.Join(root, "testbed", name))
+			cmd.Env = env
+			return cmd.CombinedOutput()
+		}
+		out, err := run()
+		if err != nil && name == "up.sh" {
+			// A first start can fail on a loaded machine: try once more.
+			t.Logf("testbed/up.sh failed, retrying once: %v\n%s", err, out)
+			out, err = run()
+		}
 		if err != nil {
 			return fmt.Errorf("testbed/%s: %v\n%s", name, err, out)
 		}
@@ -174,7 +182,11 @@ func readRows(t *testing.T, s *Stream, n int) (rows []change.Change, ddl int, er
 		}
 		for _, c := range b.Changes {
 			if c.Op == change.OpDDL {
-				ddl++
+				// Other tests create and drop databases on the shared
+				// server; that DDL passes every selection.
+				if !strings.Contains(strings.ToUpper(c.SQL), " DATABASE ") {
+					ddl++
+				}
 			} else {
 				rows = append(rows, c)
 			}

@@ -3,7 +3,6 @@ package snapshot
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -21,17 +20,7 @@ import (
 
 func bedSource(t testing.TB) *topology.Source {
 	t.Helper()
-	cfg := testbed.MySQL(t)
-	return &topology.Source{
-		Name:     "bed",
-		Flavor:   topology.FlavorMariaDB,
-		Host:     cfg.Host(),
-		Port:     int(cfg.Port()),
-		User:     cfg.User,
-		Password: topology.NewSecret(cfg.Password),
-		ServerID: 300000 + rand.Uint32N(1<<24),
-		Start:    topology.StartPosition{Mode: topology.StartLatest},
-	}
+	return testbed.Source(t)
 }
 
 func dial(t testing.TB, src *topology.Source) *client.Conn {

@@ -141,18 +141,9 @@ func newMySQLUser(t *testing.T, password, require string) string {
 // bedSource is a topology source for the bed's MariaDB as the sluice account.
 func bedSource(t *testing.T, tls topology.TLS) *topology.Source {
 	t.Helper()
-	cfg := testbed.MySQL(t)
-	return &topology.Source{
-		Name:     "secure-db",
-		Flavor:   topology.FlavorMariaDB,
-		Host:     cfg.Host(),
-		Port:     int(cfg.Port()),
-		User:     cfg.User,
-		Password: topology.NewSecret(cfg.Password),
-		TLS:      tls,
-		ServerID: 300000 + uint32(time.Now().UnixNano()%(1<<22)),
-		Start:    topology.StartPosition{Mode: topology.StartLatest},
-	}
+	src := testbed.Source(t)
+	src.Name, src.TLS = "secure-db", tls
+	return src
 }
 
 // --- Kafka SCRAM users ---------------------------------------------------------
