@@ -4,9 +4,9 @@ import (
 	"fmt"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/sluicecdc/sluice/actors/kafkawriter"
-	"github.com/sluicecdc/sluice/actors/router"
-	"github.com/sluicecdc/sluice/actors/transform"
+	"github.com/sluicecdc/sluice/actors/pipeline/router"
+	"github.com/sluicecdc/sluice/actors/pipeline/transform"
+	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/internal/errkind"

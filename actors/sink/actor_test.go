@@ -16,7 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicecdc/sluice/actors/checkpointer"
-	"github.com/sluicecdc/sluice/actors/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"

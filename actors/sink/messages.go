@@ -1,6 +1,6 @@
 package sink
 
-import "github.com/sluicecdc/sluice/actors/kafkawriter"
+import "github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 
 // Write asks the sink to write the records of one source batch. The sink
 // owns Messages until it reports checkpointer.BatchAcked for it.

@@ -12,7 +12,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/sluicecdc/sluice/actors/binlogreader"
+	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/store"
