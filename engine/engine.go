@@ -15,10 +15,10 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
-	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/precheck"
@@ -46,10 +46,8 @@ type plan struct {
 	sources   []*sourcePlan
 	sinks     []*sinkPlan
 	pipelines []*pipelinePlan
-	retryMax  time.Duration
-	// runCtx ends when Run returns: it aborts blocking reads (snapshot).
-	runCtx context.Context
-	status *status.Registry
+	status    *status.Registry
+	system    *actor.ActorSystem
 }
 
 func (p *plan) source(name string) *sourcePlan {
@@ -66,13 +64,21 @@ type sourcePlan struct {
 	status      *status.Source
 	serverID    string // identity of the connected server
 	selectTable func(db, table string) bool
-	progress    *source.Progress
-	budget      int64
+	// resume is where the binlog phase starts (after the snapshot, if any).
+	resume flow.Resume
+	budget int64
 	// snapshot is nil when the source starts in the binlog phase.
-	snapshot       *source.SnapshotState
-	snapshotRecord store.Snapshot
-	limiter        *snapshot.Limiter
-	history        *schema.History
+	snapshot *snapshotPlan
+	limiter  *snapshot.Limiter
+	history  *schema.History
+}
+
+// snapshotPlan is the run of a source's snapshot this process makes.
+type snapshotPlan struct {
+	tables []*snapshot.TablePlan
+	// seqBase is the first sequence number of the run's block.
+	seqBase uint64
+	record  store.Snapshot
 }
 
 type sinkPlan struct {
@@ -120,13 +126,10 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		return err
 	}
 
-	runCtx, cancelRun := context.WithCancel(context.Background())
-	defer cancelRun()
-	p.runCtx = runCtx
-
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return slog.New(slog.DiscardHandler)
 	}))
+	p.system = system
 	t := newTask(p, log)
 	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), "task")
 	if err != nil {
@@ -198,7 +201,6 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
-		p.retryMax = max(p.retryMax, pl.Source.RetryWindow)
 	}
 	for _, s := range dag.Sources {
 		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes))

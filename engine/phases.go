@@ -9,20 +9,14 @@ import (
 
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/snapshot"
-	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
-
-// seqBlock is how many sequence numbers one snapshot run reserves. A
-// restarted snapshot starts above the previous run's block, so sequence
-// numbers never repeat across crashes even though unacknowledged snapshot
-// rows are not checkpointed one by one.
-const seqBlock = 1 << 40
 
 // prepareSource decides where a source starts: its checkpoint; else the end
 // of a finished snapshot; else an unfinished or new snapshot (start:
@@ -33,7 +27,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		cfg:         s,
 		status:      stat,
 		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
-		progress:    &source.Progress{Resume: binlogreader.Resume{NextSeq: 1}, Credit: budget},
+		resume:      flow.Resume{NextSeq: 1},
 		budget:      budget,
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
@@ -48,7 +42,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		if err := store.CheckServer(s.Name, cp, id); err != nil {
 			return nil, errkind.Terminal(err)
 		}
-		sp.progress.Resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
+		sp.resume = flow.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
 		return sp, nil
 	}
 	snap, ok, err := st.Snapshot(s.Name)
@@ -56,7 +50,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		return nil, err
 	}
 	if ok && snap.Finished {
-		sp.progress.Resume = binlogreader.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
+		sp.resume = flow.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
 		return sp, nil
 	}
 	if !s.Phases.Snapshot {
@@ -65,7 +59,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 			if err != nil {
 				return nil, fmt.Errorf("source %q: %w", s.Name, err)
 			}
-			sp.progress.Resume = binlogreader.Resume{Pos: pos, GTIDSet: gtid, NextSeq: 1}
+			sp.resume = flow.Resume{Pos: pos, GTIDSet: gtid, NextSeq: 1}
 		}
 		return sp, nil
 	}
@@ -86,7 +80,8 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	defer conn.Close()
 
 	var u store.Update
-	state := &source.SnapshotState{}
+	plan := &snapshotPlan{}
+	chunkCount := 0
 	if resume {
 		for _, name := range snap.Tables {
 			db, table, _ := cutTable(name)
@@ -102,7 +97,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			tbl := &source.SnapshotTable{Table: t, Progress: sp.status.Table(name, len(chunks), est)}
+			tbl := &snapshot.TablePlan{Table: t, Progress: sp.status.Table(name, len(chunks), est)}
 			for _, c := range chunks {
 				if c.Done {
 					tbl.Progress.ChunkDone()
@@ -110,7 +105,8 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 					tbl.Chunks = append(tbl.Chunks, snapshot.Chunk{ID: c.ID, Low: c.Low, High: c.High})
 				}
 			}
-			state.Tables = append(state.Tables, tbl)
+			chunkCount += len(tbl.Chunks)
+			plan.tables = append(plan.tables, tbl)
 		}
 	} else {
 		point, err := snapshot.SnapshotPoint(ctx, conn, s.Flavor)
@@ -138,7 +134,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			tbl := &source.SnapshotTable{Table: t, Chunks: chunks, Progress: sp.status.Table(n.String(), len(chunks), est)}
+			tbl := &snapshot.TablePlan{Table: t, Chunks: chunks, Progress: sp.status.Table(n.String(), len(chunks), est)}
 			if s.Phases.SchemaSync {
 				if tbl.DDL, err = snapshot.ShowCreate(ctx, conn, n.Schema, n.Name); err != nil {
 					return err
@@ -148,19 +144,22 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			for _, c := range chunks {
 				u.PutChunk(s.Name, n.String(), store.Chunk{ID: c.ID, Low: c.Low, High: c.High})
 			}
-			state.Tables = append(state.Tables, tbl)
+			chunkCount += len(chunks)
+			plan.tables = append(plan.tables, tbl)
 		}
 	}
-	// Reserve this run's block of sequence numbers.
+	// Reserve this run's block of sequence numbers: a restarted snapshot
+	// starts above it, so sequence numbers never repeat across crashes
+	// although unacknowledged snapshot rows are not checkpointed one by one.
 	base := seqCeiling(snap)
-	snap.Extra = strconv.AppendUint(nil, base+seqBlock, 10)
+	snap.Extra = strconv.AppendUint(nil, base+snapshot.SeqSpan(chunkCount), 10)
 	u.SetSnapshot(s.Name, snap)
 	if err := st.Commit(&u); err != nil {
 		return err
 	}
-	sp.snapshot = state
-	sp.snapshotRecord = snap
-	sp.progress.Resume = binlogreader.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: base}
+	plan.seqBase, plan.record = base, snap
+	sp.snapshot = plan
+	sp.resume = flow.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
 	sp.limiter = snapshot.NewLimiter(s.Phases.MaxRowsPerSecond, s.Phases.MaxBytesPerSecond)
 	return nil
 }
@@ -219,7 +218,7 @@ func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) che
 			u.PutChunk(c.Source, c.Table, store.Chunk{ID: c.ID, Low: c.Low, High: c.High, Done: true, Rows: c.Rows, Pos: c.Pos})
 		}
 		for _, src := range d.Finished {
-			snap := plans[src].snapshotRecord
+			snap := plans[src].snapshot.record
 			snap.Finished, snap.FinishedAt = true, now
 			u.SetSnapshot(src, snap)
 		}

@@ -2,39 +2,45 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/binlog"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/actors/sink"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/internal/backoff"
 )
 
-// task is the root actor: it spawns every stage and supervises them.
+// task is the root actor: it spawns the checkpointer, the sinks and one
+// recovery unit per source, and supervises them (supervision.go).
 type task struct {
 	plan *plan
 	log  *slog.Logger
 	// failed receives the error that ends the task (buffered, first wins).
 	failed chan error
 
-	names    map[string]string        // child PID id → stage name
-	windows  map[string]time.Duration // child PID id → retry window
-	failures map[string]*failures
-
 	checkpointer *actor.PID
-	sources      map[string]*actor.PID   // the actor reading each source now
-	pipelines    map[string][]*actor.PID // by source
-	draining     bool
-	stopped      map[string]bool // sources that stopped reading while draining
+	sinks        map[string]*actor.PID // by sink name
+	units        map[string]*actor.PID // by source name
+	// sinkOf and fedBy relate sink actors to the units that feed them.
+	sinkOf   map[string]string   // sink PID id → sink name
+	fedBy    map[string][]string // sink name → source names
+	failures map[string]*backoff.Run
+	stopped  map[string]bool // sources that stopped reading while draining
 }
 
 func newTask(p *plan, log *slog.Logger) *task {
 	return &task{
 		plan: p, log: log, failed: make(chan error, 1),
-		names: map[string]string{}, windows: map[string]time.Duration{}, failures: map[string]*failures{},
-		sources: map[string]*actor.PID{}, pipelines: map[string][]*actor.PID{}, stopped: map[string]bool{},
+		sinks: map[string]*actor.PID{}, units: map[string]*actor.PID{},
+		sinkOf: map[string]string{}, fedBy: map[string][]string{},
+		failures: map[string]*backoff.Run{}, stopped: map[string]bool{},
 	}
 }
 
@@ -43,21 +49,13 @@ func (t *task) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		t.spawn(ctx)
-	case *source.SnapshotDone:
-		t.startBinlog(ctx, m.Source)
-	case *source.Recovered:
-		if pid := t.sources[m.Source]; pid != nil {
-			delete(t.failures, pid.Id)
-			t.log.Info("source recovered", "source", m.Source)
-		}
 	case *source.ReadingStopped:
 		t.stopped[m.Source] = true
 	case *readingDone:
 		ctx.Respond(len(t.stopped) >= len(t.plan.sources))
 	case *stopReading:
-		t.draining = true
-		for _, pid := range t.sources {
-			ctx.Send(pid, &source.StopReading{})
+		for _, pid := range t.units {
+			ctx.Send(pid, &flow.StopReading{})
 		}
 	}
 }
@@ -70,68 +68,71 @@ type readingDone struct{}
 
 func (t *task) spawn(ctx actor.Context) {
 	p := t.plan
-	t.checkpointer = t.child(ctx, "checkpointer", p.retryMax, checkpointer.New(checkpointer.Config{
-		Commit: p.commit, Interval: p.dag.Engine.CheckpointInterval, Logger: t.log,
+	starts := map[string]checkpointer.SourceStart{}
+	for _, s := range p.sources {
+		starts[s.cfg.Name] = checkpointer.SourceStart{Resume: s.resume, Budget: s.budget}
+	}
+	t.checkpointer = t.child(ctx, "checkpointer", checkpointer.New(checkpointer.Config{
+		Commit: p.commit, Interval: p.dag.Engine.CheckpointInterval, Sources: starts, Logger: t.log,
 	}))
-	sinks := map[string]*actor.PID{}
 	for _, s := range p.sinks {
-		sinks[s.cfg.Name] = t.child(ctx, "sink/"+s.cfg.Name, s.window, sink.New(sink.Config{
+		pid := t.child(ctx, "sink/"+s.cfg.Name, sink.New(sink.Config{
 			Name: s.cfg.Name, Open: s.open, Checkpointer: t.checkpointer,
 			RetryWindow: s.window, Status: p.status.Sink(s.cfg.Name), Logger: t.log.With("sink", s.cfg.Name),
 		}))
-	}
-	for _, pl := range p.pipelines {
-		pid := t.child(ctx, pl.name, pl.src.RetryWindow, pipeline.New(pipeline.Config{
-			Stage: pl.stage, Sink: sinks[pl.sink], Checkpointer: t.checkpointer,
-			RetryWindow: pl.src.RetryWindow, Logger: t.log.With("pipeline", pl.name),
-		}))
-		t.pipelines[pl.src.Name] = append(t.pipelines[pl.src.Name], pid)
+		t.sinks[s.cfg.Name], t.sinkOf[pid.Id] = pid, s.cfg.Name
 	}
 	for _, s := range p.sources {
-		if s.snapshot == nil {
-			t.startBinlog(ctx, s.cfg.Name)
+		t.units[s.cfg.Name] = t.child(ctx, "unit/"+s.cfg.Name, source.New(t.unitConfig(s)))
+	}
+}
+
+// unitConfig wires a source's recovery unit: its pipelines, its readers and
+// the sinks it feeds.
+func (t *task) unitConfig(s *sourcePlan) source.Config {
+	p, name := t.plan, s.cfg.Name
+	var children source.Children
+	var sinks []*actor.PID
+	for _, pl := range p.pipelines {
+		if pl.src.Name != name {
 			continue
 		}
-		t.log.Info("snapshot starting", "source", s.cfg.Name, "tables", len(s.snapshot.Tables), "from", s.progress.Resume.Pos)
-		t.sources[s.cfg.Name] = t.child(ctx, "snapshot/"+s.cfg.Name, s.cfg.RetryWindow, source.NewSnapshot(source.SnapshotConfig{
-			Source: s.cfg, State: s.snapshot, Pipelines: t.pipelines[s.cfg.Name], Checkpointer: t.checkpointer,
-			Progress: s.progress, Budget: source.NewBudget(s.budget), Limiter: s.limiter, Ctx: p.runCtx, Status: s.status,
-			Logger: t.log.With("source", s.cfg.Name),
-		}))
+		sinks = append(sinks, t.sinks[pl.sink])
+		t.fedBy[pl.sink] = append(t.fedBy[pl.sink], name)
+		children.Pipelines = append(children.Pipelines, source.Named{Name: pl.name, Producer: pipeline.New(pipeline.Config{
+			Stage: pl.stage, Sink: t.sinks[pl.sink], Checkpointer: t.checkpointer,
+		})})
+	}
+	children.Binlog = func(epoch uint64, pipelines []*actor.PID) actor.Producer {
+		return binlog.New(binlog.Config{
+			Source: s.cfg, Select: s.selectTable, Epoch: epoch, Pipelines: pipelines,
+			Checkpointer: t.checkpointer, Status: s.status, History: s.history,
+			Logger: t.log, // the reader names its source
+		})
+	}
+	if sp := s.snapshot; sp != nil {
+		t.log.Info("snapshot starting", "source", name, "tables", len(sp.tables), "from", s.resume.Pos)
+		children.Snapshot = func(epoch uint64, pipelines []*actor.PID) actor.Producer {
+			return snapshot.New(snapshot.Config{
+				Source: s.cfg, Tables: sp.tables, Epoch: epoch, SeqBase: sp.seqBase, Pipelines: pipelines,
+				Checkpointer: t.checkpointer, Limiter: s.limiter, Status: s.status, Logger: t.log,
+			})
+		}
+	}
+	return source.Config{
+		Source: name, RetryWindow: s.cfg.RetryWindow, Children: children,
+		Checkpointer: t.checkpointer, Sinks: sinks, Status: s.status,
+		SetError: p.status.SetError, Logger: t.log,
 	}
 }
 
-// startBinlog starts (or, after its snapshot, switches) a source to the
-// binlog phase.
-func (t *task) startBinlog(ctx actor.Context, name string) {
-	s := t.plan.source(name)
-	if old := t.sources[name]; old != nil {
-		ctx.Stop(old)
-	}
-	if t.draining {
-		return
-	}
-	s.progress.Credit = s.budget // every snapshot batch is acknowledged
-	t.log.Info("binlog phase starting", "source", name, "from", s.progress.Resume.Pos, "gtid_set", s.progress.Resume.GTIDSet)
-	t.sources[name] = t.child(ctx, "source/"+name, s.cfg.RetryWindow, source.New(source.Config{
-		Source: s.cfg, Select: s.selectTable, Pipelines: t.pipelines[name],
-		Checkpointer: t.checkpointer, Progress: s.progress, Status: s.status, History: s.history,
-		Logger: t.log, // the reader names its source
-	}))
-}
-
-func (t *task) child(ctx actor.Context, name string, window time.Duration, producer actor.Producer) *actor.PID {
+func (t *task) child(ctx actor.Context, name string, producer actor.Producer) *actor.PID {
 	pid, err := ctx.SpawnNamed(actor.PropsFromProducer(producer), name)
 	if err != nil {
-		t.fail(err)
-		return nil
+		t.fail(fmt.Errorf("start %s: %w", name, err))
 	}
-	t.names[pid.Id] = name
-	t.windows[pid.Id] = window
 	return pid
 }
-
-func (t *task) windowOf(id string) time.Duration { return t.windows[id] }
 
 func (t *task) fail(err error) {
 	if err == nil {
@@ -141,4 +142,23 @@ func (t *task) fail(err error) {
 	case t.failed <- err:
 	default:
 	}
+}
+
+// restartSink ends a sink's backoff: the sink starts again with an empty
+// queue, so every source that feeds it re-reads from its durable mark.
+func (t *task) restartSink(sup actor.Supervisor, pid *actor.PID, name string, cause error) {
+	sup.RestartChildren(pid)
+	for _, src := range t.fedBy[name] {
+		t.plan.system.Root.Send(t.units[src], &source.Restart{Reason: cause})
+	}
+}
+
+// sinkWindow is how long a sink may fail before the task stops.
+func (t *task) sinkWindow(name string) time.Duration {
+	for _, s := range t.plan.sinks {
+		if s.cfg.Name == name {
+			return s.window
+		}
+	}
+	return 0
 }

@@ -517,14 +517,14 @@ func freePort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-// repoRoot is the module root (tests run in faults/).
+// repoRoot is the module root.
 func repoRoot(t *testing.T) string {
 	t.Helper()
-	wd, err := os.Getwd()
+	root, err := testbed.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return filepath.Dir(wd)
+	return root
 }
 
 func startPrivate(t *testing.T, only string, env ...string) *privateBed {

@@ -101,6 +101,13 @@ func (s *Source) Read(rows int, bytes int64, pos, gtidSet string, commitTime uin
 // Released records bytes acknowledged by every sink.
 func (s *Source) Released(bytes int64) { s.inflight.Add(-bytes) }
 
+// Charged records encoded bytes held until Kafka acknowledges them.
+func (s *Source) Charged(bytes int64) { s.inflight.Add(bytes) }
+
+// Dropped records that the source's in-flight batches were dropped (its
+// recovery unit restarted).
+func (s *Source) Dropped() { s.inflight.Store(0) }
+
 // CaughtUp records that the reader has read everything the server wrote.
 func (s *Source) CaughtUp(at time.Time) { s.caughtUp.Store(at.UnixNano()) }
 

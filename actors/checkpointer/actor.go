@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 )
@@ -25,49 +26,71 @@ type Durable struct {
 // actor only, never concurrently.
 type CommitFunc func(d *Durable) error
 
+// SourceStart is where a source starts in this process, as the store had it.
+type SourceStart struct {
+	Resume flow.Resume
+	// Budget is the source's in-flight budget in bytes, granted whole to
+	// each reader that starts.
+	Budget int64
+}
+
 // Config configures the checkpoint actor.
 type Config struct {
 	Commit CommitFunc
 	// Interval is the longest time a durable mark waits to be committed.
 	Interval time.Duration
-	Logger   *slog.Logger
+	// Sources are the sources' start points, by name.
+	Sources map[string]SourceStart
+	Logger  *slog.Logger
 }
 
 // Actor owns the ledgers of every source and commits their durable marks.
+// It is the one owner of the sources' resume points: a reader asks it where
+// to start (ResumeFrom), at task start and after every restart of its
+// source's recovery unit.
 type Actor struct {
 	cfg       Config
 	ledgers   map[string]*Ledger
-	sources   map[string]*actor.PID // who gets BytesReleased
 	committed map[string]*change.Mark
 	stopTick  chan struct{}
+	ctx       actor.Context // valid inside Receive only; for OnRelease
 }
 
 // New returns the actor's producer.
 func New(cfg Config) actor.Producer {
 	return func() actor.Actor {
-		return &Actor{
-			cfg:       cfg,
-			ledgers:   make(map[string]*Ledger),
-			sources:   make(map[string]*actor.PID),
-			committed: make(map[string]*change.Mark),
-		}
+		return &Actor{cfg: cfg, ledgers: make(map[string]*Ledger), committed: make(map[string]*change.Mark)}
 	}
 }
 
 // Receive implements actor.Actor.
 func (a *Actor) Receive(ctx actor.Context) {
+	a.ctx = ctx
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.startTicker(ctx)
+	case *ResumeFrom:
+		a.resume(ctx, m)
+	case *Reset:
+		if l := a.ledger(m.Source); m.Epoch > l.Epoch {
+			l.Reset(m.Epoch)
+		}
 	case *BatchSent:
-		a.sources[m.Source] = m.From
-		a.release(ctx, m.Source, a.ledger(m.Source).Sent(m))
+		if l := a.current(m.Source, m.Epoch); l != nil {
+			l.Sent(m)
+			a.afterRelease(ctx, m.Source, l)
+		}
 	case *BatchEncoded:
-		if a.ledger(m.Source).Grew(m.ID, m.Bytes) {
-			ctx.Send(a.sources[m.Source], &BytesReleased{Bytes: -m.Bytes})
+		if l := a.current(m.Source, m.Epoch); l != nil {
+			if from := l.Grew(m.ID, m.Bytes); from != nil {
+				ctx.Send(from, &flow.Charged{Epoch: m.Epoch, Bytes: m.Bytes})
+			}
 		}
 	case *BatchAcked:
-		a.release(ctx, m.Source, a.ledger(m.Source).Acked(m.ID))
+		if l := a.current(m.Source, m.Epoch); l != nil {
+			l.Acked(m.ID)
+			a.afterRelease(ctx, m.Source, l)
+		}
 	case *tick:
 		if err := a.commit(); err != nil {
 			panic(err)
@@ -80,25 +103,56 @@ func (a *Actor) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(&Flushed{Pending: pending, Err: err})
 	case *actor.Stopping:
-		close(a.stopTick)
+		a.stopTicker()
 		if err := a.commit(); err != nil {
 			a.cfg.Logger.Error("final checkpoint commit failed", "err", err)
 		}
+	case *actor.Restarting:
+		a.stopTicker()
 	}
 }
 
-func (a *Actor) release(ctx actor.Context, source string, freed int64) {
-	pid := a.sources[source]
-	if freed > 0 {
-		ctx.Send(pid, &BytesReleased{Bytes: freed})
+// resume opens the source's epoch and answers with its resume point: the
+// newest durable mark, else where the source started in this process.
+func (a *Actor) resume(ctx actor.Context, m *ResumeFrom) {
+	l := a.ledger(m.Source)
+	if m.Epoch > l.Epoch {
+		l.Reset(m.Epoch)
 	}
-	if l := a.ledgers[source]; l.finished {
-		// The end of a snapshot is committed at once: the incremental
-		// phase waits for it.
-		if err := a.commit(); err != nil {
-			panic(err)
-		}
-		ctx.Send(pid, &SnapshotCommitted{Source: source})
+	start := a.cfg.Sources[m.Source]
+	st := &flow.Start{Source: m.Source, Epoch: l.Epoch, Resume: start.Resume, Grant: start.Budget}
+	if d := l.Durable(); d != nil {
+		st.Resume = flow.Resume{Pos: d.Pos, GTIDSet: d.GTIDSet, NextSeq: d.Seq + 1}
+	}
+	done, finished := l.ChunksDone()
+	for _, c := range done {
+		st.ChunksDone = append(st.ChunksDone, flow.ChunkID{Table: c.Table, ID: c.ID})
+	}
+	st.SnapshotFinished = finished
+	ctx.Send(m.From, st)
+}
+
+// current is the source's ledger when epoch is its current epoch; messages
+// of older epochs belong to dropped batches.
+func (a *Actor) current(source string, epoch uint64) *Ledger {
+	l := a.ledger(source)
+	if epoch != l.Epoch {
+		return nil
+	}
+	return l
+}
+
+func (a *Actor) afterRelease(ctx actor.Context, source string, l *Ledger) {
+	if !l.finished {
+		return
+	}
+	// The end of a snapshot is committed at once: the incremental phase
+	// waits for it. The commit takes l.finished, so this runs once.
+	if err := a.commit(); err != nil {
+		panic(err)
+	}
+	if l.finishedBy != nil {
+		ctx.Send(l.finishedBy, &flow.SnapshotCommitted{Source: source})
 	}
 }
 
@@ -106,6 +160,11 @@ func (a *Actor) ledger(source string) *Ledger {
 	l := a.ledgers[source]
 	if l == nil {
 		l = NewLedger()
+		l.OnRelease = func(from *actor.PID, n int64) {
+			if from != nil && n > 0 {
+				a.ctx.Send(from, &flow.Released{Epoch: l.Epoch, Bytes: n})
+			}
+		}
 		a.ledgers[source] = l
 	}
 	return l
@@ -156,4 +215,11 @@ func (a *Actor) startTicker(ctx actor.Context) {
 			}
 		}
 	}()
+}
+
+func (a *Actor) stopTicker() {
+	if a.stopTick != nil {
+		close(a.stopTick)
+		a.stopTick = nil
+	}
 }

@@ -1,22 +1,38 @@
 package checkpointer
 
-import "github.com/sluicecdc/sluice/change"
+import (
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/sluicecdc/sluice/change"
+)
 
 // Ledger tracks one source's in-flight batches. Not safe for concurrent use.
 type Ledger struct {
-	queue   []*entry // in send order; the front is the oldest unreleased batch
-	byID    map[uint64]*entry
-	durable *change.Mark
+	// Epoch is the source's recovery epoch the in-flight batches belong to.
+	Epoch uint64
+	// OnRelease, when set, is told the sender and size of every released
+	// batch, to return its credit.
+	OnRelease func(from *actor.PID, bytes int64)
+	queue     []*entry // in send order; the front is the oldest unreleased batch
+	byID      map[uint64]*entry
+	durable   *change.Mark
 	// inflight is the sum of the bytes of unreleased batches.
 	inflight int64
 	// chunks and finished collect what released batches completed, until
 	// the next commit takes them.
 	chunks   []ChunkDone
 	finished bool
+	// done lists every chunk released since the ledger was made (a
+	// restarted snapshot skips them); finishedEver stays set once the
+	// snapshot's end is released.
+	done         []ChunkDone
+	finishedEver bool
+	// finishedBy is the sender of the released end of the snapshot.
+	finishedBy *actor.PID
 }
 
 type entry struct {
 	id        uint64
+	from      *actor.PID
 	mark      *change.Mark
 	bytes     int64
 	remaining int
@@ -31,23 +47,34 @@ func NewLedger() *Ledger { return &Ledger{byID: make(map[uint64]*entry)} }
 // of acknowledgements it needs (0 when no pipeline received it) and the
 // snapshot progress it completes. It returns the bytes released by this call.
 func (l *Ledger) Sent(m *BatchSent) int64 {
-	e := &entry{id: m.ID, mark: m.Mark, bytes: m.Bytes, remaining: m.Acks, chunk: m.Chunk, finished: m.SnapshotFinished}
+	e := &entry{id: m.ID, from: m.From, mark: m.Mark, bytes: m.Bytes, remaining: m.Acks, chunk: m.Chunk, finished: m.SnapshotFinished}
 	l.queue = append(l.queue, e)
 	l.byID[m.ID] = e
 	l.inflight += m.Bytes
 	return l.release()
 }
 
-// Grew adds bytes to an unreleased batch (its encoded records) and reports
-// whether the batch was known.
-func (l *Ledger) Grew(id uint64, bytes int64) bool {
+// Grew adds bytes to an unreleased batch (its encoded records) and returns
+// the batch's sender, nil when the batch is unknown.
+func (l *Ledger) Grew(id uint64, bytes int64) *actor.PID {
 	e, ok := l.byID[id]
 	if !ok {
-		return false
+		return nil
 	}
 	e.bytes += bytes
 	l.inflight += bytes
-	return true
+	return e.from
+}
+
+// Reset drops every in-flight batch and starts epoch: the source's recovery
+// unit restarted and reads again from the durable mark, so acknowledgements
+// of the dropped batches will never come (or no longer matter).
+func (l *Ledger) Reset(epoch uint64) {
+	clear(l.queue)
+	l.queue = l.queue[:0]
+	clear(l.byID)
+	l.inflight = 0
+	l.Epoch = epoch
 }
 
 // Acked records one acknowledgement of batch id, in any order, and returns
@@ -75,8 +102,15 @@ func (l *Ledger) release() int64 {
 		}
 		if e.chunk != nil {
 			l.chunks = append(l.chunks, *e.chunk)
+			l.done = append(l.done, *e.chunk)
 		}
 		l.finished = l.finished || e.finished
+		if e.finished {
+			l.finishedEver, l.finishedBy = true, e.from
+		}
+		if l.OnRelease != nil {
+			l.OnRelease(e.from, e.bytes)
+		}
 		delete(l.byID, e.id)
 		n++
 	}
@@ -95,6 +129,10 @@ func (l *Ledger) TakeSnapshotProgress() (chunks []ChunkDone, finished bool) {
 	l.chunks, l.finished = nil, false
 	return chunks, finished
 }
+
+// ChunksDone lists every snapshot chunk released since the ledger was made,
+// and whether the snapshot's end was released.
+func (l *Ledger) ChunksDone() ([]ChunkDone, bool) { return l.done, l.finishedEver }
 
 // Durable is the newest mark every sink has acknowledged through, or nil.
 func (l *Ledger) Durable() *change.Mark { return l.durable }

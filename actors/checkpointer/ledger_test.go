@@ -3,6 +3,7 @@ package checkpointer
 import (
 	"testing"
 
+	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/change"
 )
 
@@ -88,14 +89,50 @@ func TestLedger_TakeSnapshotProgress_OnlyReleasedChunks(t *testing.T) {
 
 func TestLedger_Grew_EncodedBytesReleasedWithTheBatch(t *testing.T) {
 	l := NewLedger()
-	l.Sent(&BatchSent{ID: 1, Bytes: 100, Acks: 1})
-	if !l.Grew(1, 300) || l.Inflight() != 400 {
+	from := actor.NewPID("local", "reader")
+	l.Sent(&BatchSent{ID: 1, Bytes: 100, Acks: 1, From: from})
+	if l.Grew(1, 300) != from || l.Inflight() != 400 {
 		t.Fatalf("inflight %d after 300 encoded bytes, want 400", l.Inflight())
 	}
-	if l.Grew(9, 10) {
+	if l.Grew(9, 10) != nil {
 		t.Fatal("unknown batch grew")
 	}
 	if got := l.Acked(1); got != 400 {
 		t.Fatalf("released %d, want decoded + encoded 400", got)
+	}
+}
+
+func TestLedger_Reset_DropsInFlightAndKeepsDurable(t *testing.T) {
+	l := NewLedger()
+	l.Sent(&BatchSent{ID: 1, Mark: mark(3), Bytes: 10, Acks: 1})
+	l.Acked(1)
+	l.Sent(&BatchSent{ID: 2, Mark: mark(8), Bytes: 20, Acks: 1})
+	l.Sent(&BatchSent{ID: 3, Chunk: &ChunkDone{Table: "db.t", ID: 1}})
+	l.Reset(2)
+	if l.Pending() != 0 || l.Inflight() != 0 || l.Epoch != 2 {
+		t.Fatalf("after reset: pending %d inflight %d epoch %d", l.Pending(), l.Inflight(), l.Epoch)
+	}
+	if l.Durable().Seq != 3 {
+		t.Fatalf("durable = %d, want the mark released before the reset (3)", l.Durable().Seq)
+	}
+	if got := l.Acked(2); got != 0 || l.Durable().Seq != 3 {
+		t.Fatal("an acknowledgement of a dropped batch released it")
+	}
+	if done, _ := l.ChunksDone(); len(done) != 0 {
+		t.Fatal("a dropped chunk completion counted as done")
+	}
+}
+
+func TestLedger_OnRelease_TellsEachSender(t *testing.T) {
+	l := NewLedger()
+	a, b := actor.NewPID("local", "a"), actor.NewPID("local", "b")
+	got := map[string]int64{}
+	l.OnRelease = func(from *actor.PID, n int64) { got[from.Id] += n }
+	l.Sent(&BatchSent{ID: 1, Bytes: 10, Acks: 1, From: a})
+	l.Sent(&BatchSent{ID: 2, Bytes: 20, Acks: 1, From: b})
+	l.Acked(2)
+	l.Acked(1)
+	if got["a"] != 10 || got["b"] != 20 {
+		t.Fatalf("credit returned %v, want a:10 b:20", got)
 	}
 }

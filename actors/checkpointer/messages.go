@@ -5,10 +5,21 @@ import (
 	"github.com/sluicecdc/sluice/change"
 )
 
+// ResumeFrom asks where a source's reader starts, and opens the source's
+// epoch: batches of older epochs are dropped from the ledger and their
+// acknowledgements ignored. The answer, a *flow.Start, goes to From.
+type ResumeFrom struct {
+	Source string
+	Epoch  uint64
+	From   *actor.PID
+}
+
 // BatchSent announces a batch before any pipeline sees it. From is the
-// source actor, which receives BytesReleased when the batch is released.
+// reader that sent it: it receives the batch's flow.Charged and
+// flow.Released. ID is unique within the source's epoch.
 type BatchSent struct {
 	Source string
+	Epoch  uint64
 	ID     uint64
 	Mark   *change.Mark
 	Bytes  int64
@@ -17,10 +28,11 @@ type BatchSent struct {
 	Acks int
 	From *actor.PID
 	// Chunk, when set, is a snapshot chunk completed by this batch and every
-	// batch before it: it becomes durable with the batch.
+	// batch before it from the same sender: it becomes durable with the
+	// batch.
 	Chunk *ChunkDone
 	// SnapshotFinished marks the end of the source's snapshot: once released,
-	// it is committed at once and From receives SnapshotCommitted.
+	// it is committed at once and From receives flow.SnapshotCommitted.
 	SnapshotFinished bool
 }
 
@@ -33,13 +45,11 @@ type ChunkDone struct {
 	Pos           change.Position
 }
 
-// SnapshotCommitted tells a source that its finished snapshot is durable.
-type SnapshotCommitted struct{ Source string }
-
 // BatchAcked reports that one pipeline has every record of a batch
 // acknowledged by Kafka (or had none to write).
 type BatchAcked struct {
 	Source string
+	Epoch  uint64
 	ID     uint64
 }
 
@@ -48,14 +58,10 @@ type BatchAcked struct {
 // against the source's budget. It precedes the batch's BatchAcked.
 type BatchEncoded struct {
 	Source string
+	Epoch  uint64
 	ID     uint64
 	Bytes  int64
 }
-
-// BytesReleased returns credit to a source: its batches of that many bytes
-// are acknowledged by every pipeline. A negative value takes credit: a
-// pipeline's encoded records of a batch (BatchEncoded).
-type BytesReleased struct{ Bytes int64 }
 
 // Flush asks for an immediate commit of the durable marks. The reply is a
 // *Flushed.
@@ -70,3 +76,11 @@ type Flushed struct {
 
 // tick triggers a periodic commit.
 type tick struct{}
+
+// Reset drops a source's in-flight batches and opens Epoch: its recovery
+// unit stopped the readers and pipelines that held them. Acknowledgements of
+// older epochs are ignored from now on.
+type Reset struct {
+	Source string
+	Epoch  uint64
+}

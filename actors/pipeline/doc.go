@@ -11,9 +11,8 @@
 // Encoded keys and values of a batch share one arena buffer: one allocation
 // per batch instead of one per record.
 //
-// A retryable error (a schema registry that does not answer) is retried in
-// place, with backoff, for the source's retry window: a restarted actor would
-// never see the failed batch again, and its missing acknowledgement would
-// hold the source's credit and checkpoint forever. A terminal error fails the
-// actor and stops the task.
+// Any error fails the actor: its source's recovery unit (actors/source)
+// restarts the reader and the pipelines from the last durable mark, with
+// backoff, for the source's retry window, so no batch is lost with the actor
+// and nothing waits inside Receive.
 package pipeline

@@ -2,14 +2,9 @@ package pipeline
 
 import (
 	"encoding/json"
-	"errors"
-	"github.com/sluicecdc/sluice/actors/source"
-	"github.com/sluicecdc/sluice/internal/errkind"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs"
@@ -169,40 +164,5 @@ func TestStage_Run_UnknownTopicIsTerminal(t *testing.T) {
 	b.Add(row(change.Change{Seq: 1, Op: change.OpInsert, Table: orders, After: []any{int32(1), "s", int32(50)}}))
 	if _, err := st.Run(b, false); err == nil || !strings.Contains(err.Error(), `topic "shop"`) {
 		t.Fatalf("err = %v, want an error naming the topic", err)
-	}
-}
-
-// flakyEncoder fails with a retryable error a given number of times.
-type flakyEncoder struct {
-	codecs.Encoder
-	failures int
-}
-
-func (f *flakyEncoder) Encode(c *change.Change, rec *codecs.Record) error {
-	if f.failures > 0 {
-		f.failures--
-		return errors.New("registry unreachable")
-	}
-	return f.Encoder.Encode(c, rec)
-}
-
-func TestActor_Run_RetriesRetryableErrorsInPlace(t *testing.T) {
-	st, err := NewStage(testPipeline(t, stageTopology), map[string]int{"shop": 4, "audit": 1}, codecs.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.enc = &flakyEncoder{Encoder: st.enc, failures: 2}
-	a := &Actor{cfg: Config{Stage: st, RetryWindow: time.Minute, Logger: slog.New(slog.DiscardHandler)}}
-	b := &change.Batch{Source: "db"}
-	b.Add(row(change.Change{Seq: 1, Op: change.OpInsert, Table: audit, After: []any{int32(1)}}))
-	msgs, err := a.run(&source.Process{Source: "db", ID: 1, Batch: b})
-	if err != nil || len(msgs) != 1 {
-		t.Fatalf("run = %d messages, %v; want the batch written after two retries", len(msgs), err)
-	}
-
-	st.enc = &flakyEncoder{Encoder: st.enc, failures: 1000}
-	a.cfg.RetryWindow = 300 * time.Millisecond
-	if _, err := a.run(&source.Process{Source: "db", ID: 2, Batch: b}); !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "retry window") {
-		t.Fatalf("err = %v, want terminal after the retry window", err)
 	}
 }

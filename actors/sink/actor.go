@@ -41,7 +41,7 @@ type Actor struct {
 type submission struct {
 	w       *Write
 	pending *kafkawriter.Pending
-	acked   bool
+	acked   bool // or dropped: nothing more to do for it
 }
 
 const (
@@ -69,6 +69,8 @@ func (a *Actor) Receive(ctx actor.Context) {
 		if !a.failing {
 			a.submit(ctx, s)
 		}
+	case *DropSource:
+		a.drop(m)
 	case *settled:
 		a.settled(ctx, m.sub)
 	case *reopen:
@@ -100,13 +102,24 @@ func (a *Actor) settled(ctx actor.Context, s *submission) {
 	if !s.acked {
 		s.acked = true
 		a.cfg.Status.Written(len(s.w.Messages), s.w.Bytes, s.w.CommitTime, time.Now())
-		ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchAcked{Source: s.w.Source, ID: s.w.ID})
+		ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchAcked{Source: s.w.Source, Epoch: s.w.Epoch, ID: s.w.ID})
 	}
 	a.trim()
 	if !a.failing && !a.since.IsZero() {
 		a.cfg.Logger.Info("kafka writes recovered", "sink", a.cfg.Name, "after", time.Since(a.since).Round(time.Millisecond))
 		a.since, a.backoff = time.Time{}, firstBackoff
 	}
+}
+
+// drop marks the source's queued Writes of older epochs done without
+// acknowledging them.
+func (a *Actor) drop(m *DropSource) {
+	for _, s := range a.queue {
+		if s.w.Source == m.Source && s.w.Epoch < m.Epoch {
+			s.acked = true
+		}
+	}
+	a.trim()
 }
 
 // trim drops the acknowledged prefix of the queue.

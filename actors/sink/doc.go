@@ -16,4 +16,8 @@
 // the sources run out of credit and stop reading. After the window, or on a
 // terminal error (a record too large with oversize=fail, authentication
 // refused), the actor fails and the task stops with that error.
+//
+// A sink is shared by the sources that feed it. When one source's recovery
+// unit restarts, it sends DropSource: that source's queued Writes of older
+// epochs are dropped unacknowledged, since the source reads them again.
 package sink

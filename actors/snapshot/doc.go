@@ -4,9 +4,11 @@
 // turning each row into an OpSnapshot change with the same Go value types the
 // binlog decoder produces.
 //
-// It is not an actor and it does not decide what runs when: the snapshot
-// coordinator and shard actors (and the engine that wires them) call this
-// package and own scheduling, checkpoints and flow control. It never writes to
+// The package also holds the snapshot's actors (coordinator.go, shard.go):
+// the coordinator hands chunks to a bounded pool of shards; each shard reads
+// its chunk with its own connection and credit and sends the rows to the
+// pipelines itself. The plain code (plan, read a chunk, limiter) knows
+// nothing of actors and is tested without them. It never writes to
 // the source and needs only SELECT and REPLICATION CLIENT (BINLOG MONITOR on
 // MariaDB).
 //

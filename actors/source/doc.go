@@ -1,17 +1,25 @@
-// Package source is the actor that reads one topology source and feeds its
-// pipelines, within the byte credit the checkpointer returns to it.
+// Package source is a source's recovery unit: the supervisor of the actor
+// reading the source (the snapshot coordinator, then the binlog reader) and
+// of the source's pipelines.
 //
-// The actor is a thin shell around binlogreader.Stream: on each readNext it
-// pulls one batch of at most its remaining credit, announces it to the
-// checkpointer (BatchSent), hands it to every pipeline (Process), and asks
-// for the next. With no credit left it simply stops pulling: the binlog dump
-// connection then fills its TCP window and MySQL's dump thread waits, so a
-// stalled Kafka never grows Sluice's memory.
+// Everything downstream of a source holds its batches in flight: a failure
+// anywhere below the unit (a reader, a shard, a pipeline, a panic included)
+// therefore restarts all of it (all-for-one). The unit stops its children,
+// tells the checkpointer to drop the source's in-flight batches (Reset) and
+// the sinks to drop its queued Writes (sink.DropSource), bumps the epoch,
+// and after a backoff spawns the children again. The new reader asks the
+// checkpointer where to resume (the last mark acknowledged by every sink)
+// and gets its whole credit back: nothing is lost and nothing waits for an
+// acknowledgement that will never come. Changes after that mark are sent
+// again, with the same sequence numbers (at-least-once).
 //
-// Sharp edges: the actor's progress (where to resume reading, the next batch
-// id, the credit in flight) lives in a Progress shared across restarts, so a
-// restarted reader continues from the last transaction boundary it sent and
-// never reuses a sequence number or batch id. A transaction split across
-// batches is re-read from its start after a restart: its changes reach Kafka
-// twice, which the at-least-once contract allows.
+// Retryable failures are retried for the source's retry window, counted from
+// the first failure of an unbroken run (a reader that reads again, Reading,
+// ends the run); terminal ones (internal/errkind) fail the unit, and its
+// parent stops the task. A panic that is not an I/O failure (a runtime
+// error: a bug) is retried a few times only, so a deterministic bug fails the
+// task with its message instead of looping for the retry window.
+//
+// The delay is a scheduled message: nothing sleeps inside Receive, so a
+// graceful stop lands at once.
 package source

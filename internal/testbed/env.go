@@ -1,6 +1,7 @@
 package testbed
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -93,4 +94,23 @@ func KafkaLog() string { return filepath.Join(BedDir(), "kafka", "kafka.log") }
 func unreachable(service, addr string, err error, log string) string {
 	return fmt.Sprintf("testbed: %s at %s does not answer: %v; start the test bed with `make testbed-up` (log: %s)",
 		service, addr, err, log)
+}
+
+// RepoRoot is the module root: the nearest directory above the working
+// directory (a test's package directory) that holds go.mod.
+func RepoRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("go.mod not found above the working directory")
+		}
+		dir = parent
+	}
 }

@@ -91,7 +91,10 @@ func Replay(msgs []kafka.Message, keyCols map[string][]string) (*State, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(recs) > 0 && recs[0].Seq <= maxSeq[m.Partition] {
+		// Snapshot rows are state read at or after the snapshot point and
+		// always precede the binlog's records: applying one again is
+		// harmless, and their sequence numbers ascend within a chunk only.
+		if len(recs) > 0 && recs[0].Type != "INIT" && recs[0].Seq <= maxSeq[m.Partition] {
 			st.Duplicates += len(recs)
 			continue
 		}
@@ -124,7 +127,7 @@ func Replay(msgs []kafka.Message, keyCols map[string][]string) (*State, error) {
 				rows[k] = r.Row
 			}
 			st.Applied++
-			maxSeq[m.Partition] = r.Seq
+			maxSeq[m.Partition] = max(maxSeq[m.Partition], r.Seq)
 		}
 	}
 	return st, nil

@@ -1,4 +1,4 @@
-package source
+package binlog
 
 import (
 	"context"
@@ -8,6 +8,9 @@ import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
+	"github.com/sluicecdc/sluice/actors/flow"
+	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
@@ -21,23 +24,14 @@ const maxBatchBytes = 1 << 20
 // pollWait bounds how long one read blocks the actor's mailbox.
 const pollWait = 100 * time.Millisecond
 
-// Progress is a source's reading state that survives actor restarts.
-type Progress struct {
-	Resume  binlogreader.Resume
-	BatchID uint64
-	// Credit is the budget left for new batches, in decoded bytes.
-	Credit int64
-	// Failed is set while the source is recovering from a failure.
-	Failed bool
-}
-
-// Config configures a source actor.
+// Config configures a binlog reader actor.
 type Config struct {
-	Source       *topology.Source
-	Select       func(db, table string) bool
+	Source *topology.Source
+	Select func(db, table string) bool
+	// Epoch is the recovery unit's epoch this reader belongs to.
+	Epoch        uint64
 	Pipelines    []*actor.PID
 	Checkpointer *actor.PID
-	Progress     *Progress
 	Status       *status.Source
 	// History is the source's schema history (table definitions by binlog
 	// position), for servers that log no column names.
@@ -49,16 +43,19 @@ type Config struct {
 type Actor struct {
 	cfg     Config
 	stream  *binlogreader.Stream
+	credit  *flow.Credit
+	batchID uint64
 	reading bool
 	// stopping is set by StopReading: read on only to the end of the
 	// transaction in progress, so that the final checkpoint covers every
 	// change already sent and a restart sends nothing twice.
 	stopping bool
 	// midTxn is true while the last batch sent ended inside a transaction.
-	midTxn  bool
-	waiting bool // out of credit, waiting for BytesReleased
-	ctx     context.Context
-	cancel  context.CancelFunc
+	midTxn   bool
+	waiting  bool // out of credit, waiting for flow.Released
+	reported bool // Reading sent to the unit
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // New returns the actor's producer.
@@ -71,27 +68,25 @@ func (a *Actor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.cfg.Status.SetPhase(status.PhaseBinlog)
-		a.ctx, a.cancel = context.WithCancel(context.Background())
-		stream, err := binlogreader.Open(a.ctx, binlogreader.Config{
-			Source: a.cfg.Source, Select: a.cfg.Select, History: a.cfg.History, Logger: a.cfg.Logger,
-		}, a.cfg.Progress.Resume)
-		if err != nil {
-			panic(err)
-		}
-		a.stream, a.reading = stream, true
-		ctx.Send(ctx.Self(), &readNext{})
+		ctx.Send(a.cfg.Checkpointer, &checkpointer.ResumeFrom{Source: a.cfg.Source.Name, Epoch: a.cfg.Epoch, From: ctx.Self()})
+	case *flow.Start:
+		a.open(ctx, m)
 	case *readNext:
 		a.read(ctx)
-	case *checkpointer.BytesReleased:
-		a.cfg.Progress.Credit += m.Bytes
-		a.cfg.Status.Released(m.Bytes)
-		if a.waiting && a.reading {
-			a.waiting = false
-			ctx.Send(ctx.Self(), &readNext{})
+	case *flow.Released:
+		if m.Epoch == a.cfg.Epoch {
+			a.credit.Add(m.Bytes)
+			a.cfg.Status.Released(m.Bytes)
+			a.wake(ctx)
 		}
-	case *StopReading:
+	case *flow.Charged:
+		if m.Epoch == a.cfg.Epoch {
+			a.credit.Add(-m.Bytes)
+			a.cfg.Status.Charged(m.Bytes)
+		}
+	case *flow.StopReading:
 		a.stopping = true
-		if !a.midTxn {
+		if a.stream == nil || !a.midTxn {
 			a.stop(ctx)
 		}
 	case *actor.Stopping, *actor.Restarting:
@@ -99,12 +94,37 @@ func (a *Actor) Receive(ctx actor.Context) {
 	}
 }
 
+func (a *Actor) open(ctx actor.Context, m *flow.Start) {
+	if m.Epoch != a.cfg.Epoch || a.stream != nil || a.stopping {
+		return
+	}
+	a.credit = flow.NewCredit(m.Grant)
+	r := m.Resume
+	a.cfg.Logger.Info("binlog phase starting", "source", a.cfg.Source.Name, "from", r.Pos, "gtid_set", r.GTIDSet, "epoch", a.cfg.Epoch)
+	a.ctx, a.cancel = context.WithCancel(context.Background())
+	stream, err := binlogreader.Open(a.ctx, binlogreader.Config{
+		Source: a.cfg.Source, Select: a.cfg.Select, History: a.cfg.History, Logger: a.cfg.Logger,
+	}, binlogreader.Resume{Pos: r.Pos, GTIDSet: r.GTIDSet, NextSeq: r.NextSeq})
+	if err != nil {
+		panic(err)
+	}
+	a.stream, a.reading = stream, true
+	ctx.Send(ctx.Self(), &readNext{})
+}
+
+func (a *Actor) wake(ctx actor.Context) {
+	if a.waiting && a.reading {
+		a.waiting = false
+		ctx.Send(ctx.Self(), &readNext{})
+	}
+}
+
 func (a *Actor) read(ctx actor.Context) {
 	if !a.reading {
 		return
 	}
-	p := a.cfg.Progress
-	if p.Credit <= 0 {
+	credit := a.credit.Available()
+	if credit <= 0 {
 		a.waiting = true
 		return
 	}
@@ -112,15 +132,14 @@ func (a *Actor) read(ctx actor.Context) {
 	if a.stopping {
 		read = a.stream.ReadToBoundary
 	}
-	batch, err := read(a.ctx, int(min(p.Credit, maxBatchBytes)), pollWait)
+	batch, err := read(a.ctx, int(min(credit, maxBatchBytes)), pollWait)
 	if err != nil {
 		a.close()
 		panic(err)
 	}
-	if p.Failed {
-		p.Failed = false
-		a.cfg.Status.Restarted()
-		ctx.Send(ctx.Parent(), &Recovered{Source: a.cfg.Source.Name})
+	if !a.reported {
+		a.reported = true
+		ctx.Send(ctx.Parent(), &source.Reading{Source: a.cfg.Source.Name})
 	}
 	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
 		a.cfg.Status.CaughtUp(at)
@@ -136,51 +155,36 @@ func (a *Actor) read(ctx actor.Context) {
 }
 
 func (a *Actor) send(ctx actor.Context, b *change.Batch) {
-	p := a.cfg.Progress
-	p.BatchID++
+	a.batchID++
 	acks := 0
 	if len(b.Changes) > 0 {
 		acks = len(a.cfg.Pipelines)
 	}
-	p.Credit -= int64(b.Bytes)
+	a.credit.Take(int64(b.Bytes))
 	if m := b.Mark; m != nil {
 		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), m.Pos.String(), m.GTIDSet, m.Time)
 	} else {
 		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), "", "", 0)
 	}
+	src := a.cfg.Source.Name
 	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchSent{
-		Source: a.cfg.Source.Name, ID: p.BatchID, Mark: b.Mark,
+		Source: src, Epoch: a.cfg.Epoch, ID: a.batchID, Mark: b.Mark,
 		Bytes: int64(b.Bytes), Acks: acks, From: ctx.Self(),
 	})
 	if acks > 0 {
-		msg := &Process{Source: a.cfg.Source.Name, ID: p.BatchID, Batch: b}
+		msg := &pipeline.Process{Source: src, Epoch: a.cfg.Epoch, ID: a.batchID, Batch: b}
 		for _, pid := range a.cfg.Pipelines {
 			ctx.Send(pid, msg)
 		}
 	}
-	advance(&p.Resume, b)
 	a.midTxn = len(b.Changes) > 0 && (b.Mark == nil || b.Mark.Seq < b.LastSeq())
 }
 
-// stop ends reading for a graceful shutdown and tells the parent.
+// stop ends reading for a graceful shutdown and tells the unit.
 func (a *Actor) stop(ctx actor.Context) {
 	a.reading = false
 	a.close()
-	ctx.Send(ctx.Parent(), &ReadingStopped{Source: a.cfg.Source.Name})
-}
-
-// advance moves the resume point past b: reading restarts at its last
-// transaction boundary, and sequence numbers never go back.
-func advance(r *binlogreader.Resume, b *change.Batch) {
-	if last := b.LastSeq(); last >= r.NextSeq {
-		r.NextSeq = last + 1
-	}
-	if m := b.Mark; m != nil {
-		r.Pos, r.GTIDSet = m.Pos, m.GTIDSet
-		if m.Seq >= r.NextSeq {
-			r.NextSeq = m.Seq + 1
-		}
-	}
+	ctx.Send(ctx.Parent(), &source.ReadingStopped{Source: a.cfg.Source.Name})
 }
 
 func (a *Actor) close() {
@@ -191,7 +195,7 @@ func (a *Actor) close() {
 		_ = a.stream.Close()
 		a.stream = nil
 	}
-	if a.cfg.Progress != nil && a.reading {
-		a.cfg.Progress.Failed = true
-	}
 }
+
+// readNext is the actor's own loop message.
+type readNext struct{}
