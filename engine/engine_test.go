@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicecdc/sluice/codecs/registry/registrytest"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/internal/verify"
 	"github.com/sluicecdc/sluice/topology"
@@ -489,4 +490,45 @@ func (h *harness) status() status.TaskView {
 		h.t.Fatal(err)
 	}
 	return v
+}
+
+// TestRun_FailingPipelineRestartsItsSourceWithNothingLost pins the recovery
+// unit: a pipeline that fails (here its schema registry answers 503 three
+// times) used to be restarted alone, losing the batch in hand, and the
+// source then waited forever for that batch's credit. Now the whole source
+// restarts from its durable mark: both sinks of the source get everything.
+func TestRun_FailingPipelineRestartsItsSourceWithNothingLost(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	reg := registrytest.New(t)
+	avroTopic := testbed.NewTopic(t, 1)
+	h := newHarness(t, setup{partitions: 2, policy: "pk_hash",
+		ddl: []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY, v VARCHAR(16))"},
+		sinkExtra: fmt.Sprintf(`  - name: avro
+    from: r
+    brokers: [%s]
+    topic: %s
+    format: avro
+    schema_registry: {url: %q}
+`, testbed.Kafka(t)[0], avroTopic, reg.URL)})
+	reg.FailNext(503, 503, 503)
+	stop := h.start()
+	var rows []string
+	for i := 1; i <= 300; i++ {
+		rows = append(rows, fmt.Sprintf("(%d,'v%d')", i, i))
+	}
+	exec(t, h.db, "INSERT INTO $db.orders VALUES "+strings.Join(rows[:150], ","),
+		"INSERT INTO $db.orders VALUES "+strings.Join(rows[150:], ","), "UPDATE $db.orders SET v='u' WHERE id <= 10")
+	h.converge(map[string][]string{"orders": {"id"}}, 60*time.Second)
+	msgs := testbed.ReadTopic(t, avroTopic, 310, 30*time.Second)
+	if len(msgs) < 310 {
+		t.Fatalf("avro sink has %d records, want at least 310 (300 inserts, 10 updates)", len(msgs))
+	}
+	if r := h.status().Sources[0].Restarts; r < 1 {
+		t.Fatalf("restarts = %d; the failing registry should have restarted the source", r)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -11,6 +11,9 @@ import (
 const (
 	firstSinkRestartDelay = 200 * time.Millisecond
 	maxSinkRestartDelay   = 10 * time.Second
+	// sinkStableAfter: a sink that ran this long since its last restart
+	// recovered; its next failure starts a new retry window.
+	sinkStableAfter = 30 * time.Second
 )
 
 // HandleFailure implements actor.SupervisorStrategy for the task's children.
@@ -37,7 +40,8 @@ func (t *task) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *
 	t.plan.status.SetError(cause)
 	f := t.failures[name]
 	if f == nil {
-		f = &backoff.Run{First: firstSinkRestartDelay, Max: maxSinkRestartDelay}
+		f = &backoff.Run{First: firstSinkRestartDelay, Max: maxSinkRestartDelay, Stable: sinkStableAfter}
+		f.Started(t.started)
 		t.failures[name] = f
 	}
 	delay, err := f.Next(cause, t.sinkWindow(name), time.Now())
@@ -46,5 +50,8 @@ func (t *task) HandleFailure(_ *actor.ActorSystem, sup actor.Supervisor, child *
 		return
 	}
 	t.log.Warn("sink failed; restarting it and the sources it feeds", "sink", name, "attempt", f.Count(), "in", delay, "err", cause)
-	time.AfterFunc(delay, func() { t.restartSink(sup, child, name, cause) })
+	time.AfterFunc(delay, func() {
+		f.Started(time.Now())
+		t.restartSink(sup, child, name, cause)
+	})
 }

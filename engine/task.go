@@ -31,7 +31,8 @@ type task struct {
 	// sinkOf and fedBy relate sink actors to the units that feed them.
 	sinkOf   map[string]string   // sink PID id → sink name
 	fedBy    map[string][]string // sink name → source names
-	failures map[string]*backoff.Run
+	failures map[string]*backoff.Run // by sink name
+	started  time.Time
 	stopped  map[string]bool // sources that stopped reading while draining
 }
 
@@ -48,6 +49,7 @@ func newTask(p *plan, log *slog.Logger) *task {
 func (t *task) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
+		t.started = time.Now()
 		t.spawn(ctx)
 	case *source.ReadingStopped:
 		t.stopped[m.Source] = true

@@ -51,11 +51,10 @@ type Actor struct {
 	// change already sent and a restart sends nothing twice.
 	stopping bool
 	// midTxn is true while the last batch sent ended inside a transaction.
-	midTxn   bool
-	waiting  bool // out of credit, waiting for flow.Released
-	reported bool // Reading sent to the unit
-	ctx      context.Context
-	cancel   context.CancelFunc
+	midTxn  bool
+	waiting bool // out of credit, waiting for flow.Released
+	ctx     context.Context
+	cancel  context.CancelFunc
 }
 
 // New returns the actor's producer.
@@ -136,10 +135,6 @@ func (a *Actor) read(ctx actor.Context) {
 	if err != nil {
 		a.close()
 		panic(err)
-	}
-	if !a.reported {
-		a.reported = true
-		ctx.Send(ctx.Parent(), &source.Reading{Source: a.cfg.Source.Name})
 	}
 	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
 		a.cfg.Status.CaughtUp(at)

@@ -67,7 +67,6 @@ type Coordinator struct {
 	cfg      Config
 	work     []*chunkWork
 	assigned map[string]*chunkWork // shard PID id → its chunk
-	reading  bool                  // source.Reading sent
 	stopped  bool
 	batchID  uint64
 }
@@ -88,10 +87,6 @@ func (c *Coordinator) Receive(ctx actor.Context) {
 			c.start(ctx, m)
 		}
 	case *shardReady:
-		if !c.reading {
-			c.reading = true
-			ctx.Send(ctx.Parent(), &source.Reading{Source: c.cfg.Source.Name})
-		}
 		c.assign(ctx, m.shard)
 	case *chunkRead:
 		c.chunkDone(ctx, m)

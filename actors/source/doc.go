@@ -14,8 +14,9 @@
 // again, with the same sequence numbers (at-least-once).
 //
 // Retryable failures are retried for the source's retry window, counted from
-// the first failure of an unbroken run (a reader that reads again, Reading,
-// ends the run); terminal ones (internal/errkind) fail the unit, and its
+// the first failure of an unbroken run (children that ran 30 s without
+// failing end the run: a reader that reads again is not enough, since a
+// failing pipeline would then restart every 200 ms forever); terminal ones (internal/errkind) fail the unit, and its
 // parent stops the task. A panic that is not an I/O failure (a runtime
 // error: a bug) is retried a few times only, so a deterministic bug fails the
 // task with its message instead of looping for the retry window.

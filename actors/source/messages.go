@@ -1,9 +1,5 @@
 package source
 
-// Reading tells the unit that its reader read successfully in this epoch:
-// a run of failures is over.
-type Reading struct{ Source string }
-
 // SnapshotDone tells the unit that its snapshot is complete and durable: the
 // binlog phase starts.
 type SnapshotDone struct{ Source string }

@@ -19,6 +19,9 @@ import (
 const (
 	firstRestartDelay = 200 * time.Millisecond
 	maxRestartDelay   = 10 * time.Second
+	// stableAfter ends a run of failures: children that ran this long
+	// since they were spawned recovered, whatever fails next is new.
+	stableAfter = 30 * time.Second
 	// maxBugRestarts bounds restarts after runtime errors within bugWindow.
 	maxBugRestarts = 3
 	bugWindow      = 10 * time.Minute
@@ -78,7 +81,7 @@ type Unit struct {
 func New(cfg Config) actor.Producer {
 	return func() actor.Actor {
 		return &Unit{cfg: cfg, binlog: cfg.Children.Snapshot == nil,
-			failures: backoff.Run{First: firstRestartDelay, Max: maxRestartDelay}}
+			failures: backoff.Run{First: firstRestartDelay, Max: maxRestartDelay, Stable: stableAfter}}
 	}
 }
 
@@ -98,11 +101,6 @@ func (u *Unit) Receive(ctx actor.Context) {
 		}
 		u.epoch++
 		u.reader = u.child(ctx, "source/"+u.cfg.Source, u.cfg.Children.Binlog(u.epoch, u.pipelines))
-	case *Reading:
-		if u.failures.Count() > 0 {
-			u.cfg.Logger.Info("source recovered", "source", u.cfg.Source, "after", time.Since(u.failures.Since()).Round(time.Millisecond))
-			u.failures.Reset()
-		}
 	case *flow.StopReading:
 		u.draining = true
 		if u.reader == nil {
@@ -136,7 +134,8 @@ func (u *Unit) failed(ctx actor.Context, m *childFailed) {
 	if !ok {
 		return // a child of an older epoch, already stopped
 	}
-	err := fmt.Errorf("%s: %w", name, u.classify(m.reason, time.Now()))
+	now := time.Now()
+	err := fmt.Errorf("%s: %w", name, u.classify(m.reason, now))
 	u.cfg.SetError(err)
 	if u.draining {
 		// Stopping anyway: what was in flight is re-read on the next start.
@@ -145,10 +144,10 @@ func (u *Unit) failed(ctx actor.Context, m *childFailed) {
 		u.readingStopped(ctx)
 		return
 	}
-	delay, err := u.failures.Next(err, u.cfg.RetryWindow, time.Now())
-	if err != nil {
+	delay, fatal := u.failures.Next(err, u.cfg.RetryWindow, now)
+	if fatal != nil {
 		u.stopChildren(ctx)
-		panic(err) // the task stops with it
+		panic(fatal) // the task stops with it
 	}
 	u.cfg.Logger.Warn("source failed; restarting it from its last durable mark", "source", u.cfg.Source,
 		"attempt", u.failures.Count(), "in", delay, "err", err)
@@ -210,6 +209,7 @@ func (u *Unit) spawn(ctx actor.Context) {
 	}
 	u.names = map[string]string{}
 	u.pipelines = u.pipelines[:0]
+	u.failures.Started(time.Now())
 	for _, p := range u.cfg.Children.Pipelines {
 		u.pipelines = append(u.pipelines, u.child(ctx, p.Name, p.Producer))
 	}

@@ -1,8 +1,10 @@
 package source
 
 import (
+	"cmp"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -50,6 +52,8 @@ type faults struct {
 	pipelinePanicAt uint64 // the pipeline panics on this seq
 	pipelineBugAt   uint64 // the pipeline dereferences nil on this seq, every time
 	readerErr       error  // returned by every reader start (e.g. a terminal error)
+	pipelineFailAt  uint64 // the pipeline fails with a retryable error on this seq, every time
+	window          time.Duration
 }
 
 func newBed(t *testing.T, grant int64, f *faults, snapshot bool) *bed {
@@ -94,7 +98,7 @@ func newBed(t *testing.T, grant int64, f *faults, snapshot bool) *bed {
 		switch m := ctx.Message().(type) {
 		case *actor.Started:
 			b.unit = ctx.Spawn(actor.PropsFromProducer(New(Config{
-				Source: "db", RetryWindow: time.Minute, Children: children,
+				Source: "db", RetryWindow: cmp.Or(f.window, time.Minute), Children: children,
 				Checkpointer: b.cp, Sinks: []*actor.PID{b.sink}, Status: b.status,
 				SetError: func(error) {}, Logger: slog.New(slog.DiscardHandler),
 			})))
@@ -199,6 +203,22 @@ func TestUnit_RepeatedBug_FailsTheTaskInsteadOfLooping(t *testing.T) {
 	}
 }
 
+func TestUnit_PersistentDownstreamFailure_EndsAfterTheRetryWindow(t *testing.T) {
+	// The reader reads fine each time; only the pipeline fails. The run of
+	// failures must still reach the window (it used to restart forever).
+	b := newBed(t, 300, &faults{pipelineFailAt: 5, window: 1500 * time.Millisecond}, false)
+	b.waitFor("the unit to fail", func() bool { return len(b.errs) > 0 })
+	b.mu.Lock()
+	err := b.errs[0]
+	b.mu.Unlock()
+	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "retry window") {
+		t.Fatalf("err = %v, want terminal after the retry window", err)
+	}
+	if r := b.restarts(); r < 2 {
+		t.Fatalf("restarts = %d, want several before the window ended", r)
+	}
+}
+
 func TestUnit_TerminalError_FailsAtOnce(t *testing.T) {
 	b := newBed(t, 300, &faults{readerErr: errkind.Terminal(errors.New("binlog purged"))}, false)
 	b.waitFor("the unit to fail", func() bool { return len(b.errs) > 0 })
@@ -252,7 +272,6 @@ func (r *fakeReader) Receive(ctx actor.Context) {
 			return
 		}
 		r.credit, r.next = flow.NewCredit(m.Grant), m.Resume.NextSeq
-		ctx.Send(ctx.Parent(), &Reading{Source: "db"})
 		ctx.Send(ctx.Self(), &emit{})
 	case *flow.SnapshotCommitted:
 		ctx.Send(ctx.Parent(), &SnapshotDone{Source: "db"})
@@ -297,6 +316,9 @@ func (p *fakePipeline) Receive(ctx actor.Context) {
 	w := &sink.Write{Source: m.Source, Epoch: m.Epoch, ID: m.ID}
 	for _, c := range m.Batch.Changes {
 		if c.Seq == p.f.pipelinePanicAt && p.panicked.CompareAndSwap(false, true) {
+			panic(errors.New("schema registry unreachable"))
+		}
+		if c.Seq == p.f.pipelineFailAt {
 			panic(errors.New("schema registry unreachable"))
 		}
 		if c.Seq == p.f.pipelineBugAt {

@@ -10,9 +10,17 @@ import (
 // Run is one run of consecutive failures. The zero value has no failure.
 type Run struct {
 	First, Max time.Duration // first and largest delay
-	since      time.Time     // first failure of the run
-	count      int
+	// Stable ends the run: a try that lasted this long (Started to the next
+	// failure) succeeded, and its failure starts a new run. Zero: only
+	// Reset ends a run.
+	Stable  time.Duration
+	since   time.Time // first failure of the run
+	started time.Time // the current try
+	count   int
 }
+
+// Started records that a try began at now.
+func (r *Run) Started(now time.Time) { r.started = now }
 
 // Next records a failure at now and returns the delay before the next try,
 // or the error that ends the run: cause itself when it is terminal, or a
@@ -20,6 +28,9 @@ type Run struct {
 func (r *Run) Next(cause error, window time.Duration, now time.Time) (time.Duration, error) {
 	if errkind.IsTerminal(cause) {
 		return 0, cause
+	}
+	if r.Stable > 0 && !r.started.IsZero() && now.Sub(r.started) >= r.Stable {
+		r.Reset()
 	}
 	if r.count == 0 {
 		r.since = now
@@ -44,9 +55,6 @@ func (r *Run) Delay() time.Duration {
 
 // Count is the number of failures in the run.
 func (r *Run) Count() int { return r.count }
-
-// Since is when the run began (zero without failures).
-func (r *Run) Since() time.Time { return r.since }
 
 // Reset ends the run: the next failure starts a new window and the first
 // delay again.

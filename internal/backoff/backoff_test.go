@@ -64,3 +64,20 @@ func TestRun_Next_TerminalEndsAtOnce(t *testing.T) {
 		t.Fatal("terminal error retried")
 	}
 }
+
+func TestRun_Next_AStableTryEndsTheRun(t *testing.T) {
+	r := Run{First: time.Millisecond, Max: time.Second, Stable: 30 * time.Second}
+	start := time.Unix(1000, 0)
+	r.Started(start)
+	_, _ = r.Next(errors.New("down"), time.Minute, start.Add(time.Second))
+	r.Started(start.Add(2 * time.Second))
+	_, _ = r.Next(errors.New("down"), time.Minute, start.Add(3*time.Second))
+	if r.Count() != 2 {
+		t.Fatalf("count = %d after two quick failures, want 2", r.Count())
+	}
+	r.Started(start.Add(4 * time.Second))
+	d, err := r.Next(errors.New("down"), time.Minute, start.Add(2*time.Minute))
+	if err != nil || r.Count() != 1 || d != time.Millisecond {
+		t.Fatalf("after a try of 2 minutes: count %d, delay %v, err %v; want a new run", r.Count(), d, err)
+	}
+}
