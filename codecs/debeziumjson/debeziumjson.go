@@ -307,11 +307,16 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 }
 
 // appendDDL writes a schema-change event: key {"databaseName"}, value
-// {source, ts_ms, databaseName, schemaName, ddl, tableChanges}.
+// {source, ts_ms, databaseName, schemaName, ddl, tableChanges}, each with
+// the schema-change topic's schema when schemas are on.
 func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 	db, table := c.Schema, ""
 	if c.Table != nil {
 		db, table = c.Table.Schema, c.Table.Name
+	}
+	if e.opts.SchemasEnable {
+		k = append(k, `{"schema":`+ddlKeySchema+`,"payload":`...)
+		v = append(v, `{"schema":`+ddlValueSchema+`,"payload":`...)
 	}
 	k = append(k, `{"databaseName":`...)
 	k = render.JSONString(k, db)
@@ -327,6 +332,10 @@ func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 	v = append(v, `,"schemaName":null,"ddl":`...)
 	v = render.JSONString(v, c.SQL)
 	v = append(v, `,"tableChanges":[]}`...)
+	if e.opts.SchemasEnable {
+		k = append(k, '}')
+		v = append(v, '}')
+	}
 	return k, v
 }
 

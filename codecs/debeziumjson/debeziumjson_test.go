@@ -373,3 +373,17 @@ func BenchmarkEncode_DebeziumJSON(b *testing.B) {
 		})
 	}
 }
+
+// TestEncoder_DDL_SchemaChangeSchemas pins that DDL records with schemas on
+// carry the schema-change topic's schemas and fit them (they were written
+// without the schema/payload wrapper, which JsonConverter rejects).
+func TestEncoder_DDL_SchemaChangeSchemas(t *testing.T) {
+	e := newEncoder(t, codec.Options{SchemasEnable: true})
+	for _, op := range []string{"ddl", "ddl_db"} {
+		rec := codectest.Encode(t, e, codectest.Changes()[op])
+		ks, vs := connectRead(t, rec.Key), connectRead(t, rec.Value)
+		if ks["name"] != "io.debezium.connector.mysql.SchemaChangeKey" || vs["name"] != "io.debezium.connector.mysql.SchemaChangeValue" {
+			t.Errorf("%s: key schema %v, value schema %v", op, ks["name"], vs["name"])
+		}
+	}
+}
