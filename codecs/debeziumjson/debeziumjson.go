@@ -59,12 +59,13 @@ const (
 )
 
 type column struct {
-	kind   kind
-	text   render.TextKind
-	scale  int
-	micros bool // TIME/DATETIME in microseconds (else milliseconds)
-	bytes  int  // BIT(n>1) byte count
-	bits   int  // BIT(n>1) n
+	kind     kind
+	text     render.TextKind
+	nullable bool
+	scale    int
+	micros   bool // TIME/DATETIME in microseconds (else milliseconds)
+	bytes    int  // BIT(n>1) byte count
+	bits     int  // BIT(n>1) n
 }
 
 type tableInfo struct {
@@ -92,7 +93,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 }
 
 func (e *Encoder) columnOf(col *change.Column) column {
-	c := column{text: render.ColumnKind(col), scale: col.Scale}
+	c := column{text: render.ColumnKind(col), nullable: col.Nullable, scale: col.Scale}
 	switch col.Type {
 	case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
 		c.kind = kInt
@@ -233,7 +234,7 @@ func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, 
 		k = append(k, ti.names[i]...)
 		var ok bool
 		if k, ok = e.appendValue(k, &ti.cols[i], row[i]); !ok {
-			return k, badValue(c, i, row[i])
+			return k, e.badValue(c, i, row[i])
 		}
 	}
 	k = append(k, '}')
@@ -243,8 +244,13 @@ func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, 
 	return k, nil
 }
 
-func badValue(c *change.Change, i int, v any) error {
+func (e *Encoder) badValue(c *change.Change, i int, v any) error {
 	col := &c.Table.Columns[i]
+	if _, ok := render.TimeOf(v); ok && isTime(col) && e.opts.Time == codec.TimeConnect {
+		return errkind.Terminal(fmt.Errorf("debezium-json: %s column %s (%s NOT NULL): TIME %s is outside 00:00:00 to 24:00:00, "+
+			"which time.precision.mode connect cannot hold (Debezium stops there too) at %s: use time_precision: adaptive_time_microseconds",
+			c.Table.QualifiedName(), col.Name, col.ColumnType, v, c.Pos))
+	}
 	return errkind.Terminal(fmt.Errorf("debezium-json: %s column %s (%s): cannot encode %T %v at %s",
 		c.Table.QualifiedName(), col.Name, col.ColumnType, v, v, c.Pos))
 }
@@ -265,7 +271,7 @@ func (e *Encoder) appendRow(v []byte, c *change.Change, ti *tableInfo, row []any
 		v = append(v, ti.names[i]...)
 		var ok bool
 		if v, ok = e.appendValue(v, &ti.cols[i], val); !ok {
-			return v, badValue(c, i, val)
+			return v, e.badValue(c, i, val)
 		}
 	}
 	return append(v, '}'), nil
@@ -406,10 +412,16 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if !ok {
 			return v, false
 		}
+		us := t.Micros()
 		if col.micros {
-			return strconv.AppendInt(v, t.Micros(), 10), true
+			return strconv.AppendInt(v, us, 10), true
 		}
-		return strconv.AppendInt(v, t.Micros()/1000, 10), true
+		// Connect's Time is a time of day: Debezium writes null for a value
+		// outside 0..24 h in a nullable column and stops on a NOT NULL one.
+		if us < 0 || us > 86_400_000_000 {
+			return append(v, "null"...), col.nullable
+		}
+		return strconv.AppendInt(v, us/1000, 10), true
 	case kDateTime:
 		dt, ok := render.DateTimeOf(val)
 		if !ok {
@@ -463,6 +475,10 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		return append(v, '}'), true
 	}
 	return v, false
+}
+
+func isTime(col *change.Column) bool {
+	return col.Type == change.TypeTime || col.Type == change.TypeTime2
 }
 
 // appendFinite writes f with render, or null for NaN and infinities, which

@@ -12,6 +12,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
+	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
 func newEncoder(t testing.TB, opts codec.Options) *Encoder {
@@ -276,8 +277,8 @@ func TestEncoder_DecimalAndTimeModes(t *testing.T) {
 	}
 	conn := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{Time: codec.TimeConnect}), c).Value, false)
 	a := conn["after"].(map[string]any)
-	if *text(a["c_time"]) != "-3020399000" || *text(a["c_datetime6"]) != "1709210096000" {
-		t.Errorf("connect mode: time %v datetime6 %v", a["c_time"], a["c_datetime6"])
+	if a["c_time"] != nil || *text(a["c_datetime6"]) != "1709210096000" {
+		t.Errorf("connect mode: time %v (want null: -838:59:59 is no time of day) datetime6 %v", a["c_time"], a["c_datetime6"])
 	}
 	if _, err := New(codec.Options{Decimal: "float"}); err == nil {
 		t.Error("accepted an unknown decimal mode")
@@ -385,5 +386,44 @@ func TestEncoder_DDL_SchemaChangeSchemas(t *testing.T) {
 		if ks["name"] != "io.debezium.connector.mysql.SchemaChangeKey" || vs["name"] != "io.debezium.connector.mysql.SchemaChangeValue" {
 			t.Errorf("%s: key schema %v, value schema %v", op, ks["name"], vs["name"])
 		}
+	}
+}
+
+// TestEncoder_ConnectTime_OutsideADay pins connect mode's TIME: Connect's
+// Time holds a time of day, so Debezium writes null for a nullable column's
+// value outside 00:00:00..24:00:00 and stops on a NOT NULL one (Sluice wrote
+// 100:00:01 as 360001000, and 838:59:59 past int32).
+func TestEncoder_ConnectTime_OutsideADay(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "times", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "t", Type: change.TypeTime2, ColumnType: "time(3)", Scale: 3, Nullable: true},
+		{Name: "t_nn", Type: change.TypeTime2, ColumnType: "time", Nullable: false},
+	}}
+	e := newEncoder(t, codec.Options{Time: codec.TimeConnect, SchemasEnable: true})
+	for _, tc := range []struct {
+		in   string
+		want string // "" means null
+	}{
+		{"00:00:00.000", "0"},
+		{"12:34:56.789", "45296789"},
+		{"24:00:00.000", "86400000"},
+		{"24:00:00.001", ""},
+		{"100:00:01.000", ""},
+		{"838:59:59.000", ""},
+		{"-00:00:01.000", ""},
+		{"-838:59:59.000", ""},
+	} {
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), tc.in, "00:00:00"}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		connectRead(t, rec.Value)
+		got := decodeJSON(t, rec.Value, true)["after"].(map[string]any)["t"]
+		if (tc.want == "" && got != nil) || (tc.want != "" && (got == nil || *text(got) != tc.want)) {
+			t.Errorf("TIME %s = %v, want %q (empty: null)", tc.in, got, tc.want)
+		}
+	}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), nil, "100:00:01"}, Pos: codectest.Pos}
+	err := e.Encode(c, &codec.Record{})
+	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "adaptive_time_microseconds") {
+		t.Errorf("NOT NULL TIME 100:00:01 in connect mode: err = %v, want a terminal error naming the fix", err)
 	}
 }
