@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
@@ -56,6 +57,7 @@ const (
 	kText
 	kBytes
 	kGeometry
+	kPoint
 )
 
 type column struct {
@@ -125,6 +127,9 @@ func (e *Encoder) columnOf(col *change.Column) column {
 		c.kind = kYear
 	case change.TypeGeometry:
 		c.kind = kGeometry
+		if strings.EqualFold(render.BaseType(col.ColumnType), "point") {
+			c.kind = kPoint
+		}
 	case change.TypeVarchar, change.TypeVarString, change.TypeString,
 		change.TypeTinyBlob, change.TypeMediumBlob, change.TypeLongBlob, change.TypeBlob:
 		c.kind = kText
@@ -470,15 +475,46 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		v = append(v, `{"wkb":`...)
 		v = appendBase64(v, b[4:])
-		v = append(v, `,"srid":`...)
-		v = strconv.AppendUint(v, uint64(binary.LittleEndian.Uint32(b[:4])), 10)
-		return append(v, '}'), true
+		return appendSRID(v, b), true
+	case kPoint:
+		// MySQL's value is the SRID, then a 2D point's 21-byte WKB.
+		b, ok := val.([]byte)
+		if !ok || len(b) != 4+21 {
+			return v, false
+		}
+		var order binary.ByteOrder = binary.LittleEndian
+		if b[4] == 0 {
+			order = binary.BigEndian
+		}
+		if order.Uint32(b[5:9]) != 1 {
+			return v, false
+		}
+		x, y := math.Float64frombits(order.Uint64(b[9:17])), math.Float64frombits(order.Uint64(b[17:25]))
+		v = append(v, `{"x":`...)
+		v = appendFinite(v, x, func(b []byte) []byte { return render.JavaDouble(b, x) })
+		v = append(v, `,"y":`...)
+		v = appendFinite(v, y, func(b []byte) []byte { return render.JavaDouble(b, y) })
+		v = append(v, `,"wkb":`...)
+		v = appendBase64(v, b[4:])
+		return appendSRID(v, b), true
 	}
 	return v, false
 }
 
 func isTime(col *change.Column) bool {
 	return col.Type == change.TypeTime || col.Type == change.TypeTime2
+}
+
+// appendSRID ends a geometry struct with the SRID of MySQL's value b; 0
+// (none) is null, as Debezium's BinlogGeometry has it.
+func appendSRID(v, b []byte) []byte {
+	v = append(v, `,"srid":`...)
+	if srid := binary.LittleEndian.Uint32(b[:4]); srid != 0 {
+		v = strconv.AppendUint(v, uint64(srid), 10)
+	} else {
+		v = append(v, "null"...)
+	}
+	return append(v, '}')
 }
 
 // appendFinite writes f with render, or null for NaN and infinities, which

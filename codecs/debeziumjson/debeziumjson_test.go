@@ -3,6 +3,7 @@ package debeziumjson
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"math/big"
 	"strings"
@@ -192,7 +193,7 @@ func TestEncoder_ValueRendering(t *testing.T) {
 		"c_json":      `{"a": [1, 2.5, "x"], "b": null}`,
 		"c_enum":      "large",
 		"c_set":       "a,c",
-		"c_point":     `{"srid":0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA"}`,
+		"c_point":     `{"srid":null,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","x":1.0,"y":2.0}`,
 		"c_empty":     "",
 	} {
 		if got := text(after[col]); got == nil || *got != want {
@@ -330,7 +331,7 @@ func TestEncoder_SchemaPart(t *testing.T) {
 		"c_datetime": "int64/io.debezium.time.Timestamp", "c_datetime6": "int64/io.debezium.time.MicroTimestamp",
 		"c_ts3": "string/io.debezium.time.ZonedTimestamp", "c_year": "int32/io.debezium.time.Year",
 		"c_json": "string/io.debezium.data.Json", "c_enum": "string/io.debezium.data.Enum",
-		"c_set": "string/io.debezium.data.EnumSet", "c_blob": "bytes/", "c_point": "struct/io.debezium.data.geometry.Geometry",
+		"c_set": "string/io.debezium.data.EnumSet", "c_blob": "bytes/", "c_point": "struct/io.debezium.data.geometry.Point",
 	} {
 		if types[col] != want {
 			t.Errorf("%s schema %q, want %q", col, types[col], want)
@@ -425,5 +426,55 @@ func TestEncoder_ConnectTime_OutsideADay(t *testing.T) {
 	err := e.Encode(c, &codec.Record{})
 	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "adaptive_time_microseconds") {
 		t.Errorf("NOT NULL TIME 100:00:01 in connect mode: err = %v, want a terminal error naming the fix", err)
+	}
+}
+
+// TestEncoder_Geometry pins spatial values as Debezium writes them: a POINT
+// column is io.debezium.data.geometry.Point {x, y, wkb, srid}, any other
+// spatial column Geometry {wkb, srid}, and SRID 0 is null (POINT columns were
+// a Geometry with srid 0).
+func TestEncoder_Geometry(t *testing.T) {
+	le := func(srid uint32, wkb ...byte) []byte {
+		return append(binary.LittleEndian.AppendUint32(nil, srid), wkb...)
+	}
+	pointLE := []byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40}                                                                   // POINT(1 2)
+	pointBE := []byte{0, 0, 0, 0, 1, 0xc0, 0x04, 0, 0, 0, 0, 0, 0, 0x40, 0x59, 0, 0, 0, 0, 0, 0}                                                                // POINT(-2.5 100)
+	line := []byte{1, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f} // LINESTRING(0 0,1 1)
+	tbl := &change.Table{Schema: "shop", Name: "geo", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "p", Type: change.TypeGeometry, ColumnType: "point", Charset: "binary"},
+		{Name: "g", Type: change.TypeGeometry, ColumnType: "linestring", Charset: "binary", Nullable: true},
+	}}
+	e := newEncoder(t, codec.Options{SchemasEnable: true})
+	for _, tc := range []struct {
+		p, g         []byte
+		wantP, wantG string
+	}{
+		{le(0, pointLE...), le(0, line...),
+			`{"srid":null,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","x":1.0,"y":2.0}`,
+			`{"srid":null,"wkb":"` + base64.StdEncoding.EncodeToString(line) + `"}`},
+		{le(4326, pointBE...), le(3857, line...),
+			`{"srid":4326,"wkb":"` + base64.StdEncoding.EncodeToString(pointBE) + `","x":-2.5,"y":100.0}`,
+			`{"srid":3857,"wkb":"` + base64.StdEncoding.EncodeToString(line) + `"}`},
+	} {
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), tc.p, tc.g}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		vs := connectRead(t, rec.Value)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		if got := *text(after["p"]); got != tc.wantP {
+			t.Errorf("POINT = %s, want %s", got, tc.wantP)
+		}
+		if got := *text(after["g"]); got != tc.wantG {
+			t.Errorf("LINESTRING = %s, want %s", got, tc.wantG)
+		}
+		row := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)
+		if p, g := row[1].(map[string]any), row[2].(map[string]any); p["name"] != "io.debezium.data.geometry.Point" || p["optional"] != false ||
+			g["name"] != "io.debezium.data.geometry.Geometry" || g["optional"] != true {
+			t.Errorf("schemas: point %v %v, geometry %v %v", p["name"], p["optional"], g["name"], g["optional"])
+		}
+	}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), le(0, line...), nil}, Pos: codectest.Pos}
+	if err := e.Encode(c, &codec.Record{}); err == nil || !errkind.IsTerminal(err) {
+		t.Errorf("a LINESTRING in a POINT column: err = %v, want terminal", err)
 	}
 }

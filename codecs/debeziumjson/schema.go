@@ -105,9 +105,16 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 	case kBytes:
 		return field("bytes", opt, n, "")
 	case kGeometry:
+		// Debezium's Geometry.builder() is optional whatever the column.
 		return `{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},` +
-			`{"type":"int32","optional":true,"field":"srid"}],"optional":` + strconv.FormatBool(opt) + `,` +
+			`{"type":"int32","optional":true,"field":"srid"}],"optional":true,` +
 			named("io.debezium.data.geometry.Geometry") + `,"doc":"Geometry","field":` +
+			string(render.JSONString(nil, n)) + `}`
+	case kPoint:
+		return `{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},` +
+			`{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},` +
+			`{"type":"int32","optional":true,"field":"srid"}],"optional":` + strconv.FormatBool(opt) + `,` +
+			named("io.debezium.data.geometry.Point") + `,"doc":"Geometry (POINT)","field":` +
 			string(render.JSONString(nil, n)) + `}`
 	}
 	switch col.Type {
