@@ -45,6 +45,7 @@ const (
 	kInt kind = iota
 	kUint
 	kFloat
+	kFloatDouble // FLOAT(M,D): a float written as a double
 	kDouble
 	kDecimal
 	kBool // BIT(1)
@@ -103,7 +104,12 @@ func (e *Encoder) columnOf(col *change.Column) column {
 			c.kind = kUint
 		}
 	case change.TypeFloat:
+		// Debezium keeps float32 only for FLOAT without a scale; FLOAT(M,D)
+		// (COLUMN_TYPE "float(7,3)") is a double.
 		c.kind = kFloat
+		if strings.IndexByte(col.ColumnType, '(') >= 0 {
+			c.kind = kFloatDouble
+		}
 	case change.TypeDouble:
 		c.kind = kDouble
 	case change.TypeDecimal, change.TypeNewDecimal:
@@ -369,6 +375,15 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return appendFinite(v, float64(x), func(b []byte) []byte { return render.JavaFloat(b, x) }), true
 		case float64:
 			return appendFinite(v, x, func(b []byte) []byte { return render.JavaFloat(b, float32(x)) }), true
+		}
+	case kFloatDouble:
+		// Debezium widens the float (Float.doubleValue): 1.234f is 1.2339999675750732.
+		switch x := val.(type) {
+		case float32:
+			f := float64(x)
+			return appendFinite(v, f, func(b []byte) []byte { return render.JavaDouble(b, f) }), true
+		case float64:
+			return appendFinite(v, x, func(b []byte) []byte { return render.JavaDouble(b, x) }), true
 		}
 	case kDouble:
 		if x, ok := val.(float64); ok {

@@ -478,3 +478,29 @@ func TestEncoder_Geometry(t *testing.T) {
 		t.Errorf("a LINESTRING in a POINT column: err = %v, want terminal", err)
 	}
 }
+
+// TestEncoder_FloatWithScale_IsDouble pins Debezium's FLOAT typing: float
+// for FLOAT and FLOAT(p), double for FLOAT(M,D) with the float widened
+// (Float.doubleValue), as BinlogValueConverters does (it was float).
+func TestEncoder_FloatWithScale_IsDouble(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "floats", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "f", Type: change.TypeFloat, ColumnType: "float", Nullable: true},
+		{Name: "f73", Type: change.TypeFloat, ColumnType: "float(7,3)", Nullable: true},
+		{Name: "f73u", Type: change.TypeFloat, ColumnType: "float(7,3) unsigned", Nullable: true},
+	}}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), float32(1.234), float32(1.234), float32(0.5)}, Pos: codectest.Pos}
+	rec := codectest.Encode(t, newEncoder(t, codec.Options{SchemasEnable: true}), c)
+	vs := connectRead(t, rec.Value)
+	after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+	row := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)
+	for i, tc := range []struct{ col, typ, val string }{
+		{"f", "float", "1.234"},
+		{"f73", "double", "1.2339999675750732"},
+		{"f73u", "double", "0.5"},
+	} {
+		if typ := row[i+1].(map[string]any)["type"]; typ != tc.typ || *text(after[tc.col]) != tc.val {
+			t.Errorf("%s: %v %v, want %s %s", tc.col, typ, after[tc.col], tc.typ, tc.val)
+		}
+	}
+}

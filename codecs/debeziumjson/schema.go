@@ -67,7 +67,7 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 		return field("int32", opt, n, named("io.debezium.time.Year"))
 	case kFloat:
 		return field("float", opt, n, "")
-	case kDouble:
+	case kDouble, kFloatDouble:
 		return field("double", opt, n, "")
 	case kDecimal:
 		switch e.opts.Decimal {
