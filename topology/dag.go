@@ -323,4 +323,6 @@ type DebeziumOptions struct {
 	DecimalHandling string
 	// TimePrecision is time.precision.mode: adaptive_time_microseconds or connect.
 	TimePrecision string
+	// BigIntUnsignedHandling is bigint.unsigned.handling.mode: long or precise.
+	BigIntUnsignedHandling string
 }

@@ -431,6 +431,10 @@ var debeziumSpec = &objectSpec{
 			Enum:  []string{"adaptive_time_microseconds", "connect"},
 			Doc:   "Temporal rendering (time.precision.mode).",
 			value: enumV(func(d *DebeziumOptions) *string { return &d.TimePrecision })},
+		{Key: "bigint_unsigned_handling", Default: "long", Example: "precise",
+			Enum:  []string{"long", "precise"},
+			Doc:   "BIGINT UNSIGNED rendering (bigint.unsigned.handling.mode): `long` a signed 64-bit number, values above 2^63-1 wrapping negative as Debezium's do; `precise` Connect Decimal(20,0), exact.",
+			value: enumV(func(d *DebeziumOptions) *string { return &d.BigIntUnsignedHandling })},
 	},
 }
 

@@ -44,6 +44,8 @@ type kind uint8
 const (
 	kInt kind = iota
 	kUint
+	kUBigLong    // BIGINT UNSIGNED, bigint.unsigned.handling.mode long
+	kUBigDecimal // BIGINT UNSIGNED, precise
 	kFloat
 	kFloatDouble // FLOAT(M,D): a float written as a double
 	kDouble
@@ -99,9 +101,15 @@ func (e *Encoder) columnOf(col *change.Column) column {
 	c := column{text: render.ColumnKind(col), nullable: col.Nullable, scale: col.Scale}
 	switch col.Type {
 	case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
-		c.kind = kInt
-		if col.Unsigned {
+		switch {
+		case col.Unsigned && col.Type == change.TypeLongLong && e.opts.BigIntUnsigned == codec.BigIntPrecise:
+			c.kind = kUBigDecimal
+		case col.Unsigned && col.Type == change.TypeLongLong:
+			c.kind = kUBigLong
+		case col.Unsigned:
 			c.kind = kUint
+		default:
+			c.kind = kInt
 		}
 	case change.TypeFloat:
 		// Debezium keeps float32 only for FLOAT without a scale; FLOAT(M,D)
@@ -368,6 +376,16 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		if u, ok := change.Uint64(val); ok {
 			return strconv.AppendUint(v, u, 10), true
+		}
+	case kUBigLong:
+		// Java's long, as Debezium's: 2^64-1 reads back as -1.
+		if u, ok := change.Uint64(val); ok {
+			return strconv.AppendInt(v, int64(u), 10), true
+		}
+	case kUBigDecimal:
+		if u, ok := change.Uint64(val); ok {
+			var buf [9]byte
+			return appendBase64(v, render.AppendUnscaledUint(buf[:0], u)), true
 		}
 	case kFloat:
 		switch x := val.(type) {

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -87,6 +88,13 @@ func suite(schemas bool) codectest.Suite {
 			for k, x := range row {
 				out[k] = text(x)
 			}
+			// A consumer reads long-mode BIGINT UNSIGNED back as unsigned.
+			if id := out["id"]; id != nil {
+				if n, err := strconv.ParseInt(*id, 10, 64); err == nil {
+					u := strconv.FormatUint(uint64(n), 10)
+					out["id"] = &u
+				}
+			}
 			return out
 		},
 	}
@@ -119,7 +127,7 @@ func TestEncoder_Envelope(t *testing.T) {
 		if *text(v["ts_ms"]) != "1700000000123" {
 			t.Errorf("%s: ts_ms %v", op, v["ts_ms"])
 		}
-		if k := decodeJSON(t, rec.Key, false); *text(k["id"]) != "18446744073709551615" || len(k) != 1 {
+		if k := decodeJSON(t, rec.Key, false); *text(k["id"]) != "-1" || len(k) != 1 { // BIGINT UNSIGNED max as Java's long
 			t.Errorf("%s: key %v", op, k)
 		}
 	}
@@ -170,7 +178,7 @@ func TestEncoder_ValueRendering(t *testing.T) {
 		return big.NewInt(d.UnixMilli()).String()
 	}
 	for col, want := range map[string]string{
-		"id":          "18446744073709551615",
+		"id":          "-1", // BIGINT UNSIGNED max, long mode
 		"c_tiny":      "-128",
 		"c_big":       "-9223372036854775808",
 		"c_float":     "0.1",
@@ -343,7 +351,7 @@ func TestEncoder_SchemaPart(t *testing.T) {
 		} `json:"schema"`
 		Payload map[string]json.Number `json:"payload"`
 	}
-	if err := json.Unmarshal(rec.Key, &k); err != nil || k.Schema.Name != "srv.shop.all_types.Key" || k.Payload["id"] != "18446744073709551615" {
+	if err := json.Unmarshal(rec.Key, &k); err != nil || k.Schema.Name != "srv.shop.all_types.Key" || k.Payload["id"] != "-1" {
 		t.Errorf("key %s: %v", rec.Key, err)
 	}
 }
@@ -376,16 +384,24 @@ func BenchmarkEncode_DebeziumJSON(b *testing.B) {
 	}
 }
 
-// TestEncoder_DDL_SchemaChangeSchemas pins that DDL records with schemas on
-// carry the schema-change topic's schemas and fit them (they were written
-// without the schema/payload wrapper, which JsonConverter rejects).
-func TestEncoder_DDL_SchemaChangeSchemas(t *testing.T) {
-	e := newEncoder(t, codec.Options{SchemasEnable: true})
-	for _, op := range []string{"ddl", "ddl_db"} {
-		rec := codectest.Encode(t, e, codectest.Changes()[op])
-		ks, vs := connectRead(t, rec.Key), connectRead(t, rec.Value)
-		if ks["name"] != "io.debezium.connector.mysql.SchemaChangeKey" || vs["name"] != "io.debezium.connector.mysql.SchemaChangeValue" {
-			t.Errorf("%s: key schema %v, value schema %v", op, ks["name"], vs["name"])
+// TestEncoder_SchemasReadByJsonConverter pins that every record with
+// schemas on fits its schema as JsonConverter reads it, and that DDL records
+// carry the schema-change topic's schemas (they were written without the
+// schema/payload wrapper; BIGINT UNSIGNED max did not fit its int64 schema).
+func TestEncoder_SchemasReadByJsonConverter(t *testing.T) {
+	for _, opts := range []codec.Options{
+		{SchemasEnable: true},
+		{SchemasEnable: true, BigIntUnsigned: codec.BigIntPrecise, Decimal: codec.DecimalString},
+		{SchemasEnable: true, Time: codec.TimeConnect, Decimal: codec.DecimalDouble},
+	} {
+		e := newEncoder(t, opts)
+		for _, op := range codectest.Ops {
+			rec := codectest.Encode(t, e, codectest.Changes()[op])
+			ks, vs := connectRead(t, rec.Key), connectRead(t, rec.Value)
+			if (op == "ddl" || op == "ddl_db") && (ks["name"] != "io.debezium.connector.mysql.SchemaChangeKey" ||
+				vs["name"] != "io.debezium.connector.mysql.SchemaChangeValue") {
+				t.Errorf("%s: key schema %v, value schema %v", op, ks["name"], vs["name"])
+			}
 		}
 	}
 }
@@ -502,5 +518,52 @@ func TestEncoder_FloatWithScale_IsDouble(t *testing.T) {
 		if typ := row[i+1].(map[string]any)["type"]; typ != tc.typ || *text(after[tc.col]) != tc.val {
 			t.Errorf("%s: %v %v, want %s %s", tc.col, typ, after[tc.col], tc.typ, tc.val)
 		}
+	}
+}
+
+// TestEncoder_BigIntUnsigned_Modes pins bigint.unsigned.handling.mode: long
+// (Debezium's default) writes the value as Java's long, wrapping past 2^63-1,
+// in an int64 schema; precise writes Connect Decimal(20,0). Sluice wrote the
+// exact number in an int64 schema, which JsonConverter cannot read.
+func TestEncoder_BigIntUnsigned_Modes(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "u", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLongLong, ColumnType: "bigint(20) unsigned", Unsigned: true},
+		{Name: "i", Type: change.TypeLong, ColumnType: "int(10) unsigned", Unsigned: true, Nullable: true},
+	}}
+	for _, tc := range []struct {
+		mode      codec.BigIntUnsignedMode
+		in        uint64
+		want, typ string
+	}{
+		{"", 18446744073709551615, "-1", "int64"},
+		{codec.BigIntLong, 9223372036854775808, "-9223372036854775808", "int64"},
+		{codec.BigIntLong, 9223372036854775807, "9223372036854775807", "int64"},
+		{codec.BigIntPrecise, 18446744073709551615, base64.StdEncoding.EncodeToString([]byte{0, 255, 255, 255, 255, 255, 255, 255, 255}), "bytes"},
+		{codec.BigIntPrecise, 1, "AQ==", "bytes"},
+		{codec.BigIntPrecise, 0, "AA==", "bytes"},
+	} {
+		e := newEncoder(t, codec.Options{BigIntUnsigned: tc.mode, SchemasEnable: true})
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{tc.in, uint32(4294967295)}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		ks := connectRead(t, rec.Key)
+		vs := connectRead(t, rec.Value)
+		key := decodeJSON(t, rec.Key, true)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		field := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)[0].(map[string]any)
+		if *text(key["id"]) != tc.want || *text(after["id"]) != tc.want || field["type"] != tc.typ ||
+			ks["fields"].([]any)[0].(map[string]any)["type"] != tc.typ {
+			t.Errorf("%q %d: key %v after %v schema %v, want %s %s", tc.mode, tc.in, key["id"], after["id"], field["type"], tc.want, tc.typ)
+		}
+		if tc.typ == "bytes" {
+			if p := field["parameters"].(map[string]any); field["name"] != "org.apache.kafka.connect.data.Decimal" || p["scale"] != "0" || p["connect.decimal.precision"] != "20" {
+				t.Errorf("precise schema %v", field)
+			}
+		}
+		if *text(after["i"]) != "4294967295" {
+			t.Errorf("INT UNSIGNED = %v, want 4294967295 (int64, never wrapped)", after["i"])
+		}
+	}
+	if _, err := New(codec.Options{BigIntUnsigned: "string"}); err == nil {
+		t.Error("accepted an unknown bigint unsigned mode")
 	}
 }

@@ -46,7 +46,10 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 	opt := col.Nullable
 	n := col.Name
 	switch c.kind {
-	case kInt, kUint:
+	case kUBigDecimal:
+		return field("bytes", opt, n, named("org.apache.kafka.connect.data.Decimal")+","+
+			params("scale", "0", "connect.decimal.precision", "20"))
+	case kInt, kUint, kUBigLong:
 		typ := "int32"
 		switch col.Type {
 		case change.TypeTiny:
