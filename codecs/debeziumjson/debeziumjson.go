@@ -442,7 +442,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, "0"), true
 		}
 		return strconv.AppendInt(v, render.DaysFromCivil(dt.Year, dt.Month, dt.Day), 10), true
 	case kTime:
@@ -466,7 +466,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, "0"), true
 		}
 		if col.micros {
 			return strconv.AppendInt(v, dt.UnixSeconds()*1_000_000+int64(dt.Micro), 10), true
@@ -479,7 +479,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, `"1970-01-01T00:00:00Z"`), true
 		}
 		// ISO-8601 in UTC with the column's fraction digits.
 		v = append(v, '"')
@@ -532,6 +532,16 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		return appendSRID(v, b), true
 	}
 	return v, false
+}
+
+// appendZeroDate writes a zero date as Debezium does: its binlog reader
+// makes it null, which stays null in a nullable column and becomes the
+// converter's fallback, the epoch, in a NOT NULL one.
+func appendZeroDate(v []byte, col *column, epoch string) []byte {
+	if col.nullable {
+		return append(v, "null"...)
+	}
+	return append(v, epoch...)
 }
 
 func isTime(col *change.Column) bool {

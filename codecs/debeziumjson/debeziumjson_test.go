@@ -567,3 +567,41 @@ func TestEncoder_BigIntUnsigned_Modes(t *testing.T) {
 		t.Error("accepted an unknown bigint unsigned mode")
 	}
 }
+
+// TestEncoder_ZeroDates_NotNullIsEpoch pins zero dates as Debezium writes
+// them: null in a nullable column, the epoch in a NOT NULL one, keys
+// included (Sluice wrote null everywhere, which a required field cannot be).
+func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "zero", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "k", Type: change.TypeDateTime2, ColumnType: "datetime"},
+		{Name: "d", Type: change.TypeDate, ColumnType: "date"},
+		{Name: "dt6", Type: change.TypeDateTime2, ColumnType: "datetime(6)", Scale: 6},
+		{Name: "ts", Type: change.TypeTimestamp2, ColumnType: "timestamp"},
+		{Name: "d_null", Type: change.TypeDate, ColumnType: "date", Nullable: true},
+		{Name: "dt_null", Type: change.TypeDateTime2, ColumnType: "datetime", Nullable: true},
+		{Name: "ts_null", Type: change.TypeTimestamp2, ColumnType: "timestamp", Nullable: true},
+	}}
+	row := []any{"0000-00-00 00:00:00", "0000-00-00", "2024-00-15 00:00:00.000000", "0000-00-00 00:00:00",
+		"0000-00-00", "0000-00-00 00:00:00", "0000-00-00 00:00:00"}
+	for _, mode := range []codec.TimeMode{codec.TimeAdaptiveMicros, codec.TimeConnect} {
+		e := newEncoder(t, codec.Options{SchemasEnable: true, Time: mode})
+		rec := codectest.Encode(t, e, &change.Change{Op: change.OpInsert, Table: tbl, After: row, Pos: codectest.Pos})
+		connectRead(t, rec.Key)
+		connectRead(t, rec.Value)
+		key := decodeJSON(t, rec.Key, true)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		if *text(key["k"]) != "0" {
+			t.Errorf("%s: key = %v, want the epoch 0", mode, key["k"])
+		}
+		for col, want := range map[string]string{"k": "0", "d": "0", "dt6": "0", "ts": "1970-01-01T00:00:00Z"} {
+			if got := after[col]; got == nil || *text(got) != want {
+				t.Errorf("%s: NOT NULL %s = %v, want %s", mode, col, got, want)
+			}
+		}
+		for _, col := range []string{"d_null", "dt_null", "ts_null"} {
+			if after[col] != nil {
+				t.Errorf("%s: nullable %s = %v, want null", mode, col, after[col])
+			}
+		}
+	}
+}

@@ -15,7 +15,8 @@
 //     precise (Connect Decimal(20,0)).
 //   - DECIMAL follows Options.Decimal: precise (Connect Decimal, base64 of
 //     the unscaled two's-complement bytes), string or double.
-//   - Zero dates (0000-00-00) are written as null, as Debezium does.
+//   - Zero dates (0000-00-00) are null in nullable columns and the epoch in
+//     NOT NULL ones, as Debezium writes them.
 //   - An Encoder caches each table version's schema text; it is not safe for
 //     concurrent use.
 package debeziumjson
