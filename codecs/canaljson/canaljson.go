@@ -237,6 +237,10 @@ func appendValue(v []byte, col *change.Column, kind render.TextKind, val any) ([
 		return append(v, '"'), true
 	}
 	if i, ok := change.Int64(val); ok {
+		if i == 0 && col.Type == change.TypeYear {
+			// MySQL's and Canal's text of the zero year.
+			return append(v, `"0000"`...), true
+		}
 		v = append(v, '"')
 		v = strconv.AppendInt(v, i, 10)
 		return append(v, '"'), true

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 )
@@ -237,5 +238,26 @@ func BenchmarkEncode_CanalJSON(b *testing.B) {
 				return e
 			})
 		})
+	}
+}
+
+// TestEncoder_Year_ZeroIsFourZeros pins YEAR's text in both flavours: the
+// zero year is "0000", as MySQL prints it and Canal's RowsLogBuffer writes it
+// (it was "0").
+func TestEncoder_Year_ZeroIsFourZeros(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "years", Columns: []change.Column{
+		{Name: "y", Type: change.TypeYear, ColumnType: "year(4)", Unsigned: true, Nullable: true},
+	}}
+	for _, flavor := range []string{FlavorDTS, FlavorCanal} {
+		e := newEncoder(t, flavor)
+		for _, tc := range []struct {
+			in   any
+			want string
+		}{{int(0), "0000"}, {int(1901), "1901"}, {int(2155), "2155"}} {
+			c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{tc.in}, Pos: codectest.Pos}
+			if got := decode(t, codectest.Encode(t, e, c)).Data[0]["y"]; got == nil || *got != tc.want {
+				t.Errorf("%s: YEAR %v = %q, want %q", flavor, tc.in, deref(got), tc.want)
+			}
+		}
 	}
 }
