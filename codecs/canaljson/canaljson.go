@@ -167,14 +167,13 @@ func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
 	return v, nil
 }
 
-// appendPosition writes es, gtid (dts flavour) and id.
+// appendPosition writes es, gtid and id. Both flavours write gtid: DTS, and
+// Canal 1.1.8's FlatMessage, which has it in every message.
 func (e *Encoder) appendPosition(v []byte, c *change.Change) []byte {
 	v = append(v, `,"es":`...)
 	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
-	if !e.canal {
-		v = append(v, `,"gtid":`...)
-		v = render.JSONString(v, c.Pos.GTID)
-	}
+	v = append(v, `,"gtid":`...)
+	v = render.JSONString(v, c.Pos.GTID)
 	v = append(v, `,"id":`...)
 	return strconv.AppendUint(v, c.Seq, 10)
 }
