@@ -300,10 +300,13 @@ type Sink struct {
 	DDLTopic    string
 	Format      Format
 	CanalFlavor CanalFlavor
-	Registry    *SchemaRegistry // nil = none
-	Compression string          // none|gzip|snappy|lz4|zstd
-	BatchBytes  int
-	Linger      time.Duration
+	// CanalEnumNames writes ENUM and SET as names in the canal flavour
+	// (default: Canal's index and bit mask).
+	CanalEnumNames bool
+	Registry       *SchemaRegistry // nil = none
+	Compression    string          // none|gzip|snappy|lz4|zstd
+	BatchBytes     int
+	Linger         time.Duration
 	CreateTopics
 	Partitions        int // for created topics (default 1)
 	ReplicationFactor int // for created topics (default 1)

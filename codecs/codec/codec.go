@@ -111,6 +111,9 @@ type Options struct {
 	// CanalFlavor picks the Canal JSON flavour: "dts" (default) or "canal",
 	// the values of topology.CanalFlavor.
 	CanalFlavor string
+	// CanalEnumNames makes the canal flavour write ENUM and SET values as
+	// their names instead of Canal's index and bit mask.
+	CanalEnumNames bool
 	// SourceName is the logical name of the source (the topology source's
 	// name): Debezium's source.name and schema name prefix.
 	SourceName string
