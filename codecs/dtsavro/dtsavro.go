@@ -511,9 +511,15 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		v = appendString(v, col.text)
 		return appendBytes(v, val)
 	case kGeometry:
+		// DTS's SDK reads BinaryGeometry.value as plain WKB (JTS WKBReader):
+		// MySQL's 4-byte SRID prefix is dropped.
+		b, ok := val.([]byte)
+		if !ok || len(b) < 4 {
+			return v, false
+		}
 		v = appendLong(v, brBinaryGeometry)
 		v = appendString(v, col.text)
-		return appendBytes(v, val)
+		return appendString(v, b[4:]), true
 	case kTextObject:
 		v = appendLong(v, brTextObject)
 		v = appendString(v, col.text)

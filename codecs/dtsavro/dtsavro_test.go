@@ -1,6 +1,7 @@
 package dtsavro
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 )
@@ -279,6 +281,9 @@ func TestEncoder_ValueUnions(t *testing.T) {
 			if m["type"] != want {
 				t.Errorf("%s type %v, want %s", col, m["type"], want)
 			}
+			if col == "c_point" {
+				checkWKBPoint(t, m["value"].([]byte), 1, 2)
+			}
 		case "c_float":
 			if m["value"].(float64) != 0.1 || math.IsNaN(m["value"].(float64)) {
 				t.Errorf("c_float %v", m["value"])
@@ -337,4 +342,41 @@ func TestEncoder_Golden(t *testing.T) {
 
 func BenchmarkEncode_DTSAvro(b *testing.B) {
 	codectest.Bench(b, func() codec.Encoder { return New(codec.Options{}) })
+}
+
+// checkWKBPoint reads b as a plain WKB POINT, as DTS's SDK hands
+// BinaryGeometry.value to JTS's WKBReader, and checks its coordinates.
+func checkWKBPoint(t *testing.T, b []byte, x, y float64) {
+	t.Helper()
+	if len(b) != 21 {
+		t.Fatalf("WKB POINT is %d bytes, want 21 (no SRID prefix): % x", len(b), b)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if b[0] == 0 {
+		order = binary.BigEndian
+	}
+	gx, gy := math.Float64frombits(order.Uint64(b[5:13])), math.Float64frombits(order.Uint64(b[13:21]))
+	if b[0] > 1 || order.Uint32(b[1:5]) != 1 || gx != x || gy != y {
+		t.Errorf("WKB % x is not POINT(%v %v)", b, x, y)
+	}
+}
+
+// TestEncoder_Geometry_PlainWKB pins BinaryGeometry.value as the WKB alone,
+// whatever the SRID (it held MySQL's internal value, SRID then WKB, which
+// the SDK's WKB reader cannot parse).
+func TestEncoder_Geometry_PlainWKB(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "geo", Columns: []change.Column{
+		{Name: "p", Type: change.TypeGeometry, ColumnType: "point", Charset: "binary", Nullable: true},
+	}}
+	wkb := []byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0x40, 0, 0, 0, 0, 0, 0, 0x59, 0xc0} // POINT(3.5 -100)
+	for _, srid := range []uint32{0, 4326} {
+		val := append(binary.LittleEndian.AppendUint32(nil, srid), wkb...)
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{val}, Pos: codectest.Pos}
+		_, imgs := union(decodeGoavro(t, codectest.Encode(t, New(codec.Options{}), c).Value)["afterImages"])
+		name, g := union(imgs.([]any)[0])
+		if name != "BinaryGeometry" || g.(map[string]any)["type"] != "POINT" {
+			t.Fatalf("SRID %d: %s %v", srid, name, g)
+		}
+		checkWKBPoint(t, g.(map[string]any)["value"].([]byte), 3.5, -100)
+	}
 }
