@@ -319,12 +319,15 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	var err error
 	if c.Op == change.OpDDL {
 		v = appendLong(v, opDDL)
-		db, table := c.Schema, ""
+		db := c.Schema
 		if c.Table != nil {
-			db, table = c.Table.Schema, c.Table.Name
+			db = c.Table.Schema
 		}
+		// DTS names the database alone: the SDK's schema cache, keyed by
+		// objectName, would otherwise give the DDL's field-less schema to
+		// the table's next rows.
 		v = appendLong(v, 1)
-		v = appendString(v, ObjectName(db, table))
+		v = appendString(v, ObjectName(db, ""))
 		v = appendLong(v, 0) // processTimestamps
 		v = appendLong(v, 0) // tags: empty map
 		v = appendLong(v, 0) // fields: null

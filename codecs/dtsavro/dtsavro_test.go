@@ -202,9 +202,52 @@ func TestEncoder_RecordFields(t *testing.T) {
 			}
 		}
 	}
-	r := decodeGoavro(t, codectest.Encode(t, e, ch["ddl_db"]).Value)
-	if _, on := union(r["objectName"]); on != "shop" {
-		t.Errorf("database DDL objectName = %v", on)
+	for _, op := range []string{"ddl", "ddl_db"} {
+		r := decodeGoavro(t, codectest.Encode(t, e, ch[op]).Value)
+		if _, on := union(r["objectName"]); on != "shop" {
+			t.Errorf("%s objectName = %v, want the database alone", op, on)
+		}
+	}
+}
+
+// sdkCache stands for DTS's SDK with its schema cache on
+// (LazyRecordDeserializer): the first record of an objectName fixes the
+// fields its later records are read with, until tags["metaVersion"] changes.
+type sdkCache map[string]struct {
+	fields  string
+	version any
+}
+
+// read reports an error where the SDK would fail or misread rec.
+func (c sdkCache) read(rec map[string]any) error {
+	_, on := union(rec["objectName"])
+	name, _ := on.(string)
+	fields := fmt.Sprint(rec["fields"])
+	version := rec["tags"].(map[string]any)["metaVersion"]
+	cached, ok := c[name]
+	if ok && (version == nil || version == cached.version) {
+		if cached.fields != fields {
+			return fmt.Errorf("%s %s would be read with the fields an earlier record of that objectName left in the cache", rec["operation"], name)
+		}
+		return nil
+	}
+	c[name] = struct {
+		fields  string
+		version any
+	}{fields, version}
+	return nil
+}
+
+// TestEncoder_SDKSchemaCache_DDLThenRows pins that a table's DDL does not
+// share its rows' objectName: DDL for db.table used to, so the SDK read the
+// next rows with the DDL's null fields and threw.
+func TestEncoder_SDKSchemaCache_DDLThenRows(t *testing.T) {
+	e, ch := New(codec.Options{}), codectest.Changes()
+	cache := sdkCache{}
+	for _, op := range []string{"ddl", "insert", "ddl", "update", "ddl_db", "delete"} {
+		if err := cache.read(decodeGoavro(t, codectest.Encode(t, e, ch[op]).Value)); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
