@@ -423,3 +423,41 @@ func TestEncoder_Geometry_PlainWKB(t *testing.T) {
 		checkWKBPoint(t, g.(map[string]any)["value"].([]byte), 3.5, -100)
 	}
 }
+
+// TestEncoder_SDKSchemaCache_NewTableVersion pins the metaVersion tag: the
+// SDK with its schema cache on rereads an objectName's fields only when the
+// tag changes, so rows written after ALTER TABLE were read with the old
+// fields. It changes with the columns and keys and is stable otherwise.
+func TestEncoder_SDKSchemaCache_NewTableVersion(t *testing.T) {
+	e, ch := New(codec.Options{}), codectest.Changes()
+	altered := codectest.TypesTable()
+	altered.Columns = append(altered.Columns, change.Column{Name: "c_new", Type: change.TypeLong, ColumnType: "int(11)", Nullable: true})
+	ins2 := *ch["insert"]
+	ins2.Table, ins2.After = altered, append(codectest.TypesRow(), int32(5))
+	rekeyed := codectest.TypesTable()
+	rekeyed.UniqueKeys = nil
+	ins3 := *ch["insert"]
+	ins3.Table = rekeyed
+	cache := sdkCache{}
+	versions := map[any]bool{}
+	for _, c := range []*change.Change{ch["insert"], ch["ddl"], &ins2, ch["update"], &ins3, &ins2} {
+		rec := decodeGoavro(t, codectest.Encode(t, e, c).Value)
+		if err := cache.read(rec); err != nil {
+			t.Error(err)
+		}
+		if c.Op != change.OpDDL {
+			v := rec["tags"].(map[string]any)["metaVersion"]
+			if n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64); err != nil || n <= 0 {
+				t.Errorf("metaVersion %v is not a positive long", v)
+			}
+			versions[v] = true
+		}
+	}
+	if len(versions) != 3 {
+		t.Errorf("%d metaVersions for 3 table versions: %v", len(versions), versions)
+	}
+	again := decodeGoavro(t, codectest.Encode(t, New(codec.Options{}), ch["insert"]).Value)
+	if v := again["tags"].(map[string]any)["metaVersion"]; !versions[v] {
+		t.Errorf("a new encoder gives table version 1 metaVersion %v, not one of %v", v, versions)
+	}
+}
