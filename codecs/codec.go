@@ -61,14 +61,18 @@ func New(f topology.Format, opts Options) (Encoder, error) {
 }
 
 // OptionsFor returns the Options a sink implies for a source: the Canal
-// flavour from the sink, the source's name and server id, and a registry
-// client for the sink's schema_registry (a client that cannot be made, say
-// for an unreadable ca_file, makes New fail with the reason). Debezium
-// settings and the source version are left for the caller to set.
+// flavour and ENUM/SET names and the Debezium settings from the sink, the source's name, and a
+// registry client for the sink's schema_registry (a client that cannot be
+// made, say for an unreadable ca_file, makes New fail with the reason). The
+// source's server id and version are left for the caller to set.
 func OptionsFor(sink *topology.Sink, source *topology.Source) Options {
 	var o Options
 	if sink != nil {
-		o.CanalFlavor = string(sink.CanalFlavor)
+		o.CanalFlavor, o.CanalEnumNames = string(sink.CanalFlavor), sink.CanalEnumNames
+		dbz := &sink.Debezium
+		o.SchemasEnable, o.Tombstones = dbz.Schemas, dbz.Tombstones
+		o.Decimal, o.Time = codec.DecimalMode(dbz.DecimalHandling), codec.TimeMode(dbz.TimePrecision)
+		o.BigIntUnsigned = codec.BigIntUnsignedMode(dbz.BigIntUnsignedHandling)
 		if r := sink.Registry; r != nil && r.URL != "" {
 			cl, err := registry.New(registry.Config{URL: r.URL, User: r.User, Password: r.Password.Value(), CAFile: r.CAFile})
 			if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 	"github.com/sluicecdc/sluice/codecs/registry"
 	"github.com/sluicecdc/sluice/codecs/registry/registrytest"
@@ -81,8 +82,11 @@ func TestNew_Avro_FromSinkRegistry(t *testing.T) {
 }
 
 func TestOptionsFor_SinkAndSource(t *testing.T) {
-	o := OptionsFor(&topology.Sink{CanalFlavor: topology.CanalFlavorCanal}, &topology.Source{Name: "orders-db"})
-	if o.CanalFlavor != "canal" || o.SourceName != "orders-db" {
+	o := OptionsFor(&topology.Sink{CanalFlavor: topology.CanalFlavorCanal, CanalEnumNames: true, Debezium: topology.DebeziumOptions{
+		Schemas: true, Tombstones: true, DecimalHandling: "string", TimePrecision: "connect", BigIntUnsignedHandling: "precise",
+	}}, &topology.Source{Name: "orders-db"})
+	if o.CanalFlavor != "canal" || !o.CanalEnumNames || o.SourceName != "orders-db" || !o.SchemasEnable || !o.Tombstones ||
+		o.Decimal != codec.DecimalString || o.Time != codec.TimeConnect || o.BigIntUnsigned != codec.BigIntPrecise {
 		t.Errorf("OptionsFor = %+v", o)
 	}
 }

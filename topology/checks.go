@@ -178,6 +178,10 @@ func checkSink(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*
 	if v := present["canal_flavor"]; v != nil && s.Format != FormatCanalJSON && s.Format != "" {
 		d.warnf(resolve(v), "remove it, or use format canal-json", "canal_flavor is unused by format %s %s", s.Format, sc.in())
 	}
+	if v := present["canal_enum_names"]; v != nil && s.CanalEnumNames &&
+		((s.Format != FormatCanalJSON && s.Format != "") || s.CanalFlavor != CanalFlavorCanal) {
+		d.warnf(resolve(v), "remove it, or use format canal-json with canal_flavor canal", "canal_enum_names only applies to canal_flavor canal of format canal-json %s", sc.in())
+	}
 	if s.BatchBytes > 0 && s.MaxMessageBytes > s.BatchBytes {
 		d.warnf(resolve(n), "raise batch_bytes to at least max_message_bytes", "batch_bytes (%d) is smaller than max_message_bytes (%d) %s; a large record would not fit a batch", s.BatchBytes, s.MaxMessageBytes, sc.in())
 	}

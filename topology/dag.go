@@ -300,10 +300,13 @@ type Sink struct {
 	DDLTopic    string
 	Format      Format
 	CanalFlavor CanalFlavor
-	Registry    *SchemaRegistry // nil = none
-	Compression string          // none|gzip|snappy|lz4|zstd
-	BatchBytes  int
-	Linger      time.Duration
+	// CanalEnumNames writes ENUM and SET as names in the canal flavour
+	// (default: Canal's index and bit mask).
+	CanalEnumNames bool
+	Registry       *SchemaRegistry // nil = none
+	Compression    string          // none|gzip|snappy|lz4|zstd
+	BatchBytes     int
+	Linger         time.Duration
 	CreateTopics
 	Partitions        int // for created topics (default 1)
 	ReplicationFactor int // for created topics (default 1)
@@ -323,4 +326,6 @@ type DebeziumOptions struct {
 	DecimalHandling string
 	// TimePrecision is time.precision.mode: adaptive_time_microseconds or connect.
 	TimePrecision string
+	// BigIntUnsignedHandling is bigint.unsigned.handling.mode: long or precise.
+	BigIntUnsignedHandling string
 }

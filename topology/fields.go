@@ -335,6 +335,9 @@ var sinkSpec = &objectSpec{
 			Enum:  []string{string(CanalFlavorDTS), string(CanalFlavorCanal)},
 			Doc:   "Flavour of canal-json: `dts` as Alibaba DTS writes it, `canal` as open-source Canal does.",
 			value: enumV(func(s *Sink) *CanalFlavor { return &s.CanalFlavor })},
+		{Key: "canal_enum_names", Default: "false", Example: "true",
+			Doc:   "With canal_flavor canal, write ENUM and SET values as their names (`large`, `a,c`) instead of the index and bit mask open-source Canal writes (`2`, `5`). The dts flavour always writes names.",
+			value: boolV(func(s *Sink) *bool { return &s.CanalEnumNames })},
 		{Key: "debezium", Implicit: true, Object: debeziumSpec, Example: "{schemas: true, tombstones: false}",
 			Doc:   "Settings of format debezium-json, named as Debezium names them.",
 			value: objV(debeziumSpec, func(s *Sink) *DebeziumOptions { return &s.Debezium })},
@@ -431,6 +434,10 @@ var debeziumSpec = &objectSpec{
 			Enum:  []string{"adaptive_time_microseconds", "connect"},
 			Doc:   "Temporal rendering (time.precision.mode).",
 			value: enumV(func(d *DebeziumOptions) *string { return &d.TimePrecision })},
+		{Key: "bigint_unsigned_handling", Default: "long", Example: "precise",
+			Enum:  []string{"long", "precise"},
+			Doc:   "BIGINT UNSIGNED rendering (bigint.unsigned.handling.mode): `long` a signed 64-bit number, values above 2^63-1 wrapping negative as Debezium's do; `precise` Connect Decimal(20,0), exact.",
+			value: enumV(func(d *DebeziumOptions) *string { return &d.BigIntUnsignedHandling })},
 	},
 }
 

@@ -20,9 +20,12 @@ const (
 
 // Encoder writes Canal JSON. It is not safe for concurrent use.
 type Encoder struct {
-	canal  bool // open-source Canal flavour; else DTS
-	opts   codec.Options
-	tables render.TableCache[tableInfo]
+	canal bool // open-source Canal flavour; else DTS
+	// numbered writes ENUM and SET as Canal's index and bit mask (the canal
+	// flavour unless Options.CanalEnumNames).
+	numbered bool
+	opts     codec.Options
+	tables   render.TableCache[tableInfo]
 }
 
 var _ codec.Encoder = (*Encoder)(nil)
@@ -33,7 +36,7 @@ func New(opts codec.Options) (*Encoder, error) {
 	case "", FlavorDTS:
 		return &Encoder{opts: opts}, nil
 	case FlavorCanal:
-		return &Encoder{canal: true, opts: opts}, nil
+		return &Encoder{canal: true, numbered: !opts.CanalEnumNames, opts: opts}, nil
 	}
 	return nil, errkind.Terminal(fmt.Errorf("canal-json: unknown flavour %q: use %q or %q", opts.CanalFlavor, FlavorDTS, FlavorCanal))
 }
@@ -43,6 +46,7 @@ type tableInfo struct {
 	database, table []byte // quoted JSON strings
 	names           [][]byte
 	kinds           []render.TextKind
+	numbered        []bool // ENUM and SET columns written as numbers
 	pkNames         []byte // JSON array, or null
 	sqlType         []byte // JSON object
 	mysqlType       []byte // JSON object
@@ -54,6 +58,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 		table:    render.JSONString(nil, t.Name),
 		names:    make([][]byte, len(t.Columns)),
 		kinds:    make([]render.TextKind, len(t.Columns)),
+		numbered: make([]bool, len(t.Columns)),
 	}
 	sqlType := []byte{'{'}
 	mysqlType := []byte{'{'}
@@ -61,6 +66,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 		col := &t.Columns[i]
 		ti.names[i] = append(render.JSONString(nil, col.Name), ':')
 		ti.kinds[i] = render.ColumnKind(col)
+		ti.numbered[i] = e.numbered && (col.Type == change.TypeEnum || col.Type == change.TypeSet)
 		if i > 0 {
 			sqlType = append(sqlType, ',')
 			mysqlType = append(mysqlType, ',')
@@ -167,14 +173,13 @@ func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
 	return v, nil
 }
 
-// appendPosition writes es, gtid (dts flavour) and id.
+// appendPosition writes es, gtid and id. Both flavours write gtid: DTS, and
+// Canal 1.1.8's FlatMessage, which has it in every message.
 func (e *Encoder) appendPosition(v []byte, c *change.Change) []byte {
 	v = append(v, `,"es":`...)
 	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
-	if !e.canal {
-		v = append(v, `,"gtid":`...)
-		v = render.JSONString(v, c.Pos.GTID)
-	}
+	v = append(v, `,"gtid":`...)
+	v = render.JSONString(v, c.Pos.GTID)
 	v = append(v, `,"id":`...)
 	return strconv.AppendUint(v, c.Seq, 10)
 }
@@ -202,7 +207,12 @@ func (e *Encoder) appendRow(v []byte, c *change.Change, ti *tableInfo, row, only
 		first = false
 		v = append(v, ti.names[i]...)
 		var ok bool
-		if v, ok = appendValue(v, &c.Table.Columns[i], ti.kinds[i], val); !ok {
+		if s, isName := val.(string); isName && ti.numbered[i] {
+			v, ok = appendNumbered(v, &c.Table.Columns[i], s)
+		} else {
+			v, ok = appendValue(v, &c.Table.Columns[i], ti.kinds[i], val)
+		}
+		if !ok {
 			return v, errkind.Terminal(fmt.Errorf("canal-json: %s column %s (%s): cannot encode a %T at %s",
 				c.Table.QualifiedName(), c.Table.Columns[i].Name, c.Table.Columns[i].ColumnType, val, c.Pos))
 		}
@@ -237,6 +247,10 @@ func appendValue(v []byte, col *change.Column, kind render.TextKind, val any) ([
 		return append(v, '"'), true
 	}
 	if i, ok := change.Int64(val); ok {
+		if i == 0 && col.Type == change.TypeYear {
+			// MySQL's and Canal's text of the zero year.
+			return append(v, `"0000"`...), true
+		}
 		v = append(v, '"')
 		v = strconv.AppendInt(v, i, 10)
 		return append(v, '"'), true

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
+	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
 func newEncoder(t *testing.T, flavor string) *Encoder {
@@ -124,8 +126,14 @@ func TestEncoder_FlavourDifferences(t *testing.T) {
 	if updD.GTID == nil || *updD.GTID != "0-1-42" {
 		t.Errorf("dts gtid = %v", updD.GTID)
 	}
-	if bytes.Contains(codectest.Encode(t, canal, ch["update"]).Value, []byte(`"gtid"`)) {
-		t.Error("canal flavour writes a gtid field")
+	// Canal 1.1.8's FlatMessage has gtid in every message, "" without GTIDs
+	// (the canal flavour wrote none).
+	for _, op := range codectest.Ops {
+		c := ch[op]
+		want := c.Pos.GTID
+		if got := decode(t, codectest.Encode(t, canal, c)).GTID; got == nil || *got != want {
+			t.Errorf("canal flavour %s: gtid = %v, want %q", op, got, want)
+		}
 	}
 	ddlD, ddlC := decode(t, codectest.Encode(t, dts, ch["ddl"])), decode(t, codectest.Encode(t, canal, ch["ddl"]))
 	if ddlD.Type != "DDL" || ddlC.Type != "ALTER" || !ddlD.IsDDL || ddlD.SQL == "" || ddlD.Data != nil || ddlD.Table != "all_types" {
@@ -237,5 +245,73 @@ func BenchmarkEncode_CanalJSON(b *testing.B) {
 				return e
 			})
 		})
+	}
+}
+
+// TestEncoder_Year_ZeroIsFourZeros pins YEAR's text in both flavours: the
+// zero year is "0000", as MySQL prints it and Canal's RowsLogBuffer writes it
+// (it was "0").
+func TestEncoder_Year_ZeroIsFourZeros(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "years", Columns: []change.Column{
+		{Name: "y", Type: change.TypeYear, ColumnType: "year(4)", Unsigned: true, Nullable: true},
+	}}
+	for _, flavor := range []string{FlavorDTS, FlavorCanal} {
+		e := newEncoder(t, flavor)
+		for _, tc := range []struct {
+			in   any
+			want string
+		}{{int(0), "0000"}, {int(1901), "1901"}, {int(2155), "2155"}} {
+			c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{tc.in}, Pos: codectest.Pos}
+			if got := decode(t, codectest.Encode(t, e, c)).Data[0]["y"]; got == nil || *got != tc.want {
+				t.Errorf("%s: YEAR %v = %q, want %q", flavor, tc.in, deref(got), tc.want)
+			}
+		}
+	}
+}
+
+// TestEncoder_EnumSet_CanalWritesNumbers pins ENUM and SET in the canal
+// flavour: the 1-based ENUM index and the SET bit mask, as Canal's row
+// converter writes them (they were written as names); names with
+// Options.CanalEnumNames, and always in the dts flavour.
+func TestEncoder_EnumSet_CanalWritesNumbers(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "es", Columns: []change.Column{
+		{Name: "e", Type: change.TypeEnum, ColumnType: "enum('small','large')", Charset: "utf8mb4", Elements: []string{"small", "large"}, Nullable: true},
+		{Name: "s", Type: change.TypeSet, ColumnType: "set('a','b','c')", Charset: "utf8mb4", Elements: []string{"a", "b", "c"}, Nullable: true},
+	}}
+	names, err := New(codec.Options{CanalFlavor: FlavorCanal, CanalEnumNames: true, Now: codectest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		e, s                   any
+		wantE, wantS           string // canal flavour
+		wantNamesE, wantNamesS string // names option and dts flavour
+	}{
+		{"small", "a", "1", "1", "small", "a"},
+		{"large", "a,b,c", "2", "7", "large", "a,b,c"},
+		{"large", "a,c", "2", "5", "large", "a,c"},
+		{"", "", "0", "0", "", ""},
+		{"7", "c", "7", "4", "7", "c"}, // an index past the elements, as the decoder leaves it
+		{nil, nil, "<NULL>", "<NULL>", "<NULL>", "<NULL>"},
+	} {
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{tc.e, tc.s}, Pos: codectest.Pos}
+		for _, enc := range []struct {
+			name   string
+			e      codec.Encoder
+			e2, s2 string
+		}{
+			{"canal", newEncoder(t, FlavorCanal), tc.wantE, tc.wantS},
+			{"canal names", names, tc.wantNamesE, tc.wantNamesS},
+			{"dts", newEncoder(t, FlavorDTS), tc.wantNamesE, tc.wantNamesS},
+		} {
+			row := decode(t, codectest.Encode(t, enc.e, c)).Data[0]
+			if deref(row["e"]) != enc.e2 || deref(row["s"]) != enc.s2 {
+				t.Errorf("%s: ENUM %v SET %v = %q %q, want %q %q", enc.name, tc.e, tc.s, deref(row["e"]), deref(row["s"]), enc.e2, enc.s2)
+			}
+		}
+	}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{"medium", "a"}, Pos: codectest.Pos}
+	if err := newEncoder(t, FlavorCanal).Encode(c, &codec.Record{}); err == nil || !errkind.IsTerminal(err) {
+		t.Errorf("an ENUM name the column does not have: err = %v, want terminal", err)
 	}
 }

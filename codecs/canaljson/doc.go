@@ -14,6 +14,9 @@
 //     text (one character per byte) and MySQL's latin1 is Windows-1252, as
 //     Canal's Java decoding does; a consumer wanting the bytes back must
 //     encode the string as ISO-8859-1.
+//   - The canal flavour writes ENUM and SET as Canal does, the index and the
+//     bit mask ("2", "5"), unless Options.CanalEnumNames; the dts flavour
+//     writes the names.
 //   - The Kafka key is null in both flavours: partitioning is the router's.
 //   - "ts" is the encoding time: two encodings of one change differ there.
 package canaljson

@@ -93,12 +93,27 @@ const (
 	TimeConnect TimeMode = "connect"
 )
 
+// BigIntUnsignedMode is Debezium's bigint.unsigned.handling.mode.
+type BigIntUnsignedMode string
+
+const (
+	// BigIntLong (Debezium's default, long) writes BIGINT UNSIGNED as a
+	// Connect int64: values above 2^63-1 wrap to negative numbers, exactly
+	// as Debezium's do.
+	BigIntLong BigIntUnsignedMode = "long"
+	// BigIntPrecise (precise) writes it as Connect Decimal(20,0), exact.
+	BigIntPrecise BigIntUnsignedMode = "precise"
+)
+
 // Options configure a codec. The zero value is valid: every format uses its
 // documented defaults (docs/formats.md).
 type Options struct {
 	// CanalFlavor picks the Canal JSON flavour: "dts" (default) or "canal",
 	// the values of topology.CanalFlavor.
 	CanalFlavor string
+	// CanalEnumNames makes the canal flavour write ENUM and SET values as
+	// their names instead of Canal's index and bit mask.
+	CanalEnumNames bool
 	// SourceName is the logical name of the source (the topology source's
 	// name): Debezium's source.name and schema name prefix.
 	SourceName string
@@ -116,6 +131,8 @@ type Options struct {
 	Decimal DecimalMode
 	// Time is Debezium's temporal precision mode (default adaptive).
 	Time TimeMode
+	// BigIntUnsigned is Debezium's BIGINT UNSIGNED handling (default long).
+	BigIntUnsigned BigIntUnsignedMode
 
 	// Now returns the current time (Canal's ts, Debezium's ts_ms); nil means
 	// time.Now. Tests pin it to make output reproducible.
@@ -138,9 +155,10 @@ type Registry interface {
 	Register(ctx context.Context, subject, schema string) (int32, error)
 }
 
-// DebeziumModes returns o with the Debezium decimal and time modes defaulted
-// (precise, adaptive) and checked, and the server name (SourceName, else
-// "sluice"); format names the codec in the error.
+// DebeziumModes returns o with the Debezium decimal, time and BIGINT
+// UNSIGNED modes defaulted (precise, adaptive, long) and checked, and the
+// server name (SourceName, else "sluice"); format names the codec in the
+// error.
 func (o Options) DebeziumModes(format string) (Options, string, error) {
 	switch o.Decimal {
 	case "":
@@ -155,6 +173,13 @@ func (o Options) DebeziumModes(format string) (Options, string, error) {
 	case TimeAdaptiveMicros, TimeConnect:
 	default:
 		return o, "", errkind.Terminal(fmt.Errorf("%s: unknown time precision mode %q: use adaptive_time_microseconds or connect", format, o.Time))
+	}
+	switch o.BigIntUnsigned {
+	case "":
+		o.BigIntUnsigned = BigIntLong
+	case BigIntLong, BigIntPrecise:
+	default:
+		return o, "", errkind.Terminal(fmt.Errorf("%s: unknown bigint unsigned handling %q: use long or precise", format, o.BigIntUnsigned))
 	}
 	server := o.SourceName
 	if server == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
@@ -43,7 +44,10 @@ type kind uint8
 const (
 	kInt kind = iota
 	kUint
+	kUBigLong    // BIGINT UNSIGNED, bigint.unsigned.handling.mode long
+	kUBigDecimal // BIGINT UNSIGNED, precise
 	kFloat
+	kFloatDouble // FLOAT(M,D): a float written as a double
 	kDouble
 	kDecimal
 	kBool // BIT(1)
@@ -56,15 +60,17 @@ const (
 	kText
 	kBytes
 	kGeometry
+	kPoint
 )
 
 type column struct {
-	kind   kind
-	text   render.TextKind
-	scale  int
-	micros bool // TIME/DATETIME in microseconds (else milliseconds)
-	bytes  int  // BIT(n>1) byte count
-	bits   int  // BIT(n>1) n
+	kind     kind
+	text     render.TextKind
+	nullable bool
+	scale    int
+	micros   bool // TIME/DATETIME in microseconds (else milliseconds)
+	bytes    int  // BIT(n>1) byte count
+	bits     int  // BIT(n>1) n
 }
 
 type tableInfo struct {
@@ -92,15 +98,26 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 }
 
 func (e *Encoder) columnOf(col *change.Column) column {
-	c := column{text: render.ColumnKind(col), scale: col.Scale}
+	c := column{text: render.ColumnKind(col), nullable: col.Nullable, scale: col.Scale}
 	switch col.Type {
 	case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:
-		c.kind = kInt
-		if col.Unsigned {
+		switch {
+		case col.Unsigned && col.Type == change.TypeLongLong && e.opts.BigIntUnsigned == codec.BigIntPrecise:
+			c.kind = kUBigDecimal
+		case col.Unsigned && col.Type == change.TypeLongLong:
+			c.kind = kUBigLong
+		case col.Unsigned:
 			c.kind = kUint
+		default:
+			c.kind = kInt
 		}
 	case change.TypeFloat:
+		// Debezium keeps float32 only for FLOAT without a scale; FLOAT(M,D)
+		// (COLUMN_TYPE "float(7,3)") is a double.
 		c.kind = kFloat
+		if strings.IndexByte(col.ColumnType, '(') >= 0 {
+			c.kind = kFloatDouble
+		}
 	case change.TypeDouble:
 		c.kind = kDouble
 	case change.TypeDecimal, change.TypeNewDecimal:
@@ -124,6 +141,9 @@ func (e *Encoder) columnOf(col *change.Column) column {
 		c.kind = kYear
 	case change.TypeGeometry:
 		c.kind = kGeometry
+		if strings.EqualFold(render.BaseType(col.ColumnType), "point") {
+			c.kind = kPoint
+		}
 	case change.TypeVarchar, change.TypeVarString, change.TypeString,
 		change.TypeTinyBlob, change.TypeMediumBlob, change.TypeLongBlob, change.TypeBlob:
 		c.kind = kText
@@ -233,7 +253,7 @@ func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, 
 		k = append(k, ti.names[i]...)
 		var ok bool
 		if k, ok = e.appendValue(k, &ti.cols[i], row[i]); !ok {
-			return k, badValue(c, i, row[i])
+			return k, e.badValue(c, i, row[i])
 		}
 	}
 	k = append(k, '}')
@@ -243,8 +263,13 @@ func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, 
 	return k, nil
 }
 
-func badValue(c *change.Change, i int, v any) error {
+func (e *Encoder) badValue(c *change.Change, i int, v any) error {
 	col := &c.Table.Columns[i]
+	if _, ok := render.TimeOf(v); ok && isTime(col) && e.opts.Time == codec.TimeConnect {
+		return errkind.Terminal(fmt.Errorf("debezium-json: %s column %s (%s NOT NULL): TIME %s is outside 00:00:00 to 24:00:00, "+
+			"which time.precision.mode connect cannot hold (Debezium stops there too) at %s: use time_precision: adaptive_time_microseconds",
+			c.Table.QualifiedName(), col.Name, col.ColumnType, v, c.Pos))
+	}
 	return errkind.Terminal(fmt.Errorf("debezium-json: %s column %s (%s): cannot encode %T %v at %s",
 		c.Table.QualifiedName(), col.Name, col.ColumnType, v, v, c.Pos))
 }
@@ -265,7 +290,7 @@ func (e *Encoder) appendRow(v []byte, c *change.Change, ti *tableInfo, row []any
 		v = append(v, ti.names[i]...)
 		var ok bool
 		if v, ok = e.appendValue(v, &ti.cols[i], val); !ok {
-			return v, badValue(c, i, val)
+			return v, e.badValue(c, i, val)
 		}
 	}
 	return append(v, '}'), nil
@@ -307,11 +332,16 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 }
 
 // appendDDL writes a schema-change event: key {"databaseName"}, value
-// {source, ts_ms, databaseName, schemaName, ddl, tableChanges}.
+// {source, ts_ms, databaseName, schemaName, ddl, tableChanges}, each with
+// the schema-change topic's schema when schemas are on.
 func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 	db, table := c.Schema, ""
 	if c.Table != nil {
 		db, table = c.Table.Schema, c.Table.Name
+	}
+	if e.opts.SchemasEnable {
+		k = append(k, `{"schema":`+ddlKeySchema+`,"payload":`...)
+		v = append(v, `{"schema":`+ddlValueSchema+`,"payload":`...)
 	}
 	k = append(k, `{"databaseName":`...)
 	k = render.JSONString(k, db)
@@ -327,6 +357,10 @@ func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 	v = append(v, `,"schemaName":null,"ddl":`...)
 	v = render.JSONString(v, c.SQL)
 	v = append(v, `,"tableChanges":[]}`...)
+	if e.opts.SchemasEnable {
+		k = append(k, '}')
+		v = append(v, '}')
+	}
 	return k, v
 }
 
@@ -343,12 +377,31 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if u, ok := change.Uint64(val); ok {
 			return strconv.AppendUint(v, u, 10), true
 		}
+	case kUBigLong:
+		// Java's long, as Debezium's: 2^64-1 reads back as -1.
+		if u, ok := change.Uint64(val); ok {
+			return strconv.AppendInt(v, int64(u), 10), true
+		}
+	case kUBigDecimal:
+		if u, ok := change.Uint64(val); ok {
+			var buf [9]byte
+			return appendBase64(v, render.AppendUnscaledUint(buf[:0], u)), true
+		}
 	case kFloat:
 		switch x := val.(type) {
 		case float32:
 			return appendFinite(v, float64(x), func(b []byte) []byte { return render.JavaFloat(b, x) }), true
 		case float64:
 			return appendFinite(v, x, func(b []byte) []byte { return render.JavaFloat(b, float32(x)) }), true
+		}
+	case kFloatDouble:
+		// Debezium widens the float (Float.doubleValue): 1.234f is 1.2339999675750732.
+		switch x := val.(type) {
+		case float32:
+			f := float64(x)
+			return appendFinite(v, f, func(b []byte) []byte { return render.JavaDouble(b, f) }), true
+		case float64:
+			return appendFinite(v, x, func(b []byte) []byte { return render.JavaDouble(b, x) }), true
 		}
 	case kDouble:
 		if x, ok := val.(float64); ok {
@@ -389,7 +442,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, "0"), true
 		}
 		return strconv.AppendInt(v, render.DaysFromCivil(dt.Year, dt.Month, dt.Day), 10), true
 	case kTime:
@@ -397,17 +450,23 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if !ok {
 			return v, false
 		}
+		us := t.Micros()
 		if col.micros {
-			return strconv.AppendInt(v, t.Micros(), 10), true
+			return strconv.AppendInt(v, us, 10), true
 		}
-		return strconv.AppendInt(v, t.Micros()/1000, 10), true
+		// Connect's Time is a time of day: Debezium writes null for a value
+		// outside 0..24 h in a nullable column and stops on a NOT NULL one.
+		if us < 0 || us > 86_400_000_000 {
+			return append(v, "null"...), col.nullable
+		}
+		return strconv.AppendInt(v, us/1000, 10), true
 	case kDateTime:
 		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, "0"), true
 		}
 		if col.micros {
 			return strconv.AppendInt(v, dt.UnixSeconds()*1_000_000+int64(dt.Micro), 10), true
@@ -420,7 +479,7 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			return v, false
 		}
 		if dt.IsZeroDate() {
-			return append(v, "null"...), true
+			return appendZeroDate(v, col, `"1970-01-01T00:00:00Z"`), true
 		}
 		// ISO-8601 in UTC with the column's fraction digits.
 		v = append(v, '"')
@@ -449,11 +508,56 @@ func (e *Encoder) appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		}
 		v = append(v, `{"wkb":`...)
 		v = appendBase64(v, b[4:])
-		v = append(v, `,"srid":`...)
-		v = strconv.AppendUint(v, uint64(binary.LittleEndian.Uint32(b[:4])), 10)
-		return append(v, '}'), true
+		return appendSRID(v, b), true
+	case kPoint:
+		// MySQL's value is the SRID, then a 2D point's 21-byte WKB.
+		b, ok := val.([]byte)
+		if !ok || len(b) != 4+21 {
+			return v, false
+		}
+		var order binary.ByteOrder = binary.LittleEndian
+		if b[4] == 0 {
+			order = binary.BigEndian
+		}
+		if order.Uint32(b[5:9]) != 1 {
+			return v, false
+		}
+		x, y := math.Float64frombits(order.Uint64(b[9:17])), math.Float64frombits(order.Uint64(b[17:25]))
+		v = append(v, `{"x":`...)
+		v = appendFinite(v, x, func(b []byte) []byte { return render.JavaDouble(b, x) })
+		v = append(v, `,"y":`...)
+		v = appendFinite(v, y, func(b []byte) []byte { return render.JavaDouble(b, y) })
+		v = append(v, `,"wkb":`...)
+		v = appendBase64(v, b[4:])
+		return appendSRID(v, b), true
 	}
 	return v, false
+}
+
+// appendZeroDate writes a zero date as Debezium does: its binlog reader
+// makes it null, which stays null in a nullable column and becomes the
+// converter's fallback, the epoch, in a NOT NULL one.
+func appendZeroDate(v []byte, col *column, epoch string) []byte {
+	if col.nullable {
+		return append(v, "null"...)
+	}
+	return append(v, epoch...)
+}
+
+func isTime(col *change.Column) bool {
+	return col.Type == change.TypeTime || col.Type == change.TypeTime2
+}
+
+// appendSRID ends a geometry struct with the SRID of MySQL's value b; 0
+// (none) is null, as Debezium's BinlogGeometry has it.
+func appendSRID(v, b []byte) []byte {
+	v = append(v, `,"srid":`...)
+	if srid := binary.LittleEndian.Uint32(b[:4]); srid != 0 {
+		v = strconv.AppendUint(v, uint64(srid), 10)
+	} else {
+		v = append(v, "null"...)
+	}
+	return append(v, '}')
 }
 
 // appendFinite writes f with render, or null for NaN and infinities, which

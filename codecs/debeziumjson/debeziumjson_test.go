@@ -3,8 +3,10 @@ package debeziumjson
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/json"
 	"math/big"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
+	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
 func newEncoder(t testing.TB, opts codec.Options) *Encoder {
@@ -85,6 +88,13 @@ func suite(schemas bool) codectest.Suite {
 			for k, x := range row {
 				out[k] = text(x)
 			}
+			// A consumer reads long-mode BIGINT UNSIGNED back as unsigned.
+			if id := out["id"]; id != nil {
+				if n, err := strconv.ParseInt(*id, 10, 64); err == nil {
+					u := strconv.FormatUint(uint64(n), 10)
+					out["id"] = &u
+				}
+			}
 			return out
 		},
 	}
@@ -117,7 +127,7 @@ func TestEncoder_Envelope(t *testing.T) {
 		if *text(v["ts_ms"]) != "1700000000123" {
 			t.Errorf("%s: ts_ms %v", op, v["ts_ms"])
 		}
-		if k := decodeJSON(t, rec.Key, false); *text(k["id"]) != "18446744073709551615" || len(k) != 1 {
+		if k := decodeJSON(t, rec.Key, false); *text(k["id"]) != "-1" || len(k) != 1 { // BIGINT UNSIGNED max as Java's long
 			t.Errorf("%s: key %v", op, k)
 		}
 	}
@@ -168,7 +178,7 @@ func TestEncoder_ValueRendering(t *testing.T) {
 		return big.NewInt(d.UnixMilli()).String()
 	}
 	for col, want := range map[string]string{
-		"id":          "18446744073709551615",
+		"id":          "-1", // BIGINT UNSIGNED max, long mode
 		"c_tiny":      "-128",
 		"c_big":       "-9223372036854775808",
 		"c_float":     "0.1",
@@ -191,7 +201,7 @@ func TestEncoder_ValueRendering(t *testing.T) {
 		"c_json":      `{"a": [1, 2.5, "x"], "b": null}`,
 		"c_enum":      "large",
 		"c_set":       "a,c",
-		"c_point":     `{"srid":0,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA"}`,
+		"c_point":     `{"srid":null,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","x":1.0,"y":2.0}`,
 		"c_empty":     "",
 	} {
 		if got := text(after[col]); got == nil || *got != want {
@@ -276,8 +286,8 @@ func TestEncoder_DecimalAndTimeModes(t *testing.T) {
 	}
 	conn := decodeJSON(t, codectest.Encode(t, newEncoder(t, codec.Options{Time: codec.TimeConnect}), c).Value, false)
 	a := conn["after"].(map[string]any)
-	if *text(a["c_time"]) != "-3020399000" || *text(a["c_datetime6"]) != "1709210096000" {
-		t.Errorf("connect mode: time %v datetime6 %v", a["c_time"], a["c_datetime6"])
+	if a["c_time"] != nil || *text(a["c_datetime6"]) != "1709210096000" {
+		t.Errorf("connect mode: time %v (want null: -838:59:59 is no time of day) datetime6 %v", a["c_time"], a["c_datetime6"])
 	}
 	if _, err := New(codec.Options{Decimal: "float"}); err == nil {
 		t.Error("accepted an unknown decimal mode")
@@ -329,7 +339,7 @@ func TestEncoder_SchemaPart(t *testing.T) {
 		"c_datetime": "int64/io.debezium.time.Timestamp", "c_datetime6": "int64/io.debezium.time.MicroTimestamp",
 		"c_ts3": "string/io.debezium.time.ZonedTimestamp", "c_year": "int32/io.debezium.time.Year",
 		"c_json": "string/io.debezium.data.Json", "c_enum": "string/io.debezium.data.Enum",
-		"c_set": "string/io.debezium.data.EnumSet", "c_blob": "bytes/", "c_point": "struct/io.debezium.data.geometry.Geometry",
+		"c_set": "string/io.debezium.data.EnumSet", "c_blob": "bytes/", "c_point": "struct/io.debezium.data.geometry.Point",
 	} {
 		if types[col] != want {
 			t.Errorf("%s schema %q, want %q", col, types[col], want)
@@ -341,7 +351,7 @@ func TestEncoder_SchemaPart(t *testing.T) {
 		} `json:"schema"`
 		Payload map[string]json.Number `json:"payload"`
 	}
-	if err := json.Unmarshal(rec.Key, &k); err != nil || k.Schema.Name != "srv.shop.all_types.Key" || k.Payload["id"] != "18446744073709551615" {
+	if err := json.Unmarshal(rec.Key, &k); err != nil || k.Schema.Name != "srv.shop.all_types.Key" || k.Payload["id"] != "-1" {
 		t.Errorf("key %s: %v", rec.Key, err)
 	}
 }
@@ -371,5 +381,227 @@ func BenchmarkEncode_DebeziumJSON(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			codectest.Bench(b, func() codec.Encoder { return newEncoder(b, codec.Options{SchemasEnable: name == "schemas"}) })
 		})
+	}
+}
+
+// TestEncoder_SchemasReadByJsonConverter pins that every record with
+// schemas on fits its schema as JsonConverter reads it, and that DDL records
+// carry the schema-change topic's schemas (they were written without the
+// schema/payload wrapper; BIGINT UNSIGNED max did not fit its int64 schema).
+func TestEncoder_SchemasReadByJsonConverter(t *testing.T) {
+	for _, opts := range []codec.Options{
+		{SchemasEnable: true},
+		{SchemasEnable: true, BigIntUnsigned: codec.BigIntPrecise, Decimal: codec.DecimalString},
+		{SchemasEnable: true, Time: codec.TimeConnect, Decimal: codec.DecimalDouble},
+	} {
+		e := newEncoder(t, opts)
+		for _, op := range codectest.Ops {
+			rec := codectest.Encode(t, e, codectest.Changes()[op])
+			ks, vs := connectRead(t, rec.Key), connectRead(t, rec.Value)
+			if (op == "ddl" || op == "ddl_db") && (ks["name"] != "io.debezium.connector.mysql.SchemaChangeKey" ||
+				vs["name"] != "io.debezium.connector.mysql.SchemaChangeValue") {
+				t.Errorf("%s: key schema %v, value schema %v", op, ks["name"], vs["name"])
+			}
+		}
+	}
+}
+
+// TestEncoder_ConnectTime_OutsideADay pins connect mode's TIME: Connect's
+// Time holds a time of day, so Debezium writes null for a nullable column's
+// value outside 00:00:00..24:00:00 and stops on a NOT NULL one (Sluice wrote
+// 100:00:01 as 360001000, and 838:59:59 past int32).
+func TestEncoder_ConnectTime_OutsideADay(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "times", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "t", Type: change.TypeTime2, ColumnType: "time(3)", Scale: 3, Nullable: true},
+		{Name: "t_nn", Type: change.TypeTime2, ColumnType: "time", Nullable: false},
+	}}
+	e := newEncoder(t, codec.Options{Time: codec.TimeConnect, SchemasEnable: true})
+	for _, tc := range []struct {
+		in   string
+		want string // "" means null
+	}{
+		{"00:00:00.000", "0"},
+		{"12:34:56.789", "45296789"},
+		{"24:00:00.000", "86400000"},
+		{"24:00:00.001", ""},
+		{"100:00:01.000", ""},
+		{"838:59:59.000", ""},
+		{"-00:00:01.000", ""},
+		{"-838:59:59.000", ""},
+	} {
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), tc.in, "00:00:00"}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		connectRead(t, rec.Value)
+		got := decodeJSON(t, rec.Value, true)["after"].(map[string]any)["t"]
+		if (tc.want == "" && got != nil) || (tc.want != "" && (got == nil || *text(got) != tc.want)) {
+			t.Errorf("TIME %s = %v, want %q (empty: null)", tc.in, got, tc.want)
+		}
+	}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), nil, "100:00:01"}, Pos: codectest.Pos}
+	err := e.Encode(c, &codec.Record{})
+	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "adaptive_time_microseconds") {
+		t.Errorf("NOT NULL TIME 100:00:01 in connect mode: err = %v, want a terminal error naming the fix", err)
+	}
+}
+
+// TestEncoder_Geometry pins spatial values as Debezium writes them: a POINT
+// column is io.debezium.data.geometry.Point {x, y, wkb, srid}, any other
+// spatial column Geometry {wkb, srid}, and SRID 0 is null (POINT columns were
+// a Geometry with srid 0).
+func TestEncoder_Geometry(t *testing.T) {
+	le := func(srid uint32, wkb ...byte) []byte {
+		return append(binary.LittleEndian.AppendUint32(nil, srid), wkb...)
+	}
+	pointLE := []byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0, 0x40}                                                                   // POINT(1 2)
+	pointBE := []byte{0, 0, 0, 0, 1, 0xc0, 0x04, 0, 0, 0, 0, 0, 0, 0x40, 0x59, 0, 0, 0, 0, 0, 0}                                                                // POINT(-2.5 100)
+	line := []byte{1, 2, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f} // LINESTRING(0 0,1 1)
+	tbl := &change.Table{Schema: "shop", Name: "geo", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "p", Type: change.TypeGeometry, ColumnType: "point", Charset: "binary"},
+		{Name: "g", Type: change.TypeGeometry, ColumnType: "linestring", Charset: "binary", Nullable: true},
+	}}
+	e := newEncoder(t, codec.Options{SchemasEnable: true})
+	for _, tc := range []struct {
+		p, g         []byte
+		wantP, wantG string
+	}{
+		{le(0, pointLE...), le(0, line...),
+			`{"srid":null,"wkb":"AQEAAAAAAAAAAADwPwAAAAAAAABA","x":1.0,"y":2.0}`,
+			`{"srid":null,"wkb":"` + base64.StdEncoding.EncodeToString(line) + `"}`},
+		{le(4326, pointBE...), le(3857, line...),
+			`{"srid":4326,"wkb":"` + base64.StdEncoding.EncodeToString(pointBE) + `","x":-2.5,"y":100.0}`,
+			`{"srid":3857,"wkb":"` + base64.StdEncoding.EncodeToString(line) + `"}`},
+	} {
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), tc.p, tc.g}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		vs := connectRead(t, rec.Value)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		if got := *text(after["p"]); got != tc.wantP {
+			t.Errorf("POINT = %s, want %s", got, tc.wantP)
+		}
+		if got := *text(after["g"]); got != tc.wantG {
+			t.Errorf("LINESTRING = %s, want %s", got, tc.wantG)
+		}
+		row := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)
+		if p, g := row[1].(map[string]any), row[2].(map[string]any); p["name"] != "io.debezium.data.geometry.Point" || p["optional"] != false ||
+			g["name"] != "io.debezium.data.geometry.Geometry" || g["optional"] != true {
+			t.Errorf("schemas: point %v %v, geometry %v %v", p["name"], p["optional"], g["name"], g["optional"])
+		}
+	}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), le(0, line...), nil}, Pos: codectest.Pos}
+	if err := e.Encode(c, &codec.Record{}); err == nil || !errkind.IsTerminal(err) {
+		t.Errorf("a LINESTRING in a POINT column: err = %v, want terminal", err)
+	}
+}
+
+// TestEncoder_FloatWithScale_IsDouble pins Debezium's FLOAT typing: float
+// for FLOAT and FLOAT(p), double for FLOAT(M,D) with the float widened
+// (Float.doubleValue), as BinlogValueConverters does (it was float).
+func TestEncoder_FloatWithScale_IsDouble(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "floats", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "f", Type: change.TypeFloat, ColumnType: "float", Nullable: true},
+		{Name: "f73", Type: change.TypeFloat, ColumnType: "float(7,3)", Nullable: true},
+		{Name: "f73u", Type: change.TypeFloat, ColumnType: "float(7,3) unsigned", Nullable: true},
+	}}
+	c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{int32(1), float32(1.234), float32(1.234), float32(0.5)}, Pos: codectest.Pos}
+	rec := codectest.Encode(t, newEncoder(t, codec.Options{SchemasEnable: true}), c)
+	vs := connectRead(t, rec.Value)
+	after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+	row := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)
+	for i, tc := range []struct{ col, typ, val string }{
+		{"f", "float", "1.234"},
+		{"f73", "double", "1.2339999675750732"},
+		{"f73u", "double", "0.5"},
+	} {
+		if typ := row[i+1].(map[string]any)["type"]; typ != tc.typ || *text(after[tc.col]) != tc.val {
+			t.Errorf("%s: %v %v, want %s %s", tc.col, typ, after[tc.col], tc.typ, tc.val)
+		}
+	}
+}
+
+// TestEncoder_BigIntUnsigned_Modes pins bigint.unsigned.handling.mode: long
+// (Debezium's default) writes the value as Java's long, wrapping past 2^63-1,
+// in an int64 schema; precise writes Connect Decimal(20,0). Sluice wrote the
+// exact number in an int64 schema, which JsonConverter cannot read.
+func TestEncoder_BigIntUnsigned_Modes(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "u", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLongLong, ColumnType: "bigint(20) unsigned", Unsigned: true},
+		{Name: "i", Type: change.TypeLong, ColumnType: "int(10) unsigned", Unsigned: true, Nullable: true},
+	}}
+	for _, tc := range []struct {
+		mode      codec.BigIntUnsignedMode
+		in        uint64
+		want, typ string
+	}{
+		{"", 18446744073709551615, "-1", "int64"},
+		{codec.BigIntLong, 9223372036854775808, "-9223372036854775808", "int64"},
+		{codec.BigIntLong, 9223372036854775807, "9223372036854775807", "int64"},
+		{codec.BigIntPrecise, 18446744073709551615, base64.StdEncoding.EncodeToString([]byte{0, 255, 255, 255, 255, 255, 255, 255, 255}), "bytes"},
+		{codec.BigIntPrecise, 1, "AQ==", "bytes"},
+		{codec.BigIntPrecise, 0, "AA==", "bytes"},
+	} {
+		e := newEncoder(t, codec.Options{BigIntUnsigned: tc.mode, SchemasEnable: true})
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{tc.in, uint32(4294967295)}, Pos: codectest.Pos}
+		rec := codectest.Encode(t, e, c)
+		ks := connectRead(t, rec.Key)
+		vs := connectRead(t, rec.Value)
+		key := decodeJSON(t, rec.Key, true)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		field := vs["fields"].([]any)[1].(map[string]any)["fields"].([]any)[0].(map[string]any)
+		if *text(key["id"]) != tc.want || *text(after["id"]) != tc.want || field["type"] != tc.typ ||
+			ks["fields"].([]any)[0].(map[string]any)["type"] != tc.typ {
+			t.Errorf("%q %d: key %v after %v schema %v, want %s %s", tc.mode, tc.in, key["id"], after["id"], field["type"], tc.want, tc.typ)
+		}
+		if tc.typ == "bytes" {
+			if p := field["parameters"].(map[string]any); field["name"] != "org.apache.kafka.connect.data.Decimal" || p["scale"] != "0" || p["connect.decimal.precision"] != "20" {
+				t.Errorf("precise schema %v", field)
+			}
+		}
+		if *text(after["i"]) != "4294967295" {
+			t.Errorf("INT UNSIGNED = %v, want 4294967295 (int64, never wrapped)", after["i"])
+		}
+	}
+	if _, err := New(codec.Options{BigIntUnsigned: "string"}); err == nil {
+		t.Error("accepted an unknown bigint unsigned mode")
+	}
+}
+
+// TestEncoder_ZeroDates_NotNullIsEpoch pins zero dates as Debezium writes
+// them: null in a nullable column, the epoch in a NOT NULL one, keys
+// included (Sluice wrote null everywhere, which a required field cannot be).
+func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "zero", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "k", Type: change.TypeDateTime2, ColumnType: "datetime"},
+		{Name: "d", Type: change.TypeDate, ColumnType: "date"},
+		{Name: "dt6", Type: change.TypeDateTime2, ColumnType: "datetime(6)", Scale: 6},
+		{Name: "ts", Type: change.TypeTimestamp2, ColumnType: "timestamp"},
+		{Name: "d_null", Type: change.TypeDate, ColumnType: "date", Nullable: true},
+		{Name: "dt_null", Type: change.TypeDateTime2, ColumnType: "datetime", Nullable: true},
+		{Name: "ts_null", Type: change.TypeTimestamp2, ColumnType: "timestamp", Nullable: true},
+	}}
+	row := []any{"0000-00-00 00:00:00", "0000-00-00", "2024-00-15 00:00:00.000000", "0000-00-00 00:00:00",
+		"0000-00-00", "0000-00-00 00:00:00", "0000-00-00 00:00:00"}
+	for _, mode := range []codec.TimeMode{codec.TimeAdaptiveMicros, codec.TimeConnect} {
+		e := newEncoder(t, codec.Options{SchemasEnable: true, Time: mode})
+		rec := codectest.Encode(t, e, &change.Change{Op: change.OpInsert, Table: tbl, After: row, Pos: codectest.Pos})
+		connectRead(t, rec.Key)
+		connectRead(t, rec.Value)
+		key := decodeJSON(t, rec.Key, true)
+		after := decodeJSON(t, rec.Value, true)["after"].(map[string]any)
+		if *text(key["k"]) != "0" {
+			t.Errorf("%s: key = %v, want the epoch 0", mode, key["k"])
+		}
+		for col, want := range map[string]string{"k": "0", "d": "0", "dt6": "0", "ts": "1970-01-01T00:00:00Z"} {
+			if got := after[col]; got == nil || *text(got) != want {
+				t.Errorf("%s: NOT NULL %s = %v, want %s", mode, col, got, want)
+			}
+		}
+		for _, col := range []string{"d_null", "dt_null", "ts_null"} {
+			if after[col] != nil {
+				t.Errorf("%s: nullable %s = %v, want null", mode, col, after[col])
+			}
+		}
 	}
 }

@@ -10,11 +10,13 @@
 // schema-change event (databaseName, ddl, source) with an empty tableChanges.
 //
 // Sharp edges:
-//   - BIGINT UNSIGNED is written as its exact unsigned number (Debezium's
-//     default "long" mode would wrap values above 2^63-1).
+//   - BIGINT UNSIGNED follows Options.BigIntUnsigned: long (Debezium's
+//     default; values above 2^63-1 wrap negative, as Debezium's do) or
+//     precise (Connect Decimal(20,0)).
 //   - DECIMAL follows Options.Decimal: precise (Connect Decimal, base64 of
 //     the unscaled two's-complement bytes), string or double.
-//   - Zero dates (0000-00-00) are written as null, as Debezium does.
+//   - Zero dates (0000-00-00) are null in nullable columns and the epoch in
+//     NOT NULL ones, as Debezium writes them.
 //   - An Encoder caches each table version's schema text; it is not safe for
 //     concurrent use.
 package debeziumjson

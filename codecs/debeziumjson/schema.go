@@ -46,7 +46,10 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 	opt := col.Nullable
 	n := col.Name
 	switch c.kind {
-	case kInt, kUint:
+	case kUBigDecimal:
+		return field("bytes", opt, n, named("org.apache.kafka.connect.data.Decimal")+","+
+			params("scale", "0", "connect.decimal.precision", "20"))
+	case kInt, kUint, kUBigLong:
 		typ := "int32"
 		switch col.Type {
 		case change.TypeTiny:
@@ -67,7 +70,7 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 		return field("int32", opt, n, named("io.debezium.time.Year"))
 	case kFloat:
 		return field("float", opt, n, "")
-	case kDouble:
+	case kDouble, kFloatDouble:
 		return field("double", opt, n, "")
 	case kDecimal:
 		switch e.opts.Decimal {
@@ -105,9 +108,16 @@ func (e *Encoder) columnSchema(col *change.Column, c *column) string {
 	case kBytes:
 		return field("bytes", opt, n, "")
 	case kGeometry:
+		// Debezium's Geometry.builder() is optional whatever the column.
 		return `{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"wkb"},` +
-			`{"type":"int32","optional":true,"field":"srid"}],"optional":` + strconv.FormatBool(opt) + `,` +
+			`{"type":"int32","optional":true,"field":"srid"}],"optional":true,` +
 			named("io.debezium.data.geometry.Geometry") + `,"doc":"Geometry","field":` +
+			string(render.JSONString(nil, n)) + `}`
+	case kPoint:
+		return `{"type":"struct","fields":[{"type":"double","optional":false,"field":"x"},` +
+			`{"type":"double","optional":false,"field":"y"},{"type":"bytes","optional":true,"field":"wkb"},` +
+			`{"type":"int32","optional":true,"field":"srid"}],"optional":` + strconv.FormatBool(opt) + `,` +
+			named("io.debezium.data.geometry.Point") + `,"doc":"Geometry (POINT)","field":` +
 			string(render.JSONString(nil, n)) + `}`
 	}
 	switch col.Type {
@@ -167,3 +177,48 @@ func (e *Encoder) schemas(t *change.Table, ti *tableInfo) (key, value []byte) {
 		`,"version":1}`
 	return []byte(`{"schema":` + keySchema + `,"payload":`), []byte(`{"schema":` + valSchema + `,"payload":`)
 }
+
+// The schemas of Debezium's schema-change topic (SchemaFactory's
+// schemaHistoryConnectorKeySchema and schemaHistoryConnectorValueSchema): DDL
+// records carry them so that JsonConverter with schemas on reads them.
+const (
+	ddlKeySchema = `{"type":"struct","fields":[{"type":"string","optional":false,"field":"databaseName"}],` +
+		`"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeKey","version":1}`
+
+	ddlColumnSchema = `{"type":"struct","fields":[` +
+		`{"type":"string","optional":false,"field":"name"},` +
+		`{"type":"int32","optional":false,"field":"jdbcType"},` +
+		`{"type":"int32","optional":true,"field":"nativeType"},` +
+		`{"type":"string","optional":false,"field":"typeName"},` +
+		`{"type":"string","optional":true,"field":"typeExpression"},` +
+		`{"type":"string","optional":true,"field":"charsetName"},` +
+		`{"type":"int32","optional":true,"field":"length"},` +
+		`{"type":"int32","optional":true,"field":"scale"},` +
+		`{"type":"int32","optional":false,"field":"position"},` +
+		`{"type":"boolean","optional":true,"field":"optional"},` +
+		`{"type":"boolean","optional":true,"field":"autoIncremented"},` +
+		`{"type":"boolean","optional":true,"field":"generated"},` +
+		`{"type":"string","optional":true,"field":"comment"},` +
+		`{"type":"string","optional":true,"field":"defaultValueExpression"},` +
+		`{"type":"array","items":{"type":"string","optional":false},"optional":true,"field":"enumValues"}` +
+		`],"optional":false,"name":"io.debezium.connector.schema.Column","version":1}`
+
+	ddlChangeSchema = `{"type":"struct","fields":[` +
+		`{"type":"string","optional":false,"field":"type"},` +
+		`{"type":"string","optional":false,"field":"id"},` +
+		`{"type":"struct","fields":[` +
+		`{"type":"string","optional":true,"field":"defaultCharsetName"},` +
+		`{"type":"array","items":{"type":"string","optional":false},"optional":true,"field":"primaryKeyColumnNames"},` +
+		`{"type":"array","items":` + ddlColumnSchema + `,"optional":false,"field":"columns"},` +
+		`{"type":"string","optional":true,"field":"comment"}` +
+		`],"optional":true,"name":"io.debezium.connector.schema.Table","version":1,"field":"table"}` +
+		`],"optional":false,"name":"io.debezium.connector.schema.Change","version":1}`
+
+	ddlValueSchema = `{"type":"struct","fields":[` + sourceSchema + `,` +
+		`{"type":"int64","optional":false,"field":"ts_ms"},` +
+		`{"type":"string","optional":true,"field":"databaseName"},` +
+		`{"type":"string","optional":true,"field":"schemaName"},` +
+		`{"type":"string","optional":true,"field":"ddl"},` +
+		`{"type":"array","items":` + ddlChangeSchema + `,"optional":false,"field":"tableChanges"}` +
+		`],"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeValue","version":1}`
+)

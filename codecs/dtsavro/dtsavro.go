@@ -3,6 +3,7 @@ package dtsavro
 import (
 	_ "embed"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"strings"
 
@@ -108,25 +109,43 @@ type tableInfo struct {
 
 func buildTable(t *change.Table) *tableInfo {
 	ti := &tableInfo{cols: make([]column, len(t.Columns))}
-	mid := appendLong(nil, 1)
-	mid = appendString(mid, ObjectName(t.Schema, t.Name))
-	mid = appendLong(mid, 0) // processTimestamps: null
-	mid = appendLong(mid, 1) // tags: one entry
-	mid = appendString(mid, "pk_uk_info")
-	mid = appendString(mid, PKUKInfo(t))
-	mid = appendLong(mid, 0)
-	mid = appendLong(mid, 2) // fields: array branch
+	fields := appendLong(nil, 2) // fields: array branch
 	if n := len(t.Columns); n > 0 {
-		mid = appendLong(mid, int64(n))
+		fields = appendLong(fields, int64(n))
 		for i := range t.Columns {
 			col := &t.Columns[i]
-			mid = appendString(mid, col.Name)
-			mid = appendLong(mid, int64(DataTypeNumber(col)))
+			fields = appendString(fields, col.Name)
+			fields = appendLong(fields, int64(DataTypeNumber(col)))
 			ti.cols[i] = columnOf(col)
 		}
 	}
-	ti.mid = appendLong(mid, 0)
+	fields = appendLong(fields, 0)
+	keys := PKUKInfo(t)
+	mid := appendLong(nil, 1)
+	mid = appendString(mid, ObjectName(t.Schema, t.Name))
+	mid = appendLong(mid, 0) // processTimestamps: null
+	mid = appendLong(mid, 2) // tags: two entries
+	mid = appendString(mid, "pk_uk_info")
+	mid = appendString(mid, keys)
+	mid = appendString(mid, "metaVersion")
+	mid = appendString(mid, strconv.FormatInt(metaVersion(fields, keys), 10))
+	mid = appendLong(mid, 0)
+	ti.mid = append(mid, fields...)
 	return ti
+}
+
+// metaVersion is the metaVersion tag of a table version: DTS's SDK with its
+// schema cache on reads an objectName's rows with the fields of its first
+// record until this tag changes. A hash of the fields and keys changes with
+// them and survives restarts; the SDK only compares it (and needs it > 0).
+func metaVersion(fields []byte, keys string) int64 {
+	h := fnv.New64a()
+	h.Write(fields)
+	h.Write([]byte(keys))
+	if v := int64(h.Sum64() >> 1); v > 0 {
+		return v
+	}
+	return 1
 }
 
 // ObjectName is "db.table" with every '.' inside a name written as the six
@@ -319,12 +338,15 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	var err error
 	if c.Op == change.OpDDL {
 		v = appendLong(v, opDDL)
-		db, table := c.Schema, ""
+		db := c.Schema
 		if c.Table != nil {
-			db, table = c.Table.Schema, c.Table.Name
+			db = c.Table.Schema
 		}
+		// DTS names the database alone: the SDK's schema cache, keyed by
+		// objectName, would otherwise give the DDL's field-less schema to
+		// the table's next rows.
 		v = appendLong(v, 1)
-		v = appendString(v, ObjectName(db, table))
+		v = appendString(v, ObjectName(db, ""))
 		v = appendLong(v, 0) // processTimestamps
 		v = appendLong(v, 0) // tags: empty map
 		v = appendLong(v, 0) // fields: null
@@ -511,9 +533,15 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		v = appendString(v, col.text)
 		return appendBytes(v, val)
 	case kGeometry:
+		// DTS's SDK reads BinaryGeometry.value as plain WKB (JTS WKBReader):
+		// MySQL's 4-byte SRID prefix is dropped.
+		b, ok := val.([]byte)
+		if !ok || len(b) < 4 {
+			return v, false
+		}
 		v = appendLong(v, brBinaryGeometry)
 		v = appendString(v, col.text)
-		return appendBytes(v, val)
+		return appendString(v, b[4:]), true
 	case kTextObject:
 		v = appendLong(v, brTextObject)
 		v = appendString(v, col.text)

@@ -1,6 +1,7 @@
 package dtsavro
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -11,6 +12,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/linkedin/goavro/v2"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 )
@@ -200,9 +202,52 @@ func TestEncoder_RecordFields(t *testing.T) {
 			}
 		}
 	}
-	r := decodeGoavro(t, codectest.Encode(t, e, ch["ddl_db"]).Value)
-	if _, on := union(r["objectName"]); on != "shop" {
-		t.Errorf("database DDL objectName = %v", on)
+	for _, op := range []string{"ddl", "ddl_db"} {
+		r := decodeGoavro(t, codectest.Encode(t, e, ch[op]).Value)
+		if _, on := union(r["objectName"]); on != "shop" {
+			t.Errorf("%s objectName = %v, want the database alone", op, on)
+		}
+	}
+}
+
+// sdkCache stands for DTS's SDK with its schema cache on
+// (LazyRecordDeserializer): the first record of an objectName fixes the
+// fields its later records are read with, until tags["metaVersion"] changes.
+type sdkCache map[string]struct {
+	fields  string
+	version any
+}
+
+// read reports an error where the SDK would fail or misread rec.
+func (c sdkCache) read(rec map[string]any) error {
+	_, on := union(rec["objectName"])
+	name, _ := on.(string)
+	fields := fmt.Sprint(rec["fields"])
+	version := rec["tags"].(map[string]any)["metaVersion"]
+	cached, ok := c[name]
+	if ok && (version == nil || version == cached.version) {
+		if cached.fields != fields {
+			return fmt.Errorf("%s %s would be read with the fields an earlier record of that objectName left in the cache", rec["operation"], name)
+		}
+		return nil
+	}
+	c[name] = struct {
+		fields  string
+		version any
+	}{fields, version}
+	return nil
+}
+
+// TestEncoder_SDKSchemaCache_DDLThenRows pins that a table's DDL does not
+// share its rows' objectName: DDL for db.table used to, so the SDK read the
+// next rows with the DDL's null fields and threw.
+func TestEncoder_SDKSchemaCache_DDLThenRows(t *testing.T) {
+	e, ch := New(codec.Options{}), codectest.Changes()
+	cache := sdkCache{}
+	for _, op := range []string{"ddl", "insert", "ddl", "update", "ddl_db", "delete"} {
+		if err := cache.read(decodeGoavro(t, codectest.Encode(t, e, ch[op]).Value)); err != nil {
+			t.Error(err)
+		}
 	}
 }
 
@@ -279,6 +324,9 @@ func TestEncoder_ValueUnions(t *testing.T) {
 			if m["type"] != want {
 				t.Errorf("%s type %v, want %s", col, m["type"], want)
 			}
+			if col == "c_point" {
+				checkWKBPoint(t, m["value"].([]byte), 1, 2)
+			}
 		case "c_float":
 			if m["value"].(float64) != 0.1 || math.IsNaN(m["value"].(float64)) {
 				t.Errorf("c_float %v", m["value"])
@@ -337,4 +385,79 @@ func TestEncoder_Golden(t *testing.T) {
 
 func BenchmarkEncode_DTSAvro(b *testing.B) {
 	codectest.Bench(b, func() codec.Encoder { return New(codec.Options{}) })
+}
+
+// checkWKBPoint reads b as a plain WKB POINT, as DTS's SDK hands
+// BinaryGeometry.value to JTS's WKBReader, and checks its coordinates.
+func checkWKBPoint(t *testing.T, b []byte, x, y float64) {
+	t.Helper()
+	if len(b) != 21 {
+		t.Fatalf("WKB POINT is %d bytes, want 21 (no SRID prefix): % x", len(b), b)
+	}
+	var order binary.ByteOrder = binary.LittleEndian
+	if b[0] == 0 {
+		order = binary.BigEndian
+	}
+	gx, gy := math.Float64frombits(order.Uint64(b[5:13])), math.Float64frombits(order.Uint64(b[13:21]))
+	if b[0] > 1 || order.Uint32(b[1:5]) != 1 || gx != x || gy != y {
+		t.Errorf("WKB % x is not POINT(%v %v)", b, x, y)
+	}
+}
+
+// TestEncoder_Geometry_PlainWKB pins BinaryGeometry.value as the WKB alone,
+// whatever the SRID (it held MySQL's internal value, SRID then WKB, which
+// the SDK's WKB reader cannot parse).
+func TestEncoder_Geometry_PlainWKB(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "geo", Columns: []change.Column{
+		{Name: "p", Type: change.TypeGeometry, ColumnType: "point", Charset: "binary", Nullable: true},
+	}}
+	wkb := []byte{1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x0c, 0x40, 0, 0, 0, 0, 0, 0, 0x59, 0xc0} // POINT(3.5 -100)
+	for _, srid := range []uint32{0, 4326} {
+		val := append(binary.LittleEndian.AppendUint32(nil, srid), wkb...)
+		c := &change.Change{Op: change.OpInsert, Table: tbl, After: []any{val}, Pos: codectest.Pos}
+		_, imgs := union(decodeGoavro(t, codectest.Encode(t, New(codec.Options{}), c).Value)["afterImages"])
+		name, g := union(imgs.([]any)[0])
+		if name != "BinaryGeometry" || g.(map[string]any)["type"] != "POINT" {
+			t.Fatalf("SRID %d: %s %v", srid, name, g)
+		}
+		checkWKBPoint(t, g.(map[string]any)["value"].([]byte), 3.5, -100)
+	}
+}
+
+// TestEncoder_SDKSchemaCache_NewTableVersion pins the metaVersion tag: the
+// SDK with its schema cache on rereads an objectName's fields only when the
+// tag changes, so rows written after ALTER TABLE were read with the old
+// fields. It changes with the columns and keys and is stable otherwise.
+func TestEncoder_SDKSchemaCache_NewTableVersion(t *testing.T) {
+	e, ch := New(codec.Options{}), codectest.Changes()
+	altered := codectest.TypesTable()
+	altered.Columns = append(altered.Columns, change.Column{Name: "c_new", Type: change.TypeLong, ColumnType: "int(11)", Nullable: true})
+	ins2 := *ch["insert"]
+	ins2.Table, ins2.After = altered, append(codectest.TypesRow(), int32(5))
+	rekeyed := codectest.TypesTable()
+	rekeyed.UniqueKeys = nil
+	ins3 := *ch["insert"]
+	ins3.Table = rekeyed
+	cache := sdkCache{}
+	versions := map[any]bool{}
+	for _, c := range []*change.Change{ch["insert"], ch["ddl"], &ins2, ch["update"], &ins3, &ins2} {
+		rec := decodeGoavro(t, codectest.Encode(t, e, c).Value)
+		if err := cache.read(rec); err != nil {
+			t.Error(err)
+		}
+		if c.Op != change.OpDDL {
+			v := rec["tags"].(map[string]any)["metaVersion"]
+			if n, err := strconv.ParseInt(fmt.Sprint(v), 10, 64); err != nil || n <= 0 {
+				t.Errorf("metaVersion %v is not a positive long", v)
+			}
+			versions[v] = true
+		}
+	}
+	if len(versions) != 3 {
+		t.Errorf("%d metaVersions for 3 table versions: %v", len(versions), versions)
+	}
+	again := decodeGoavro(t, codectest.Encode(t, New(codec.Options{}), ch["insert"]).Value)
+	if v := again["tags"].(map[string]any)["metaVersion"]; !versions[v] {
+		t.Errorf("a new encoder gives table version 1 metaVersion %v, not one of %v", v, versions)
+	}
 }
