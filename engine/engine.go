@@ -20,7 +20,6 @@ import (
 	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/codecs"
-	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
@@ -227,11 +226,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name]})
 	}
 	for i, pl := range dag.Pipelines {
-		opts := codecs.OptionsFor(pl.Sink, pl.Source)
-		dbz := pl.Sink.Debezium
-		opts.SchemasEnable, opts.Tombstones = dbz.Schemas, dbz.Tombstones
-		opts.Decimal, opts.Time = codec.DecimalMode(dbz.DecimalHandling), codec.TimeMode(dbz.TimePrecision)
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
 		if err != nil {
 			return nil, err
 		}

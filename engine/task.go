@@ -29,8 +29,8 @@ type task struct {
 	sinks        map[string]*actor.PID // by sink name
 	units        map[string]*actor.PID // by source name
 	// sinkOf and fedBy relate sink actors to the units that feed them.
-	sinkOf   map[string]string   // sink PID id → sink name
-	fedBy    map[string][]string // sink name → source names
+	sinkOf   map[string]string       // sink PID id → sink name
+	fedBy    map[string][]string     // sink name → source names
 	failures map[string]*backoff.Run // by sink name
 	started  time.Time
 	stopped  map[string]bool // sources that stopped reading while draining
