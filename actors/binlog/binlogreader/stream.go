@@ -539,6 +539,12 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 		switch e.Type() {
 		case replication.EnumRowsEventTypeUpdate:
 			op = change.OpUpdate
+			if len(e.Rows)%2 != 0 {
+				return errkind.Terminal(fmt.Errorf(
+					"binlog of source %q at %s:%d: the UPDATE rows event of %s holds %d row images, not before/after pairs: "+
+						"the event is corrupt; inspect the event that ends there with mysqlbinlog on the source, then take a new snapshot of the table",
+					s.name, s.file, h.LogPos, t.table.QualifiedName(), len(e.Rows)))
+			}
 		case replication.EnumRowsEventTypeDelete:
 			op = change.OpDelete
 		}
@@ -760,11 +766,7 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 			c.Before = row
 			c.Size = changeOverhead + rowSize(row)
 			s.rowsIdx++
-		case change.OpUpdate:
-			if s.rowsIdx+1 >= len(re.Rows) {
-				s.rowsIdx = len(re.Rows) // malformed: a before image without after image
-				continue
-			}
+		case change.OpUpdate: // images come in pairs: handle checked
 			after := re.Rows[s.rowsIdx+1]
 			t.normalize(after)
 			c.Before, c.After = row, after
