@@ -5,7 +5,7 @@
 // position on.
 //
 // A History is captured from information_schema (the same description the
-// snapshot uses, actors/snapshot.Describe) at the snapshot point or the
+// snapshot uses, sourcedb.Describe) at the snapshot point or the
 // start position, then advanced by the DDL the binlog carries: Tables.Apply
 // parses each statement with the TiDB MySQL parser and applies CREATE TABLE
 // (also … LIKE), ALTER TABLE (add, drop, modify, change, rename column with

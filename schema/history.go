@@ -12,8 +12,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/pingcap/tidb/pkg/parser"
 
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -68,7 +68,7 @@ func (h *History) Exists() (bool, error) {
 // records it as holding from pos. Call it at the position the definitions
 // are current at: the snapshot point, or the binlog end when starting there.
 func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, error) {
-	conn, err := snapshot.Dial(ctx, h.cfg.Source)
+	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +112,7 @@ func (h *History) capture(ctx context.Context, conn *client.Conn) (*state, error
 	for i := range r.Values {
 		st.dbs[string(r.Values[i][0].AsString())] = normCharset(string(r.Values[i][1].AsString()))
 	}
-	names, err := snapshot.ListTables(ctx, conn, h.cfg.Select)
+	names, err := sourcedb.ListTables(ctx, conn, h.cfg.Select)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func (h *History) capture(ctx context.Context, conn *client.Conn) (*state, error
 	}
 	// The other tables of the databases that hold selected ones.
 	if h.cfg.Select != nil {
-		all, err := snapshot.ListTables(ctx, conn, func(db, table string) bool { return st.interest[db] > 0 && !h.cfg.Select(db, table) })
+		all, err := sourcedb.ListTables(ctx, conn, func(db, table string) bool { return st.interest[db] > 0 && !h.cfg.Select(db, table) })
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +155,7 @@ func styleOf(flavor topology.Flavor, version string) style {
 
 // Describe reads one table's current definition from the server.
 func (h *History) Describe(ctx context.Context, db, table string) (*Version, error) {
-	conn, err := snapshot.Dial(ctx, h.cfg.Source)
+	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +164,7 @@ func (h *History) Describe(ctx context.Context, db, table string) (*Version, err
 }
 
 func describe(ctx context.Context, conn *client.Conn, db, table string) (*Version, error) {
-	t, err := snapshot.Describe(ctx, conn, db, table)
+	t, err := sourcedb.Describe(ctx, conn, db, table)
 	if err != nil {
 		return nil, err
 	}

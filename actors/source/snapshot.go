@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -268,7 +269,7 @@ const batchBytes = 1 << 20
 func (sh *shard) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		conn, err := snapshot.Dial(sh.cfg.ctx, sh.cfg.source)
+		conn, err := sourcedb.Dial(sh.cfg.ctx, sh.cfg.source)
 		if err != nil {
 			panic(err)
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -175,7 +176,7 @@ func TestStream_Bed_ReadsTypesOpsAndDDL(t *testing.T) {
 		t.Errorf("mark %+v after ddl %+v", mark, ddl.Pos)
 	}
 	// The mark is the server's position after the DDL.
-	pos, gtids, err := CurrentPosition(context.Background(), src)
+	pos, gtids, err := sourcedb.CurrentPosition(context.Background(), src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,24 +269,6 @@ func TestStream_Bed_MissingReplicationPrivilegeIsTerminal(t *testing.T) {
 	}
 	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "REPLICATION SLAVE") {
 		t.Fatalf("err = %v; want terminal, naming REPLICATION SLAVE", err)
-	}
-}
-
-func TestCurrentPosition_Bed_MatchesServer(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: needs the test bed")
-	}
-	src := bedSource(t)
-	pos, gtids, err := CurrentPosition(context.Background(), src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	after := testbed.BinlogPosition(t)
-	if pos.File == "" || pos.Pos < 4 || pos.File > after.Name || pos.File == after.Name && pos.Pos > after.Pos {
-		t.Fatalf("CurrentPosition %s, server now at %s", pos, after)
-	}
-	if !strings.Contains(gtids, "-") {
-		t.Fatalf("gtid position %q", gtids)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // BenchmarkStream_Decode measures decoding without a server: go-mysql parses
@@ -95,7 +96,7 @@ func BenchmarkStream_Bed_CatchUp(b *testing.B) {
 	q := "`" + db + "`.bench"
 	testbed.AdminExec(b, "CREATE TABLE "+q+` (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL,
 		qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME NOT NULL, status ENUM('new','paid','sent') NOT NULL)`)
-	start, gtids, err := CurrentPosition(context.Background(), src)
+	start, gtids, err := sourcedb.CurrentPosition(context.Background(), src)
 	if err != nil {
 		b.Fatal(err)
 	}

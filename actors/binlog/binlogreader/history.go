@@ -8,12 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // headScanLimit bounds the binlog events read after an event to decide it is
@@ -156,19 +156,19 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 // same file and the events from there to the end (at most headScanLimit)
 // hold no such DDL.
 func (s *Stream) atHead(ctx context.Context, from change.Position, db, table string) (bool, string, error) {
-	cur, _, err := CurrentPosition(ctx, s.src)
+	cur, _, err := sourcedb.CurrentPosition(ctx, s.src)
 	if err != nil {
 		return false, "", err
 	}
 	if cur.File != from.File {
 		return false, "the source writes binlog file " + cur.File + " now", nil
 	}
-	c, err := connect(ctx, s.src)
+	c, err := sourcedb.Dial(ctx, s.src)
 	if err != nil {
 		return false, "", err
 	}
 	defer c.Close()
-	r, err := c.Execute("SHOW BINLOG EVENTS IN " + quoteLiteral(from.File) + " FROM " + strconv.FormatUint(uint64(from.Pos), 10) +
+	r, err := c.Execute("SHOW BINLOG EVENTS IN " + sourcedb.QuoteString(from.File) + " FROM " + strconv.FormatUint(uint64(from.Pos), 10) +
 		" LIMIT " + strconv.Itoa(headScanLimit))
 	if err != nil {
 		return false, "SHOW BINLOG EVENTS failed: " + err.Error(), nil
@@ -176,7 +176,7 @@ func (s *Stream) atHead(ctx context.Context, from change.Position, db, table str
 	typ, end, info := r.FieldNames["Event_type"], r.FieldNames["End_log_pos"], r.FieldNames["Info"]
 	last := uint64(0)
 	for _, row := range r.Values {
-		e := fieldUint(&row[end])
+		e, _ := sourcedb.FieldUint(&row[end])
 		if e > uint64(cur.Pos) {
 			break
 		}
@@ -258,27 +258,6 @@ func mentions(sql, name string) bool {
 		}
 	}
 	return false
-}
-
-// fieldUint reads an integer column whichever way the result typed it.
-func fieldUint(v *mysql.FieldValue) uint64 {
-	switch x := v.Value().(type) {
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
-	case []byte:
-		n, _ := strconv.ParseUint(string(x), 10, 64)
-		return n
-	case string:
-		n, _ := strconv.ParseUint(x, 10, 64)
-		return n
-	}
-	return 0
-}
-
-func quoteLiteral(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
 }
 
 // applyDDL advances the schema history by a DDL statement at pos. A

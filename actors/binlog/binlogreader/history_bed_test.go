@@ -20,6 +20,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/memstore"
 	"github.com/sluicecdc/sluice/topology"
@@ -44,7 +45,7 @@ func (h *historyServer) exec(t *testing.T, stmts ...string) {
 
 func (h *historyServer) position(t *testing.T) change.Position {
 	t.Helper()
-	p, _, err := CurrentPosition(context.Background(), h.src)
+	p, _, err := sourcedb.CurrentPosition(context.Background(), h.src)
 	if err != nil {
 		t.Fatal(err)
 	}

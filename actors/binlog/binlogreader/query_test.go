@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/topology"
 )
 
 func TestClassifyQuery_Keywords(t *testing.T) {
@@ -130,7 +131,7 @@ func TestClassifyServerError_TerminalCases(t *testing.T) {
 		{"connection lost", errors.New("io.ReadFull(header) failed: connection reset"), false, nil},
 		{"other server error", wrap(1205, "Lock wait timeout exceeded"), false, nil},
 	} {
-		err := classifyServerError(tc.err, "src", "bin.000003:4")
+		err := classifyServerError(tc.err, &topology.Source{Name: "src"}, "bin.000003:4")
 		if errkind.IsTerminal(err) != tc.terminal {
 			t.Errorf("%s: terminal = %v, want %v (%v)", tc.name, errkind.IsTerminal(err), tc.terminal, err)
 		}

@@ -18,6 +18,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -215,7 +216,7 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 		return nil, errkind.Terminal(fmt.Errorf("source %q: start mode timestamp is not supported yet; use latest, file or gtid", src.Name))
 	default: // latest, or initial without a snapshot position
 		var err error
-		if pos, gtids, err = CurrentPosition(ctx, src); err != nil {
+		if pos, gtids, err = sourcedb.CurrentPosition(ctx, src); err != nil {
 			return nil, err
 		}
 	}
@@ -224,11 +225,11 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 	}
 	if !byGTID && gtids == "" && s.flavor == mysql.MariaDBFlavor {
 		// Learn MariaDB's GTID position at the start so that Marks carry it.
-		c, err := connect(ctx, src)
+		c, err := sourcedb.Dial(ctx, src)
 		if err != nil {
 			return nil, err
 		}
-		gtids, err = mariadbGTIDAt(c, src, pos)
+		gtids, err = sourcedb.GTIDAt(c, src, pos)
 		c.Close()
 		if err != nil {
 			return nil, err
@@ -355,14 +356,14 @@ func (s *Stream) connect(ctx context.Context, cfg Config, pos change.Position, b
 		if errors.As(err, &me) && me.Code == mysql.ER_ACCESS_DENIED_ERROR {
 			// MariaDB answers COM_REGISTER_SLAVE without REPLICATION SLAVE
 			// with the same error as a wrong password: tell them apart.
-			if c, lerr := connect(ctx, src); lerr == nil {
+			if c, lerr := sourcedb.Dial(ctx, src); lerr == nil {
 				c.Close()
 				return errkind.Terminal(fmt.Errorf(
 					"source %q: the account logs in but may not read the binlog (it lacks REPLICATION SLAVE): "+
 						"run GRANT SELECT, REPLICATION CLIENT, REPLICATION SLAVE, SHOW VIEW ON *.* TO the Sluice account: %w", s.name, err))
 			}
 		}
-		return classifyServerError(err, s.name, s.start)
+		return classifyServerError(err, src, s.start)
 	}
 	go func() {
 		// In synchronous mode the streamer only ever delivers the end of
@@ -485,7 +486,7 @@ func (s *Stream) connectionEnded(err error) error {
 	if errors.Is(err, replication.ErrSyncClosed) || errors.Is(err, errStreamClosed) {
 		return errStreamClosed
 	}
-	return classifyServerError(err, s.name, s.where())
+	return classifyServerError(err, s.src, s.where())
 }
 
 // where describes the stream's position for errors.
