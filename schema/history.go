@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/pingcap/tidb/pkg/parser"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/sourcedb"
@@ -254,7 +253,7 @@ func writeKey(pos change.Position) string {
 }
 
 func (h *History) tables(st *state) *Tables {
-	return &Tables{h: h, st: st, p: parser.New()}
+	return &Tables{h: h, st: st}
 }
 
 // tableRecord is the stored form of a Version.
@@ -285,7 +284,6 @@ type catalogRecord struct {
 type Tables struct {
 	h  *History
 	st *state
-	p  *parser.Parser
 }
 
 // Table returns the definition of db.table; ok is false when the history
@@ -310,13 +308,13 @@ type Result struct {
 	Ignored string
 }
 
-// Apply applies a DDL statement logged at pos (the end of its event) with
-// default database db, and records the new versions at pos. A statement
+// Apply applies a DDL statement logged at pos (the end of its event), as
+// sourcedb.Parser read it, and records the new versions at pos. A statement
 // that does not concern followed tables is ignored. A *DDLError means the
 // statement touches followed tables but cannot be applied; the history is
 // then unchanged.
-func (t *Tables) Apply(sql, db string, pos change.Position) (Result, error) {
-	out, err := t.st.apply(t.p, sql, db)
+func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, error) {
+	out, err := t.st.apply(st)
 	if err != nil {
 		return Result{}, err
 	}
@@ -339,7 +337,7 @@ func (t *Tables) Apply(sql, db string, pos change.Position) (Result, error) {
 		}
 	}
 	if err := t.h.cfg.Store.Commit(&u); err != nil {
-		return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(sql, 120), pos, err)
+		return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(st.SQL, 120), pos, err)
 	}
 	return res, nil
 }

@@ -2,7 +2,8 @@
 // server: connecting (Dial, with TLS through internal/mysqltls), explaining
 // what the server refused (Error), binlog positions (CurrentPosition,
 // SnapshotPoint, GTIDAt), the catalog (ListTables, Describe, ShowCreate,
-// EstimateRows) and identifier and literal quoting.
+// EstimateRows), identifier and literal quoting, and the one reader of the
+// statements in binlog QUERY events (Classify, Parser).
 //
 // It is not the binlog stream (actors/binlog/binlogreader), not the snapshot
 // reader (actors/snapshot) and not the schema history (schema): those call
@@ -13,6 +14,12 @@
 // database, a missing privilege and an account that needs TLS are marked
 // terminal (internal/errkind); network errors and a busy server are not, so
 // the supervisor retries them within the source's retry window.
+//
+// Statements: Classify reads only the first keywords (BEGIN, COMMIT and XA
+// markers are on the hot path: no parse, no allocation). Parser.Parse runs
+// the TiDB MySQL parser on DDL for every table it touches; when the parser
+// rejects MariaDB syntax it lacks, the statement's head alone says what it
+// can (the object, the tables up to the first clause it does not know).
 //
 // Sharp edges:
 //   - A go-mysql connection is not safe for concurrent use and has no

@@ -104,6 +104,7 @@ type Stream struct {
 
 	schema *schema.Tables  // the schema history at the stream's position; nil without one
 	rctx   context.Context // the current ReadBatch's context (for re-reads from the server)
+	parser *sourcedb.Parser
 
 	syncer    *replication.BinlogSyncer
 	events    chan *replication.BinlogEvent
@@ -173,6 +174,7 @@ func newStream(cfg Config, nextSeq uint64) *Stream {
 		done:      make(chan struct{}),
 		tables:    newTableCache(cfg.Select, flavor, log),
 		src:       src,
+		parser:    sourcedb.NewParser(),
 		nextSeq:   nextSeq,
 		warnedDML: make(map[string]bool),
 	}
@@ -678,33 +680,33 @@ func (s *Stream) endTxn(h *replication.EventHeader) {
 // query handles a QUERY event: transaction markers, DDL, and (a
 // misconfiguration) statement-logged DML.
 func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b *change.Batch) error {
-	switch classifyQuery(e.Query) {
-	case queryBegin:
+	switch sourcedb.Classify(e.Query) {
+	case sourcedb.KindBegin:
 		if !s.hasGTID { // no GTID event opened this group (GTIDs off, old server)
 			s.beginGroup(h)
 		}
 		s.inTxn = true
 		return nil
-	case queryCommit:
+	case sourcedb.KindCommit:
 		s.endTxn(h)
 		return nil
-	case queryXAMarker:
+	case sourcedb.KindXAMarker:
 		return nil
-	case queryDDL:
-		sql := string(e.Query)
-		schema := string(e.Schema)
+	case sourcedb.KindDDL:
+		st := s.parser.Parse(string(e.Query), string(e.Schema))
 		if s.schema != nil {
-			if err := s.applyDDL(sql, schema, change.Position{File: s.file, Pos: h.LogPos}); err != nil {
+			if err := s.applyDDL(st, change.Position{File: s.file, Pos: h.LogPos}); err != nil {
 				return err
 			}
 		}
 		var t *change.Table
-		if db, name, ok := ddlTable(sql, schema); ok {
-			if s.tables.sel != nil && !s.tables.sel(db, name) {
+		if st.Table.Name != "" {
+			if !s.tables.selects(st.Table.Schema, st.Table.Name) {
 				break
 			}
-			t = &change.Table{Schema: db, Name: name}
+			t = &change.Table{Schema: st.Table.Schema, Name: st.Table.Name}
 		}
+		sql, schema := st.SQL, st.DB
 		c := change.Change{
 			Seq: s.nextSeq, Op: change.OpDDL, Table: t, SQL: sql, Schema: schema,
 			Pos: change.Position{File: s.file, Pos: h.LogPos, GTID: s.txnGTID},
@@ -715,10 +717,13 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		s.txnRow++
 		s.progress.Changes++
 		b.Add(c)
-	case queryDML:
-		sql := string(e.Query)
-		db, name, ok := dmlTable(sql, string(e.Schema))
-		if ok && (s.tables.sel == nil || s.tables.sel(db, name)) {
+	case sourcedb.KindDML:
+		st := s.parser.Parse(string(e.Query), string(e.Schema))
+		var db, name string
+		if len(st.Tables) > 0 {
+			db, name = st.Tables[0].Schema, st.Tables[0].Name
+		}
+		if len(st.Tables) > 0 && s.tables.selects(db, name) {
 			return errkind.Terminal(fmt.Errorf(
 				"source %q logged a statement instead of rows for %s.%s at %s:%d (binlog_format is not ROW for that session): "+
 					"SET GLOBAL binlog_format=ROW, make the writers reconnect, and take a new snapshot of that table",
