@@ -79,7 +79,7 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range b.Changes {
-			// Other tests' database-level DDL on the shared server passes
+			// Other tests' DDL about users on the shared server passes
 			// every selection: keep only this table's rows.
 			if c.Op != change.OpDDL {
 				changes = append(changes, c)

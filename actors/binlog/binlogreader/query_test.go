@@ -8,6 +8,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -71,5 +72,66 @@ func TestClassifyServerError_TerminalCases(t *testing.T) {
 		if !errors.Is(err, tc.err) && !strings.Contains(err.Error(), tc.err.Error()) {
 			t.Errorf("%s: original error lost: %v", tc.name, err)
 		}
+	}
+}
+
+// Regression: DDL of unselected tables (RENAME, DROP of several, CREATE
+// INDEX) and database-level DDL of unselected databases passed as DDL
+// records without a table. A DDL passes when a table (or, for database
+// DDL, the database) it touches is selected.
+func TestStream_DDLPassesOnlyWhenItTouchesTheSelection(t *testing.T) {
+	objects := topology.Objects{Tables: []*topology.TableRule{{Pattern: "shop.orders"}, {Pattern: "shop.items"}, {Pattern: "app.*"}}}
+	sel := func(db, table string) bool { _, ok := objects.Match(db, table); return ok }
+	for _, tc := range []struct {
+		sql   string
+		pass  bool
+		table string // the DDL change's table; "" for none
+	}{
+		{"RENAME TABLE unsel1 TO unsel2", false, ""},
+		{"DROP TABLE unsel_a, unsel_b", false, ""},
+		{"CREATE INDEX i ON unsel (c)", false, ""},
+		{"DROP INDEX i ON `shop`.`unsel`", false, ""},
+		{"CREATE DATABASE x", false, ""},
+		{"CREATE TABLE x.t (id INT PRIMARY KEY)", false, ""},
+		{"DROP DATABASE x", false, ""},
+		{"ALTER DATABASE x CHARACTER SET utf8mb4", false, ""},
+		{"CREATE OR REPLACE TABLE unsel (a INT INVISIBLE)", false, ""},
+		{"RENAME TABLE orders TO orders_old", true, ""},
+		{"RENAME TABLE orders_new TO orders", true, ""},
+		{"RENAME TABLE a TO b, unsel TO app.t", true, ""},
+		{"ALTER TABLE unsel RENAME TO items", true, ""},
+		{"DROP TABLE unsel, orders", true, ""},
+		{"CREATE INDEX i ON orders (c)", true, ""},
+		{"ALTER TABLE orders ADD COLUMN c INT", true, "shop.orders"},
+		{"CREATE OR REPLACE TABLE items (a INT INVISIBLE)", true, "shop.items"},
+		{"CREATE DATABASE app", true, ""},
+		{"DROP DATABASE IF EXISTS `app`", true, ""},
+	} {
+		t.Run(tc.sql, func(t *testing.T) {
+			l := newBinlog(t, mysql.MariaDBFlavor)
+			s := testStream(t, mysql.MariaDBFlavor, sel, "0-1-9", 1)
+			s.src.Objects = objects
+			feed(s, l.rotate("bin.000001", 4, true), l.fde(), l.mariaGTID(0, 10, true), l.query("shop", tc.sql))
+			var ddl []change.Change
+			for _, b := range readAll(t, s, 1<<20) {
+				ddl = append(ddl, b.Changes...)
+			}
+			if !tc.pass {
+				if len(ddl) != 0 {
+					t.Fatalf("DDL of unselected objects passed: %+v", ddl[0])
+				}
+				return
+			}
+			if len(ddl) != 1 || ddl[0].Op != change.OpDDL || ddl[0].SQL != tc.sql {
+				t.Fatalf("changes %+v; want the DDL", ddl)
+			}
+			got := ""
+			if ddl[0].Table != nil {
+				got = ddl[0].Table.QualifiedName()
+			}
+			if got != tc.table {
+				t.Errorf("table %q, want %q", got, tc.table)
+			}
+		})
 	}
 }

@@ -45,7 +45,9 @@ type Config struct {
 	// zero Resume.
 	Source *topology.Source
 	// Select says which tables pass; nil passes all. It is called once per
-	// distinct table definition, not per row.
+	// distinct table definition and per DDL, not per row. Database-level
+	// DDL passes when Source.Objects can select a table of its database
+	// (topology.Objects.MatchDatabase), or always when Select is nil.
 	Select func(db, table string) bool
 	// Logger receives connection-level logs, never per-row ones.
 	Logger *slog.Logger
@@ -165,6 +167,10 @@ func newStream(cfg Config, nextSeq uint64) *Stream {
 	if nextSeq == 0 {
 		nextSeq = 1
 	}
+	var dbs func(string) bool
+	if cfg.Select != nil {
+		dbs = src.Objects.MatchDatabase
+	}
 	s := &Stream{
 		name:      src.Name,
 		flavor:    flavor,
@@ -172,7 +178,7 @@ func newStream(cfg Config, nextSeq uint64) *Stream {
 		events:    make(chan *replication.BinlogEvent, queueEvents),
 		errc:      make(chan error, 1),
 		done:      make(chan struct{}),
-		tables:    newTableCache(cfg.Select, flavor, log),
+		tables:    newTableCache(cfg.Select, dbs, flavor, log),
 		src:       src,
 		parser:    sourcedb.NewParser(),
 		nextSeq:   nextSeq,
@@ -699,12 +705,9 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 				return err
 			}
 		}
-		var t *change.Table
-		if st.Table.Name != "" {
-			if !s.tables.selects(st.Table.Schema, st.Table.Name) {
-				break
-			}
-			t = &change.Table{Schema: st.Table.Schema, Name: st.Table.Name}
+		t, pass := s.tables.ddl(st)
+		if !pass {
+			break
 		}
 		sql, schema := st.SQL, st.DB
 		c := change.Change{
