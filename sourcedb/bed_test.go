@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/go-mysql-org/go-mysql/client"
-
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
@@ -19,16 +17,6 @@ import (
 
 // These tests run against the test bed's MariaDB: the admin account creates
 // and writes tables, the sluice account (DTS privileges only) reads them.
-
-func dial(t testing.TB, src *topology.Source) *client.Conn {
-	t.Helper()
-	conn, err := Dial(context.Background(), src)
-	if err != nil {
-		t.Fatalf("Dial: %v", err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return conn
-}
 
 // newDB creates a throw-away database and runs statements in it as admin.
 func newDB(t testing.TB, statements ...string) string {
@@ -43,7 +31,11 @@ func TestDescribe_AllTypes(t *testing.T) {
 		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, testbed.AllTypesDDL)
-	conn := dial(t, testbed.Source(t))
+	conn, err := Dial(context.Background(), testbed.Source(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
 	tbl, err := Describe(context.Background(), conn, db, "all_types")
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +106,7 @@ func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
 		t.Skip("short mode: needs the test bed")
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a")
-	conn := dial(t, testbed.Source(t))
+	conn := testbed.Connect(t)
 	all, err := ListTables(context.Background(), conn, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -139,7 +131,7 @@ func TestSnapshotPoint_MariaDB(t *testing.T) {
 	}
 	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)")
 	src := testbed.Source(t)
-	conn := dial(t, src)
+	conn := testbed.Connect(t)
 	p0, err := SnapshotPoint(context.Background(), conn, src)
 	if err != nil {
 		t.Fatal(err)
