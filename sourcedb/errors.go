@@ -29,7 +29,7 @@ const erSecureTransportRequired = 3159
 type Error struct {
 	Problem, Fix string
 	Err          error
-	cited        bool // Problem quotes Err already
+	cited        bool // Problem ends with Err's text already
 }
 
 func (e *Error) Error() string {
@@ -62,7 +62,9 @@ func Explain(src *topology.Source, what string, err error) error {
 
 func explain(src *topology.Source, what string, err error) (*Error, bool) {
 	addr := src.Addr()
-	e := func(problem, fix string) *Error { return &Error{Problem: problem, Fix: fix, Err: err} }
+	e := func(problem, fix string) *Error {
+		return &Error{Problem: problem, Fix: fix, Err: err, cited: strings.HasSuffix(problem, err.Error())}
+	}
 	var me *mysql.MyError
 	if errors.As(err, &me) {
 		msg := strings.ToLower(me.Message)
@@ -122,9 +124,9 @@ func explain(src *topology.Source, what string, err error) (*Error, bool) {
 			"check host, port and firewalls between this machine and the server"), false
 	}
 	if problem, fix, ok := tlsProblem(err, src); ok {
-		return &Error{Problem: problem, Fix: fix, Err: err, cited: true}, false
+		return e(problem, fix), false
 	}
-	return &Error{Problem: fmt.Sprintf("cannot connect to %s as %s (source %s): %v", addr, src.User, src.Name, err), Err: err, cited: true}, false
+	return e(fmt.Sprintf("cannot connect to %s as %s (source %s): %v", addr, src.User, src.Name, err), ""), false
 }
 
 // doing names what failed in a message: the statement, or connecting.
