@@ -14,6 +14,7 @@ import (
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -78,7 +79,7 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, c := range b.Changes {
-			// Other tests' database-level DDL on the shared server passes
+			// Other tests' DDL about users on the shared server passes
 			// every selection: keep only this table's rows.
 			if c.Op != change.OpDDL {
 				changes = append(changes, c)
@@ -90,12 +91,12 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 	}
 
 	// The snapshot read of the rows left (the updated one).
-	conn, err := snapshot.Dial(ctx, src)
+	conn, err := sourcedb.Dial(ctx, src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	tbl, err := snapshot.Describe(ctx, conn, db, "all_types")
+	tbl, err := sourcedb.Describe(ctx, conn, db, "all_types")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,12 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
@@ -55,7 +55,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if !s.Phases.Snapshot {
 		if s.Start.Mode == topology.StartInitial {
-			pos, gtid, err := binlogreader.CurrentPosition(ctx, s)
+			pos, gtid, err := sourcedb.CurrentPosition(ctx, s)
 			if err != nil {
 				return nil, fmt.Errorf("source %q: %w", s.Name, err)
 			}
@@ -73,7 +73,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 // chunks) or the rest of an unfinished one.
 func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap store.Snapshot, resume bool) error {
 	s := sp.cfg
-	conn, err := snapshot.Dial(ctx, s)
+	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	if resume {
 		for _, name := range snap.Tables {
 			db, table, _ := cutTable(name)
-			t, err := snapshot.Describe(ctx, conn, db, table)
+			t, err := sourcedb.Describe(ctx, conn, db, table)
 			if err != nil {
 				return err
 			}
@@ -93,7 +93,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			est, err := snapshot.EstimateRows(ctx, conn, db, table)
+			est, err := sourcedb.EstimateRows(ctx, conn, db, table)
 			if err != nil {
 				return err
 			}
@@ -109,20 +109,20 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			plan.tables = append(plan.tables, tbl)
 		}
 	} else {
-		point, err := snapshot.SnapshotPoint(ctx, conn, s.Flavor)
+		point, err := sourcedb.SnapshotPoint(ctx, conn, s)
 		if err != nil {
 			return err
 		}
 		if _, err := sp.history.CaptureAt(ctx, point.Pos); err != nil {
 			return err
 		}
-		names, err := snapshot.ListTables(ctx, conn, sp.selectTable)
+		names, err := sourcedb.ListTables(ctx, conn, sp.selectTable)
 		if err != nil {
 			return err
 		}
 		snap = store.Snapshot{Started: true, StartedAt: time.Now(), Pos: point.Pos, GTIDSet: point.GTIDSet, Extra: []byte("1")}
 		for _, n := range names {
-			t, err := snapshot.Describe(ctx, conn, n.Schema, n.Name)
+			t, err := sourcedb.Describe(ctx, conn, n.Schema, n.Name)
 			if err != nil {
 				return err
 			}
@@ -130,13 +130,13 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			if err != nil {
 				return err
 			}
-			est, err := snapshot.EstimateRows(ctx, conn, n.Schema, n.Name)
+			est, err := sourcedb.EstimateRows(ctx, conn, n.Schema, n.Name)
 			if err != nil {
 				return err
 			}
 			tbl := &snapshot.TablePlan{Table: t, Chunks: chunks, Progress: sp.status.Table(n.String(), len(chunks), est)}
 			if s.Phases.SchemaSync {
-				if tbl.DDL, err = snapshot.ShowCreate(ctx, conn, n.Schema, n.Name); err != nil {
+				if tbl.DDL, err = sourcedb.ShowCreate(ctx, conn, n.Schema, n.Name); err != nil {
 					return err
 				}
 			}
@@ -167,7 +167,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 // serverIdentity names the server a source is connected to, as checkpoints
 // record it: MySQL's @@server_uuid; on MariaDB "server_id/gtid_domain_id".
 func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
-	conn, err := snapshot.Dial(ctx, s)
+	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
 		return "", err
 	}

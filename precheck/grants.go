@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -129,36 +130,13 @@ func splitTop(s string) []string {
 	return append(out, s[start:])
 }
 
-// readIdent reads "*", a backticked identifier (“ escapes a backtick) or a
-// bare identifier from the start of s.
+// readIdent reads "*" or an identifier (sourcedb.Ident) from the start of s.
 func readIdent(s string) (id, rest string, ok bool) {
 	s = strings.TrimLeft(s, " ")
-	if s == "" {
-		return "", "", false
-	}
-	if s[0] == '*' {
+	if strings.HasPrefix(s, "*") {
 		return "*", s[1:], true
 	}
-	if s[0] == '`' {
-		var b strings.Builder
-		for i := 1; i < len(s); i++ {
-			if s[i] == '`' {
-				if i+1 < len(s) && s[i+1] == '`' {
-					b.WriteByte('`')
-					i++
-					continue
-				}
-				return b.String(), s[i+1:], true
-			}
-			b.WriteByte(s[i])
-		}
-		return "", "", false
-	}
-	i := 0
-	for i < len(s) && s[i] != '.' && s[i] != ' ' {
-		i++
-	}
-	return s[:i], s[i:], i > 0
+	return sourcedb.Ident(s)
 }
 
 // likeMatch matches s against a LIKE pattern with '%', '_' and '\' escapes

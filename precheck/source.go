@@ -9,7 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 
-	"github.com/sluicecdc/sluice/actors/snapshot"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -36,7 +36,7 @@ const systemSchemas = "('mysql','sys','information_schema','performance_schema')
 func checkSource(ctx context.Context, src *topology.Source, opts *Options) []Item {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
-	conn, err := snapshot.Dial(ctx, src)
+	conn, err := sourcedb.Dial(ctx, src)
 	if err != nil {
 		return []Item{sourceConnectItem(src, err)}
 	}
@@ -131,7 +131,7 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		row := r.Values[i]
 		t := tableFact{Schema: string(row[0].AsString()), Name: string(row[1].AsString()), Engine: string(row[2].AsString())}
 		if row[3].Type != mysql.FieldValueTypeNull {
-			t.Rows = uintOf(&row[3])
+			t.Rows, _ = sourcedb.FieldUint(&row[3]) // an estimate: unreadable counts as none
 		}
 		index[[2]string{t.Schema, t.Name}] = len(f.Tables)
 		f.Tables = append(f.Tables, t)
@@ -151,7 +151,8 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		}
 		t := &f.Tables[at]
 		idx := string(row[2].AsString())
-		nullable := uintOf(&row[3]) != 0
+		n, _ := sourcedb.FieldUint(&row[3])
+		nullable := n != 0
 		switch {
 		case idx == "PRIMARY":
 			t.Key, t.KeyName = keyPrimary, idx
@@ -172,30 +173,4 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		}
 	}
 	return f, nil
-}
-
-// uintOf reads an unsigned integer from a text- or binary-protocol value.
-func uintOf(v *mysql.FieldValue) uint64 {
-	switch v.Type {
-	case mysql.FieldValueTypeUnsigned:
-		return v.AsUint64()
-	case mysql.FieldValueTypeSigned:
-		if n := v.AsInt64(); n > 0 {
-			return uint64(n)
-		}
-		return 0
-	case mysql.FieldValueTypeFloat:
-		if x := v.AsFloat64(); x > 0 {
-			return uint64(x)
-		}
-		return 0
-	}
-	var n uint64
-	for _, c := range v.AsString() {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + uint64(c-'0')
-	}
-	return n
 }

@@ -60,7 +60,7 @@ func TestHistory_Bed_DDLMatchesServer(t *testing.T) {
 	for _, s := range steps {
 		testbed.AdminExec(t, "USE `"+db+"`", s.sql)
 		pos += 100
-		if _, err := tb.Apply(s.sql, db, change.Position{File: "bin.000001", Pos: pos}); err != nil {
+		if _, err := apply(tb, s.sql, db, change.Position{File: "bin.000001", Pos: pos}); err != nil {
 			t.Fatalf("%s: %v", s.sql, err)
 		}
 		want, err := h.Describe(ctx, db, s.table)

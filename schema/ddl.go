@@ -6,11 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/pingcap/tidb/pkg/parser"
 	"github.com/pingcap/tidb/pkg/parser/ast"
-	_ "github.com/pingcap/tidb/pkg/parser/test_driver" // literal values in parsed DDL
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // Version is one table definition as the history keeps it.
@@ -87,11 +86,11 @@ type outcome struct {
 
 // DDLError is a DDL statement the history cannot apply to a table it
 // follows: the parser rejects it, or it contradicts the history (a column
-// that does not exist, say). Tables names the tables it touches, when the
-// statement's head names them.
+// that does not exist, say). Tables names the tables it touches, when known
+// (sourcedb.Statement.Tables).
 type DDLError struct {
 	Statement string
-	Tables    []string
+	Tables    []sourcedb.TableName
 	Err       error
 }
 
@@ -108,27 +107,21 @@ func abbreviate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// apply applies one statement (run with default database db).
-func (s *state) apply(p *parser.Parser, sql, db string) (outcome, error) {
-	head := scanHead(sql, db)
-	if !head.relevant {
+// apply applies one parsed statement.
+func (s *state) apply(st *sourcedb.Statement) (outcome, error) {
+	if st.Kind != sourcedb.KindDDL || st.Object == sourcedb.ObjectOther {
 		return outcome{ignored: "not a table or database statement"}, nil
 	}
-	text := sql
-	if head.cut != "" { // MariaDB syntax the parser lacks: CREATE OR REPLACE, ALTER ONLINE
-		text = strings.Replace(sql, head.cut, "", 1)
-	}
-	stmts, _, err := p.Parse(text, "", "")
-	if err != nil {
-		if !s.touchesTracked(head) {
+	if st.Err != nil {
+		if !s.touchesTracked(st) {
 			return outcome{ignored: "the parser rejects it, and it touches no table the history follows"}, nil
 		}
-		return outcome{}, &DDLError{Statement: sql, Tables: head.tables, Err: err}
+		return outcome{}, &DDLError{Statement: st.SQL, Tables: st.Tables, Err: st.Err}
 	}
 	var out outcome
-	for _, st := range stmts {
-		if err := s.applyStmt(st, db, head, &out); err != nil {
-			return outcome{}, &DDLError{Statement: sql, Tables: head.tables, Err: err}
+	for _, n := range st.Nodes {
+		if err := s.applyStmt(n, st.DB, st.Replace, &out); err != nil {
+			return outcome{}, &DDLError{Statement: st.SQL, Tables: st.Tables, Err: err}
 		}
 	}
 	return out, nil
@@ -136,16 +129,15 @@ func (s *state) apply(p *parser.Parser, sql, db string) (outcome, error) {
 
 // touchesTracked reports whether an unparsed statement may change a tracked
 // table: when its head names no table, it may.
-func (s *state) touchesTracked(h headInfo) bool {
-	if h.database {
+func (s *state) touchesTracked(st *sourcedb.Statement) bool {
+	if st.Object == sourcedb.ObjectDatabase {
 		return false // database defaults only: a later CREATE TABLE names its charset or is checked against the binlog
 	}
-	if len(h.tables) == 0 {
+	if len(st.Tables) == 0 {
 		return true
 	}
-	for _, t := range h.tables {
-		db, name, _ := strings.Cut(t, ".")
-		if _, ok := s.tables[t]; ok || s.tracks(db, name) {
+	for _, t := range st.Tables {
+		if _, ok := s.tables[key(t.Schema, t.Name)]; ok || s.tracks(t.Schema, t.Name) {
 			return true
 		}
 	}
@@ -160,7 +152,9 @@ func names(tn *ast.TableName, db string) (string, string) {
 	return d, tn.Name.O
 }
 
-func (s *state) applyStmt(st ast.StmtNode, db string, head headInfo, out *outcome) error {
+// applyStmt applies one parsed statement run with default database db;
+// replace is set for CREATE OR REPLACE.
+func (s *state) applyStmt(st ast.StmtNode, db string, replace bool, out *outcome) error {
 	switch n := st.(type) {
 	case *ast.CreateTableStmt:
 		if n.TemporaryKeyword != ast.TemporaryNone {
@@ -169,7 +163,7 @@ func (s *state) applyStmt(st ast.StmtNode, db string, head headInfo, out *outcom
 		}
 		d, t := names(n.Table, db)
 		k := key(d, t)
-		if _, exists := s.tables[k]; exists && n.IfNotExists && !head.replace {
+		if _, exists := s.tables[k]; exists && n.IfNotExists && !replace {
 			return nil
 		}
 		if !s.tracks(d, t) {
@@ -298,7 +292,7 @@ func (s *state) applyStmt(st ast.StmtNode, db string, head headInfo, out *outcom
 		out.changed = append(out.changed, key(d, t))
 	case *ast.CreateDatabaseStmt:
 		name := n.Name.O
-		if _, ok := s.dbs[name]; ok && n.IfNotExists && !head.replace {
+		if _, ok := s.dbs[name]; ok && n.IfNotExists && !replace {
 			return nil
 		}
 		s.dbs[name] = dbCharset(n.Options, s.serverCharset)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/memstore"
 	"github.com/sluicecdc/sluice/topology"
@@ -34,6 +35,13 @@ func emptyTables(t testing.TB, sel func(db, table string) bool) *Tables {
 	return h.tables(st)
 }
 
+var testParser = sourcedb.NewParser()
+
+// apply parses sql as the binlog reader does and applies it.
+func apply(tb *Tables, sql, db string, pos change.Position) (Result, error) {
+	return tb.Apply(testParser.Parse(sql, db), pos)
+}
+
 var posN uint32
 
 func nextPos() change.Position {
@@ -44,7 +52,7 @@ func nextPos() change.Position {
 func mustApply(t *testing.T, tb *Tables, db string, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
-		if _, err := tb.Apply(s, db, nextPos()); err != nil {
+		if _, err := apply(tb, s, db, nextPos()); err != nil {
 			t.Fatalf("Apply(%q): %v", s, err)
 		}
 	}
@@ -186,28 +194,28 @@ func TestTables_Apply_RejectedStatement(t *testing.T) {
 	tb := emptyTables(t, func(db, table string) bool { return db == "d" })
 	mustApply(t, tb, "d", "CREATE TABLE t (a INT)")
 	// The parser does not know MariaDB's INVISIBLE columns.
-	_, err := tb.Apply("ALTER TABLE t ADD COLUMN h INT INVISIBLE", "d", nextPos())
+	_, err := apply(tb, "ALTER TABLE t ADD COLUMN h INT INVISIBLE", "d", nextPos())
 	var de *DDLError
 	if !errors.As(err, &de) {
 		t.Fatalf("want a *DDLError, got %v", err)
 	}
-	if len(de.Tables) != 1 || de.Tables[0] != "d.t" || !strings.Contains(de.Statement, "INVISIBLE") {
+	if len(de.Tables) != 1 || de.Tables[0] != (sourcedb.TableName{Schema: "d", Name: "t"}) || !strings.Contains(de.Statement, "INVISIBLE") {
 		t.Errorf("DDLError %+v", de)
 	}
 	if v, _ := tb.Table("d", "t"); render(v) != "a int(11) null" {
 		t.Errorf("history changed by a rejected statement: %s", render(v))
 	}
 	// The same statement on a table the history does not follow is ignored.
-	res, err := tb.Apply("ALTER TABLE other.t ADD COLUMN h INT INVISIBLE", "d", nextPos())
+	res, err := apply(tb, "ALTER TABLE other.t ADD COLUMN h INT INVISIBLE", "d", nextPos())
 	if err != nil || res.Ignored == "" {
 		t.Errorf("unfollowed table: res %+v err %v", res, err)
 	}
 	// A contradiction (a column the history lacks) is an error too.
-	if _, err := tb.Apply("ALTER TABLE t DROP COLUMN nope", "d", nextPos()); !errors.As(err, &de) {
+	if _, err := apply(tb, "ALTER TABLE t DROP COLUMN nope", "d", nextPos()); !errors.As(err, &de) {
 		t.Errorf("drop of a missing column: %v", err)
 	}
 	// A statement that names no table cannot be ruled out.
-	if _, err := tb.Apply("CREATE TABLE", "d", nextPos()); !errors.As(err, &de) {
+	if _, err := apply(tb, "CREATE TABLE", "d", nextPos()); !errors.As(err, &de) {
 		t.Errorf("unnamed table: %v", err)
 	}
 }
@@ -224,7 +232,7 @@ func TestTables_Apply_RenameInAndOut(t *testing.T) {
 		t.Errorf("after the swap: %s", got)
 	}
 	// Out of the followed tables: dropped from the history.
-	res, err := tb.Apply("RENAME TABLE t TO elsewhere.t", "d", nextPos())
+	res, err := apply(tb, "RENAME TABLE t TO elsewhere.t", "d", nextPos())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +261,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 		{change.Position{File: "bin.000010", Pos: 4}, "ALTER TABLE u DROP COLUMN a"},
 	}
 	for _, s := range steps {
-		if _, err := tb.Apply(s.stmt, "d", s.pos); err != nil {
+		if _, err := apply(tb, s.stmt, "d", s.pos); err != nil {
 			t.Fatal(err)
 		}
 	}

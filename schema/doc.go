@@ -5,9 +5,10 @@
 // position on.
 //
 // A History is captured from information_schema (the same description the
-// snapshot uses, actors/snapshot.Describe) at the snapshot point or the
+// snapshot uses, sourcedb.Describe) at the snapshot point or the
 // start position, then advanced by the DDL the binlog carries: Tables.Apply
-// parses each statement with the TiDB MySQL parser and applies CREATE TABLE
+// takes each statement as sourcedb.Parser read it (with the TiDB MySQL
+// parser) and applies CREATE TABLE
 // (also … LIKE), ALTER TABLE (add, drop, modify, change, rename column with
 // FIRST/AFTER; add and drop primary and unique keys; rename index; CONVERT
 // TO CHARACTER SET; RENAME TO), RENAME TABLE (multi-table swaps included),

@@ -10,10 +10,9 @@ import (
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/client"
-	"github.com/pingcap/tidb/pkg/parser"
 
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -68,7 +67,7 @@ func (h *History) Exists() (bool, error) {
 // records it as holding from pos. Call it at the position the definitions
 // are current at: the snapshot point, or the binlog end when starting there.
 func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, error) {
-	conn, err := snapshot.Dial(ctx, h.cfg.Source)
+	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -112,7 +111,7 @@ func (h *History) capture(ctx context.Context, conn *client.Conn) (*state, error
 	for i := range r.Values {
 		st.dbs[string(r.Values[i][0].AsString())] = normCharset(string(r.Values[i][1].AsString()))
 	}
-	names, err := snapshot.ListTables(ctx, conn, h.cfg.Select)
+	names, err := sourcedb.ListTables(ctx, conn, h.cfg.Select)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +124,7 @@ func (h *History) capture(ctx context.Context, conn *client.Conn) (*state, error
 	}
 	// The other tables of the databases that hold selected ones.
 	if h.cfg.Select != nil {
-		all, err := snapshot.ListTables(ctx, conn, func(db, table string) bool { return st.interest[db] > 0 && !h.cfg.Select(db, table) })
+		all, err := sourcedb.ListTables(ctx, conn, func(db, table string) bool { return st.interest[db] > 0 && !h.cfg.Select(db, table) })
 		if err != nil {
 			return nil, err
 		}
@@ -155,7 +154,7 @@ func styleOf(flavor topology.Flavor, version string) style {
 
 // Describe reads one table's current definition from the server.
 func (h *History) Describe(ctx context.Context, db, table string) (*Version, error) {
-	conn, err := snapshot.Dial(ctx, h.cfg.Source)
+	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
 		return nil, err
 	}
@@ -164,7 +163,7 @@ func (h *History) Describe(ctx context.Context, db, table string) (*Version, err
 }
 
 func describe(ctx context.Context, conn *client.Conn, db, table string) (*Version, error) {
-	t, err := snapshot.Describe(ctx, conn, db, table)
+	t, err := sourcedb.Describe(ctx, conn, db, table)
 	if err != nil {
 		return nil, err
 	}
@@ -254,7 +253,7 @@ func writeKey(pos change.Position) string {
 }
 
 func (h *History) tables(st *state) *Tables {
-	return &Tables{h: h, st: st, p: parser.New()}
+	return &Tables{h: h, st: st}
 }
 
 // tableRecord is the stored form of a Version.
@@ -285,7 +284,6 @@ type catalogRecord struct {
 type Tables struct {
 	h  *History
 	st *state
-	p  *parser.Parser
 }
 
 // Table returns the definition of db.table; ok is false when the history
@@ -310,13 +308,13 @@ type Result struct {
 	Ignored string
 }
 
-// Apply applies a DDL statement logged at pos (the end of its event) with
-// default database db, and records the new versions at pos. A statement
+// Apply applies a DDL statement logged at pos (the end of its event), as
+// sourcedb.Parser read it, and records the new versions at pos. A statement
 // that does not concern followed tables is ignored. A *DDLError means the
 // statement touches followed tables but cannot be applied; the history is
 // then unchanged.
-func (t *Tables) Apply(sql, db string, pos change.Position) (Result, error) {
-	out, err := t.st.apply(t.p, sql, db)
+func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, error) {
+	out, err := t.st.apply(st)
 	if err != nil {
 		return Result{}, err
 	}
@@ -339,7 +337,7 @@ func (t *Tables) Apply(sql, db string, pos change.Position) (Result, error) {
 		}
 	}
 	if err := t.h.cfg.Store.Commit(&u); err != nil {
-		return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(sql, 120), pos, err)
+		return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(st.SQL, 120), pos, err)
 	}
 	return res, nil
 }

@@ -24,6 +24,24 @@ func (o *Objects) Match(db, table string) (*TableRule, bool) {
 	return matchRules(o.Tables, db, table)
 }
 
+// MatchDatabase reports whether a table of database db may be selected: an
+// include pattern's database part matches db, and no exclude pattern takes
+// the whole database ("db.*"). It judges database-level statements (CREATE,
+// ALTER, DROP DATABASE).
+func (o *Objects) MatchDatabase(db string) bool {
+	for _, p := range o.Exclude {
+		if pdb, ptable, ok := strings.Cut(p, "."); ok && ptable == "*" && glob(pdb, db) {
+			return false
+		}
+	}
+	for _, r := range o.Tables {
+		if pdb, _, ok := strings.Cut(r.Pattern, "."); ok && glob(pdb, db) {
+			return true
+		}
+	}
+	return false
+}
+
 // Match returns the first rule of the transform that matches db.table; a
 // table no rule matches passes the transform unchanged.
 func (t *Transform) Match(db, table string) (*TableRule, bool) {

@@ -67,6 +67,17 @@ func TestObjects_Match_ExcludeWinsFirstRuleWins(t *testing.T) {
 	}
 }
 
+func TestObjects_MatchDatabase(t *testing.T) {
+	o := &Objects{Tables: []*TableRule{{Pattern: "shop.orders"}, {Pattern: "app_*.*"}}, Exclude: []string{"app_old.*", "shop.tmp_*"}}
+	for db, want := range map[string]bool{
+		"shop": true, "app_x": true, "app_old": false, "crm": false, "": false,
+	} {
+		if got := o.MatchDatabase(db); got != want {
+			t.Errorf("MatchDatabase(%q) = %t, want %t", db, got, want)
+		}
+	}
+}
+
 func TestMatchPattern_NoAllocations(t *testing.T) {
 	o := &Objects{Tables: []*TableRule{{Pattern: "shop.order*"}}, Exclude: []string{"shop.*_tmp"}}
 	allocs := testing.AllocsPerRun(100, func() { o.Match("shop", "order_items") })

@@ -12,6 +12,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -25,7 +26,7 @@ func bedSource(t testing.TB) *topology.Source {
 
 func dial(t testing.TB, src *topology.Source) *client.Conn {
 	t.Helper()
-	conn, err := Dial(context.Background(), src)
+	conn, err := sourcedb.Dial(context.Background(), src)
 	if err != nil {
 		t.Fatalf("Dial: %v", err)
 	}
@@ -37,13 +38,13 @@ func dial(t testing.TB, src *topology.Source) *client.Conn {
 func newDB(t testing.TB, statements ...string) string {
 	t.Helper()
 	db := testbed.NewDatabase(t)
-	testbed.AdminExec(t, append([]string{"USE " + quoteIdent(db)}, statements...)...)
+	testbed.AdminExec(t, append([]string{"USE " + sourcedb.QuoteIdent(db)}, statements...)...)
 	return db
 }
 
 func describe(t testing.TB, conn *client.Conn, db, table string) *change.Table {
 	t.Helper()
-	tbl, err := Describe(context.Background(), conn, db, table)
+	tbl, err := sourcedb.Describe(context.Background(), conn, db, table)
 	if err != nil {
 		t.Fatalf("Describe %s.%s: %v", db, table, err)
 	}
@@ -109,7 +110,7 @@ func keyOf(tbl *change.Table, row []any) string {
 func sourceKeys(t testing.TB, tbl *change.Table) []string {
 	t.Helper()
 	conn := testbed.AdminConn(t)
-	if err := Prepare(conn); err != nil {
+	if err := sourcedb.Prepare(conn); err != nil {
 		t.Fatal(err)
 	}
 	var out []string
@@ -253,119 +254,6 @@ func TestPlan_KeyTypes(t *testing.T) {
 	}
 }
 
-func TestDescribe_AllTypes(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: needs the test bed")
-	}
-	db := newDB(t, allTypesDDL)
-	conn := dial(t, bedSource(t))
-	tbl := describe(t, conn, db, "all_types")
-	want := map[string]change.Column{
-		"id":          {Type: change.TypeLongLong, Unsigned: true, ColumnType: "bigint(20) unsigned"},
-		"c_tiny":      {Type: change.TypeTiny, Nullable: true, ColumnType: "tinyint(4)"},
-		"c_medium_u":  {Type: change.TypeInt24, Unsigned: true, Nullable: true, ColumnType: "mediumint(8) unsigned"},
-		"c_dec":       {Type: change.TypeNewDecimal, Nullable: true, ColumnType: "decimal(65,30)", Precision: 65, Scale: 30, Meta: 65<<8 | 30},
-		"c_float":     {Type: change.TypeFloat, Nullable: true, ColumnType: "float", Meta: 4},
-		"c_bit64":     {Type: change.TypeBit, Nullable: true, ColumnType: "bit(64)", Meta: 8 << 8},
-		"c_bit1":      {Type: change.TypeBit, Nullable: true, ColumnType: "bit(1)", Meta: 1},
-		"c_time":      {Type: change.TypeTime2, Nullable: true, ColumnType: "time(6)", Scale: 6, Meta: 6},
-		"c_ts3":       {Type: change.TypeTimestamp2, Nullable: true, ColumnType: "timestamp(3)", Scale: 3, Meta: 3},
-		"c_year":      {Type: change.TypeYear, Unsigned: true, Nullable: true, ColumnType: "year(4)"},
-		"c_varchar":   {Type: change.TypeVarchar, Nullable: true, ColumnType: "varchar(64)", Charset: "utf8mb4", Meta: 256},
-		"c_latin1":    {Type: change.TypeVarchar, Nullable: true, ColumnType: "varchar(16)", Charset: "latin1", Meta: 16},
-		"c_varbinary": {Type: change.TypeVarchar, Nullable: true, ColumnType: "varbinary(16)", Charset: "binary", Meta: 16},
-		"c_binary":    {Type: change.TypeString, Nullable: true, ColumnType: "binary(4)", Charset: "binary", Meta: uint16(change.TypeString)<<8 | 4},
-		"c_text":      {Type: change.TypeBlob, Nullable: true, ColumnType: "text", Charset: "utf8mb4", Meta: 2},
-		"c_blob":      {Type: change.TypeBlob, Nullable: true, ColumnType: "blob", Charset: "binary", Meta: 2},
-		"c_longtext":  {Type: change.TypeBlob, Nullable: true, ColumnType: "longtext", Charset: "utf8mb4", Meta: 4},
-		"c_enum":      {Type: change.TypeEnum, Nullable: true, ColumnType: "enum('small','large','it''s')", Charset: "utf8mb4", Elements: []string{"small", "large", "it's"}, Meta: uint16(change.TypeEnum)<<8 | 1},
-		"c_set":       {Type: change.TypeSet, Nullable: true, ColumnType: "set('a','b','c')", Charset: "utf8mb4", Elements: []string{"a", "b", "c"}, Meta: uint16(change.TypeSet)<<8 | 1},
-		"c_point":     {Type: change.TypeGeometry, Nullable: true, ColumnType: "point", Charset: "binary", Meta: 4},
-	}
-	seen := 0
-	for _, c := range tbl.Columns {
-		w, ok := want[c.Name]
-		if !ok {
-			continue
-		}
-		seen++
-		w.Name = c.Name
-		if fmt.Sprintf("%+v", c) != fmt.Sprintf("%+v", w) {
-			t.Errorf("column %s:\n got %+v\nwant %+v", c.Name, c, w)
-		}
-	}
-	if seen != len(want) {
-		t.Errorf("found %d of %d expected columns", seen, len(want))
-	}
-	if !slices.Equal(tbl.PrimaryKey, []int{0}) {
-		t.Errorf("PrimaryKey = %v", tbl.PrimaryKey)
-	}
-	if len(tbl.UniqueKeys) != 1 || tbl.UniqueKeys[0].Name != "uk_varchar" ||
-		!slices.Equal(tbl.UniqueKeys[0].Columns, []int{tbl.ColumnIndex("c_varchar"), tbl.ColumnIndex("c_latin1")}) {
-		t.Errorf("UniqueKeys = %+v", tbl.UniqueKeys)
-	}
-
-	ddl, err := ShowCreate(context.Background(), conn, db, "all_types")
-	if err != nil || !strings.HasPrefix(ddl, "CREATE TABLE `all_types`") || !strings.Contains(ddl, "`c_point` point") {
-		t.Errorf("ShowCreate = %q, %v", ddl, err)
-	}
-	tables, err := ListTables(context.Background(), conn, func(d, _ string) bool { return d == db })
-	if err != nil || len(tables) != 1 || tables[0] != (TableName{db, "all_types"}) {
-		t.Errorf("ListTables = %v, %v", tables, err)
-	}
-	if _, err := Describe(context.Background(), conn, db, "missing"); err == nil || !strings.Contains(err.Error(), "GRANT SELECT") {
-		t.Errorf("Describe of a missing table: %v", err)
-	}
-}
-
-func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: needs the test bed")
-	}
-	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a")
-	conn := dial(t, bedSource(t))
-	all, err := ListTables(context.Background(), conn, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mine []string
-	for _, n := range all {
-		if systemSchemas[n.Schema] {
-			t.Errorf("system table %s listed", n)
-		}
-		if n.Schema == db {
-			mine = append(mine, n.Name)
-		}
-	}
-	if !slices.Equal(mine, []string{"a", "b"}) {
-		t.Errorf("tables of %s = %v, want [a b]", db, mine)
-	}
-}
-
-func TestSnapshotPoint_MariaDB(t *testing.T) {
-	if testing.Short() {
-		t.Skip("short mode: needs the test bed")
-	}
-	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)")
-	src := bedSource(t)
-	conn := dial(t, src)
-	p0, err := SnapshotPoint(context.Background(), conn, src.Flavor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p0.Pos.File == "" || p0.Pos.Pos < 4 || p0.GTIDSet == "" {
-		t.Fatalf("SnapshotPoint = %+v", p0)
-	}
-	testbed.AdminExec(t, "INSERT INTO "+qualified(db, "a")+" VALUES (1)")
-	p1, err := SnapshotPoint(context.Background(), conn, src.Flavor)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if p1.Pos.File == p0.Pos.File && p1.Pos.Pos <= p0.Pos.Pos || p1.GTIDSet == p0.GTIDSet {
-		t.Fatalf("position did not advance over a commit: %+v then %+v", p0, p1)
-	}
-}
-
 func TestReadChunk_CancelInterruptsEmit(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed")
@@ -408,23 +296,3 @@ func TestReadChunk_RateCap(t *testing.T) {
 		t.Errorf("3000 rows at 1000 rows/s took %v, want about 2s", d)
 	}
 }
-
-// allTypesDDL has one column of every type family, as codecs/codectest's
-// TypesTable, plus a few more.
-const allTypesDDL = `CREATE TABLE all_types (
-  id BIGINT UNSIGNED NOT NULL PRIMARY KEY,
-  c_tiny TINYINT, c_tiny_u TINYINT UNSIGNED, c_small SMALLINT, c_small_u SMALLINT UNSIGNED,
-  c_medium MEDIUMINT, c_medium_u MEDIUMINT UNSIGNED, c_int INT, c_int_u INT UNSIGNED,
-  c_big BIGINT, c_big_u BIGINT UNSIGNED,
-  c_dec DECIMAL(65,30), c_dec2 DECIMAL(10,2), c_float FLOAT, c_double DOUBLE,
-  c_bit1 BIT(1), c_bit12 BIT(12), c_bit64 BIT(64),
-  c_date DATE, c_time TIME(6), c_time0 TIME, c_datetime DATETIME, c_datetime6 DATETIME(6),
-  c_ts3 TIMESTAMP(3) NULL, c_ts TIMESTAMP NULL, c_year YEAR,
-  c_varchar VARCHAR(64) CHARACTER SET utf8mb4, c_latin1 VARCHAR(16) CHARACTER SET latin1,
-  c_varbinary VARBINARY(16), c_binary BINARY(4), c_char CHAR(8) CHARACTER SET utf8mb4,
-  c_text TEXT CHARACTER SET utf8mb4, c_blob BLOB, c_longtext LONGTEXT CHARACTER SET utf8mb4,
-  c_tinyblob TINYBLOB, c_json JSON,
-  c_enum ENUM('small','large','it''s') CHARACTER SET utf8mb4, c_set SET('a','b','c') CHARACTER SET utf8mb4,
-  c_point POINT, c_geom GEOMETRY,
-  UNIQUE KEY uk_varchar (c_varchar, c_latin1)
-)`

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"strconv"
 	"unsafe"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -213,4 +214,9 @@ func floatOf(fv *mysql.FieldValue) float64 {
 		return fv.AsFloat64()
 	}
 	return parseFloat(fv.AsString())
+}
+
+func parseFloat(b []byte) float64 {
+	v, _ := strconv.ParseFloat(string(b), 64)
+	return v
 }

@@ -1,8 +1,8 @@
-// Package snapshot is the plain code of the initial snapshot: it describes
-// source tables (columns, keys, CREATE TABLE text), splits a table into key
-// chunks, and reads one chunk inside a consistent-snapshot transaction,
-// turning each row into an OpSnapshot change with the same Go value types the
-// binlog decoder produces.
+// Package snapshot is the plain code of the initial snapshot: it splits a
+// table into key chunks and reads one chunk inside a consistent-snapshot
+// transaction, turning each row into an OpSnapshot change with the same Go
+// value types the binlog decoder produces. Connections, table descriptions
+// and the snapshot point come from package sourcedb.
 //
 // The package also holds the snapshot's actors (coordinator.go, shard.go):
 // the coordinator hands chunks to a bounded pool of shards; each shard reads
@@ -14,7 +14,7 @@
 //
 // # Algorithm: consistent-snapshot reads after a low watermark, then replay
 //
-//  1. Before the first chunk the coordinator records P0 with SnapshotPoint.
+//  1. Before the first chunk the engine records P0 with sourcedb.SnapshotPoint.
 //     On MariaDB P0 is the exact binlog position of a consistent snapshot
 //     (Binlog_snapshot_file/position, with BINLOG_GTID_POS for its GTID set):
 //     every transaction before P0 is visible to it, none after. On MySQL it
@@ -46,15 +46,11 @@
 // bytes, encoded with EncodeKey; the store keeps them opaque.
 //
 // Sharp edges:
-//   - A go-mysql connection is not safe for concurrent use and has no
-//     context support: ReadChunk and Plan interrupt a blocked read when ctx is
-//     cancelled by expiring the socket's deadline, and any error leaves the
-//     connection unusable. Close it and Dial a new one.
-//   - Session settings matter: Dial sets time_zone '+00:00' (TIMESTAMP in
-//     UTC), character_set_results NULL (strings in their column's charset,
-//     as in the binlog), REPEATABLE READ and a long net_write_timeout (emit
-//     may block for a long time while a result is open: that is the
-//     backpressure). Use connections from Dial, or call Prepare.
+//   - ReadChunk and Plan interrupt a blocked read when ctx is cancelled
+//     (sourcedb.InterruptOnCancel), and any error leaves the connection
+//     unusable. Close it and sourcedb.Dial a new one: its session settings
+//     (UTC, the column's charset, REPEATABLE READ, a long net_write_timeout
+//     while emit blocks) are what the reads rely on.
 //   - On MySQL, SHOW MASTER STATUS can name a position whose last transactions
 //     are written to the binlog but not yet committed in InnoDB. Resuming by
 //     GTID set is exact (a GTID enters gtid_executed after the engine commit);

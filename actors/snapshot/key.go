@@ -10,6 +10,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // keyVersion is the first byte of an encoded key tuple.
@@ -198,7 +199,7 @@ func appendBound(b []byte, t *change.Table, key []int, vals [][]byte, lower bool
 	for i, ci := range key {
 		c := &t.Columns[ci]
 		b = append(b, '(')
-		b = append(b, quoteIdent(c.Name)...)
+		b = append(b, sourcedb.QuoteIdent(c.Name)...)
 		if i == len(key)-1 {
 			b = append(b, last...)
 		} else {
@@ -211,7 +212,7 @@ func appendBound(b []byte, t *change.Table, key []int, vals [][]byte, lower bool
 			break
 		}
 		b = append(b, " OR ("...)
-		b = append(b, quoteIdent(c.Name)...)
+		b = append(b, sourcedb.QuoteIdent(c.Name)...)
 		b = append(b, " = "...)
 		if b, err = appendLiteral(b, c, vals[i]); err != nil {
 			return b, err

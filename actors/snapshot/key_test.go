@@ -187,12 +187,3 @@ func TestChunkQuery_Bounds(t *testing.T) {
 		t.Errorf("keyless whole chunk = %q, %v", got, err)
 	}
 }
-
-func TestQuoteIdent_Backticks(t *testing.T) {
-	if got := qualified("my`db", "t"); got != "`my``db`.`t`" {
-		t.Errorf("qualified = %s", got)
-	}
-	if got := quoteString("it's \\ \x00"); got != `'it\'s \\ \0'` {
-		t.Errorf("quoteString = %s", got)
-	}
-}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // TestReadChunk_MillionRows plans and reads a 1M-row table (SLUICE_SNAPSHOT_ROWS
@@ -48,7 +49,7 @@ func TestReadChunk_MillionRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v, _ := fieldUint(&r.Values[0][1])
+		v, _ := sourcedb.FieldUint(&r.Values[0][1])
 		return v
 	}
 	s0 := selects()

@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // Chunk is a key range of a table: rows with Low <= key < High. Nil bounds
@@ -43,7 +44,7 @@ func Plan(ctx context.Context, conn *client.Conn, t *change.Table, chunkSize int
 	if key == nil {
 		return whole, nil
 	}
-	stop := interruptOnCancel(ctx, conn)
+	stop := sourcedb.InterruptOnCancel(ctx, conn)
 	defer stop()
 	var (
 		bounds [][]byte
@@ -81,37 +82,12 @@ func isInteger(t byte) bool {
 	return false
 }
 
-// EstimateRows returns the server's estimate of a table's row count
-// (information_schema.TABLES.TABLE_ROWS; InnoDB's is approximate and may be
-// 0 right after a bulk load).
-func EstimateRows(ctx context.Context, conn *client.Conn, db, table string) (uint64, error) {
-	stop := interruptOnCancel(ctx, conn)
-	defer stop()
-	n, err := estimateRows(conn, db, table)
-	if err != nil {
-		return 0, fmt.Errorf("snapshot: estimating rows of %s.%s: %w", db, table, err)
-	}
-	return n, nil
-}
-
-func estimateRows(conn *client.Conn, db, table string) (uint64, error) {
-	r, err := conn.Execute("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
-		quoteString(db) + " AND TABLE_NAME = " + quoteString(table))
-	if err != nil {
-		return 0, err
-	}
-	if len(r.Values) == 0 || r.Values[0][0].Type == mysql.FieldValueTypeNull {
-		return 0, nil
-	}
-	return fieldUint(&r.Values[0][0])
-}
-
 // integerBounds splits a single integer key arithmetically when it is dense,
 // and falls back to walking it when it is sparse or the estimate is unknown.
 func integerBounds(conn *client.Conn, t *change.Table, col, chunkSize int) ([][]byte, error) {
 	c := &t.Columns[col]
-	name := quoteIdent(c.Name)
-	r, err := conn.Execute("SELECT MIN(" + name + "), MAX(" + name + ") FROM " + qualified(t.Schema, t.Name))
+	name := sourcedb.QuoteIdent(c.Name)
+	r, err := conn.Execute("SELECT MIN(" + name + "), MAX(" + name + ") FROM " + sourcedb.Qualified(t.Schema, t.Name))
 	if err != nil {
 		return nil, err
 	}
@@ -132,7 +108,7 @@ func integerBounds(conn *client.Conn, t *change.Table, col, chunkSize int) ([][]
 	if span < uint64(chunkSize) {
 		return nil, nil
 	}
-	rows, err := estimateRows(conn, t.Schema, t.Name)
+	rows, err := sourcedb.EstimateRows(context.Background(), conn, t.Schema, t.Name) // Plan interrupts on its ctx
 	if err != nil {
 		return nil, err
 	}
@@ -187,10 +163,10 @@ func walkBounds(conn *client.Conn, t *change.Table, key []int, chunkSize int) ([
 		if i > 0 {
 			cols = append(cols, ", "...)
 		}
-		cols = append(cols, quoteIdent(t.Columns[ci].Name)...)
+		cols = append(cols, sourcedb.QuoteIdent(t.Columns[ci].Name)...)
 	}
 	tail := " ORDER BY " + string(cols) + " LIMIT 1 OFFSET " + strconv.Itoa(chunkSize)
-	head := "SELECT " + string(cols) + " FROM " + qualified(t.Schema, t.Name)
+	head := "SELECT " + string(cols) + " FROM " + sourcedb.Qualified(t.Schema, t.Name)
 	var (
 		bounds [][]byte
 		prev   [][]byte

@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // DefaultBatchBytes is the batch size ReadChunk uses when given none.
@@ -40,7 +41,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 	if err != nil {
 		return 0, pos, fmt.Errorf("snapshot: chunk %d of %s: %w", ch.ID, t.QualifiedName(), err)
 	}
-	stop := interruptOnCancel(ctx, conn)
+	stop := sourcedb.InterruptOnCancel(ctx, conn)
 	defer stop()
 	fail := func(step string, err error) (uint64, change.Position, error) {
 		if ctx.Err() != nil {
@@ -52,7 +53,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 	if _, err := conn.Execute("START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY"); err != nil {
 		return fail("starting the snapshot", err)
 	}
-	if pos, err = snapshotStatus(conn); err != nil {
+	if pos, err = sourcedb.SnapshotPosition(conn); err != nil {
 		return fail("reading the snapshot position", err)
 	}
 
@@ -128,7 +129,7 @@ func chunkQuery(t *change.Table, ch Chunk) (string, error) {
 		if i > 0 {
 			q = append(q, ", "...)
 		}
-		name := quoteIdent(t.Columns[i].Name)
+		name := sourcedb.QuoteIdent(t.Columns[i].Name)
 		if t.Columns[i].Type == change.TypeFloat {
 			// FLOAT's text has 6 significant digits; its DOUBLE is exact.
 			q = append(q, "CAST("...)
@@ -139,7 +140,7 @@ func chunkQuery(t *change.Table, ch Chunk) (string, error) {
 		q = append(q, name...)
 	}
 	q = append(q, " FROM "...)
-	q = append(q, qualified(t.Schema, t.Name)...)
+	q = append(q, sourcedb.Qualified(t.Schema, t.Name)...)
 	var err error
 	for i, b := range [][]byte{ch.Low, ch.High} {
 		if b == nil {
@@ -164,7 +165,7 @@ func chunkQuery(t *change.Table, ch Chunk) (string, error) {
 			if i > 0 {
 				q = append(q, ", "...)
 			}
-			q = append(q, quoteIdent(t.Columns[ci].Name)...)
+			q = append(q, sourcedb.QuoteIdent(t.Columns[ci].Name)...)
 		}
 	}
 	return string(q), nil

@@ -1,9 +1,8 @@
-package snapshot_test
+package snapshot
 
 import (
 	"context"
 	"fmt"
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"math/rand/v2"
 	"reflect"
 	"sync"
@@ -15,6 +14,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
 )
 
@@ -69,19 +69,19 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			db := snapshot.NewDB(t, tc.ddl, tc.fill, "ANALYZE TABLE t")
-			src := snapshot.BedSource(t)
-			conn := snapshot.DialT(t, src)
-			tbl := snapshot.DescribeT(t, conn, db, "t")
+			db := newDB(t, tc.ddl, tc.fill, "ANALYZE TABLE t")
+			src := bedSource(t)
+			conn := dial(t, src)
+			tbl := describe(t, conn, db, "t")
 
-			p0, err := snapshot.SnapshotPoint(context.Background(), conn, src.Flavor)
+			p0, err := sourcedb.SnapshotPoint(context.Background(), conn, src)
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			// The writer runs until the snapshot is read.
 			wconn := testbed.AdminConn(t)
-			if _, err := wconn.Execute("USE " + snapshot.QuoteIdent(db)); err != nil {
+			if _, err := wconn.Execute("USE " + sourcedb.QuoteIdent(db)); err != nil {
 				t.Fatal(err)
 			}
 			var (
@@ -103,17 +103,17 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				}
 			}()
 
-			chunks := snapshot.PlanT(t, conn, tbl, 250)
+			chunks := plan(t, conn, tbl, 250)
 			stored := make([]store.Chunk, len(chunks))
 			for i, ch := range chunks {
 				stored[i] = ch.Stored()
 			}
 			state := map[string][]any{}
 			partial := map[string]bool{} // keys emitted by the interrupted read
-			read := func(ctx context.Context, conn *client.Conn, ch snapshot.Chunk, onBatch func()) error {
-				_, _, err := snapshot.ReadChunk(ctx, conn, tbl, ch, func(b *change.Batch) error {
+			read := func(ctx context.Context, conn *client.Conn, ch Chunk, onBatch func()) error {
+				_, _, err := ReadChunk(ctx, conn, tbl, ch, func(b *change.Batch) error {
 					for _, c := range b.Changes {
-						k := snapshot.KeyOf(tbl, c.After)
+						k := keyOf(tbl, c.After)
 						if _, dup := state[k]; dup && !partial[k] {
 							return fmt.Errorf("key %s read twice", k)
 						}
@@ -154,8 +154,8 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				stored[i].Done = true
 			}
 			// Restart: a new connection reads only what is not done.
-			conn = snapshot.DialT(t, src)
-			rest := snapshot.Remaining(stored)
+			conn = dial(t, src)
+			rest := Remaining(stored)
 			if len(rest) != len(chunks)-crash || rest[0].ID != uint32(crash) {
 				t.Fatalf("Remaining after the crash: %d chunks from %d, want %d from %d", len(rest), rest[0].ID, len(chunks)-crash, crash)
 			}
@@ -194,12 +194,12 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 					replayed++
 					switch c.Op {
 					case change.OpInsert:
-						state[snapshot.KeyOf(tbl, c.After)] = c.After
+						state[keyOf(tbl, c.After)] = c.After
 					case change.OpUpdate:
-						delete(state, snapshot.KeyOf(tbl, c.Before))
-						state[snapshot.KeyOf(tbl, c.After)] = c.After
+						delete(state, keyOf(tbl, c.Before))
+						state[keyOf(tbl, c.After)] = c.After
 					case change.OpDelete:
-						delete(state, snapshot.KeyOf(tbl, c.Before))
+						delete(state, keyOf(tbl, c.Before))
 					}
 				}
 				if b.Mark != nil && !posBefore(b.Mark.Pos, change.Position{File: end.Name, Pos: end.Pos}) {
@@ -207,13 +207,13 @@ func TestSnapshot_ConcurrentWriter_ReplayEqualsSource(t *testing.T) {
 				}
 			}
 
-			final, _ := snapshot.ReadAllT(t, conn, tbl, []snapshot.Chunk{{}})
+			final, _ := readAll(t, conn, tbl, []Chunk{{}})
 			if len(final) != len(state) {
 				t.Errorf("snapshot + replay holds %d rows, the table %d", len(state), len(final))
 			}
 			bad := 0
 			for _, row := range final {
-				k := snapshot.KeyOf(tbl, row)
+				k := keyOf(tbl, row)
 				if got, ok := state[k]; !ok || !reflect.DeepEqual(got, row) {
 					if bad++; bad <= 5 {
 						t.Errorf("row %s: snapshot + replay has %v (present %v), the table %v", k, got, ok, row)

@@ -11,6 +11,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -52,7 +53,7 @@ func (sh *shard) Receive(ctx actor.Context) {
 	case *actor.Started:
 		sh.ctx, sh.cancel = context.WithCancel(context.Background())
 		sh.credit = flow.NewCredit(sh.cfg.grant)
-		conn, err := Dial(sh.ctx, sh.cfg.source)
+		conn, err := sourcedb.Dial(sh.ctx, sh.cfg.source)
 		if err != nil {
 			panic(err)
 		}

@@ -1,9 +1,8 @@
-package snapshot_test
+package snapshot
 
 import (
 	"context"
 	"fmt"
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"reflect"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // allTypesRows are INSERT value lists for all_types: extremes, tricky
@@ -50,14 +50,14 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed")
 	}
-	db := snapshot.NewDB(t, snapshot.AllTypesDDL)
-	src := snapshot.BedSource(t)
-	conn := snapshot.DialT(t, src)
-	start, err := snapshot.SnapshotPoint(context.Background(), conn, src.Flavor)
+	db := newDB(t, testbed.AllTypesDDL)
+	src := bedSource(t)
+	conn := dial(t, src)
+	start, err := sourcedb.SnapshotPoint(context.Background(), conn, src)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmts := []string{"USE " + snapshot.QuoteIdent(db), "SET time_zone = '+00:00'", "SET sql_mode = ''"}
+	stmts := []string{"USE " + sourcedb.QuoteIdent(db), "SET time_zone = '+00:00'", "SET sql_mode = ''"}
 	for _, r := range allTypesRows {
 		stmts = append(stmts, "INSERT INTO all_types VALUES "+r)
 	}
@@ -83,8 +83,8 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 		t.Fatalf("binlog gave %d changes, want %d", len(logged), len(allTypesRows))
 	}
 
-	tbl := snapshot.DescribeT(t, conn, db, "all_types")
-	snap, _ := snapshot.ReadAllT(t, conn, tbl, []snapshot.Chunk{{}})
+	tbl := describe(t, conn, db, "all_types")
+	snap, _ := readAll(t, conn, tbl, []Chunk{{}})
 	if len(snap) != len(allTypesRows) {
 		t.Fatalf("snapshot read %d rows, want %d", len(snap), len(allTypesRows))
 	}
@@ -104,7 +104,7 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 		for i, c := range tbl.Columns {
 			if i < len(bc) && (bc[i].Name != c.Name || bc[i].Type != c.Type || bc[i].Unsigned != c.Unsigned || bc[i].Charset != c.Charset ||
 				!reflect.DeepEqual(bc[i].Elements, c.Elements)) && r == 0 {
-				t.Errorf("column %d: snapshot.Describe %+v, binlog table map %+v", i, c, bc[i])
+				t.Errorf("column %d: sourcedb.Describe %+v, binlog table map %+v", i, c, bc[i])
 			}
 		}
 	}

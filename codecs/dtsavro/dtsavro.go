@@ -9,6 +9,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
+	"github.com/sluicecdc/sluice/codecs/internal/avrobin"
 	"github.com/sluicecdc/sluice/codecs/internal/render"
 	"github.com/sluicecdc/sluice/internal/errkind"
 )
@@ -64,8 +65,8 @@ func New(opts codec.Options) *Encoder {
 	if version == "" {
 		version = "mysql"
 	}
-	src := appendLong(nil, 0) // SourceType MySQL
-	src = appendString(src, version)
+	src := avrobin.AppendLong(nil, 0) // SourceType MySQL
+	src = avrobin.AppendString(src, version)
 	e := &Encoder{source: src}
 	if opts.Registry != nil {
 		e.ids = &schemaIDs{reg: opts.Registry}
@@ -109,27 +110,27 @@ type tableInfo struct {
 
 func buildTable(t *change.Table) *tableInfo {
 	ti := &tableInfo{cols: make([]column, len(t.Columns))}
-	fields := appendLong(nil, 2) // fields: array branch
+	fields := avrobin.AppendLong(nil, 2) // fields: array branch
 	if n := len(t.Columns); n > 0 {
-		fields = appendLong(fields, int64(n))
+		fields = avrobin.AppendLong(fields, int64(n))
 		for i := range t.Columns {
 			col := &t.Columns[i]
-			fields = appendString(fields, col.Name)
-			fields = appendLong(fields, int64(DataTypeNumber(col)))
+			fields = avrobin.AppendString(fields, col.Name)
+			fields = avrobin.AppendLong(fields, int64(DataTypeNumber(col)))
 			ti.cols[i] = columnOf(col)
 		}
 	}
-	fields = appendLong(fields, 0)
+	fields = avrobin.AppendLong(fields, 0)
 	keys := PKUKInfo(t)
-	mid := appendLong(nil, 1)
-	mid = appendString(mid, ObjectName(t.Schema, t.Name))
-	mid = appendLong(mid, 0) // processTimestamps: null
-	mid = appendLong(mid, 2) // tags: two entries
-	mid = appendString(mid, "pk_uk_info")
-	mid = appendString(mid, keys)
-	mid = appendString(mid, "metaVersion")
-	mid = appendString(mid, strconv.FormatInt(metaVersion(fields, keys), 10))
-	mid = appendLong(mid, 0)
+	mid := avrobin.AppendLong(nil, 1)
+	mid = avrobin.AppendString(mid, ObjectName(t.Schema, t.Name))
+	mid = avrobin.AppendLong(mid, 0) // processTimestamps: null
+	mid = avrobin.AppendLong(mid, 2) // tags: two entries
+	mid = avrobin.AppendString(mid, "pk_uk_info")
+	mid = avrobin.AppendString(mid, keys)
+	mid = avrobin.AppendString(mid, "metaVersion")
+	mid = avrobin.AppendString(mid, strconv.FormatInt(metaVersion(fields, keys), 10))
+	mid = avrobin.AppendLong(mid, 0)
 	ti.mid = append(mid, fields...)
 	return ti
 }
@@ -322,22 +323,22 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 			return err
 		}
 	}
-	v = appendLong(v, Version)
-	v = appendLong(v, int64(c.Seq))
-	v = appendLong(v, int64(c.CommitTime))
+	v = avrobin.AppendLong(v, Version)
+	v = avrobin.AppendLong(v, int64(c.Seq))
+	v = avrobin.AppendLong(v, int64(c.CommitTime))
 	// sourcePosition "file:pos".
 	var pos [64]byte
 	p := append(pos[:0], c.Pos.File...)
 	p = append(p, ':')
 	p = strconv.AppendUint(p, uint64(c.Pos.Pos), 10)
-	v = appendString(v, p)
-	v = appendString(v, "") // safeSourcePosition: see docs/formats.md
-	v = appendString(v, c.Pos.GTID)
+	v = avrobin.AppendString(v, p)
+	v = avrobin.AppendString(v, "") // safeSourcePosition: see docs/formats.md
+	v = avrobin.AppendString(v, c.Pos.GTID)
 	v = append(v, e.source...)
 
 	var err error
 	if c.Op == change.OpDDL {
-		v = appendLong(v, opDDL)
+		v = avrobin.AppendLong(v, opDDL)
 		db := c.Schema
 		if c.Table != nil {
 			db = c.Table.Schema
@@ -345,20 +346,20 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 		// DTS names the database alone: the SDK's schema cache, keyed by
 		// objectName, would otherwise give the DDL's field-less schema to
 		// the table's next rows.
-		v = appendLong(v, 1)
-		v = appendString(v, ObjectName(db, ""))
-		v = appendLong(v, 0) // processTimestamps
-		v = appendLong(v, 0) // tags: empty map
-		v = appendLong(v, 0) // fields: null
-		v = appendLong(v, 0) // beforeImages: null
-		v = appendLong(v, 1) // afterImages: the statement
-		v = appendString(v, c.SQL)
+		v = avrobin.AppendLong(v, 1)
+		v = avrobin.AppendString(v, ObjectName(db, ""))
+		v = avrobin.AppendLong(v, 0) // processTimestamps
+		v = avrobin.AppendLong(v, 0) // tags: empty map
+		v = avrobin.AppendLong(v, 0) // fields: null
+		v = avrobin.AppendLong(v, 0) // beforeImages: null
+		v = avrobin.AppendLong(v, 1) // afterImages: the statement
+		v = avrobin.AppendString(v, c.SQL)
 	} else {
 		if v, err = e.appendDML(v, c); err != nil {
 			return err
 		}
 	}
-	v = appendLong(v, int64(c.CommitTime)*1000) // bornTimestamp, ms
+	v = avrobin.AppendLong(v, int64(c.CommitTime)*1000) // bornTimestamp, ms
 	rec.Value = v
 	codec.PositionHeaders(c, rec)
 	return nil
@@ -384,7 +385,7 @@ func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
 		return v, errkind.Terminal(fmt.Errorf("dts-avro: unknown op %s at %s", c.Op, c.Pos))
 	}
 	ti := e.tables.Get(t, buildTable)
-	v = appendLong(v, op)
+	v = avrobin.AppendLong(v, op)
 	v = append(v, ti.mid...)
 	var err error
 	if v, err = appendImage(v, c, ti, before); err != nil {
@@ -397,15 +398,15 @@ func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
 // the row's values.
 func appendImage(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, error) {
 	if row == nil {
-		return appendLong(v, 0), nil
+		return avrobin.AppendLong(v, 0), nil
 	}
 	if len(row) != len(ti.cols) {
 		return v, errkind.Terminal(fmt.Errorf("dts-avro: %s: row has %d values for %d columns at %s",
 			c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
 	}
-	v = appendLong(v, 2)
+	v = avrobin.AppendLong(v, 2)
 	if len(row) > 0 {
-		v = appendLong(v, int64(len(row)))
+		v = avrobin.AppendLong(v, int64(len(row)))
 		for i, val := range row {
 			var ok bool
 			if v, ok = appendValue(v, &ti.cols[i], val); !ok {
@@ -415,13 +416,13 @@ func appendImage(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, 
 			}
 		}
 	}
-	return appendLong(v, 0), nil
+	return avrobin.AppendLong(v, 0), nil
 }
 
 // appendValue writes one array item (a union) for val.
 func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 	if val == nil {
-		return appendLong(v, brNull), true
+		return avrobin.AppendLong(v, brNull), true
 	}
 	var num [40]byte
 	switch col.kind {
@@ -438,18 +439,18 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		} else {
 			return v, false
 		}
-		v = appendLong(v, brInteger)
-		v = appendLong(v, int64(col.precision))
-		return appendString(v, n), true
+		v = avrobin.AppendLong(v, brInteger)
+		v = avrobin.AppendLong(v, int64(col.precision))
+		return avrobin.AppendString(v, n), true
 	case kDecimal:
 		s, ok := val.(string)
 		if !ok {
 			return v, false
 		}
-		v = appendLong(v, brDecimal)
-		v = appendString(v, s)
-		v = appendLong(v, int64(col.precision))
-		return appendLong(v, int64(col.scale)), true
+		v = avrobin.AppendLong(v, brDecimal)
+		v = avrobin.AppendString(v, s)
+		v = avrobin.AppendLong(v, int64(col.precision))
+		return avrobin.AppendLong(v, int64(col.scale)), true
 	case kFloat, kDouble:
 		var f float64
 		switch x := val.(type) {
@@ -462,10 +463,10 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		default:
 			return v, false
 		}
-		v = appendLong(v, brFloat)
-		v = appendDouble(v, f)
-		v = appendLong(v, int64(col.precision))
-		return appendLong(v, int64(col.scale)), true
+		v = avrobin.AppendLong(v, brFloat)
+		v = avrobin.AppendDouble(v, f)
+		v = avrobin.AppendLong(v, int64(col.precision))
+		return avrobin.AppendLong(v, int64(col.scale)), true
 	case kTimestamp:
 		dt, ok := render.DateTimeOf(val)
 		if !ok {
@@ -475,15 +476,15 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if !dt.IsZeroDate() {
 			sec = dt.UnixSeconds()
 		}
-		v = appendLong(v, brTimestamp)
-		v = appendLong(v, sec)
-		return appendLong(v, int64(dt.Micro)), true
+		v = avrobin.AppendLong(v, brTimestamp)
+		v = avrobin.AppendLong(v, sec)
+		return avrobin.AppendLong(v, int64(dt.Micro)), true
 	case kDateTime, kDate:
 		dt, ok := render.DateTimeOf(val)
 		if !ok {
 			return v, false
 		}
-		v = appendLong(v, brDateTime)
+		v = avrobin.AppendLong(v, brDateTime)
 		v = appendOptInt(v, dt.Year, true)
 		v = appendOptInt(v, dt.Month, true)
 		v = appendOptInt(v, dt.Day, true)
@@ -501,7 +502,7 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if t.Neg {
 			sign = -1
 		}
-		v = appendLong(v, brDateTime)
+		v = avrobin.AppendLong(v, brDateTime)
 		v = appendOptInt(v, 0, false)
 		v = appendOptInt(v, 0, false)
 		v = appendOptInt(v, 0, false)
@@ -518,19 +519,19 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 			}
 			y = int64(u)
 		}
-		v = appendLong(v, brDateTime)
+		v = avrobin.AppendLong(v, brDateTime)
 		v = appendOptInt(v, int(y), true)
 		for range 6 {
-			v = appendLong(v, 0)
+			v = avrobin.AppendLong(v, 0)
 		}
 		return v, true
 	case kCharacter:
-		v = appendLong(v, brCharacter)
-		v = appendString(v, col.text)
+		v = avrobin.AppendLong(v, brCharacter)
+		v = avrobin.AppendString(v, col.text)
 		return appendBytes(v, val)
 	case kBinaryObject:
-		v = appendLong(v, brBinaryObject)
-		v = appendString(v, col.text)
+		v = avrobin.AppendLong(v, brBinaryObject)
+		v = avrobin.AppendString(v, col.text)
 		return appendBytes(v, val)
 	case kGeometry:
 		// DTS's SDK reads BinaryGeometry.value as plain WKB (JTS WKBReader):
@@ -539,12 +540,12 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 		if !ok || len(b) < 4 {
 			return v, false
 		}
-		v = appendLong(v, brBinaryGeometry)
-		v = appendString(v, col.text)
-		return appendString(v, b[4:]), true
+		v = avrobin.AppendLong(v, brBinaryGeometry)
+		v = avrobin.AppendString(v, col.text)
+		return avrobin.AppendString(v, b[4:]), true
 	case kTextObject:
-		v = appendLong(v, brTextObject)
-		v = appendString(v, col.text)
+		v = avrobin.AppendLong(v, brTextObject)
+		v = avrobin.AppendString(v, col.text)
 		return appendBytes(v, val)
 	}
 	return v, false
@@ -554,9 +555,9 @@ func appendValue(v []byte, col *column, val any) ([]byte, bool) {
 func appendBytes(v []byte, val any) ([]byte, bool) {
 	switch x := val.(type) {
 	case string:
-		return appendString(v, x), true
+		return avrobin.AppendString(v, x), true
 	case []byte:
-		return appendString(v, x), true
+		return avrobin.AppendString(v, x), true
 	}
 	return v, false
 }
@@ -564,8 +565,8 @@ func appendBytes(v []byte, val any) ([]byte, bool) {
 // appendOptInt writes a ["null","int"] union.
 func appendOptInt(v []byte, n int, set bool) []byte {
 	if !set {
-		return appendLong(v, 0)
+		return avrobin.AppendLong(v, 0)
 	}
-	v = appendLong(v, 1)
-	return appendLong(v, int64(n))
+	v = avrobin.AppendLong(v, 1)
+	return avrobin.AppendLong(v, int64(n))
 }

@@ -8,10 +8,10 @@ import (
 	"time"
 
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
-	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -25,7 +25,7 @@ func snapshotTLS(t *testing.T, src *topology.Source, db string) (version string,
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	conn, err := snapshot.Dial(ctx, src)
+	conn, err := sourcedb.Dial(ctx, src)
 	if err != nil {
 		return "", 0, err
 	}
@@ -52,7 +52,7 @@ func binlogTLS(t *testing.T, src *topology.Source, db string, id int) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	if _, _, err := binlogreader.CurrentPosition(ctx, src); err != nil {
+	if _, _, err := sourcedb.CurrentPosition(ctx, src); err != nil {
 		return err
 	}
 	s, err := binlogreader.Open(ctx, binlogreader.Config{Source: src, Select: func(d, _ string) bool { return d == db }},

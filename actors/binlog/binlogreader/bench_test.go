@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // BenchmarkStream_Decode measures decoding without a server: go-mysql parses
@@ -95,7 +96,7 @@ func BenchmarkStream_Bed_CatchUp(b *testing.B) {
 	q := "`" + db + "`.bench"
 	testbed.AdminExec(b, "CREATE TABLE "+q+` (id BIGINT PRIMARY KEY, name VARCHAR(40) NOT NULL,
 		qty INT NOT NULL, price DECIMAL(10,2) NOT NULL, created DATETIME NOT NULL, status ENUM('new','paid','sent') NOT NULL)`)
-	start, gtids, err := CurrentPosition(context.Background(), src)
+	start, gtids, err := sourcedb.CurrentPosition(context.Background(), src)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -127,4 +128,31 @@ func BenchmarkStream_Bed_CatchUp(b *testing.B) {
 		s.Close()
 	}
 	reportRows(b, rows*b.N, cpu0)
+}
+
+// BenchmarkStream_Query measures one QUERY event through the Stream without a
+// schema history: BEGIN is on the hot path (every MySQL transaction opens
+// with one), a DDL is rare but fully scanned for the tables it touches.
+func BenchmarkStream_Query(b *testing.B) {
+	for _, bc := range []struct{ name, sql string }{
+		{"BEGIN", "BEGIN"},
+		{"DDL", "ALTER TABLE `orders` ADD COLUMN `note` VARCHAR(64) NULL AFTER `status`, ADD INDEX `by_note` (`note`)"},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			l := newBinlog(&testing.T{}, mysql.MySQLFlavor)
+			ev := l.query("shop", bc.sql)
+			q := ev.Event.(*replication.QueryEvent)
+			s := testStream(&testing.T{}, mysql.MySQLFlavor, nil, "", 1)
+			batch := &change.Batch{}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				s.inTxn = false
+				batch.Changes, batch.Bytes = batch.Changes[:0], 0
+				if err := s.query(q, ev.Header, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -18,9 +18,12 @@
 // Seq assigned before it (a transaction without selected rows still moves
 // the Mark). MySQL 8 compressed transactions (TRANSACTION_PAYLOAD_EVENT) are
 // unpacked by go-mysql and walked like uncompressed ones. DDL (CREATE, ALTER,
-// DROP, RENAME, TRUNCATE) becomes OpDDL changes; Table is set, with only
-// Schema and Name, when the statement names one table, and such DDL of an
-// unselected table is dropped. Everything else passes; the engine decides.
+// DROP, RENAME, TRUNCATE), read by sourcedb.Parser, becomes OpDDL changes
+// when a table it touches is selected (both names of a RENAME count, so a
+// table renamed into or out of the selection passes) or, for database-level
+// DDL, when its database can hold selected tables; Table is set, with only
+// Schema and Name, when the statement is about one selected table. DDL about
+// other objects (views, routines, users) passes; the engine decides.
 //
 // What it is not: not an actor (see the reader actor), not a retry loop
 // (connection errors end the stream; the supervisor reopens it from the

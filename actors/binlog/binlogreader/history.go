@@ -5,15 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // headScanLimit bounds the binlog events read after an event to decide it is
@@ -156,19 +157,19 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 // same file and the events from there to the end (at most headScanLimit)
 // hold no such DDL.
 func (s *Stream) atHead(ctx context.Context, from change.Position, db, table string) (bool, string, error) {
-	cur, _, err := CurrentPosition(ctx, s.src)
+	cur, _, err := sourcedb.CurrentPosition(ctx, s.src)
 	if err != nil {
 		return false, "", err
 	}
 	if cur.File != from.File {
 		return false, "the source writes binlog file " + cur.File + " now", nil
 	}
-	c, err := connect(ctx, s.src)
+	c, err := sourcedb.Dial(ctx, s.src)
 	if err != nil {
 		return false, "", err
 	}
 	defer c.Close()
-	r, err := c.Execute("SHOW BINLOG EVENTS IN " + quoteLiteral(from.File) + " FROM " + strconv.FormatUint(uint64(from.Pos), 10) +
+	r, err := c.Execute("SHOW BINLOG EVENTS IN " + sourcedb.QuoteString(from.File) + " FROM " + strconv.FormatUint(uint64(from.Pos), 10) +
 		" LIMIT " + strconv.Itoa(headScanLimit))
 	if err != nil {
 		return false, "SHOW BINLOG EVENTS failed: " + err.Error(), nil
@@ -176,12 +177,12 @@ func (s *Stream) atHead(ctx context.Context, from change.Position, db, table str
 	typ, end, info := r.FieldNames["Event_type"], r.FieldNames["End_log_pos"], r.FieldNames["Info"]
 	last := uint64(0)
 	for _, row := range r.Values {
-		e := fieldUint(&row[end])
+		e, _ := sourcedb.FieldUint(&row[end])
 		if e > uint64(cur.Pos) {
 			break
 		}
 		last = e
-		if string(row[typ].AsString()) == "Query" && ddlMayTouch(string(row[info].AsString()), db, table) {
+		if string(row[typ].AsString()) == "Query" && ddlMayTouch(s.parser, string(row[info].AsString()), db, table) {
 			return false, fmt.Sprintf("DDL follows at %s:%d", from.File, e), nil
 		}
 	}
@@ -195,97 +196,35 @@ func (s *Stream) atHead(ctx context.Context, from change.Position, db, table str
 // ("use `db`; ALTER …") is DDL that may change db.table: a single-table
 // statement naming it, a database statement naming its database, or any
 // other DDL whose text mentions the table's name.
-func ddlMayTouch(info, db, table string) bool {
+func ddlMayTouch(p *sourcedb.Parser, info, db, table string) bool {
 	defDB := ""
 	if strings.HasPrefix(info, "use ") {
 		if i := strings.Index(info, "; "); i > 0 {
-			if d, _, ok := ident(strings.TrimSpace(info[4:i])); ok {
+			if d, _, ok := sourcedb.Ident(strings.TrimSpace(info[4:i])); ok {
 				defDB = d
 			}
 			info = info[i+2:]
 		}
 	}
-	if classifyQuery([]byte(info)) != queryDDL {
+	if sourcedb.Classify([]byte(info)) != sourcedb.KindDDL {
 		return false
 	}
-	if d, t, ok := ddlTable(info, defDB); ok {
-		return d == db && t == table
+	st := p.Parse(info, defDB)
+	switch {
+	case st.Object == sourcedb.ObjectDatabase:
+		return st.Database == "" || st.Database == db
+	case st.Object != sourcedb.ObjectOther && len(st.Tables) > 0:
+		return slices.Contains(st.Tables, sourcedb.TableName{Schema: db, Name: table})
 	}
-	rest := skipBlank(info)
-	_, rest = word(rest)
-	if w, rest := word(skipBlank(rest)); strings.EqualFold(w, "DATABASE") || strings.EqualFold(w, "SCHEMA") {
-		rest = skipBlank(rest)
-		if w, r := word(rest); strings.EqualFold(w, "IF") {
-			rest = skipBlank(r)
-			for _, kw := range []string{"NOT", "EXISTS"} {
-				if w, r := word(rest); strings.EqualFold(w, kw) {
-					rest = skipBlank(r)
-				}
-			}
-		}
-		d, _, ok := ident(rest)
-		return !ok || d == db
-	}
-	return mentions(info, table)
-}
-
-// mentions reports whether an identifier of the statement (bare or quoted,
-// outside string literals) is name, without regard to case.
-func mentions(sql, name string) bool {
-	for i := 0; i < len(sql); {
-		c := sql[i]
-		switch {
-		case c == '\'' || c == '"':
-			j := i + 1
-			for j < len(sql) && sql[j] != c {
-				if sql[j] == '\\' {
-					j++
-				}
-				j++
-			}
-			i = j + 1
-		case c == '`' || c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80:
-			id, rest, ok := ident(sql[i:])
-			if !ok {
-				return true // unterminated quote: cannot tell
-			}
-			if strings.EqualFold(id, name) {
-				return true
-			}
-			i = len(sql) - len(rest)
-		default:
-			i++
-		}
-	}
-	return false
-}
-
-// fieldUint reads an integer column whichever way the result typed it.
-func fieldUint(v *mysql.FieldValue) uint64 {
-	switch x := v.Value().(type) {
-	case uint64:
-		return x
-	case int64:
-		return uint64(x)
-	case []byte:
-		n, _ := strconv.ParseUint(string(x), 10, 64)
-		return n
-	case string:
-		n, _ := strconv.ParseUint(x, 10, 64)
-		return n
-	}
-	return 0
-}
-
-func quoteLiteral(s string) string {
-	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+	return sourcedb.Mentions(info, table)
 }
 
 // applyDDL advances the schema history by a DDL statement at pos. A
 // statement the history cannot apply is resolved per table like a
 // disagreeing TABLE_MAP: re-read at the head of the binlog, else stop.
-func (s *Stream) applyDDL(sql, db string, pos change.Position) error {
-	res, err := s.schema.Apply(sql, db, pos)
+func (s *Stream) applyDDL(st *sourcedb.Statement, pos change.Position) error {
+	sql := st.SQL
+	res, err := s.schema.Apply(st, pos)
 	var de *schema.DDLError
 	switch {
 	case errors.As(err, &de):
@@ -297,11 +236,10 @@ func (s *Stream) applyDDL(sql, db string, pos change.Position) error {
 					"skipping the statement by an audited command is not available yet", s.name, pos, why))
 		}
 		for _, t := range de.Tables {
-			tdb, name, _ := strings.Cut(t, ".")
-			if !s.schema.Follows(tdb, name) {
+			if !s.schema.Follows(t.Schema, t.Name) {
 				continue
 			}
-			if _, err := s.resolve(tdb, name, why, pos, nil); err != nil {
+			if _, err := s.resolve(t.Schema, t.Name, why, pos, nil); err != nil {
 				return err
 			}
 		}

@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 func TestDDLMayTouch(t *testing.T) {
@@ -26,8 +27,9 @@ func TestDDLMayTouch(t *testing.T) {
 		{"BEGIN", false},
 		{"use `d`; CREATE INDEX i ON t (a)", true},
 	}
+	p := sourcedb.NewParser()
 	for _, c := range cases {
-		if got := ddlMayTouch(c.info, "d", "t"); got != c.want {
+		if got := ddlMayTouch(p, c.info, "d", "t"); got != c.want {
 			t.Errorf("ddlMayTouch(%q) = %t, want %t", c.info, got, c.want)
 		}
 	}

@@ -1,209 +1,76 @@
 package binlogreader
 
-import "strings"
+import (
+	"fmt"
+	"log/slog"
+	"strconv"
 
-// queryKind classifies the statement of a QUERY event.
-type queryKind uint8
+	"github.com/go-mysql-org/go-mysql/replication"
 
-const (
-	queryOther    queryKind = iota // not DDL, not a transaction marker (GRANT, FLUSH, SAVEPOINT, ...)
-	queryBegin                     // BEGIN, XA START
-	queryCommit                    // COMMIT, ROLLBACK (ends the event group)
-	queryDDL                       // CREATE, ALTER, DROP, RENAME, TRUNCATE
-	queryDML                       // INSERT, UPDATE, DELETE, REPLACE, LOAD: statement-based logging
-	queryXAMarker                  // XA END, XA PREPARE: inside an XA group
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
-// classifyQuery looks at the first keywords of a statement, skipping leading
-// comments and blanks.
-func classifyQuery(q []byte) queryKind {
-	s := skipBlank(string(q))
-	w, rest := word(s)
-	switch strings.ToUpper(w) {
-	case "BEGIN":
-		return queryBegin
-	case "COMMIT":
-		return queryCommit
-	case "ROLLBACK":
-		if w2, _ := word(skipBlank(rest)); strings.EqualFold(w2, "TO") {
-			return queryOther // ROLLBACK TO SAVEPOINT stays inside the transaction
+// query handles a QUERY event: transaction markers, DDL, and (a
+// misconfiguration) statement-logged DML.
+func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b *change.Batch) error {
+	switch sourcedb.Classify(e.Query) {
+	case sourcedb.KindBegin:
+		if !s.hasGTID { // no GTID event opened this group (GTIDs off, old server)
+			s.beginGroup(h)
 		}
-		return queryCommit
-	case "XA":
-		w2, _ := word(skipBlank(rest))
-		switch strings.ToUpper(w2) {
-		case "START", "BEGIN":
-			return queryBegin
-		case "END", "PREPARE":
-			return queryXAMarker
+		s.inTxn = true
+		return nil
+	case sourcedb.KindCommit:
+		s.endTxn(h)
+		return nil
+	case sourcedb.KindXAMarker:
+		return nil
+	case sourcedb.KindDDL:
+		st := s.parser.Parse(string(e.Query), string(e.Schema))
+		if s.schema != nil {
+			if err := s.applyDDL(st, change.Position{File: s.file, Pos: h.LogPos}); err != nil {
+				return err
+			}
 		}
-		return queryOther // XA COMMIT / XA ROLLBACK: a group of its own
-	case "CREATE", "ALTER", "DROP", "RENAME", "TRUNCATE":
-		return queryDDL
-	case "INSERT", "UPDATE", "DELETE", "REPLACE", "LOAD":
-		return queryDML
-	}
-	return queryOther
-}
-
-// ddlTable returns the single table a DDL statement touches when that is
-// trivially known (CREATE/ALTER/DROP/TRUNCATE TABLE of one table), with its
-// schema defaulting to db; ok is false otherwise.
-func ddlTable(q string, db string) (schema, table string, ok bool) {
-	s := skipBlank(q)
-	w, s := word(s)
-	verb := strings.ToUpper(w)
-	// Skip modifiers up to the TABLE keyword.
-	for {
-		s = skipBlank(s)
-		w, rest := word(s)
-		u := strings.ToUpper(w)
-		if u == "TABLE" {
-			s = rest
+		t, pass := s.tables.ddl(st)
+		if !pass {
 			break
 		}
-		switch u {
-		case "OR", "REPLACE", "TEMPORARY", "ONLINE", "IGNORE":
-			s = rest
-			continue
+		sql, schema := st.SQL, st.DB
+		c := change.Change{
+			Seq: s.nextSeq, Op: change.OpDDL, Table: t, SQL: sql, Schema: schema,
+			Pos: change.Position{File: s.file, Pos: h.LogPos, GTID: s.txnGTID},
+			Row: s.txnRow, CommitTime: s.commitTime(h),
+			Size: changeOverhead + len(sql) + len(schema),
 		}
-		if verb == "TRUNCATE" && w != "" { // TRUNCATE t, without TABLE
-			break
+		s.nextSeq++
+		s.txnRow++
+		s.progress.Changes++
+		b.Add(c)
+	case sourcedb.KindDML:
+		st := s.parser.Parse(string(e.Query), string(e.Schema))
+		var db, name string
+		if len(st.Tables) > 0 {
+			db, name = st.Tables[0].Schema, st.Tables[0].Name
 		}
-		return "", "", false
-	}
-	switch verb {
-	case "CREATE", "ALTER", "DROP", "TRUNCATE":
-	default:
-		return "", "", false
-	}
-	// IF [NOT] EXISTS
-	s = skipBlank(s)
-	if w, rest := word(s); strings.EqualFold(w, "IF") {
-		s = skipBlank(rest)
-		if w, rest := word(s); strings.EqualFold(w, "NOT") {
-			s = skipBlank(rest)
+		if len(st.Tables) > 0 && s.tables.selects(db, name) {
+			return errkind.Terminal(fmt.Errorf(
+				"source %q logged a statement instead of rows for %s.%s at %s:%d (binlog_format is not ROW for that session): "+
+					"SET GLOBAL binlog_format=ROW, make the writers reconnect, and take a new snapshot of that table",
+				s.name, db, name, s.file, h.LogPos))
 		}
-		w, rest := word(s)
-		if !strings.EqualFold(w, "EXISTS") {
-			return "", "", false
-		}
-		s = rest
-	}
-	s = skipBlank(s)
-	first, s, ok1 := ident(s)
-	if !ok1 {
-		return "", "", false
-	}
-	schema, table = db, first
-	if strings.HasPrefix(s, ".") {
-		second, rest, ok2 := ident(s[1:])
-		if !ok2 {
-			return "", "", false
-		}
-		schema, table, s = first, second, rest
-	}
-	if verb == "DROP" || verb == "TRUNCATE" {
-		// DROP TABLE a, b touches several tables: not trivially known.
-		if strings.HasPrefix(skipBlank(s), ",") {
-			return "", "", false
+		key := db + "." + name
+		if !s.warnedDML[key] && len(s.warnedDML) < 1000 {
+			s.warnedDML[key] = true
+			s.log.Warn("statement-based DML in the binlog for an unselected table; ignored",
+				slog.String("table", key), slog.String("pos", s.file+":"+strconv.FormatUint(uint64(h.LogPos), 10)))
 		}
 	}
-	return schema, table, true
-}
-
-// skipBlank skips white space and comments (/* */, -- , #).
-func skipBlank(s string) string {
-	for {
-		s = strings.TrimLeft(s, " \t\r\n")
-		switch {
-		case strings.HasPrefix(s, "/*"):
-			end := strings.Index(s[2:], "*/")
-			if end < 0 {
-				return ""
-			}
-			s = s[2+end+2:]
-		case strings.HasPrefix(s, "-- "), strings.HasPrefix(s, "#"):
-			end := strings.IndexByte(s, '\n')
-			if end < 0 {
-				return ""
-			}
-			s = s[end+1:]
-		default:
-			return s
-		}
+	if !s.inTxn {
+		// A statement outside BEGIN … COMMIT is a group of its own.
+		s.endTxn(h)
 	}
-}
-
-// word returns the leading run of letters, digits and underscores.
-func word(s string) (string, string) {
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c == '_' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' {
-			i++
-			continue
-		}
-		break
-	}
-	return s[:i], s[i:]
-}
-
-// ident reads one identifier, quoted with backticks (a doubled backtick escapes one)
-// or bare (letters, digits, _ and $, and any non-ASCII byte).
-func ident(s string) (string, string, bool) {
-	if strings.HasPrefix(s, "`") {
-		var b strings.Builder
-		for i := 1; i < len(s); i++ {
-			if s[i] == '`' {
-				if i+1 < len(s) && s[i+1] == '`' {
-					b.WriteByte('`')
-					i++
-					continue
-				}
-				return b.String(), s[i+1:], b.Len() > 0
-			}
-			b.WriteByte(s[i])
-		}
-		return "", "", false
-	}
-	i := 0
-	for i < len(s) {
-		c := s[i]
-		if c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80 {
-			i++
-			continue
-		}
-		break
-	}
-	return s[:i], s[i:], i > 0
-}
-
-// dmlTable returns the target table of a statement-logged INSERT, REPLACE,
-// UPDATE or DELETE (the first table for multi-table forms).
-func dmlTable(q string, db string) (schema, table string, ok bool) {
-	s := skipBlank(q)
-	_, s = word(s) // the verb
-	for {
-		s = skipBlank(s)
-		w, rest := word(s)
-		switch strings.ToUpper(w) {
-		case "LOW_PRIORITY", "DELAYED", "HIGH_PRIORITY", "IGNORE", "INTO", "QUICK", "FROM":
-			s = rest
-			continue
-		}
-		break
-	}
-	first, s, ok := ident(s)
-	if !ok {
-		return "", "", false
-	}
-	if strings.HasPrefix(s, ".") {
-		second, _, ok := ident(s[1:])
-		if !ok {
-			return "", "", false
-		}
-		return first, second, true
-	}
-	return db, first, true
+	return nil
 }

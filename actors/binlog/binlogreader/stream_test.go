@@ -2,6 +2,7 @@ package binlogreader
 
 import (
 	"encoding/binary"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -520,5 +521,23 @@ func TestStream_ReadToBoundary_StopsAtTheFirstCommit(t *testing.T) {
 	next, err := s.ReadBatch(t.Context(), 1<<20, 0)
 	if err != nil || len(next.Changes) != 2 {
 		t.Fatalf("the second transaction: %d changes, %v; want 2", len(next.Changes), err)
+	}
+}
+
+// Regression: an UPDATE rows event with an odd number of images lost its
+// last before-image without a word.
+func TestStream_UpdateWithOddImagesIsCorrupt(t *testing.T) {
+	l := newBinlog(t, mysql.MariaDBFlavor)
+	s := testStream(t, mysql.MariaDBFlavor, nil, "0-1-9", 1)
+	tt := ordersTable(70)
+	feed(s, l.rotate("bin.000001", 4, true), l.fde(), l.mariaGTID(0, 10, false), l.tableMap(tt))
+	up := l.rows(replication.UPDATE_ROWS_EVENTv1, tt, orderRow(1, "Ann", 1, 1, jsonX), orderRow(1, "Anna", 1, 1, jsonX))
+	re := up.Event.(*replication.RowsEvent)
+	re.Rows = append(re.Rows, re.Rows[0]) // a before-image without its after-image
+	feed(s, up)
+	_, err := s.ReadBatch(t.Context(), 1<<20, 0)
+	want := fmt.Sprintf("bin.000001:%d", up.Header.LogPos)
+	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "shop.orders") {
+		t.Fatalf("err = %v; want terminal, naming %s and shop.orders", err, want)
 	}
 }

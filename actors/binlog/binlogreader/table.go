@@ -8,6 +8,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/sourcedb"
 )
 
 // typeVector is MySQL 9's VECTOR; the change package has no constant for it.
@@ -54,6 +55,7 @@ type tableCache struct {
 	byID   map[uint64]*tableEntry
 	byDef  map[string]*tableEntry
 	sel    func(db, table string) bool
+	dbs    func(db string) bool // selected databases, for database-level DDL; nil: all
 	flavor string
 	log    *slog.Logger
 	warned map[string]bool // tables already warned about for missing metadata
@@ -63,11 +65,12 @@ type tableCache struct {
 	resolve func(db, table, why string, at change.Position, check func(*change.Table) string) (*schema.Version, error)
 }
 
-func newTableCache(sel func(db, table string) bool, flavor string, log *slog.Logger) *tableCache {
+func newTableCache(sel func(db, table string) bool, dbs func(db string) bool, flavor string, log *slog.Logger) *tableCache {
 	return &tableCache{
 		byID:   make(map[uint64]*tableEntry),
 		byDef:  make(map[string]*tableEntry),
 		sel:    sel,
+		dbs:    dbs,
 		flavor: flavor,
 		log:    log,
 		warned: make(map[string]bool),
@@ -102,6 +105,33 @@ func (c *tableCache) reset() {
 }
 
 func (c *tableCache) selects(db, table string) bool { return c.sel == nil || c.sel(db, table) }
+
+// ddl decides whether a DDL statement passes the selection: when a table it
+// touches is selected (a RENAME into or out of the selection passes), or,
+// for database-level DDL, its database. The change names the statement's
+// one table when that is selected (CREATE, ALTER, DROP, TRUNCATE of one
+// table); otherwise it names none. Statements about other objects (views,
+// routines, users) and those whose tables cannot be read pass.
+func (c *tableCache) ddl(st *sourcedb.Statement) (t *change.Table, pass bool) {
+	switch st.Object {
+	case sourcedb.ObjectDatabase:
+		return nil, c.dbs == nil || c.dbs(st.Database)
+	case sourcedb.ObjectOther:
+		return nil, true
+	}
+	if len(st.Tables) == 0 {
+		return nil, true
+	}
+	if one := st.Table; one.Name != "" && c.selects(one.Schema, one.Name) {
+		return &change.Table{Schema: one.Schema, Name: one.Name}, true
+	}
+	for _, n := range st.Tables {
+		if c.selects(n.Schema, n.Name) {
+			return nil, true
+		}
+	}
+	return nil, false
+}
 
 func (c *tableCache) build(tm *replication.TableMapEvent, at change.Position) (*tableEntry, error) {
 	schema, name := string(tm.Schema), string(tm.Table)

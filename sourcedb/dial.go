@@ -1,4 +1,4 @@
-package snapshot
+package sourcedb
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
+
 	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -16,14 +17,14 @@ import (
 const dialTimeout = 10 * time.Second
 
 // netWriteTimeout is the session's net_write_timeout, in seconds: how long the
-// server waits for a client that does not read. Emit blocks while downstream
-// is out of credit with a result set open, so it must be long.
+// server waits for a client that does not read. A snapshot read blocks while
+// downstream is out of credit with a result set open, so it must be long.
 const netWriteTimeout = 24 * 3600
 
 // sessionSetup makes text-protocol values match the binlog's: TIMESTAMP in
 // UTC, strings in their column's charset, and a repeatable-read snapshot.
 var sessionSetup = []string{
-	// No NO_BACKSLASH_ESCAPES (literals below escape with backslashes) and
+	// No NO_BACKSLASH_ESCAPES (QuoteString escapes with backslashes) and
 	// no PAD_CHAR_TO_FULL_LENGTH (CHAR values as the binlog has them).
 	"SET SESSION sql_mode = ''",
 	"SET SESSION time_zone = '+00:00'",
@@ -34,12 +35,13 @@ var sessionSetup = []string{
 }
 
 // Dial connects to src with its credentials and TLS settings and prepares the
-// session for snapshot reads (see Prepare).
+// session (see Prepare). A failure is an *Error saying what went wrong and how
+// to fix it, marked terminal (errkind) when a retry cannot help.
 func Dial(ctx context.Context, src *topology.Source) (*client.Conn, error) {
 	var opts []client.Option
 	tcfg, err := mysqltls.Config(&src.TLS, src.Host)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: source %s: %w", src.Name, err)
+		return nil, Explain(src, "", err)
 	}
 	if tcfg != nil {
 		opts = append(opts, func(c *client.Conn) error { c.SetTLSConfig(tcfg); return nil })
@@ -49,11 +51,11 @@ func Dial(ctx context.Context, src *topology.Source) (*client.Conn, error) {
 	d := &net.Dialer{Timeout: dialTimeout}
 	conn, err := client.ConnectWithDialer(dctx, "", src.Addr(), src.User, src.Password.Value(), "", d.DialContext, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: connecting to source %s at %s as %s: %w", src.Name, src.Addr(), src.User, err)
+		return nil, Explain(src, "", err)
 	}
 	if err := Prepare(conn); err != nil {
 		_ = conn.Close()
-		return nil, fmt.Errorf("snapshot: source %s: %w", src.Name, err)
+		return nil, Explain(src, "preparing the session", err)
 	}
 	return conn, nil
 }
@@ -70,11 +72,11 @@ func Prepare(conn *client.Conn) error {
 	return nil
 }
 
-// interruptOnCancel makes a blocked read or write on conn fail when ctx is
-// cancelled, by expiring the socket's deadline. The returned stop must be
-// called when the operation is over; after an interruption the connection is
-// unusable.
-func interruptOnCancel(ctx context.Context, conn *client.Conn) (stop func() bool) {
+// InterruptOnCancel makes a blocked read or write on conn fail when ctx is
+// cancelled, by expiring the socket's deadline: go-mysql has no context
+// support once connected. The returned stop must be called when the
+// operation is over; after an interruption the connection is unusable.
+func InterruptOnCancel(ctx context.Context, conn *client.Conn) (stop func() bool) {
 	if ctx.Done() == nil {
 		return func() bool { return true }
 	}
@@ -84,36 +86,3 @@ func interruptOnCancel(ctx context.Context, conn *client.Conn) (stop func() bool
 		}
 	})
 }
-
-// quoteIdent quotes a MySQL identifier with backticks.
-func quoteIdent(s string) string {
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '`')
-	for i := 0; i < len(s); i++ {
-		if s[i] == '`' {
-			b = append(b, '`')
-		}
-		b = append(b, s[i])
-	}
-	return string(append(b, '`'))
-}
-
-// quoteString renders s as a single-quoted SQL string literal.
-func quoteString(s string) string {
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '\'')
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '\'', '\\':
-			b = append(b, '\\', c)
-		case 0:
-			b = append(b, '\\', '0')
-		default:
-			b = append(b, c)
-		}
-	}
-	return string(append(b, '\''))
-}
-
-// qualified is `db`.`table`.
-func qualified(db, table string) string { return quoteIdent(db) + "." + quoteIdent(table) }

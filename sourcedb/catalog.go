@@ -1,4 +1,4 @@
-package snapshot
+package sourcedb
 
 import (
 	"context"
@@ -16,7 +16,7 @@ type TableName struct{ Schema, Name string }
 // String is "schema.table".
 func (n TableName) String() string { return n.Schema + "." + n.Name }
 
-// systemSchemas are never snapshotted.
+// systemSchemas hold the server's own tables, never a source's.
 var systemSchemas = map[string]bool{
 	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
 }
@@ -24,12 +24,12 @@ var systemSchemas = map[string]bool{
 // ListTables returns the base tables (no views, no system schemas) for which
 // match returns true, sorted by schema and name. A nil match selects all.
 func ListTables(ctx context.Context, conn *client.Conn, match func(db, table string) bool) ([]TableName, error) {
-	stop := interruptOnCancel(ctx, conn)
+	stop := InterruptOnCancel(ctx, conn)
 	defer stop()
 	r, err := conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES " +
 		"WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME")
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: listing tables: %w", err)
+		return nil, fmt.Errorf("listing tables: %w", err)
 	}
 	var out []TableName
 	for i := range r.Values {
@@ -47,16 +47,37 @@ func ListTables(ctx context.Context, conn *client.Conn, match func(db, table str
 // ShowCreate returns the table's CREATE TABLE statement, as SHOW CREATE TABLE
 // prints it.
 func ShowCreate(ctx context.Context, conn *client.Conn, db, table string) (string, error) {
-	stop := interruptOnCancel(ctx, conn)
+	stop := InterruptOnCancel(ctx, conn)
 	defer stop()
-	r, err := conn.Execute("SHOW CREATE TABLE " + qualified(db, table))
+	r, err := conn.Execute("SHOW CREATE TABLE " + Qualified(db, table))
 	if err != nil {
-		return "", fmt.Errorf("snapshot: SHOW CREATE TABLE %s.%s: %w", db, table, err)
+		return "", fmt.Errorf("SHOW CREATE TABLE %s.%s: %w", db, table, err)
 	}
 	if len(r.Values) != 1 || len(r.Values[0]) < 2 {
-		return "", fmt.Errorf("snapshot: SHOW CREATE TABLE %s.%s returned no statement", db, table)
+		return "", fmt.Errorf("SHOW CREATE TABLE %s.%s returned no statement", db, table)
 	}
 	return string(r.Values[0][1].AsString()), nil
+}
+
+// EstimateRows returns the server's estimate of a table's row count
+// (information_schema.TABLES.TABLE_ROWS; InnoDB's is approximate and may be
+// 0 right after a bulk load).
+func EstimateRows(ctx context.Context, conn *client.Conn, db, table string) (uint64, error) {
+	stop := InterruptOnCancel(ctx, conn)
+	defer stop()
+	r, err := conn.Execute("SELECT TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+		QuoteString(db) + " AND TABLE_NAME = " + QuoteString(table))
+	if err != nil {
+		return 0, fmt.Errorf("estimating rows of %s.%s: %w", db, table, err)
+	}
+	if len(r.Values) == 0 || r.Values[0][0].Type == mysql.FieldValueTypeNull {
+		return 0, nil
+	}
+	n, err := FieldUint(&r.Values[0][0])
+	if err != nil {
+		return 0, fmt.Errorf("estimating rows of %s.%s: %w", db, table, err)
+	}
+	return n, nil
 }
 
 // Describe reads a table's definition from information_schema.COLUMNS and
@@ -64,23 +85,23 @@ func ShowCreate(ctx context.Context, conn *client.Conn, db, table string) (strin
 // protocol type codes, binlog metadata, charsets, ENUM/SET elements, the
 // primary key and the unique keys in key order.
 func Describe(ctx context.Context, conn *client.Conn, db, table string) (*change.Table, error) {
-	stop := interruptOnCancel(ctx, conn)
+	stop := InterruptOnCancel(ctx, conn)
 	defer stop()
 	r, err := conn.Execute("SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE, CHARACTER_SET_NAME, " +
 		"CHARACTER_OCTET_LENGTH, NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION " +
-		"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + quoteString(db) +
-		" AND TABLE_NAME = " + quoteString(table) + " ORDER BY ORDINAL_POSITION")
+		"FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = " + QuoteString(db) +
+		" AND TABLE_NAME = " + QuoteString(table) + " ORDER BY ORDINAL_POSITION")
 	if err != nil {
-		return nil, fmt.Errorf("snapshot: describing %s.%s: %w", db, table, err)
+		return nil, fmt.Errorf("describing %s.%s: %w", db, table, err)
 	}
 	if len(r.Values) == 0 {
-		return nil, fmt.Errorf("snapshot: table %s.%s does not exist or the account cannot see it: check the name and GRANT SELECT ON %s.* to the source's user", db, table, db)
+		return nil, fmt.Errorf("table %s.%s does not exist or the account cannot see it: check the name and GRANT SELECT ON %s.* to the source's user", db, table, db)
 	}
 	t := &change.Table{Schema: db, Name: table, Columns: make([]change.Column, len(r.Values))}
 	for i, row := range r.Values {
 		col, err := describeColumn(row)
 		if err != nil {
-			return nil, fmt.Errorf("snapshot: describing %s.%s: %w", db, table, err)
+			return nil, fmt.Errorf("describing %s.%s: %w", db, table, err)
 		}
 		t.Columns[i] = col
 	}
@@ -93,7 +114,7 @@ func Describe(ctx context.Context, conn *client.Conn, db, table string) (*change
 func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 	str := func(i int) string { return string(row[i].AsString()) }
 	num := func(i int) int {
-		n, _ := fieldUint(&row[i]) // NULL (not applicable) reads as 0
+		n, _ := FieldUint(&row[i]) // NULL (not applicable) reads as 0
 		return int(n)
 	}
 	c := change.Column{
@@ -254,9 +275,9 @@ func unescape(c byte) byte {
 // lists keys in the table's key order (primary first). Functional key parts
 // (no column) make a key unusable for identification and are skipped.
 func describeKeys(conn *client.Conn, t *change.Table) error {
-	r, err := conn.Execute("SHOW INDEX FROM " + qualified(t.Schema, t.Name))
+	r, err := conn.Execute("SHOW INDEX FROM " + Qualified(t.Schema, t.Name))
 	if err != nil {
-		return fmt.Errorf("snapshot: reading keys of %s: %w", t.QualifiedName(), err)
+		return fmt.Errorf("reading keys of %s: %w", t.QualifiedName(), err)
 	}
 	col := func(name string) int { return r.FieldNames[name] }
 	nonUnique, keyName, seq, colName := col("Non_unique"), col("Key_name"), col("Seq_in_index"), col("Column_name")
@@ -268,7 +289,7 @@ func describeKeys(conn *client.Conn, t *change.Table) error {
 	var keys []*key
 	byName := map[string]*key{}
 	for _, row := range r.Values {
-		if v, err := fieldUint(&row[nonUnique]); err != nil || v != 0 {
+		if v, err := FieldUint(&row[nonUnique]); err != nil || v != 0 {
 			continue
 		}
 		name := string(row[keyName].AsString())
@@ -279,7 +300,7 @@ func describeKeys(conn *client.Conn, t *change.Table) error {
 			keys = append(keys, k)
 		}
 		idx := t.ColumnIndex(string(row[colName].AsString()))
-		n, err := fieldUint(&row[seq])
+		n, err := FieldUint(&row[seq])
 		if err != nil || idx < 0 || int(n) != len(k.cols)+1 {
 			k.bad = true
 			continue

@@ -1,0 +1,80 @@
+package binlogreader
+
+import (
+	"fmt"
+
+	"github.com/go-mysql-org/go-mysql/replication"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
+)
+
+// rowsEvent starts emitting the rows of a rows event of a selected table
+// (drainRows emits them).
+func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader) error {
+	if h.EventType == replication.PARTIAL_UPDATE_ROWS_EVENT {
+		return errkind.Terminal(fmt.Errorf(
+			"source %q writes partial JSON updates (PARTIAL_UPDATE_ROWS_EVENT at %s:%d), which Sluice cannot apply: "+
+				"SET GLOBAL binlog_row_value_options='' on the source and take a new snapshot of the affected tables",
+			s.name, s.file, h.LogPos))
+	}
+	t := s.tables.byID[e.TableID]
+	if t == nil {
+		return fmt.Errorf("binlog of source %q at %s:%d: rows event for table id %d without TABLE_MAP", s.name, s.file, h.LogPos, e.TableID)
+	}
+	if !t.selected || len(e.Rows) == 0 {
+		return nil
+	}
+	op := change.OpInsert
+	switch e.Type() {
+	case replication.EnumRowsEventTypeUpdate:
+		op = change.OpUpdate
+		if len(e.Rows)%2 != 0 {
+			return errkind.Terminal(fmt.Errorf(
+				"binlog of source %q at %s:%d: the UPDATE rows event of %s holds %d row images, not before/after pairs: "+
+					"the event is corrupt; inspect the event that ends there with mysqlbinlog on the source, then take a new snapshot of the table",
+				s.name, s.file, h.LogPos, t.table.QualifiedName(), len(e.Rows)))
+		}
+	case replication.EnumRowsEventTypeDelete:
+		op = change.OpDelete
+	}
+	s.rows, s.rowsHdr, s.rowsTab, s.rowsOp, s.rowsIdx = e, h, t, op, 0
+	return nil
+}
+
+// drainRows emits the rows of the current rows event until it is done or the
+// batch is full.
+func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
+	re, t := s.rows, s.rowsTab
+	pos := change.Position{File: s.file, Pos: s.rowsHdr.LogPos, GTID: s.txnGTID}
+	ts := s.commitTime(s.rowsHdr)
+	for s.rowsIdx < len(re.Rows) {
+		if b.Bytes >= maxBytes {
+			return
+		}
+		c := change.Change{Seq: s.nextSeq, Op: s.rowsOp, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
+		row := re.Rows[s.rowsIdx]
+		t.normalize(row)
+		switch s.rowsOp {
+		case change.OpInsert:
+			c.After = row
+			c.Size = changeOverhead + rowSize(row)
+			s.rowsIdx++
+		case change.OpDelete:
+			c.Before = row
+			c.Size = changeOverhead + rowSize(row)
+			s.rowsIdx++
+		case change.OpUpdate: // images come in pairs: handle checked
+			after := re.Rows[s.rowsIdx+1]
+			t.normalize(after)
+			c.Before, c.After = row, after
+			c.Size = changeOverhead + rowSize(row) + rowSize(after)
+			s.rowsIdx += 2
+		}
+		s.nextSeq++
+		s.txnRow++
+		s.progress.Changes++
+		b.Add(c)
+	}
+	s.rows, s.rowsHdr, s.rowsTab = nil, nil, nil
+}

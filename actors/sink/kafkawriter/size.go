@@ -1,0 +1,33 @@
+package kafkawriter
+
+// Sizes, as Kafka's record batch v2 lays them out.
+const batchOverhead = 61
+
+// recordSize is the encoded size of m inside a batch, with the timestamp
+// delta counted at its largest likely width.
+func recordSize(m *Message) int {
+	n := 1 + 5 + 5 + // attributes, timestamp delta, offset delta
+		varintSize(len(m.Key)) + len(m.Key) +
+		varintSize(len(m.Value)) + len(m.Value) +
+		varintSize(len(m.Headers))
+	for i := range m.Headers {
+		h := &m.Headers[i]
+		n += varintSize(len(h.Key)) + len(h.Key) + varintSize(len(h.Value)) + len(h.Value)
+	}
+	return varintSize(n) + n
+}
+
+// batchSize is the size of m alone in a record batch: what the broker
+// compares with max.message.bytes (before compression).
+func batchSize(m *Message) int { return batchOverhead + recordSize(m) }
+
+// varintSize is the zig-zag varint size of a length (-1 for nil counts 1).
+func varintSize(n int) int {
+	u := uint64(n) << 1
+	s := 1
+	for u >= 0x80 {
+		u >>= 7
+		s++
+	}
+	return s
+}

@@ -1,0 +1,45 @@
+package precheck
+
+import (
+	"crypto/x509"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluicecdc/sluice/topology"
+)
+
+func TestKafkaConnectItem_Causes(t *testing.T) {
+	s := &topology.Sink{Name: "main", Brokers: []string{"kafka:9093"},
+		SASL: topology.SASL{Mechanism: topology.SASLScramSHA512, User: "cdc", Password: topology.NewSecret("s3cret")}}
+	for _, tc := range []struct {
+		name   string
+		err    error
+		detail string
+		fix    string
+	}{
+		{"wrong password", fmt.Errorf("sasl: %w", kafka.SASLAuthenticationFailed),
+			`SASL SCRAM-SHA-512 login as "cdc" refused by broker kafka:9093 (sink main)`, "correct sasl.user / sasl.password of sink main"},
+		{"mechanism", kafka.UnsupportedSASLMechanism, "cannot talk to Kafka broker kafka:9093", "sasl.enabled.mechanisms"},
+		{"unknown host", &net.OpError{Op: "dial", Err: &net.DNSError{Err: "no such host", Name: "kafka"}}, "unknown host in broker kafka:9093", "correct brokers of sink main"},
+		{"refused", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, "connection refused at Kafka broker kafka:9093", "check that Kafka runs"},
+		{"untrusted", x509.UnknownAuthorityError{}, "cannot talk", "tls.ca_file of sink main"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			it := kafkaConnectItem(s, "kafka:9093", tc.err)
+			wantItem(t, it, Fail, tc.detail, tc.fix)
+			if containsSecret(it, "s3cret") {
+				t.Errorf("item prints the password: %+v", it)
+			}
+		})
+	}
+}
+
+func containsSecret(it Item, secret string) bool {
+	return strings.Contains(it.Detail, secret) || strings.Contains(it.Fix, secret)
+}
