@@ -214,6 +214,7 @@ func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) che
 		for src, m := range d.Marks {
 			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now})
 		}
+		u.Schemas = append(u.Schemas, d.Schemas...)
 		for _, c := range d.Chunks {
 			u.PutChunk(c.Source, c.Table, store.Chunk{ID: c.ID, Low: c.Low, High: c.High, Done: true, Rows: c.Rows, Pos: c.Pos})
 		}

@@ -242,7 +242,7 @@ func TestTables_Apply_RenameInAndOut(t *testing.T) {
 }
 
 func TestHistory_Open_AtPosition(t *testing.T) {
-	h, _ := newTestHistory(t, nil)
+	h, db := newTestHistory(t, nil)
 	st := newState(nil)
 	st.style = style{widths: true, mariadb: true}
 	st.serverCharset = "utf8mb4"
@@ -264,6 +264,10 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 		if _, err := apply(tb, s.stmt, "d", s.pos); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The reader's checkpointer commits what the history recorded.
+	if err := db.Commit(&store.Update{Schemas: tb.TakePending()}); err != nil {
+		t.Fatal(err)
 	}
 	cases := []struct {
 		at         change.Position

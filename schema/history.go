@@ -284,6 +284,19 @@ type catalogRecord struct {
 type Tables struct {
 	h  *History
 	st *state
+	// pending holds the versions recorded since the last TakePending: they
+	// are durable facts of the batch being read, committed by the
+	// checkpointer with that batch's resume mark, not here.
+	pending store.Update
+}
+
+// TakePending returns the history entries recorded since the last call and
+// forgets them. The caller commits them once everything read before them is
+// acknowledged (the checkpointer does, with the batch that read them).
+func (t *Tables) TakePending() []store.TableSchema {
+	p := t.pending.Schemas
+	t.pending.Schemas = nil
+	return p
 }
 
 // Table returns the definition of db.table; ok is false when the history
@@ -322,22 +335,18 @@ func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, err
 	if len(out.changed) == 0 && !out.catalog {
 		return res, nil
 	}
-	var u store.Update
 	k := writeKey(pos)
 	for _, name := range out.changed {
 		if v, ok := t.st.tables[name]; ok {
-			if err := t.putVersion(&u, name, k, v); err != nil {
-				return res, err
+			if err := t.putVersion(&t.pending, name, k, v); err != nil {
+				return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(st.SQL, 120), pos, err)
 			}
 		}
 	}
 	if out.catalog {
-		if err := t.putCatalog(&u, k); err != nil {
-			return res, err
+		if err := t.putCatalog(&t.pending, k); err != nil {
+			return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(st.SQL, 120), pos, err)
 		}
-	}
-	if err := t.h.cfg.Store.Commit(&u); err != nil {
-		return res, fmt.Errorf("schema history of source %q: recording %q at %s: %w", t.h.Source(), abbreviate(st.SQL, 120), pos, err)
 	}
 	return res, nil
 }
@@ -348,17 +357,14 @@ func (t *Tables) Put(db, table string, v *Version, pos change.Position) error {
 	name := key(db, table)
 	_, had := t.st.tables[name]
 	t.st.put(db, table, v)
-	var u store.Update
 	k := writeKey(pos)
-	if err := t.putVersion(&u, name, k, v); err != nil {
+	if err := t.putVersion(&t.pending, name, k, v); err != nil {
 		return err
 	}
 	if !had {
-		if err := t.putCatalog(&u, k); err != nil {
-			return err
-		}
+		return t.putCatalog(&t.pending, k)
 	}
-	return t.h.cfg.Store.Commit(&u)
+	return nil
 }
 
 // Describe reads db.table's current definition from the server.

@@ -14,6 +14,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -139,8 +140,9 @@ func (a *Actor) read(ctx actor.Context) {
 	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
 		a.cfg.Status.CaughtUp(at)
 	}
-	if len(batch.Changes) > 0 || batch.Mark != nil {
-		a.send(ctx, batch)
+	schemas := a.stream.TakeSchemaUpdates()
+	if len(batch.Changes) > 0 || batch.Mark != nil || len(schemas) > 0 {
+		a.send(ctx, batch, schemas)
 	}
 	if a.stopping && !a.midTxn {
 		a.stop(ctx)
@@ -149,7 +151,7 @@ func (a *Actor) read(ctx actor.Context) {
 	ctx.Send(ctx.Self(), &readNext{})
 }
 
-func (a *Actor) send(ctx actor.Context, b *change.Batch) {
+func (a *Actor) send(ctx actor.Context, b *change.Batch, schemas []store.TableSchema) {
 	a.batchID++
 	acks := 0
 	if len(b.Changes) > 0 {
@@ -164,7 +166,7 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 	src := a.cfg.Source.Name
 	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchSent{
 		Source: src, Epoch: a.cfg.Epoch, ID: a.batchID, Mark: b.Mark,
-		Bytes: int64(b.Bytes), Acks: acks, From: ctx.Self(),
+		Bytes: int64(b.Bytes), Acks: acks, From: ctx.Self(), Schema: schemas,
 	})
 	if acks > 0 {
 		msg := &pipeline.Process{Source: src, Epoch: a.cfg.Epoch, ID: a.batchID, Batch: b}

@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/store"
 )
 
 // Durable is what one commit makes durable.
@@ -20,6 +21,8 @@ type Durable struct {
 	Chunks []ChunkDone
 	// Finished lists sources whose snapshot is complete.
 	Finished []string
+	// Schemas are schema history entries of acknowledged batches.
+	Schemas []store.TableSchema
 }
 
 // CommitFunc durably stores d in one transaction. It is called from the
@@ -115,6 +118,11 @@ func (a *Actor) Receive(ctx actor.Context) {
 // resume opens the source's epoch and answers with its resume point: the
 // newest durable mark, else where the source started in this process.
 func (a *Actor) resume(ctx actor.Context, m *ResumeFrom) {
+	// What is durable in memory is committed first: the new reader loads its
+	// schema history from the store.
+	if err := a.commit(); err != nil {
+		panic(err)
+	}
 	l := a.ledger(m.Source)
 	if m.Epoch > l.Epoch {
 		l.Reset(m.Epoch)
@@ -182,13 +190,14 @@ func (a *Actor) commit() error {
 			}
 			d.Marks[src] = *m
 		}
+		d.Schemas = append(d.Schemas, l.TakeSchemas()...)
 		chunks, finished := l.TakeSnapshotProgress()
 		d.Chunks = append(d.Chunks, chunks...)
 		if finished {
 			d.Finished = append(d.Finished, src)
 		}
 	}
-	if d.Marks == nil && d.Chunks == nil && d.Finished == nil {
+	if d.Marks == nil && d.Chunks == nil && d.Finished == nil && d.Schemas == nil {
 		return nil
 	}
 	if err := a.cfg.Commit(&d); err != nil {

@@ -3,6 +3,7 @@ package checkpointer
 import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/store"
 )
 
 // Ledger tracks one source's in-flight batches. Not safe for concurrent use.
@@ -21,6 +22,7 @@ type Ledger struct {
 	// the next commit takes them.
 	chunks   []ChunkDone
 	finished bool
+	schemas  []store.TableSchema
 	// done lists every chunk released since the ledger was made (a
 	// restarted snapshot skips them); finishedEver stays set once the
 	// snapshot's end is released.
@@ -38,6 +40,7 @@ type entry struct {
 	remaining int
 	chunk     *ChunkDone
 	finished  bool
+	schema    []store.TableSchema
 }
 
 // NewLedger returns an empty ledger.
@@ -47,7 +50,7 @@ func NewLedger() *Ledger { return &Ledger{byID: make(map[uint64]*entry)} }
 // of acknowledgements it needs (0 when no pipeline received it) and the
 // snapshot progress it completes. It returns the bytes released by this call.
 func (l *Ledger) Sent(m *BatchSent) int64 {
-	e := &entry{id: m.ID, from: m.From, mark: m.Mark, bytes: m.Bytes, remaining: m.Acks, chunk: m.Chunk, finished: m.SnapshotFinished}
+	e := &entry{id: m.ID, from: m.From, schema: m.Schema, mark: m.Mark, bytes: m.Bytes, remaining: m.Acks, chunk: m.Chunk, finished: m.SnapshotFinished}
 	l.queue = append(l.queue, e)
 	l.byID[m.ID] = e
 	l.inflight += m.Bytes
@@ -100,6 +103,7 @@ func (l *Ledger) release() int64 {
 		if e.mark != nil {
 			l.durable = e.mark
 		}
+		l.schemas = append(l.schemas, e.schema...)
 		if e.chunk != nil {
 			l.chunks = append(l.chunks, *e.chunk)
 			l.done = append(l.done, *e.chunk)
@@ -120,6 +124,14 @@ func (l *Ledger) release() int64 {
 		l.inflight -= freed
 	}
 	return freed
+}
+
+// TakeSchemas returns the schema history entries of the batches released
+// since the last call.
+func (l *Ledger) TakeSchemas() []store.TableSchema {
+	s := l.schemas
+	l.schemas = nil
+	return s
 }
 
 // TakeSnapshotProgress returns the chunks completed and whether the snapshot

@@ -5,6 +5,7 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/store"
 )
 
 func mark(seq uint64) *change.Mark {
@@ -134,5 +135,21 @@ func TestLedger_OnRelease_TellsEachSender(t *testing.T) {
 	l.Acked(1)
 	if got["a"] != 10 || got["b"] != 20 {
 		t.Fatalf("credit returned %v, want a:10 b:20", got)
+	}
+}
+
+func TestLedger_TakeSchemas_OnlyOfReleasedBatches(t *testing.T) {
+	l := NewLedger()
+	l.Sent(&BatchSent{ID: 1, Bytes: 10, Acks: 1})
+	l.Sent(&BatchSent{ID: 2, Mark: mark(4), Schema: []store.TableSchema{{Source: "db", Table: "db.t"}}})
+	if got := l.TakeSchemas(); len(got) != 0 {
+		t.Fatal("a schema entry became durable before the batches read ahead of it")
+	}
+	l.Acked(1)
+	if got := l.TakeSchemas(); len(got) != 1 || got[0].Table != "db.t" {
+		t.Fatalf("schemas = %+v, want the entry of batch 2", got)
+	}
+	if got := l.TakeSchemas(); len(got) != 0 {
+		t.Fatal("schema entry taken twice")
 	}
 }

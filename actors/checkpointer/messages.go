@@ -3,6 +3,7 @@ package checkpointer
 import (
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/store"
 )
 
 // ResumeFrom asks where a source's reader starts, and opens the source's
@@ -34,6 +35,10 @@ type BatchSent struct {
 	// SnapshotFinished marks the end of the source's snapshot: once released,
 	// it is committed at once and From receives flow.SnapshotCommitted.
 	SnapshotFinished bool
+	// Schema are the schema history entries recorded while reading the
+	// batch: committed with its mark once it is released, so that a
+	// checkpoint never points past a definition the store lacks.
+	Schema []store.TableSchema
 }
 
 // ChunkDone is a snapshot chunk whose rows were all sent.

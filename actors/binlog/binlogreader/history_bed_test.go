@@ -172,9 +172,11 @@ func newMemStore(t *testing.T) store.Store {
 	return st
 }
 
-// readAll reads row changes from the stream until it has n of them and the
+// readRows reads row changes from the stream until it has n of them and the
 // stream has been idle for a moment, or fails; DDL changes are counted apart.
-func readRows(t *testing.T, s *Stream, n int) (rows []change.Change, ddl int, err error) {
+// The schema history entries each batch recorded are committed to st (when
+// set), as the checkpointer does once the batch is acknowledged.
+func readRows(t *testing.T, s *Stream, n int, st store.Store) (rows []change.Change, ddl int, err error) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	idle := 0
@@ -182,6 +184,11 @@ func readRows(t *testing.T, s *Stream, n int) (rows []change.Change, ddl int, er
 		b, err := s.ReadBatch(context.Background(), 1<<20, 200*time.Millisecond)
 		if err != nil {
 			return rows, ddl, err
+		}
+		if u := s.TakeSchemaUpdates(); st != nil && len(u) > 0 {
+			if err := st.Commit(&store.Update{Schemas: u}); err != nil {
+				t.Fatal(err)
+			}
 		}
 		for _, c := range b.Changes {
 			if c.Op == change.OpDDL {
@@ -311,7 +318,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	rows, ddl, err := readRows(t, s, len(want))
+	rows, ddl, err := readRows(t, s, len(want), st)
 	if err != nil {
 		t.Fatalf("ReadBatch: %v", err)
 	}
@@ -348,7 +355,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	rows2, _, err := readRows(t, s2, len(want)-4)
+	rows2, _, err := readRows(t, s2, len(want)-4, st)
 	if err != nil {
 		t.Fatalf("ReadBatch after resume: %v", err)
 	}
@@ -408,7 +415,7 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rows, _, err := readRows(t, s, 2)
+			rows, _, err := readRows(t, s, 2, nil)
 			s.Close()
 			if err != nil {
 				t.Fatalf("at the head: %v", err)
@@ -429,7 +436,7 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer s.Close()
-			_, _, err = readRows(t, s, 1)
+			_, _, err = readRows(t, s, 1, nil)
 			if err == nil || !errkind.IsTerminal(err) {
 				t.Fatalf("want a terminal error, got %v", err)
 			}

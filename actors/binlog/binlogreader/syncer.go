@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/store"
 )
 
 // Progress reports where a stream is, for status and lag.
@@ -29,6 +30,17 @@ type Progress struct {
 
 // Progress returns the stream's progress. Call it from ReadBatch's goroutine.
 func (s *Stream) Progress() Progress { return s.progress }
+
+// TakeSchemaUpdates returns the schema history entries recorded while
+// reading since the last call (nil without a history). They belong to the
+// batch just read: the caller hands them to the checkpointer with it, which
+// commits them once that batch is acknowledged, together with its mark.
+func (s *Stream) TakeSchemaUpdates() []store.TableSchema {
+	if s.schema == nil {
+		return nil
+	}
+	return s.schema.TakePending()
+}
 
 // ReadBatch returns the next changes, in binlog order.
 //
