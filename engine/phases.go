@@ -113,9 +113,11 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 		if err != nil {
 			return err
 		}
-		if _, err := sp.history.CaptureAt(ctx, point.Pos); err != nil {
+		captured, err := sp.history.CaptureAt(ctx, point.Pos)
+		if err != nil {
 			return err
 		}
+		u.Schemas = append(u.Schemas, captured.TakePending()...) // committed with the plan
 		names, err := sourcedb.ListTables(ctx, conn, sp.selectTable)
 		if err != nil {
 			return err

@@ -64,8 +64,10 @@ func (h *History) Exists() (bool, error) {
 
 // CaptureAt reads the current definition of every followed table from the
 // server (information_schema, the same description the snapshot uses) and
-// records it as holding from pos. Call it at the position the definitions
-// are current at: the snapshot point, or the binlog end when starting there.
+// records it as holding from pos, in the returned Tables' pending entries
+// (TakePending): the caller commits them. Call it at the position the
+// definitions are current at: the snapshot point, or the binlog end when
+// starting there.
 func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, error) {
 	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
@@ -77,18 +79,14 @@ func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, 
 		return nil, fmt.Errorf("schema history of source %q: capture at %s: %w", h.cfg.Source.Name, pos, err)
 	}
 	t := h.tables(st)
-	var u store.Update
 	k := writeKey(pos)
 	for name, v := range st.tables {
-		if err := t.putVersion(&u, name, k, v); err != nil {
+		if err := t.putVersion(&t.pending, name, k, v); err != nil {
 			return nil, err
 		}
 	}
-	if err := t.putCatalog(&u, k); err != nil {
+	if err := t.putCatalog(&t.pending, k); err != nil {
 		return nil, err
-	}
-	if err := h.cfg.Store.Commit(&u); err != nil {
-		return nil, fmt.Errorf("schema history of source %q: recording the capture: %w", h.cfg.Source.Name, err)
 	}
 	h.log.Info("schema history captured", slog.String("pos", pos.String()), slog.Int("tables", len(st.tables)))
 	return t, nil

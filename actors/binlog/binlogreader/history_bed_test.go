@@ -248,7 +248,11 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 	st := newMemStore(t)
 	hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
 	start := srv.position(t)
-	if _, err := hist.CaptureAt(context.Background(), start); err != nil {
+	captured, err := hist.CaptureAt(context.Background(), start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(&store.Update{Schemas: captured.TakePending()}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -402,9 +406,14 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			t.Cleanup(func() { srv.admin.Execute("DROP DATABASE IF EXISTS " + db) })
 			srv.exec(t, "USE "+db, "CREATE TABLE rej_tab (id INT PRIMARY KEY, a INT)")
 			sel := func(d, _ string) bool { return d == db }
-			hist := schema.New(schema.Config{Source: srv.src, Store: newMemStore(t), Select: sel})
+			st := newMemStore(t)
+			hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
 			start := srv.position(t)
-			if _, err := hist.CaptureAt(context.Background(), start); err != nil {
+			captured, err := hist.CaptureAt(context.Background(), start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := st.Commit(&store.Update{Schemas: captured.TakePending()}); err != nil {
 				t.Fatal(err)
 			}
 			srv.exec(t, "INSERT INTO rej_tab VALUES (1, 1)",
