@@ -109,7 +109,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, opts.Task), boltstore.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -261,12 +261,23 @@ func skipReporter(sink string, st *status.Sink, log *slog.Logger) func(kafkawrit
 	}
 }
 
-// topologyHash digests what makes stored positions meaningful: the servers
-// and the selected objects of every source.
-func topologyHash(dag *topology.DAG) string {
+// storeIdentity is the identity task's store is opened under.
+func storeIdentity(dag *topology.DAG, task string) store.Identity {
+	return store.Identity{Task: task, TopologyHash: topologyHash(dag, false), FormerHash: topologyHash(dag, true)}
+}
+
+// topologyHash digests what makes stored positions meaningful: the sources
+// and the selected objects of each. Not their addresses: behind a VIP or
+// after a failover the same task reads another server, and the checkpoint
+// says whether that server can resume it (store.CheckSwitch). withAddr
+// gives the digest earlier Sluice versions recorded, which had them.
+func topologyHash(dag *topology.DAG, withAddr bool) string {
 	h := sha256.New()
 	for _, s := range dag.Sources {
-		fmt.Fprintf(h, "%s|%s|%s|", s.Name, s.Flavor, s.Addr())
+		fmt.Fprintf(h, "%s|%s|", s.Name, s.Flavor)
+		if withAddr {
+			fmt.Fprintf(h, "%s|", s.Addr())
+		}
 		for _, r := range s.Objects.Tables {
 			fmt.Fprintf(h, "+%s", r.Pattern)
 		}
@@ -286,7 +297,7 @@ func CheckpointFiles(dag *topology.DAG, task string) (map[string]string, error) 
 	if _, err := os.Stat(filepath.Join(dag.Engine.CheckpointDir, boltstore.FileName)); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: task, TopologyHash: topologyHash(dag)}, boltstore.Options{})
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, task), boltstore.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -339,7 +339,7 @@ func TestRun_RefusesCheckpointOfAnotherServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Pretend the checkpoint was taken on another server.
-	st, err := boltstore.Open(h.dir, store.Identity{Task: "engine-test", TopologyHash: topologyHash(h.dag)}, boltstore.Options{})
+	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -436,7 +436,7 @@ func TestRun_SnapshotResumesOnlyUnfinishedChunks(t *testing.T) {
 	if len(first.Sources) != 1 || first.Sources[0].Phase != status.PhaseSnapshot {
 		t.Fatalf("not in the snapshot phase after 1.2s: %+v", first.Sources)
 	}
-	st, err := boltstore.Open(h.dir, store.Identity{Task: "engine-test", TopologyHash: topologyHash(h.dag)}, boltstore.Options{})
+	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

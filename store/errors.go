@@ -35,15 +35,16 @@ func errEmpty(what, field string) error {
 
 // CheckIdentity compares the identity recorded in the store at path with the
 // one the task runs under. It returns nil when they match, or when only the
-// topology hash differs and allowTopologyChange is set (the caller then
-// records the new hash).
+// topology hash differs and either the stored one is want's FormerHash or
+// allowTopologyChange is set (the caller then records the new hash).
 func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool) error {
 	if stored.Task != want.Task {
 		return fmt.Errorf("%w: %s was written by task %q, and this is task %q; "+
 			"give each task its own checkpoint_dir, or move the file away to start this task from scratch",
 			ErrForeignTask, path, stored.Task, want.Task)
 	}
-	if stored.TopologyHash != want.TopologyHash && !allowTopologyChange {
+	former := want.FormerHash != "" && stored.TopologyHash == want.FormerHash
+	if stored.TopologyHash != want.TopologyHash && !former && !allowTopologyChange {
 		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
 			"(a source server or its selected objects changed); if the stored positions still hold for the "+
 			"new topology, run again with --accept-topology-change, otherwise use a new checkpoint_dir",

@@ -54,9 +54,13 @@ type Identity struct {
 	// Task is the task's name (from the topology file).
 	Task string
 	// TopologyHash is a digest of what makes the stored positions meaningful:
-	// the source servers and their selected objects, not tuning knobs. The
-	// engine computes it; the store only compares it.
+	// the sources and their selected objects, not tuning knobs. The engine
+	// computes it; the store only compares it.
 	TopologyHash string
+	// FormerHash, when set, is the digest an earlier Sluice computed for the
+	// same topology: a store recorded under it opens as if it matched, and
+	// TopologyHash is recorded in its place.
+	FormerHash string
 }
 
 // Checkpoint is where a source resumes.

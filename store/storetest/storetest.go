@@ -41,6 +41,7 @@ func Run(t *testing.T, newLocation func(t *testing.T) Opener) {
 		{"Locked", testLocked},
 		{"ForeignTask", testForeignTask},
 		{"TopologyChanged", testTopologyChanged},
+		{"FormerHash", testFormerHash},
 		{"Closed", testClosed},
 		{"ConcurrentReadsAndCommits", testConcurrent},
 		{"RandomCommitsReopenProperty", testRandomProperty},
@@ -401,6 +402,35 @@ func testForeignTask(t *testing.T, open Opener) {
 	defer closeStore(t, s)
 	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 77 {
 		t.Fatalf("checkpoint after a refused open = %+v, %v", cp, ok)
+	}
+}
+
+// A store recorded under the hash an earlier Sluice computed opens under
+// the current one, without accepting a topology change, and records it.
+func testFormerHash(t *testing.T, open Opener) {
+	s := mustOpen(t, open)
+	var u store.Update
+	u.SetCheckpoint("src", store.Checkpoint{Seq: 21})
+	mustCommit(t, s, &u)
+	closeStore(t, s)
+	current := store.Identity{Task: Task.Task, TopologyHash: "00c0ffee0000"}
+	s, err := open(store.Identity{Task: Task.Task, TopologyHash: current.TopologyHash, FormerHash: Task.TopologyHash}, false)
+	if err != nil {
+		t.Fatalf("open under the former hash's successor: %v", err)
+	}
+	if s.Identity() != current {
+		t.Fatalf("Identity = %+v, want %+v", s.Identity(), current)
+	}
+	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 21 {
+		t.Fatalf("checkpoint after the migration = %+v, %v", cp, ok)
+	}
+	closeStore(t, s)
+	if s, err = open(current, false); err != nil {
+		t.Fatalf("reopen under the recorded hash: %v", err)
+	}
+	closeStore(t, s)
+	if _, err := open(store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef", FormerHash: "0badbadbad00"}, false); !errors.Is(err, store.ErrTopologyChanged) {
+		t.Fatalf("open under another topology with an unrelated former hash = %v, want ErrTopologyChanged", err)
 	}
 }
 
