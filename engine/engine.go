@@ -201,7 +201,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		p.retryMax = max(p.retryMax, pl.Source.RetryWindow)
 	}
 	for _, s := range dag.Sources {
-		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes))
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes), log)
 		if err != nil {
 			return nil, err
 		}

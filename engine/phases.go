@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -11,6 +12,8 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/gtid"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
@@ -27,7 +30,7 @@ const seqBlock = 1 << 40
 // prepareSource decides where a source starts: its checkpoint; else the end
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
-func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source) (*sourcePlan, error) {
+func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source, log *slog.Logger) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
@@ -37,18 +40,25 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		budget:      budget,
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
-	id, err := serverIdentity(ctx, s)
+	srv, err := readServer(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	sp.serverID = id
+	sp.serverID = srv.Identity
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
-		if err := store.CheckServer(s.Name, cp, id); err != nil {
-			return nil, errkind.Terminal(err)
-		}
 		sp.progress.Resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
+		if !cp.TakenOn(srv.Identity) {
+			if err := store.CheckSwitch(s.Name, cp, srv.Identity, srv.Contains); err != nil {
+				return nil, errkind.Terminal(err)
+			}
+			// The old server's file and offset mean nothing here: resume by
+			// GTID alone.
+			sp.progress.Resume.Pos = change.Position{}
+			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
+				"checkpoint_server", cp.ServerUUID, "server", srv.Identity, "gtid", cp.GTIDSet)
+		}
 		return sp, nil
 	}
 	snap, ok, err := st.Snapshot(s.Name)
@@ -165,23 +175,19 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	return nil
 }
 
-// serverIdentity names the server a source is connected to, as checkpoints
-// record it: MySQL's @@server_uuid; on MariaDB "server_id/gtid_domain_id".
-func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
+// readServer reads the GTID history of the server s is connected to, and
+// which server it is.
+func readServer(ctx context.Context, s *topology.Source) (*gtid.Server, error) {
 	conn, err := snapshot.Dial(ctx, s)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer conn.Close()
-	q := "SELECT CONCAT(@@server_id, '/', @@gtid_domain_id)"
-	if s.Flavor == topology.FlavorMySQL {
-		q = "SELECT @@server_uuid"
-	}
-	r, err := conn.Execute(q)
+	srv, err := gtid.Read(conn, s.Flavor)
 	if err != nil {
-		return "", fmt.Errorf("source %q: reading the server's identity: %w", s.Name, err)
+		return nil, fmt.Errorf("source %q: %w", s.Name, err)
 	}
-	return r.GetString(0, 0)
+	return srv, nil
 }
 
 // seqCeiling is the first sequence number above every block a snapshot

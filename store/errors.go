@@ -21,7 +21,8 @@ var (
 	// ErrNewerFormat: the file was written by a newer Sluice.
 	ErrNewerFormat = errors.New("checkpoint file has a newer format")
 	// ErrServerMismatch: a checkpoint belongs to another server than the one
-	// the source is connected to.
+	// the source is connected to, and that server cannot resume it (see
+	// CheckSwitch).
 	ErrServerMismatch = errors.New("checkpoint belongs to another server")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("checkpoint store is closed")
@@ -51,19 +52,6 @@ func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool)
 			ErrTopologyChanged, path, stored.Task, short(stored.TopologyHash), short(want.TopologyHash))
 	}
 	return nil
-}
-
-// CheckServer compares the server identity recorded in a source's checkpoint
-// with the server the source is connected to. An empty recorded identity
-// (a checkpoint from before identities were recorded) matches anything.
-func CheckServer(source string, cp Checkpoint, connected string) error {
-	if cp.ServerUUID == "" || cp.ServerUUID == connected {
-		return nil
-	}
-	return fmt.Errorf("%w: source %q checkpointed %s (gtid set %q) on server %s, but is now connected to server %s; "+
-		"binlog positions of one server mean nothing on another: point the source back at %s, "+
-		"or start over with a new checkpoint_dir",
-		ErrServerMismatch, source, cp.Pos, cp.GTIDSet, cp.ServerUUID, connected, cp.ServerUUID)
 }
 
 func short(h string) string {

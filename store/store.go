@@ -73,7 +73,7 @@ type Checkpoint struct {
 	Seq uint64
 	// ServerUUID identifies the server the position belongs to: MySQL's
 	// @@server_uuid, or on MariaDB "server_id/gtid_domain_id" (for example
-	// "1/0"). See CheckServer.
+	// "1/0"). See TakenOn and CheckSwitch.
 	ServerUUID string
 	// CommittedAt is when the checkpoint was committed (set by the caller).
 	CommittedAt time.Time
