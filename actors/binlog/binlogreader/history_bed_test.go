@@ -82,7 +82,7 @@ func startPrivate(t *testing.T, rowMetadata string) (*historyServer, error) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	wd, _ := os.Getwd()
-	root := filepath.Dir(filepath.Dir(wd))
+	root := filepath.Dir(filepath.Dir(filepath.Dir(wd))) // the module root, three levels up
 	env := append(os.Environ(), "SLUICE_BED_ONLY=mariadb", "SLUICE_BED_DIR="+dir,
 		"SLUICE_BED_MYSQL_PORT="+strconv.Itoa(port), "SLUICE_BED_ROW_METADATA="+rowMetadata)
 	script := func(name string) error {
