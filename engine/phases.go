@@ -127,7 +127,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 		if err != nil {
 			return err
 		}
-		if _, err := sp.history.CaptureAt(ctx, point.Pos); err != nil {
+		if _, err := sp.history.CaptureAt(ctx, point.Pos, point.GTIDSet); err != nil {
 			return err
 		}
 		names, err := snapshot.ListTables(ctx, conn, sp.selectTable)

@@ -36,7 +36,7 @@ func TestHistory_Bed_DDLMatchesServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.base (id INT PRIMARY KEY, v VARCHAR(20))")
-	tb, err := h.CaptureAt(ctx, change.Position{File: "bin.000001", Pos: 4})
+	tb, err := h.CaptureAt(ctx, change.Position{File: "bin.000001", Pos: 4}, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestHistory_Bed_DDLMatchesServer(t *testing.T) {
 	for _, s := range steps {
 		testbed.AdminExec(t, "USE `"+db+"`", s.sql)
 		pos += 100
-		if _, err := tb.Apply(s.sql, db, change.Position{File: "bin.000001", Pos: pos}); err != nil {
+		if _, err := tb.Apply(s.sql, db, change.Position{File: "bin.000001", Pos: pos}, ""); err != nil {
 			t.Fatalf("%s: %v", s.sql, err)
 		}
 		want, err := h.Describe(ctx, db, s.table)

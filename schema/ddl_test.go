@@ -44,7 +44,7 @@ func nextPos() change.Position {
 func mustApply(t *testing.T, tb *Tables, db string, stmts ...string) {
 	t.Helper()
 	for _, s := range stmts {
-		if _, err := tb.Apply(s, db, nextPos()); err != nil {
+		if _, err := tb.Apply(s, db, nextPos(), ""); err != nil {
 			t.Fatalf("Apply(%q): %v", s, err)
 		}
 	}
@@ -186,7 +186,7 @@ func TestTables_Apply_RejectedStatement(t *testing.T) {
 	tb := emptyTables(t, func(db, table string) bool { return db == "d" })
 	mustApply(t, tb, "d", "CREATE TABLE t (a INT)")
 	// The parser does not know MariaDB's INVISIBLE columns.
-	_, err := tb.Apply("ALTER TABLE t ADD COLUMN h INT INVISIBLE", "d", nextPos())
+	_, err := tb.Apply("ALTER TABLE t ADD COLUMN h INT INVISIBLE", "d", nextPos(), "")
 	var de *DDLError
 	if !errors.As(err, &de) {
 		t.Fatalf("want a *DDLError, got %v", err)
@@ -198,16 +198,16 @@ func TestTables_Apply_RejectedStatement(t *testing.T) {
 		t.Errorf("history changed by a rejected statement: %s", render(v))
 	}
 	// The same statement on a table the history does not follow is ignored.
-	res, err := tb.Apply("ALTER TABLE other.t ADD COLUMN h INT INVISIBLE", "d", nextPos())
+	res, err := tb.Apply("ALTER TABLE other.t ADD COLUMN h INT INVISIBLE", "d", nextPos(), "")
 	if err != nil || res.Ignored == "" {
 		t.Errorf("unfollowed table: res %+v err %v", res, err)
 	}
 	// A contradiction (a column the history lacks) is an error too.
-	if _, err := tb.Apply("ALTER TABLE t DROP COLUMN nope", "d", nextPos()); !errors.As(err, &de) {
+	if _, err := tb.Apply("ALTER TABLE t DROP COLUMN nope", "d", nextPos(), ""); !errors.As(err, &de) {
 		t.Errorf("drop of a missing column: %v", err)
 	}
 	// A statement that names no table cannot be ruled out.
-	if _, err := tb.Apply("CREATE TABLE", "d", nextPos()); !errors.As(err, &de) {
+	if _, err := tb.Apply("CREATE TABLE", "d", nextPos(), ""); !errors.As(err, &de) {
 		t.Errorf("unnamed table: %v", err)
 	}
 }
@@ -224,7 +224,7 @@ func TestTables_Apply_RenameInAndOut(t *testing.T) {
 		t.Errorf("after the swap: %s", got)
 	}
 	// Out of the followed tables: dropped from the history.
-	res, err := tb.Apply("RENAME TABLE t TO elsewhere.t", "d", nextPos())
+	res, err := tb.Apply("RENAME TABLE t TO elsewhere.t", "d", nextPos(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 	tb := h.tables(st)
 	p0 := change.Position{File: "bin.000001", Pos: 100}
 	// Record an empty capture at p0, as CaptureAt would.
-	if err := tb.Put("d", "t", mustCreate(t, "CREATE TABLE t (a INT)"), p0); err != nil {
+	if err := tb.Put("d", "t", mustCreate(t, "CREATE TABLE t (a INT)"), p0, ""); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -253,7 +253,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 		{change.Position{File: "bin.000010", Pos: 4}, "ALTER TABLE u DROP COLUMN a"},
 	}
 	for _, s := range steps {
-		if _, err := tb.Apply(s.stmt, "d", s.pos); err != nil {
+		if _, err := tb.Apply(s.stmt, "d", s.pos, ""); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -270,7 +270,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 		{change.Position{}, "d.u", "b int(11) null"},
 	}
 	for _, c := range cases {
-		got, err := h.Open(t.Context(), c.at)
+		got, err := h.Open(t.Context(), c.at, "")
 		if err != nil {
 			t.Fatal(err)
 		}

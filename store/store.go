@@ -114,7 +114,7 @@ type Chunk struct {
 
 // SchemaEntry is one version of a table's definition.
 type SchemaEntry struct {
-	// PosKey is the position from which Def holds (see PosKey).
+	// PosKey is the position from which Def holds (see PosKey and GTIDKey).
 	PosKey string
 	// Def is the encoded definition (opaque here).
 	Def []byte

@@ -44,6 +44,23 @@ func TestPosKey_SortsInBinlogOrder(t *testing.T) {
 	}
 }
 
+func TestGTIDKey_SortsByOrdinalAfterPositions(t *testing.T) {
+	keys := []string{GTIDKey(100), PosKey(change.Position{File: "mysql-bin.999999", Pos: 4}), GTIDKey(9), GTIDKey(1 << 40), PosKey(change.Position{File: "zz.000001", Pos: 4})}
+	sort.Strings(keys)
+	want := []string{PosKey(change.Position{File: "mysql-bin.999999", Pos: 4}), PosKey(change.Position{File: "zz.000001", Pos: 4}), GTIDKey(9), GTIDKey(100), GTIDKey(1 << 40)}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Fatalf("sorted keys = %q, want %q", keys, want)
+		}
+	}
+	if !IsGTIDKey(GTIDKey(7)) || IsGTIDKey(PosKey(change.Position{File: "b.000001", Pos: 4})) {
+		t.Fatal("IsGTIDKey does not tell GTID keys from position keys")
+	}
+	if got := GTIDKey(17); got != "~gtid:00000000000000000017" {
+		t.Fatalf("GTIDKey = %q", got)
+	}
+}
+
 func TestUpdate_SetCheckpoint_ReplacesPerSource(t *testing.T) {
 	var u Update
 	if !u.Empty() {

@@ -143,7 +143,7 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 	} else if !ok {
 		return nil, stop("the event is not at the head of the binlog (" + reason + "), so the server's current definition may not be the one it was written under")
 	}
-	if err := s.schema.Put(db, table, v, at); err != nil {
+	if err := s.schema.Put(db, table, v, at, s.executed()); err != nil {
 		return nil, err
 	}
 	s.log.Warn("schema history disagreed with the binlog; the definition was re-read from the server (the event is at the head of the binlog)",
@@ -285,7 +285,7 @@ func quoteLiteral(s string) string {
 // statement the history cannot apply is resolved per table like a
 // disagreeing TABLE_MAP: re-read at the head of the binlog, else stop.
 func (s *Stream) applyDDL(sql, db string, pos change.Position) error {
-	res, err := s.schema.Apply(sql, db, pos)
+	res, err := s.schema.Apply(sql, db, pos, s.executed())
 	var de *schema.DDLError
 	switch {
 	case errors.As(err, &de):

@@ -237,7 +237,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 	st := newMemStore(t)
 	hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
 	start := srv.position(t)
-	if _, err := hist.CaptureAt(context.Background(), start); err != nil {
+	if _, err := hist.CaptureAt(context.Background(), start, ""); err != nil {
 		t.Fatal(err)
 	}
 
@@ -393,7 +393,7 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			sel := func(d, _ string) bool { return d == db }
 			hist := schema.New(schema.Config{Source: srv.src, Store: newMemStore(t), Select: sel})
 			start := srv.position(t)
-			if _, err := hist.CaptureAt(context.Background(), start); err != nil {
+			if _, err := hist.CaptureAt(context.Background(), start, ""); err != nil {
 				t.Fatal(err)
 			}
 			srv.exec(t, "INSERT INTO rej_tab VALUES (1, 1)",

@@ -251,7 +251,7 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 		if byGTID && from.IsZero() {
 			at = change.Position{} // a GTID set alone: the newest definitions
 		}
-		t, err := cfg.History.Open(ctx, at)
+		t, err := cfg.History.Open(ctx, at, gtids)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: schema history: %w", src.Name, err)
 		}
@@ -513,6 +513,15 @@ func (s *Stream) finish(b *change.Batch) *change.Batch {
 		s.markDirty = false
 	}
 	return b
+}
+
+// executed is the GTID set executed at the last transaction boundary read;
+// "" when unknown.
+func (s *Stream) executed() string {
+	if s.gset == nil {
+		return ""
+	}
+	return s.gset.String()
 }
 
 // handle applies one event to the stream state, appending changes to b.
