@@ -289,11 +289,12 @@ func topologyHash(dag *topology.DAG, withAddr bool) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// CheckpointFiles returns, for every source of task that has a resume point
-// (a checkpoint, else a started snapshot), the binlog file it resumes from:
-// the precheck verifies that the server still has it. A task that never ran
-// has none. The store is opened and closed again.
-func CheckpointFiles(dag *topology.DAG, task string) (map[string]string, error) {
+// Checkpoints returns, for every source of task that has a resume point,
+// that point: its checkpoint, else the start of a started snapshot (which
+// records no server). The precheck verifies that the server can resume
+// there. A task that never ran has none. The store is opened and closed
+// again.
+func Checkpoints(dag *topology.DAG, task string) (map[string]store.Checkpoint, error) {
 	if _, err := os.Stat(filepath.Join(dag.Engine.CheckpointDir, boltstore.FileName)); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
@@ -302,19 +303,19 @@ func CheckpointFiles(dag *topology.DAG, task string) (map[string]string, error) 
 		return nil, err
 	}
 	defer st.Close()
-	files := map[string]string{}
+	cps := map[string]store.Checkpoint{}
 	for _, s := range dag.Sources {
 		if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 			return nil, err
 		} else if ok {
-			files[s.Name] = cp.Pos.File
+			cps[s.Name] = cp
 			continue
 		}
 		if snap, ok, err := st.Snapshot(s.Name); err != nil {
 			return nil, err
 		} else if ok && snap.Started {
-			files[s.Name] = snap.Pos.File
+			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet}
 		}
 	}
-	return files, nil
+	return cps, nil
 }
