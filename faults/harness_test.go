@@ -90,9 +90,9 @@ type proc struct {
 	lastRSS atomic.Int64 // bytes, the last VmRSS seen
 }
 
-// startSluice runs `sluice run -f file`, appending its output to logPath.
-// The process is killed in Cleanup if it still runs.
-func startSluice(t *testing.T, file, logPath string) *proc {
+// startSluice runs `sluice run -f file` with args, appending its output to
+// logPath. The process is killed in Cleanup if it still runs.
+func startSluice(t *testing.T, file, logPath string, args ...string) *proc {
 	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -100,7 +100,7 @@ func startSluice(t *testing.T, file, logPath string) *proc {
 	}
 	fmt.Fprintf(f, "=== sluice run -f %s at %s\n", file, time.Now().Format(time.RFC3339Nano))
 	p := &proc{t: t, logPath: logPath, done: make(chan struct{})}
-	p.cmd = exec.Command(sluiceBin, "run", "-f", file, "--log-level", "info")
+	p.cmd = exec.Command(sluiceBin, append([]string{"run", "-f", file, "--log-level", "info"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -343,10 +343,11 @@ func (tp *topo) checkpointFile() string {
 	return filepath.Join(tp.Dir, "checkpoints", "checkpoints.db")
 }
 
-// start writes the file and starts sluice on it, logging to Dir/sluice.log.
-func (tp *topo) start(t *testing.T) *proc {
+// start writes the file and starts sluice on it with args, logging to
+// Dir/sluice.log.
+func (tp *topo) start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	return startSluice(t, tp.write(t), filepath.Join(tp.Dir, "sluice.log"))
+	return startSluice(t, tp.write(t), filepath.Join(tp.Dir, "sluice.log"), args...)
 }
 
 // --- checkpoints ----------------------------------------------------------------
@@ -357,7 +358,9 @@ type checkpoint struct {
 		File string `json:"file"`
 		Pos  uint32 `json:"pos"`
 	} `json:"pos"`
-	Seq uint64 `json:"seq"`
+	GTIDSet    string `json:"gtid_set"`
+	Seq        uint64 `json:"seq"`
+	ServerUUID string `json:"server_uuid"`
 }
 
 // readCheckpoint reads source's checkpoint from a stopped task's file,
