@@ -2,9 +2,9 @@ package faults
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +30,7 @@ func TestFailover_PromotedReplicaResumesByGTID(t *testing.T) {
 	started := time.Now()
 	primary := startPrivate(t, "mariadb", "SLUICE_BED_SERVER_ID=11")
 	replica := startPrivate(t, "mariadb", "SLUICE_BED_SERVER_ID=12")
-	pa, ra := adminConn(t, primary.addr), adminConn(t, replica.addr)
+	pa, ra := primary.admin(t), replica.admin(t)
 	replicate(t, ra, primary.addr)
 	mustExec(t, pa, "CREATE DATABASE failover_test")
 	w := newWorkload(t, primary.addr, "sluice_admin", "admin", "failover_test", "w1", "w2", "w3")
@@ -136,7 +136,7 @@ func TestFailover_RefusesServerWithoutTheCheckpoint(t *testing.T) {
 	needBed(t)
 	primary := startPrivate(t, "mariadb", "SLUICE_BED_SERVER_ID=21")
 	other := startPrivate(t, "mariadb", "SLUICE_BED_SERVER_ID=23")
-	pa, oa := adminConn(t, primary.addr), adminConn(t, other.addr)
+	pa, oa := primary.admin(t), other.admin(t)
 	for _, c := range []*client.Conn{pa, oa} {
 		mustExec(t, c, "CREATE DATABASE failover_test", "CREATE TABLE failover_test.w1 (id BIGINT PRIMARY KEY, n BIGINT NOT NULL, v VARCHAR(64) NOT NULL, pad VARCHAR(200))")
 	}
@@ -145,9 +145,14 @@ func TestFailover_RefusesServerWithoutTheCheckpoint(t *testing.T) {
 	topic := testbed.NewTopic(t, 1)
 	tp := newTopo(t, "failover-refused", "failover_test", topic)
 	tp.pointAt(t, primary.addr)
-	tp.Start = "latest"
+	r, err := pa.Execute("SHOW MASTER STATUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := r.GetString(0, 0)
+	pos, _ := r.GetUint(0, 1)
+	tp.Start = fmt.Sprintf("{file: %s, pos: %d}", file, pos)
 	p := tp.start(t)
-	time.Sleep(time.Second) // the stream opens at the binlog's end
 	if err := w.run(0, 500).wait(time.Minute); err != nil {
 		t.Fatal(err)
 	}
@@ -225,19 +230,6 @@ func grepLines(s, substr string) string {
 	return strings.Join(out, "\n")
 }
 
-// pointAt makes the topology's source the server at addr.
-func (tp *topo) pointAt(t *testing.T, addr string) {
-	t.Helper()
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tp.Host = host
-	if tp.Port, err = strconv.Atoi(port); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // retarget makes the workload write to the server at addr; the writer must
 // be stopped.
 func (w *workload) retarget(t *testing.T, addr string) {
@@ -248,26 +240,6 @@ func (w *workload) retarget(t *testing.T, addr string) {
 	}
 	t.Cleanup(func() { _ = conn.Close() })
 	w.conn = conn
-}
-
-// adminConn connects to a private server as its admin, closed in Cleanup.
-func adminConn(t *testing.T, addr string) *client.Conn {
-	t.Helper()
-	c, err := client.ConnectWithTimeout(addr, "sluice_admin", "admin", "", 5*time.Second)
-	if err != nil {
-		t.Fatalf("connect to %s: %v", addr, err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	return c
-}
-
-func mustExec(t *testing.T, c *client.Conn, stmts ...string) {
-	t.Helper()
-	for _, q := range stmts {
-		if _, err := c.Execute(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
 }
 
 // replicate makes the server of replica a GTID replica of the server at

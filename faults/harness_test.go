@@ -21,6 +21,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/client"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/segmentio/kafka-go"
@@ -350,6 +351,19 @@ func (tp *topo) start(t *testing.T, args ...string) *proc {
 	return startSluice(t, tp.write(t), filepath.Join(tp.Dir, "sluice.log"), args...)
 }
 
+// pointAt makes the topology's source the server at addr.
+func (tp *topo) pointAt(t *testing.T, addr string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Host = host
+	if tp.Port, err = strconv.Atoi(port); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // --- checkpoints ----------------------------------------------------------------
 
 // checkpoint is the part of a stored checkpoint the tests look at.
@@ -628,6 +642,27 @@ func (b *privateBed) kill(t *testing.T, sig syscall.Signal) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("private %s (pid %d) still running 60s after signal %v", b.only, pid, sig)
+}
+
+// admin connects to a private MariaDB as its admin, closed in Cleanup.
+func (b *privateBed) admin(t *testing.T) *client.Conn {
+	t.Helper()
+	c, err := client.ConnectWithTimeout(b.addr, "sluice_admin", "admin", "", 5*time.Second)
+	if err != nil {
+		t.Fatalf("connect to the private MariaDB at %s: %v", b.addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// mustExec runs each statement on c; a failing one fails the test.
+func mustExec(t *testing.T, c *client.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := c.Execute(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 // start (re)starts the service.
