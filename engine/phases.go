@@ -40,24 +40,24 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		budget:      budget,
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
-	srv, err := readServer(ctx, s)
+	id, err := serverIdentity(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	sp.serverID = srv.Identity
+	sp.serverID = id
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
 		sp.progress.Resume = binlogreader.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
-		if !cp.TakenOn(srv.Identity) {
-			if err := store.CheckSwitch(s.Name, cp, srv.Identity, srv.Contains); err != nil {
-				return nil, errkind.Terminal(err)
+		if !cp.TakenOn(id) {
+			if err := checkSwitch(ctx, s, cp, id); err != nil {
+				return nil, err
 			}
 			// The old server's file and offset mean nothing here: resume by
 			// GTID alone.
 			sp.progress.Resume.Pos = change.Position{}
 			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
-				"checkpoint_server", cp.ServerUUID, "server", srv.Identity, "gtid", cp.GTIDSet)
+				"checkpoint_server", cp.ServerUUID, "server", id, "gtid", cp.GTIDSet)
 		}
 		return sp, nil
 	}
@@ -71,11 +71,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if !s.Phases.Snapshot {
 		if s.Start.Mode == topology.StartInitial {
-			pos, gtid, err := binlogreader.CurrentPosition(ctx, s)
+			pos, set, err := binlogreader.CurrentPosition(ctx, s)
 			if err != nil {
 				return nil, fmt.Errorf("source %q: %w", s.Name, err)
 			}
-			sp.progress.Resume = binlogreader.Resume{Pos: pos, GTIDSet: gtid, NextSeq: 1}
+			sp.progress.Resume = binlogreader.Resume{Pos: pos, GTIDSet: set, NextSeq: 1}
 		}
 		return sp, nil
 	}
@@ -175,19 +175,40 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	return nil
 }
 
-// readServer reads the GTID history of the server s is connected to, and
-// which server it is.
-func readServer(ctx context.Context, s *topology.Source) (*gtid.Server, error) {
+// serverIdentity names the server s is connected to, as checkpoints record
+// it (see gtid.Identity).
+func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
 	conn, err := snapshot.Dial(ctx, s)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
 	defer conn.Close()
-	srv, err := gtid.Read(conn, s.Flavor)
+	id, err := gtid.Identity(conn, s.Flavor)
 	if err != nil {
-		return nil, fmt.Errorf("source %q: %w", s.Name, err)
+		return "", fmt.Errorf("source %q: %w", s.Name, err)
 	}
-	return srv, nil
+	return id, nil
+}
+
+// checkSwitch decides whether cp, taken on another server, resumes on the
+// one s is connected to (connected), by reading that server's GTID history.
+// A refusal (store.CheckSwitch) is terminal; a failed read is not, as it
+// says nothing about the checkpoint.
+func checkSwitch(ctx context.Context, s *topology.Source, cp store.Checkpoint, connected string) error {
+	var lacking error
+	if cp.GTIDSet != "" {
+		conn, err := snapshot.Dial(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		srv, err := gtid.Read(conn, s.Flavor)
+		if err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
+		lacking = srv.Contains(cp.GTIDSet)
+	}
+	return errkind.Terminal(store.CheckSwitch(s.Name, cp, connected, lacking))
 }
 
 // seqCeiling is the first sequence number above every block a snapshot

@@ -12,8 +12,6 @@ import (
 // Server is what one server holds of the GTID history, as Read finds it.
 type Server struct {
 	Flavor topology.Flavor
-	// Identity names the server as checkpoints record it (see Identity).
-	Identity string
 	// Executed is what the server's binlog has seen: MySQL's
 	// @@gtid_executed; MariaDB's @@gtid_binlog_state (the last GTID of every
 	// domain and originating server).
@@ -42,11 +40,7 @@ func Identity(conn *client.Conn, flavor topology.Flavor) (string, error) {
 // Read reads the GTID history of the server conn is connected to. It needs
 // REPLICATION CLIENT (MariaDB: BINLOG MONITOR) for the binlog listing.
 func Read(conn *client.Conn, flavor topology.Flavor) (*Server, error) {
-	id, err := Identity(conn, flavor)
-	if err != nil {
-		return nil, err
-	}
-	s := &Server{Flavor: flavor, Identity: id}
+	s := &Server{Flavor: flavor}
 	if flavor == topology.FlavorMySQL {
 		r, err := conn.Execute("SELECT @@gtid_executed, @@gtid_purged")
 		if err != nil {

@@ -34,8 +34,12 @@ func checkResume(src *topology.Source, f *sourceFacts, cp store.Checkpoint) []It
 				cp.ServerUUID, f.Identity, cp.GTIDSet, f.GTIDErr),
 			Fix: "GRANT REPLICATION CLIENT ON *.* TO " + quoteAccount(f.Account) + " (MariaDB 10.5+ also calls it BINLOG MONITOR)"}}
 	}
+	var lacking error
+	if cp.GTIDSet != "" {
+		lacking = f.GTID.Contains(cp.GTIDSet)
+	}
 	var se *store.SwitchError
-	if err := store.CheckSwitch(src.Name, cp, f.Identity, f.GTID.Contains); errors.As(err, &se) {
+	if err := store.CheckSwitch(src.Name, cp, f.Identity, lacking); errors.As(err, &se) {
 		return []Item{{Name: name, Status: Fail, Detail: se.What(), Fix: se.Fix()}}
 	}
 	return []Item{{Name: name, Status: Pass,

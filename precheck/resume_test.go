@@ -14,10 +14,10 @@ func TestCheckResume_Cases(t *testing.T) {
 	src := testSource()
 	at := change.Position{File: "mariadb-bin.000005", Pos: 1234}
 	primary := "3e11fa47-71ca-11e1-9e33-c80aa9429562"
-	replica := &gtid.Server{Flavor: topology.FlavorMySQL, Identity: "8a94f357-aab4-11df-86ab-c80aa9429562",
-		Executed: primary + ":1-100", Purged: primary + ":1-40"}
+	const here = "8a94f357-aab4-11df-86ab-c80aa9429562"
+	replica := &gtid.Server{Flavor: topology.FlavorMySQL, Executed: primary + ":1-100", Purged: primary + ":1-40"}
 	facts := func(srv *gtid.Server, err error) *sourceFacts {
-		return &sourceFacts{Account: "sluice@127.0.0.1", Logs: []string{"mariadb-bin.000005"}, Identity: replica.Identity, GTID: srv, GTIDErr: err}
+		return &sourceFacts{Account: "sluice@127.0.0.1", Logs: []string{"mariadb-bin.000005"}, Identity: here, GTID: srv, GTIDErr: err}
 	}
 	for _, tc := range []struct {
 		name        string
@@ -27,7 +27,7 @@ func TestCheckResume_Cases(t *testing.T) {
 		detail, fix string
 		items       int
 	}{
-		{"this server's", store.Checkpoint{Pos: at, ServerUUID: replica.Identity}, facts(replica, nil), Pass, "the checkpoint is this server's", "", 2},
+		{"this server's", store.Checkpoint{Pos: at, ServerUUID: here}, facts(replica, nil), Pass, "the checkpoint is this server's", "", 2},
 		{"no server recorded", store.Checkpoint{Pos: at}, facts(nil, errors.New("unused")), Pass, "records no server", "", 2},
 		{"switched, resumable", store.Checkpoint{Pos: at, GTIDSet: primary + ":1-77", ServerUUID: primary}, facts(replica, nil), Pass, "resumes here by GTID", "", 1},
 		{"switched, purged past it", store.Checkpoint{Pos: at, GTIDSet: primary + ":1-30", ServerUUID: primary}, facts(replica, nil), Fail, "gtid_purged " + primary + ":1-40 goes past", "new snapshot", 1},

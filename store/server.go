@@ -11,15 +11,15 @@ func (cp Checkpoint) TakenOn(server string) bool {
 
 // CheckSwitch decides whether cp, taken on another server than the one the
 // source is connected to (connected), resumes there. Only a checkpoint with
-// a GTID set does, by GTID, and only when contains(cp.GTIDSet) — the
-// connected server's verdict, see package gtid — is nil. A refusal is a
-// *SwitchError.
-func CheckSwitch(source string, cp Checkpoint, connected string, contains func(gtidSet string) error) error {
+// a GTID set does, by GTID, and only when the connected server holds that
+// set: lacking says why it does not (nil: it does; see package gtid), and is
+// not looked at without a GTID set. A refusal is a *SwitchError.
+func CheckSwitch(source string, cp Checkpoint, connected string, lacking error) error {
 	if cp.GTIDSet == "" {
 		return &SwitchError{Source: source, Checkpoint: cp, Server: connected}
 	}
-	if err := contains(cp.GTIDSet); err != nil {
-		return &SwitchError{Source: source, Checkpoint: cp, Server: connected, Reason: err}
+	if lacking != nil {
+		return &SwitchError{Source: source, Checkpoint: cp, Server: connected, Reason: lacking}
 	}
 	return nil
 }
