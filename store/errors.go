@@ -47,7 +47,7 @@ func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool)
 	former := want.FormerHash != "" && stored.TopologyHash == want.FormerHash
 	if stored.TopologyHash != want.TopologyHash && !former && !allowTopologyChange {
 		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
-			"(a source server or its selected objects changed); if the stored positions still hold for the "+
+			"(a source was renamed, changed flavor, or selects other objects); if the stored positions still hold for the "+
 			"new topology, run again with --accept-topology-change, otherwise use a new checkpoint_dir",
 			ErrTopologyChanged, path, stored.Task, short(stored.TopologyHash), short(want.TopologyHash))
 	}
