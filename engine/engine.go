@@ -114,7 +114,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, opts.Task), boltstore.Options{Logger: log})
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
 	}
 	for _, s := range dag.Sources {
-		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes))
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes), log)
 		if err != nil {
 			return nil, err
 		}
@@ -258,12 +258,23 @@ func skipReporter(sink string, st *status.Sink, log *slog.Logger) func(kafkawrit
 	}
 }
 
-// topologyHash digests what makes stored positions meaningful: the servers
-// and the selected objects of every source.
-func topologyHash(dag *topology.DAG) string {
+// storeIdentity is the identity task's store is opened under.
+func storeIdentity(dag *topology.DAG, task string) store.Identity {
+	return store.Identity{Task: task, TopologyHash: topologyHash(dag, false), FormerHash: topologyHash(dag, true)}
+}
+
+// topologyHash digests what makes stored positions meaningful: the sources
+// and the selected objects of each. Not their addresses: behind a VIP or
+// after a failover the same task reads another server, and the checkpoint
+// says whether that server can resume it (store.CheckSwitch). withAddr
+// gives the digest earlier Sluice versions recorded, which had them.
+func topologyHash(dag *topology.DAG, withAddr bool) string {
 	h := sha256.New()
 	for _, s := range dag.Sources {
-		fmt.Fprintf(h, "%s|%s|%s|", s.Name, s.Flavor, s.Addr())
+		fmt.Fprintf(h, "%s|%s|", s.Name, s.Flavor)
+		if withAddr {
+			fmt.Fprintf(h, "%s|", s.Addr())
+		}
 		for _, r := range s.Objects.Tables {
 			fmt.Fprintf(h, "+%s", r.Pattern)
 		}
@@ -275,32 +286,33 @@ func topologyHash(dag *topology.DAG) string {
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 
-// CheckpointFiles returns, for every source of task that has a resume point
-// (a checkpoint, else a started snapshot), the binlog file it resumes from:
-// the precheck verifies that the server still has it. A task that never ran
-// has none. The store is opened and closed again.
-func CheckpointFiles(dag *topology.DAG, task string) (map[string]string, error) {
+// Checkpoints returns, for every source of task that has a resume point,
+// that point: its checkpoint, else the start of a started snapshot (which
+// records no server). The precheck verifies that the server can resume
+// there. A task that never ran has none. The store is opened and closed
+// again.
+func Checkpoints(dag *topology.DAG, task string) (map[string]store.Checkpoint, error) {
 	if _, err := os.Stat(filepath.Join(dag.Engine.CheckpointDir, boltstore.FileName)); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: task, TopologyHash: topologyHash(dag)}, boltstore.Options{})
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, task), boltstore.Options{})
 	if err != nil {
 		return nil, err
 	}
 	defer st.Close()
-	files := map[string]string{}
+	cps := map[string]store.Checkpoint{}
 	for _, s := range dag.Sources {
 		if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 			return nil, err
 		} else if ok {
-			files[s.Name] = cp.Pos.File
+			cps[s.Name] = cp
 			continue
 		}
 		if snap, ok, err := st.Snapshot(s.Name); err != nil {
 			return nil, err
 		} else if ok && snap.Started {
-			files[s.Name] = snap.Pos.File
+			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet}
 		}
 	}
-	return files, nil
+	return cps, nil
 }

@@ -328,36 +328,88 @@ func (h *harness) checkStatus(records uint64) {
 	}
 }
 
-func TestRun_RefusesCheckpointOfAnotherServer(t *testing.T) {
+// A checkpoint recorded as taken on another server (99/0) resumes on the
+// bed's server by GTID when the bed has its GTID set, and is refused with a
+// clear error when the checkpoint has no GTID set or one the bed never had.
+func TestRun_CheckpointOfAnotherServer(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 1, policy: "partition0", ddl: []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY)"}})
+	tables := map[string][]string{"orders": {"id"}}
 	stop := h.start()
 	exec(t, h.db, "INSERT INTO $db.orders VALUES (1)")
-	h.converge(map[string][]string{"orders": {"id"}}, 30*time.Second)
+	h.converge(tables, 30*time.Second)
 	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	// Pretend the checkpoint was taken on another server.
-	st, err := boltstore.Open(h.dir, store.Identity{Task: "engine-test", TopologyHash: topologyHash(h.dag)}, boltstore.Options{})
-	if err != nil {
+	cp := h.checkpoint()
+	if cp.ServerUUID == "" || cp.GTIDSet == "" {
+		t.Fatalf("checkpoint %+v: want one with the server identity and a GTID set", cp)
+	}
+	bed := cp.ServerUUID
+
+	for _, tc := range []struct {
+		name string
+		gtid string
+		want []string
+	}{
+		{"no GTID set", "", []string{"99/0", "no GTID set", "back at server 99/0", "new snapshot"}},
+		{"a GTID set the server never had", "0-99-5", []string{"99/0", "0-99-5", "no transaction of server_id 99", "new snapshot"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h.setCheckpoint(store.Checkpoint{Pos: cp.Pos, GTIDSet: tc.gtid, Seq: cp.Seq, ServerUUID: "99/0"})
+			err := Run(context.Background(), h.dag, Options{Task: "engine-test"})
+			if !errors.Is(err, store.ErrServerMismatch) {
+				t.Fatalf("Run = %v, want a server mismatch", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the error does not say %q: %v", w, err)
+				}
+			}
+		})
+	}
+
+	// The bed has the checkpoint's GTID set: the source resumes there, by
+	// GTID, and the next checkpoint is the bed's.
+	h.setCheckpoint(store.Checkpoint{Pos: cp.Pos, GTIDSet: cp.GTIDSet, Seq: cp.Seq, ServerUUID: "99/0"})
+	stop = h.start()
+	exec(t, h.db, "INSERT INTO $db.orders VALUES (2)")
+	h.converge(tables, 30*time.Second)
+	if err := stop(); err != nil {
 		t.Fatal(err)
 	}
-	cp, ok, err := st.Checkpoint("bed")
-	if err != nil || !ok || cp.ServerUUID == "" {
-		t.Fatalf("checkpoint %+v ok=%v err=%v: want one with the server identity", cp, ok, err)
+	if got := h.checkpoint(); got.ServerUUID != bed || got.Seq <= cp.Seq {
+		t.Fatalf("checkpoint after resuming on %s = %+v", bed, got)
 	}
-	cp.ServerUUID = "99/0"
+}
+
+func (h *harness) checkpoint() store.Checkpoint {
+	h.t.Helper()
+	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer st.Close()
+	cp, ok, err := st.Checkpoint("bed")
+	if err != nil || !ok {
+		h.t.Fatalf("checkpoint: %v, ok=%v", err, ok)
+	}
+	return cp
+}
+
+func (h *harness) setCheckpoint(cp store.Checkpoint) {
+	h.t.Helper()
+	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer st.Close()
 	var u store.Update
 	u.SetCheckpoint("bed", cp)
 	if err := st.Commit(&u); err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	err = Run(context.Background(), h.dag, Options{Task: "engine-test"})
-	if !errors.Is(err, store.ErrServerMismatch) || !strings.Contains(err.Error(), "99/0") {
-		t.Fatalf("Run = %v, want a server mismatch naming the recorded server", err)
+		h.t.Fatal(err)
 	}
 }
 
@@ -437,7 +489,7 @@ func TestRun_SnapshotResumesOnlyUnfinishedChunks(t *testing.T) {
 	if len(first.Sources) != 1 || first.Sources[0].Phase != status.PhaseSnapshot {
 		t.Fatalf("not in the snapshot phase after 1.2s: %+v", first.Sources)
 	}
-	st, err := boltstore.Open(h.dir, store.Identity{Task: "engine-test", TopologyHash: topologyHash(h.dag)}, boltstore.Options{})
+	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"time"
@@ -10,6 +11,8 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/snapshot"
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/gtid"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/sourcedb"
@@ -21,7 +24,7 @@ import (
 // prepareSource decides where a source starts: its checkpoint; else the end
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
-func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source) (*sourcePlan, error) {
+func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source, log *slog.Logger) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
@@ -39,10 +42,17 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
-		if err := store.CheckServer(s.Name, cp, id); err != nil {
-			return nil, errkind.Terminal(err)
-		}
 		sp.resume = flow.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
+		if !cp.TakenOn(id) {
+			if err := checkSwitch(ctx, s, cp, id); err != nil {
+				return nil, err
+			}
+			// The old server's file and offset mean nothing here: resume by
+			// GTID alone.
+			sp.resume.Pos = change.Position{}
+			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
+				"checkpoint_server", cp.ServerUUID, "server", id, "gtid", cp.GTIDSet)
+		}
 		return sp, nil
 	}
 	snap, ok, err := st.Snapshot(s.Name)
@@ -55,11 +65,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if !s.Phases.Snapshot {
 		if s.Start.Mode == topology.StartInitial {
-			pos, gtid, err := sourcedb.CurrentPosition(ctx, s)
+			pos, set, err := sourcedb.CurrentPosition(ctx, s)
 			if err != nil {
 				return nil, fmt.Errorf("source %q: %w", s.Name, err)
 			}
-			sp.resume = flow.Resume{Pos: pos, GTIDSet: gtid, NextSeq: 1}
+			sp.resume = flow.Resume{Pos: pos, GTIDSet: set, NextSeq: 1}
 		}
 		return sp, nil
 	}
@@ -113,7 +123,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 		if err != nil {
 			return err
 		}
-		captured, err := sp.history.CaptureAt(ctx, point.Pos)
+		captured, err := sp.history.CaptureAt(ctx, point.Pos, point.GTIDSet)
 		if err != nil {
 			return err
 		}
@@ -166,23 +176,40 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	return nil
 }
 
-// serverIdentity names the server a source is connected to, as checkpoints
-// record it: MySQL's @@server_uuid; on MariaDB "server_id/gtid_domain_id".
+// serverIdentity names the server s is connected to, as checkpoints record
+// it (see gtid.Identity).
 func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
 	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
 		return "", err
 	}
 	defer conn.Close()
-	q := "SELECT CONCAT(@@server_id, '/', @@gtid_domain_id)"
-	if s.Flavor == topology.FlavorMySQL {
-		q = "SELECT @@server_uuid"
-	}
-	r, err := conn.Execute(q)
+	id, err := gtid.Identity(conn, s.Flavor)
 	if err != nil {
-		return "", fmt.Errorf("source %q: reading the server's identity: %w", s.Name, err)
+		return "", fmt.Errorf("source %q: %w", s.Name, err)
 	}
-	return r.GetString(0, 0)
+	return id, nil
+}
+
+// checkSwitch decides whether cp, taken on another server, resumes on the
+// one s is connected to (connected), by reading that server's GTID history.
+// A refusal (store.CheckSwitch) is terminal; a failed read is not, as it
+// says nothing about the checkpoint.
+func checkSwitch(ctx context.Context, s *topology.Source, cp store.Checkpoint, connected string) error {
+	var lacking error
+	if cp.GTIDSet != "" {
+		conn, err := sourcedb.Dial(ctx, s)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		srv, err := gtid.Read(conn, s.Flavor)
+		if err != nil {
+			return fmt.Errorf("source %q: %w", s.Name, err)
+		}
+		lacking = srv.Contains(cp.GTIDSet)
+	}
+	return errkind.Terminal(store.CheckSwitch(s.Name, cp, connected, lacking))
 }
 
 // seqCeiling is the first sequence number above every block a snapshot

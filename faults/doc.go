@@ -1,7 +1,8 @@
 // Package faults is Sluice's fault-tolerance suite: tests that run the real
 // sluice binary against the real MariaDB and Kafka of the test bed while a
 // workload writes, inject a fault (kill -9, SIGTERM, a stopped broker, a cut
-// or slow network, a purged binlog, an oversize row, DDL, bad input), and
+// or slow network, a purged binlog, a failover to a promoted replica, an
+// oversize row, DDL, bad input), and
 // then prove the guarantees of docs/DESIGN.md: every committed change
 // arrives (replayed as upserts, the topics equal the source tables row for
 // row), duplicates only after the last checkpoint, one partition per key,
@@ -22,8 +23,9 @@
 //
 // Sharp edges:
 //   - Tests never stop or purge the shared bed's services, which other
-//     packages' tests use in parallel. Kafka outages use a private broker and
-//     binlog purges a private MariaDB, each started with testbed/up.sh
+//     packages' tests use in parallel. Kafka outages use a private broker,
+//     binlog purges a private MariaDB and failovers two (a primary and its
+//     GTID replica, SLUICE_BED_SERVER_ID), each started with testbed/up.sh
 //     (SLUICE_BED_ONLY) on free ports in a temporary bed dir and stopped in
 //     Cleanup; MariaDB outages go through a Proxy.
 //   - TestMain builds bin/sluice once into a temporary directory; `go test

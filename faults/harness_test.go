@@ -21,6 +21,7 @@ import (
 	"text/template"
 	"time"
 
+	"github.com/go-mysql-org/go-mysql/client"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/segmentio/kafka-go"
@@ -90,9 +91,9 @@ type proc struct {
 	lastRSS atomic.Int64 // bytes, the last VmRSS seen
 }
 
-// startSluice runs `sluice run -f file`, appending its output to logPath.
-// The process is killed in Cleanup if it still runs.
-func startSluice(t *testing.T, file, logPath string) *proc {
+// startSluice runs `sluice run -f file` with args, appending its output to
+// logPath. The process is killed in Cleanup if it still runs.
+func startSluice(t *testing.T, file, logPath string, args ...string) *proc {
 	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
@@ -100,7 +101,7 @@ func startSluice(t *testing.T, file, logPath string) *proc {
 	}
 	fmt.Fprintf(f, "=== sluice run -f %s at %s\n", file, time.Now().Format(time.RFC3339Nano))
 	p := &proc{t: t, logPath: logPath, done: make(chan struct{})}
-	p.cmd = exec.Command(sluiceBin, "run", "-f", file, "--log-level", "info")
+	p.cmd = exec.Command(sluiceBin, append([]string{"run", "-f", file, "--log-level", "info"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -343,10 +344,24 @@ func (tp *topo) checkpointFile() string {
 	return filepath.Join(tp.Dir, "checkpoints", "checkpoints.db")
 }
 
-// start writes the file and starts sluice on it, logging to Dir/sluice.log.
-func (tp *topo) start(t *testing.T) *proc {
+// start writes the file and starts sluice on it with args, logging to
+// Dir/sluice.log.
+func (tp *topo) start(t *testing.T, args ...string) *proc {
 	t.Helper()
-	return startSluice(t, tp.write(t), filepath.Join(tp.Dir, "sluice.log"))
+	return startSluice(t, tp.write(t), filepath.Join(tp.Dir, "sluice.log"), args...)
+}
+
+// pointAt makes the topology's source the server at addr.
+func (tp *topo) pointAt(t *testing.T, addr string) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Host = host
+	if tp.Port, err = strconv.Atoi(port); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // --- checkpoints ----------------------------------------------------------------
@@ -357,7 +372,9 @@ type checkpoint struct {
 		File string `json:"file"`
 		Pos  uint32 `json:"pos"`
 	} `json:"pos"`
-	Seq uint64 `json:"seq"`
+	GTIDSet    string `json:"gtid_set"`
+	Seq        uint64 `json:"seq"`
+	ServerUUID string `json:"server_uuid"`
 }
 
 // readCheckpoint reads source's checkpoint from a stopped task's file,
@@ -625,6 +642,27 @@ func (b *privateBed) kill(t *testing.T, sig syscall.Signal) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("private %s (pid %d) still running 60s after signal %v", b.only, pid, sig)
+}
+
+// admin connects to a private MariaDB as its admin, closed in Cleanup.
+func (b *privateBed) admin(t *testing.T) *client.Conn {
+	t.Helper()
+	c, err := client.ConnectWithTimeout(b.addr, "sluice_admin", "admin", "", 5*time.Second)
+	if err != nil {
+		t.Fatalf("connect to the private MariaDB at %s: %v", b.addr, err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// mustExec runs each statement on c; a failing one fails the test.
+func mustExec(t *testing.T, c *client.Conn, stmts ...string) {
+	t.Helper()
+	for _, q := range stmts {
+		if _, err := c.Execute(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
 }
 
 // start (re)starts the service.

@@ -1,12 +1,8 @@
 package faults
 
 import (
-	"net"
-	"strconv"
 	"testing"
 	"time"
-
-	"github.com/go-mysql-org/go-mysql/client"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
 )
@@ -21,39 +17,23 @@ import (
 func TestMinimalRowMetadata_DDLWhileStopped(t *testing.T) {
 	needBed(t)
 	mb := startPrivate(t, "mariadb", "SLUICE_BED_ROW_METADATA=MINIMAL")
-	admin, err := client.ConnectWithTimeout(mb.addr, "sluice_admin", "admin", "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	exec := func(qs ...string) {
-		t.Helper()
-		for _, q := range qs {
-			if _, err := admin.Execute(q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
-		}
-	}
+	admin := mb.admin(t)
 	if r, err := admin.Execute("SELECT @@binlog_row_metadata"); err != nil {
 		t.Fatal(err)
 	} else if v, _ := r.GetString(0, 0); v != "MINIMAL" {
 		t.Fatalf("private MariaDB logs binlog_row_metadata=%s, want MINIMAL", v)
 	}
-	exec("CREATE DATABASE minimal_test",
+	mustExec(t, admin, "CREATE DATABASE minimal_test",
 		"CREATE TABLE minimal_test.items (id INT UNSIGNED PRIMARY KEY, name VARCHAR(32), kind ENUM('small','large'), big BIGINT UNSIGNED)",
 		"INSERT INTO minimal_test.items VALUES (1, 'one', 'small', 18446744073709551615), (2, 'two', 'large', 1)")
 
 	topic := testbed.NewTopic(t, 2)
 	tp := newTopo(t, "minimal", "minimal_test", topic)
-	host, port, _ := net.SplitHostPort(mb.addr)
-	tp.Host = host
-	if tp.Port, err = strconv.Atoi(port); err != nil {
-		t.Fatal(err)
-	}
+	tp.pointAt(t, mb.addr)
 	tp.Start = "initial"
 	tables := map[string][]string{"items": {"id"}}
 	p := tp.start(t)
-	exec("INSERT INTO minimal_test.items VALUES (3, 'three', 'large', 4294967296)",
+	mustExec(t, admin, "INSERT INTO minimal_test.items VALUES (3, 'three', 'large', 4294967296)",
 		"UPDATE minimal_test.items SET name = 'uno', kind = 'large' WHERE id = 1")
 	converge(t, tp.Brokers, topic, source{conn: admin, db: "minimal_test", tables: tables}, time.Minute)
 	if code := p.term(30 * time.Second); code != 0 {
@@ -63,7 +43,7 @@ func TestMinimalRowMetadata_DDLWhileStopped(t *testing.T) {
 	// While sluice is down: a column in the middle, rows, a dropped column,
 	// more rows. The events before each change must decode with the
 	// definition they were written under.
-	exec("ALTER TABLE minimal_test.items ADD COLUMN note VARCHAR(16) AFTER name",
+	mustExec(t, admin, "ALTER TABLE minimal_test.items ADD COLUMN note VARCHAR(16) AFTER name",
 		"INSERT INTO minimal_test.items VALUES (4, 'four', 'n4', 'small', 4)",
 		"UPDATE minimal_test.items SET note = 'n2' WHERE id = 2",
 		"ALTER TABLE minimal_test.items DROP COLUMN kind",

@@ -2,14 +2,10 @@ package faults
 
 import (
 	"fmt"
-	"net"
 	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/go-mysql-org/go-mysql/client"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
 )
@@ -22,26 +18,12 @@ import (
 func TestBinlogPurgedPastCheckpoint(t *testing.T) {
 	needBed(t)
 	mb := startPrivate(t, "mariadb")
-	admin, err := client.ConnectWithTimeout(mb.addr, "sluice_admin", "admin", "", 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	exec := func(q string) {
-		t.Helper()
-		if _, err := admin.Execute(q); err != nil {
-			t.Fatalf("%s: %v", q, err)
-		}
-	}
-	exec("CREATE DATABASE purge_test")
+	admin := mb.admin(t)
+	mustExec(t, admin, "CREATE DATABASE purge_test")
 	w := newWorkload(t, mb.addr, "sluice_admin", "admin", "purge_test", "w1", "w2")
 	topic := testbed.NewTopic(t, 2)
 	tp := newTopo(t, "purge", "purge_test", topic)
-	host, port, _ := net.SplitHostPort(mb.addr)
-	tp.Host = host
-	if tp.Port, err = strconv.Atoi(port); err != nil {
-		t.Fatal(err)
-	}
+	tp.pointAt(t, mb.addr)
 	r, err := admin.Execute("SHOW MASTER STATUS")
 	if err != nil {
 		t.Fatal(err)
@@ -68,11 +50,11 @@ func TestBinlogPurgedPastCheckpoint(t *testing.T) {
 	}
 
 	// Changes after the checkpoint, then purge everything up to the newest file.
-	exec("FLUSH BINARY LOGS")
+	mustExec(t, admin, "FLUSH BINARY LOGS")
 	if err := w.run(3000, 500).wait(time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	exec("FLUSH BINARY LOGS")
+	mustExec(t, admin, "FLUSH BINARY LOGS")
 	r, err = admin.Execute("SHOW MASTER STATUS")
 	if err != nil {
 		t.Fatal(err)
@@ -82,7 +64,7 @@ func TestBinlogPurgedPastCheckpoint(t *testing.T) {
 	// it, so the purge may take a few tries.
 	var left []string
 	for deadline := time.Now().Add(30 * time.Second); ; {
-		exec("PURGE BINARY LOGS TO '" + newest + "'")
+		mustExec(t, admin, "PURGE BINARY LOGS TO '"+newest+"'")
 		r, err = admin.Execute("SHOW BINARY LOGS")
 		if err != nil {
 			t.Fatal(err)

@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -101,7 +103,7 @@ func TestRun_Bed_AllPass(t *testing.T) {
 	bt := newBedTopology(t, db, topic)
 	bt.partitions = 3
 	pos := testbed.BinlogPosition(t)
-	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]string{"bed": pos.Name}})
+	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": {Pos: change.Position{File: pos.Name, Pos: pos.Pos}}}})
 
 	for _, it := range r.Items {
 		if it.Status != Pass {
@@ -214,7 +216,7 @@ func TestRun_Bed_TablesPatternsAndMissingPrivileges(t *testing.T) {
 	bt := newBedTopology(t, db, "unused")
 	bt.patterns = append(bt.patterns, db+"_nosuch.*")
 	bt.user, bt.password = user, "pw"
-	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]string{"bed": "mariadb-bin.000001"}})
+	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": {Pos: change.Position{File: "mariadb-bin.000001", Pos: 4}}}})
 
 	wantItem(t, find(t, r.Items, "source.bed.connect"), Pass, "connected", "")
 	wantItem(t, find(t, r.Items, "source.bed.tables"), Pass, "3 tables selected", "")
@@ -237,9 +239,52 @@ func TestRun_Bed_PurgedCheckpointAndNoTables(t *testing.T) {
 		t.Skip("short mode: needs the test bed")
 	}
 	bt := newBedTopology(t, "t_nosuch_"+fmt.Sprint(time.Now().UnixNano()), "unused")
-	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]string{"bed": "mariadb-bin.000000"}})
+	r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": {Pos: change.Position{File: "mariadb-bin.000000", Pos: 4}}}})
 	wantItem(t, find(t, r.Items, "source.bed.binlog_file"), Fail, "checkpointed binlog file mariadb-bin.000000 is no longer on the server (oldest kept: ", "new snapshot")
 	wantItem(t, find(t, r.Items, "source.bed.tables"), Fail, "no table matches the source's patterns", "objects.tables")
+}
+
+// A checkpoint recorded as another server's resumes on the bed by GTID when
+// the bed has its GTID set, and fails with the way out otherwise.
+func TestRun_Bed_CheckpointOfAnotherServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	r, err := testbed.Connect(t).Execute("SELECT @@gtid_binlog_pos, CONCAT(@@server_id, '/', @@gtid_domain_id)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, _ := r.GetString(0, 0)
+	bed, _ := r.GetString(0, 1)
+	pos := testbed.BinlogPosition(t)
+	at := change.Position{File: pos.Name, Pos: pos.Pos}
+	bt := newBedTopology(t, "t_nosuch_"+fmt.Sprint(time.Now().UnixNano()), "unused")
+	for _, tc := range []struct {
+		cp           store.Checkpoint
+		status       Status
+		detail, fix  string
+		binlogFileOK bool
+	}{
+		{store.Checkpoint{Pos: at, GTIDSet: set, ServerUUID: bed}, Pass, "the checkpoint is this server's (" + bed + ")", "", true},
+		{store.Checkpoint{Pos: at, GTIDSet: set, ServerUUID: "99/0"}, Pass, "this server (" + bed + ") has its GTID set " + set, "", false},
+		{store.Checkpoint{Pos: at, ServerUUID: "99/0"}, Fail, "the checkpoint has no GTID set", "point source \"bed\" back at server 99/0", false},
+		{store.Checkpoint{Pos: at, GTIDSet: "0-99-5", ServerUUID: "99/0"}, Fail, "no transaction of server_id 99 in domain 0", "new snapshot", false},
+	} {
+		r := runBed(t, bt.dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": tc.cp}})
+		wantItem(t, find(t, r.Items, "source.bed.checkpoint_server"), tc.status, tc.detail, tc.fix)
+		if has := hasItem(r.Items, "source.bed.binlog_file"); has != tc.binlogFileOK {
+			t.Errorf("checkpoint %+v: binlog_file item present %v, want %v", tc.cp, has, tc.binlogFileOK)
+		}
+	}
+}
+
+func hasItem(items []Item, name string) bool {
+	for _, it := range items {
+		if it.Name == name {
+			return true
+		}
+	}
+	return false
 }
 
 func TestRun_Bed_Topics(t *testing.T) {

@@ -11,9 +11,11 @@
 //
 // Per source: connection and login (through the snapshot package's Dial, so
 // TLS is mapped as the data path maps it), version and flavour, privileges
-// from SHOW GRANTS, the binlog variables, server_id, the binlog file a
-// checkpoint resumes from, binlog retention against the expected snapshot
-// time, and the selected tables (patterns match, keys, storage engines). Per
+// from SHOW GRANTS, the binlog variables, server_id, whether the server can
+// resume the source's checkpoint (its binlog file on the server it was taken
+// on; on another, its GTID set: package gtid), binlog retention against the
+// expected snapshot time, and the selected tables (patterns match, keys,
+// storage engines). Per
 // sink: bootstrap and advertised brokers answer (TLS and SASL included), API
 // versions, and each topic exists with enough partitions or may be created
 // (a validate-only CreateTopics request), and the schema registry answers

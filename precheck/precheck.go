@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -14,11 +15,14 @@ const DefaultTimeout = 30 * time.Second
 
 // Options tune Run. The zero value checks a task that has never run.
 type Options struct {
-	// Checkpoints maps a source name to the binlog file of its last
-	// checkpoint; Run checks that the file is still on the server. Sources
-	// without an entry are checked against their configured start file, if
-	// any.
-	Checkpoints map[string]string
+	// Checkpoints maps a source name to where it resumes: its last
+	// checkpoint, or the start of its unfinished snapshot (which records no
+	// server). Run checks that the server can resume there: on the server it
+	// was taken on, that its binlog file is still there; on another (a
+	// failover), that the server has its GTID set and the binlogs after it.
+	// Sources without an entry are checked against their configured start
+	// file, if any.
+	Checkpoints map[string]store.Checkpoint
 	// Partitions maps a sink name to the partition count of each topic
 	// recorded when the task started; Run fails a topic whose count changed
 	// since. Nil skips the comparison.

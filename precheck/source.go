@@ -9,7 +9,9 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 
+	"github.com/sluicecdc/sluice/gtid"
 	"github.com/sluicecdc/sluice/sourcedb"
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -27,6 +29,12 @@ type sourceFacts struct {
 	// binlog file must be checked; LogsErr is its error.
 	Logs    []string
 	LogsErr error
+	// Identity and GTID (with their errors) are read only when the source
+	// has a checkpoint: which server this is, and its GTID history.
+	Identity    string
+	IdentityErr error
+	GTID        *gtid.Server
+	GTIDErr     error
 }
 
 // systemSchemas are never selected.
@@ -53,30 +61,30 @@ func checkSource(ctx context.Context, src *topology.Source, opts *Options) []Ite
 	items := []Item{{Name: "source." + src.Name + ".connect", Status: Pass,
 		Detail: fmt.Sprintf("connected to %s as %s %s", src.Addr(), src.User, tlsNote)}}
 
-	file, why := resumeFile(src, opts)
-	f, err := gatherSource(conn, file != "")
+	var resume *store.Checkpoint
+	if cp, ok := opts.Checkpoints[src.Name]; ok {
+		resume = &cp
+	}
+	f, err := gatherSource(conn, resume != nil || startFile(src) != "", resume != nil)
 	if err != nil {
 		return append(items, Item{Name: "source." + src.Name + ".query", Status: Fail,
 			Detail: fmt.Sprintf("reading the server's settings failed: %v", err),
 			Fix:    "check that the account may run SELECT VERSION(), SHOW GLOBAL VARIABLES and read information_schema"})
 	}
-	return append(items, evalSource(src, f, file, why, opts.SnapshotRowsPerSecond)...)
+	return append(items, evalSource(src, f, resume, opts.SnapshotRowsPerSecond)...)
 }
 
-// resumeFile is the binlog file the source would resume from: its
-// checkpoint's, else a start file configured in the topology.
-func resumeFile(src *topology.Source, opts *Options) (file, why string) {
-	if f := opts.Checkpoints[src.Name]; f != "" {
-		return f, "checkpointed"
+// startFile is the binlog file configured as the source's start, if any.
+func startFile(src *topology.Source) string {
+	if src.Start.Mode == topology.StartFilePos {
+		return src.Start.File
 	}
-	if src.Start.Mode == topology.StartFilePos && src.Start.File != "" {
-		return src.Start.File, "configured start"
-	}
-	return "", ""
+	return ""
 }
 
-// evalSource evaluates gathered facts; plain code, no I/O.
-func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerSec int) []Item {
+// evalSource evaluates gathered facts, for a source that resumes from
+// resume (nil: it has none); plain code, no I/O.
+func evalSource(src *topology.Source, f *sourceFacts, resume *store.Checkpoint, rowsPerSec int) []Item {
 	items := checkVersion(src, f.Version)
 	flavor := detectFlavor(f.Version)
 	if f.GrantsErr != nil {
@@ -87,16 +95,20 @@ func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerS
 		items = append(items, checkPrivileges(src, f.Account, f.Grants, selected)...)
 	}
 	items = append(items, checkVariables(src, flavor, f.Vars)...)
-	if file != "" {
-		items = append(items, checkBinlogFile(src, f.Account, file, why, f.Logs, f.LogsErr))
+	switch {
+	case resume != nil:
+		items = append(items, checkResume(src, f, *resume)...)
+	case startFile(src) != "":
+		items = append(items, checkBinlogFile(src, f.Account, startFile(src), "configured start", f.Logs, f.LogsErr))
 	}
 	selected, _ := selectTables(src, f.Tables)
 	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))
 	return append(items, checkTables(src, f.Tables)...)
 }
 
-// gatherSource reads what the checks need, in one session.
-func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
+// gatherSource reads what the checks need, in one session: the binlog
+// listing withLogs, the server's identity and GTID history withGTID.
+func gatherSource(conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, error) {
 	f := &sourceFacts{Vars: map[string]string{}}
 	r, err := conn.Execute("SELECT VERSION(), CURRENT_USER()")
 	if err != nil {
@@ -171,6 +183,11 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 				f.Logs = append(f.Logs, string(r.Values[i][0].AsString()))
 			}
 		}
+	}
+	if withGTID {
+		flavor := detectFlavor(f.Version)
+		f.Identity, f.IdentityErr = gtid.Identity(conn, flavor)
+		f.GTID, f.GTIDErr = gtid.Read(conn, flavor)
 	}
 	return f, nil
 }

@@ -36,7 +36,7 @@ func TestHistory_Bed_DDLMatchesServer(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.base (id INT PRIMARY KEY, v VARCHAR(20))")
-	tb, err := h.CaptureAt(ctx, change.Position{File: "bin.000001", Pos: 4})
+	tb, err := h.CaptureAt(ctx, change.Position{File: "bin.000001", Pos: 4}, "")
 	if err != nil {
 		t.Fatal(err)
 	}

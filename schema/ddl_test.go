@@ -37,9 +37,15 @@ func emptyTables(t testing.TB, sel func(db, table string) bool) *Tables {
 
 var testParser = sourcedb.NewParser()
 
-// apply parses sql as the binlog reader does and applies it.
+// apply parses sql as the binlog reader does and applies it, with no GTID
+// set known.
 func apply(tb *Tables, sql, db string, pos change.Position) (Result, error) {
-	return tb.Apply(testParser.Parse(sql, db), pos)
+	return applyAt(tb, sql, db, pos, "")
+}
+
+// applyAt is apply after the boundary where the executed GTID set is set.
+func applyAt(tb *Tables, sql, db string, pos change.Position, set string) (Result, error) {
+	return tb.Apply(testParser.Parse(sql, db), pos, set)
 }
 
 var posN uint32
@@ -249,7 +255,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 	tb := h.tables(st)
 	p0 := change.Position{File: "bin.000001", Pos: 100}
 	// Record an empty capture at p0, as CaptureAt would.
-	if err := tb.Put("d", "t", mustCreate(t, "CREATE TABLE t (a INT)"), p0); err != nil {
+	if err := tb.Put("d", "t", mustCreate(t, "CREATE TABLE t (a INT)"), p0, ""); err != nil {
 		t.Fatal(err)
 	}
 	steps := []struct {
@@ -282,7 +288,7 @@ func TestHistory_Open_AtPosition(t *testing.T) {
 		{change.Position{}, "d.u", "b int(11) null"},
 	}
 	for _, c := range cases {
-		got, err := h.Open(t.Context(), c.at)
+		got, err := h.Open(t.Context(), c.at, "")
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -14,8 +14,12 @@
 // TO CHARACTER SET; RENAME TO), RENAME TABLE (multi-table swaps included),
 // DROP and TRUNCATE TABLE, CREATE/DROP INDEX, and CREATE/ALTER/DROP
 // DATABASE. Every change is committed to the store at once, keyed by the
-// statement's position (store.PosKey), so History.Open(pos) returns exactly
-// the definitions a reader restarting at pos needs.
+// statement's transaction: by GTID (store.GTIDKey of gtid.Ordinal) where
+// the stream knows its executed GTID set, else by binlog position
+// (store.PosKey). History.Open(pos, gtidSet) returns exactly the
+// definitions a reader restarting there needs, also on another server than
+// the one the history was recorded on (a failover), when there is a GTID
+// set.
 //
 // Which tables: the selected ones and every other table of a database that
 // holds a selected one, so that a copy built beside a table (gh-ost,
@@ -40,8 +44,13 @@
 //     tables only is ignored.
 //   - Table names are compared exactly (lower_case_table_names=0); column
 //     and key names without regard to case.
-//   - Positions are file:offset. After a failover to a server with other
-//     file names, the history keys no longer match: capture afresh.
+//   - Without a GTID set (MySQL with GTIDs off) keys are file:offset: after
+//     a failover to a server with other file names they no longer match, and
+//     the definitions must be captured afresh (a new snapshot).
+//   - Versions recorded for transactions after the last checkpoint that the
+//     new server never received (lost in a failover) stay in the history
+//     until a later statement records the same tables again; the reader's
+//     TABLE_MAP checks stand guard.
 //   - COLUMN_TYPE of columns defined by DDL is rendered like the source
 //     would (display widths on MariaDB and MySQL before 8.0.19); a national
 //     character type (NCHAR) is taken in the table's charset.

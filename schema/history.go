@@ -37,8 +37,8 @@ type Config struct {
 }
 
 // History is the versioned table definitions of one source, kept in the
-// store by binlog position. It is safe for concurrent use; the Tables it
-// opens are not.
+// store by GTID or binlog position (see keys.go). It is safe for concurrent
+// use; the Tables it opens are not.
 type History struct {
 	cfg Config
 	log *slog.Logger
@@ -64,11 +64,11 @@ func (h *History) Exists() (bool, error) {
 
 // CaptureAt reads the current definition of every followed table from the
 // server (information_schema, the same description the snapshot uses) and
-// records it as holding from pos, in the returned Tables' pending entries
-// (TakePending): the caller commits them. Call it at the position the
-// definitions are current at: the snapshot point, or the binlog end when
-// starting there.
-func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, error) {
+// records it as holding from pos, where the executed GTID set is gtidSet
+// ("" when unknown), in the returned Tables' pending entries (TakePending):
+// the caller commits them. Call it at the position the definitions are
+// current at: the snapshot point, or the binlog end when starting there.
+func (h *History) CaptureAt(ctx context.Context, pos change.Position, gtidSet string) (*Tables, error) {
 	conn, err := sourcedb.Dial(ctx, h.cfg.Source)
 	if err != nil {
 		return nil, err
@@ -79,7 +79,10 @@ func (h *History) CaptureAt(ctx context.Context, pos change.Position) (*Tables, 
 		return nil, fmt.Errorf("schema history of source %q: capture at %s: %w", h.cfg.Source.Name, pos, err)
 	}
 	t := h.tables(st)
-	k := writeKey(pos)
+	k, err := h.boundaryKey(pos, gtidSet, false)
+	if err != nil {
+		return nil, err
+	}
 	for name, v := range st.tables {
 		if err := t.putVersion(&t.pending, name, k, v); err != nil {
 			return nil, err
@@ -176,21 +179,27 @@ func describe(ctx context.Context, conn *client.Conn, db, table string) (*Versio
 	return v, nil
 }
 
-// Open returns the definitions that hold at pos (a zero pos: the newest).
-// When nothing was ever recorded for the source, it captures them from the
-// server first, as holding from pos: right when pos is the binlog's end;
-// for an older pos the reader's checks against each TABLE_MAP stand guard.
-func (h *History) Open(ctx context.Context, pos change.Position) (*Tables, error) {
+// Open returns the definitions that hold at pos, where the executed GTID set
+// is gtidSet: by the GTID set when there is one, so that a position on
+// another server than the history was recorded on (a failover) finds them;
+// else by pos (a zero pos: the newest). When nothing was ever recorded for
+// the source, it captures them from the server first, as holding from pos:
+// right when pos is the binlog's end; for an older pos the reader's checks
+// against each TABLE_MAP stand guard.
+func (h *History) Open(ctx context.Context, pos change.Position, gtidSet string) (*Tables, error) {
 	ok, err := h.Exists()
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return h.CaptureAt(ctx, pos)
+		return h.CaptureAt(ctx, pos, gtidSet)
 	}
 	src := h.cfg.Source.Name
-	k := posKey(pos)
-	e, ok, err := h.cfg.Store.SchemaAt(src, catalogKey, k)
+	k, err := h.boundaryKey(pos, gtidSet, true)
+	if err != nil {
+		return nil, err
+	}
+	e, ok, err := h.schemaAt(catalogKey, k, pos)
 	if err != nil {
 		return nil, err
 	}
@@ -201,8 +210,8 @@ func (h *History) Open(ctx context.Context, pos change.Position) (*Tables, error
 		}
 		e = es[0]
 		h.log.Warn("schema history starts after the stream's position; using its oldest version",
-			slog.String("pos", pos.String()), slog.String("history_from", e.PosKey))
-		k = e.PosKey
+			slog.String("pos", pos.String()), slog.String("gtid", gtidSet), slog.String("history_from", e.PosKey))
+		k, pos = e.PosKey, change.Position{}
 	}
 	var cat catalogRecord
 	if err := json.Unmarshal(e.Def, &cat); err != nil || cat.V != formatVersion {
@@ -215,7 +224,7 @@ func (h *History) Open(ctx context.Context, pos change.Position) (*Tables, error
 		st.dbs[db] = cs
 	}
 	for _, name := range cat.Tables {
-		te, ok, err := h.cfg.Store.SchemaAt(src, name, k)
+		te, ok, err := h.schemaAt(name, k, pos)
 		if err != nil {
 			return nil, err
 		}
@@ -230,24 +239,6 @@ func (h *History) Open(ctx context.Context, pos change.Position) (*Tables, error
 		st.put(db, table, rec.version())
 	}
 	return h.tables(st), nil
-}
-
-// posKey is the key to read the versions that hold at pos: a zero pos
-// reads the newest.
-func posKey(pos change.Position) string {
-	if pos.File == "" {
-		return "\xff" // after every position key
-	}
-	return store.PosKey(pos)
-}
-
-// writeKey is the key to record versions from pos on: a zero pos (a start
-// by GTID alone) records them before every position.
-func writeKey(pos change.Position) string {
-	if pos.File == "" {
-		return "\x01" // before every position key
-	}
-	return store.PosKey(pos)
 }
 
 func (h *History) tables(st *state) *Tables {
@@ -278,7 +269,7 @@ type catalogRecord struct {
 
 // Tables is the definitions at one point of the binlog, advanced by Apply
 // as the reader goes. Every change is recorded in the store at once, keyed
-// by the position of the statement. Not safe for concurrent use.
+// by the statement's transaction (see keys.go). Not safe for concurrent use.
 type Tables struct {
 	h  *History
 	st *state
@@ -320,11 +311,12 @@ type Result struct {
 }
 
 // Apply applies a DDL statement logged at pos (the end of its event), as
-// sourcedb.Parser read it, and records the new versions at pos. A statement
-// that does not concern followed tables is ignored. A *DDLError means the
-// statement touches followed tables but cannot be applied; the history is
-// then unchanged.
-func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, error) {
+// sourcedb.Parser read it, and records the new versions as holding after it.
+// gtidSet is the executed GTID set at the transaction boundary before the
+// statement ("" when unknown). A statement that does not concern followed
+// tables is ignored. A *DDLError means the statement touches followed
+// tables but cannot be applied; the history is then unchanged.
+func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position, gtidSet string) (Result, error) {
 	out, err := t.st.apply(st)
 	if err != nil {
 		return Result{}, err
@@ -333,7 +325,10 @@ func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, err
 	if len(out.changed) == 0 && !out.catalog {
 		return res, nil
 	}
-	k := writeKey(pos)
+	k, err := t.h.statementKey(pos, gtidSet)
+	if err != nil {
+		return res, err
+	}
 	for _, name := range out.changed {
 		if v, ok := t.st.tables[name]; ok {
 			if err := t.putVersion(&t.pending, name, k, v); err != nil {
@@ -349,13 +344,16 @@ func (t *Tables) Apply(st *sourcedb.Statement, pos change.Position) (Result, err
 	return res, nil
 }
 
-// Put records v as db.table's definition from pos on (a definition re-read
-// from the server).
-func (t *Tables) Put(db, table string, v *Version, pos change.Position) error {
+// Put records v as db.table's definition from the event at pos on (a
+// definition re-read from the server); gtidSet is as for Apply.
+func (t *Tables) Put(db, table string, v *Version, pos change.Position, gtidSet string) error {
+	k, err := t.h.statementKey(pos, gtidSet)
+	if err != nil {
+		return err
+	}
 	name := key(db, table)
 	_, had := t.st.tables[name]
 	t.st.put(db, table, v)
-	k := writeKey(pos)
 	if err := t.putVersion(&t.pending, name, k, v); err != nil {
 		return err
 	}

@@ -1,7 +1,8 @@
 // Package store is the durable state of a task: per source, the checkpoint
 // (where the source resumes), the snapshot's progress (snapshot-level state
 // and per-table chunk states) and the schema history (table definitions keyed
-// by binlog position), plus the identity of the task that owns the file.
+// by GTID or binlog position), plus the identity of the task that owns the
+// file.
 //
 // It defines the Store interface and its types; boltstore implements it on a
 // bbolt file (what `sluice run` uses), memstore in memory (for tests), and
@@ -26,6 +27,7 @@
 //     under another topology (ErrTopologyChanged), is damaged (ErrCorrupt) or
 //     comes from a newer Sluice (ErrNewerFormat) is refused and left exactly as
 //     it was; the errors say what to do.
-//   - Schema position keys are compared as byte strings: use PosKey (or keys
-//     of your own that sort in binlog order).
+//   - Schema position keys are compared as byte strings: use PosKey and
+//     GTIDKey (every GTID key sorts after every position key), or keys of
+//     your own that sort in binlog order.
 package store

@@ -21,7 +21,8 @@ var (
 	// ErrNewerFormat: the file was written by a newer Sluice.
 	ErrNewerFormat = errors.New("checkpoint file has a newer format")
 	// ErrServerMismatch: a checkpoint belongs to another server than the one
-	// the source is connected to.
+	// the source is connected to, and that server cannot resume it (see
+	// CheckSwitch).
 	ErrServerMismatch = errors.New("checkpoint belongs to another server")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("checkpoint store is closed")
@@ -35,34 +36,22 @@ func errEmpty(what, field string) error {
 
 // CheckIdentity compares the identity recorded in the store at path with the
 // one the task runs under. It returns nil when they match, or when only the
-// topology hash differs and allowTopologyChange is set (the caller then
-// records the new hash).
+// topology hash differs and either the stored one is want's FormerHash or
+// allowTopologyChange is set (the caller then records the new hash).
 func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool) error {
 	if stored.Task != want.Task {
 		return fmt.Errorf("%w: %s was written by task %q, and this is task %q; "+
 			"give each task its own checkpoint_dir, or move the file away to start this task from scratch",
 			ErrForeignTask, path, stored.Task, want.Task)
 	}
-	if stored.TopologyHash != want.TopologyHash && !allowTopologyChange {
+	former := want.FormerHash != "" && stored.TopologyHash == want.FormerHash
+	if stored.TopologyHash != want.TopologyHash && !former && !allowTopologyChange {
 		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
-			"(a source server or its selected objects changed); if the stored positions still hold for the "+
-			"new topology, run again with --accept-topology-change, otherwise use a new checkpoint_dir",
+			"(a source was renamed, changed flavor, or selects other objects); restore the topology the checkpoints were "+
+			"written under, or point engine.checkpoint_dir at a new directory to start this topology from scratch (a new snapshot)",
 			ErrTopologyChanged, path, stored.Task, short(stored.TopologyHash), short(want.TopologyHash))
 	}
 	return nil
-}
-
-// CheckServer compares the server identity recorded in a source's checkpoint
-// with the server the source is connected to. An empty recorded identity
-// (a checkpoint from before identities were recorded) matches anything.
-func CheckServer(source string, cp Checkpoint, connected string) error {
-	if cp.ServerUUID == "" || cp.ServerUUID == connected {
-		return nil
-	}
-	return fmt.Errorf("%w: source %q checkpointed %s (gtid set %q) on server %s, but is now connected to server %s; "+
-		"binlog positions of one server mean nothing on another: point the source back at %s, "+
-		"or start over with a new checkpoint_dir",
-		ErrServerMismatch, source, cp.Pos, cp.GTIDSet, cp.ServerUUID, connected, cp.ServerUUID)
 }
 
 func short(h string) string {

@@ -36,3 +36,21 @@ func writePadded(b *strings.Builder, v uint64, width int) {
 	}
 	b.WriteString(s)
 }
+
+// gtidKeyPrefix starts every GTID key. '~' sorts after the characters of
+// binlog file names, so GTID keys follow every PosKey.
+const gtidKeyPrefix = "~gtid:"
+
+// GTIDKey renders a GTID ordinal (package gtid) as a schema history key:
+// "~gtid:<ordinal, 20 digits>". GTID keys sort by ordinal and after every
+// PosKey.
+func GTIDKey(ordinal uint64) string {
+	var b strings.Builder
+	b.Grow(len(gtidKeyPrefix) + 20)
+	b.WriteString(gtidKeyPrefix)
+	writePadded(&b, ordinal, 20)
+	return b.String()
+}
+
+// IsGTIDKey reports whether k is a GTIDKey.
+func IsGTIDKey(k string) bool { return strings.HasPrefix(k, gtidKeyPrefix) }

@@ -54,9 +54,13 @@ type Identity struct {
 	// Task is the task's name (from the topology file).
 	Task string
 	// TopologyHash is a digest of what makes the stored positions meaningful:
-	// the source servers and their selected objects, not tuning knobs. The
-	// engine computes it; the store only compares it.
+	// the sources and their selected objects, not tuning knobs. The engine
+	// computes it; the store only compares it.
 	TopologyHash string
+	// FormerHash, when set, is the digest an earlier Sluice computed for the
+	// same topology: a store recorded under it opens as if it matched, and
+	// TopologyHash is recorded in its place.
+	FormerHash string
 }
 
 // Checkpoint is where a source resumes.
@@ -69,7 +73,7 @@ type Checkpoint struct {
 	Seq uint64
 	// ServerUUID identifies the server the position belongs to: MySQL's
 	// @@server_uuid, or on MariaDB "server_id/gtid_domain_id" (for example
-	// "1/0"). See CheckServer.
+	// "1/0"). See TakenOn and CheckSwitch.
 	ServerUUID string
 	// CommittedAt is when the checkpoint was committed (set by the caller).
 	CommittedAt time.Time
@@ -110,7 +114,7 @@ type Chunk struct {
 
 // SchemaEntry is one version of a table's definition.
 type SchemaEntry struct {
-	// PosKey is the position from which Def holds (see PosKey).
+	// PosKey is the position from which Def holds (see PosKey and GTIDKey).
 	PosKey string
 	// Def is the encoded definition (opaque here).
 	Def []byte

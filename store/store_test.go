@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/sluicecdc/sluice/change"
@@ -40,6 +41,23 @@ func TestPosKey_SortsInBinlogOrder(t *testing.T) {
 	}
 	if got := PosKey(change.Position{File: "odd", Pos: 7}); got != "odd.00000000000000000000:0000000007" {
 		t.Fatalf("PosKey without index = %q", got)
+	}
+}
+
+func TestGTIDKey_SortsByOrdinalAfterPositions(t *testing.T) {
+	keys := []string{GTIDKey(100), PosKey(change.Position{File: "mysql-bin.999999", Pos: 4}), GTIDKey(9), GTIDKey(1 << 40), PosKey(change.Position{File: "zz.000001", Pos: 4})}
+	sort.Strings(keys)
+	want := []string{PosKey(change.Position{File: "mysql-bin.999999", Pos: 4}), PosKey(change.Position{File: "zz.000001", Pos: 4}), GTIDKey(9), GTIDKey(100), GTIDKey(1 << 40)}
+	for i := range want {
+		if keys[i] != want[i] {
+			t.Fatalf("sorted keys = %q, want %q", keys, want)
+		}
+	}
+	if !IsGTIDKey(GTIDKey(7)) || IsGTIDKey(PosKey(change.Position{File: "b.000001", Pos: 4})) {
+		t.Fatal("IsGTIDKey does not tell GTID keys from position keys")
+	}
+	if got := GTIDKey(17); got != "~gtid:00000000000000000017" {
+		t.Fatalf("GTIDKey = %q", got)
 	}
 }
 
@@ -109,17 +127,52 @@ func TestCheckIdentity(t *testing.T) {
 	}
 }
 
-func TestCheckServer(t *testing.T) {
-	cp := Checkpoint{ServerUUID: "1/0", Pos: change.Position{File: "mysql-bin.000001", Pos: 4}}
-	if err := CheckServer("s", cp, "1/0"); err != nil {
-		t.Fatal(err)
+func TestCheckpoint_TakenOn(t *testing.T) {
+	cp := Checkpoint{ServerUUID: "1/0"}
+	if !cp.TakenOn("1/0") || cp.TakenOn("2/0") {
+		t.Fatalf("TakenOn: same %v, other %v", cp.TakenOn("1/0"), cp.TakenOn("2/0"))
 	}
-	if err := CheckServer("s", Checkpoint{}, "2/0"); err != nil {
-		t.Fatalf("no recorded server: %v", err)
+	if !(Checkpoint{}).TakenOn("2/0") {
+		t.Fatal("a checkpoint that records no server: not taken on any")
 	}
-	err := CheckServer("s", cp, "2/0")
-	if !errors.Is(err, ErrServerMismatch) {
-		t.Fatalf("other server: %v", err)
+}
+
+func TestCheckSwitch(t *testing.T) {
+	pos := change.Position{File: "mysql-bin.000007", Pos: 1234}
+	lacking := errors.New("its binlog has no transaction of server_id 1 in domain 0")
+	for _, tc := range []struct {
+		name    string
+		cp      Checkpoint
+		lacking error
+		want    []string // parts of the refusal; nil: resumes
+	}{
+		{"GTID set the server holds", Checkpoint{ServerUUID: "1/0", Pos: pos, GTIDSet: "0-1-17"}, nil, nil},
+		{"GTID set the server lacks", Checkpoint{ServerUUID: "1/0", Pos: pos, GTIDSet: "0-1-17"}, lacking,
+			[]string{`source "s"`, "GTID set 0-1-17 on server 1/0", "connected to server 2/0", "no transaction of server_id 1", "replicated server 1/0", "new snapshot", "start: initial"}},
+		{"no GTID set", Checkpoint{ServerUUID: "1/0", Pos: pos}, nil,
+			[]string{"mysql-bin.000007:1234 on server 1/0", "no GTID set", "only a checkpoint with a GTID set", "back at server 1/0", "new snapshot"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := CheckSwitch("s", tc.cp, "2/0", tc.lacking)
+			if tc.want == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var se *SwitchError
+			if !errors.Is(err, ErrServerMismatch) || !errors.As(err, &se) {
+				t.Fatalf("CheckSwitch = %v, want a *SwitchError wrapping ErrServerMismatch", err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal does not say %q:\n%v", w, err)
+				}
+			}
+			if se.What()+se.Fix() == "" || !strings.Contains(err.Error(), se.Fix()) {
+				t.Errorf("What/Fix do not make up the message: %q / %q", se.What(), se.Fix())
+			}
+			t.Log(err)
+		})
 	}
-	t.Log(err)
 }

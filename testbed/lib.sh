@@ -92,6 +92,13 @@ spawn() {
 		exec setsid "$@" </dev/null >>"$log" 2>&1
 	) &
 	SPAWNED_PID=$!
+	# Until the subshell execs, pid_alive sees "bash" and takes the service for
+	# dead: the start failed, and a cleanup left the server running unowned.
+	local i
+	for ((i = 0; i < 200; i++)); do
+		[[ "$(cat "/proc/$SPAWNED_PID/comm" 2>/dev/null)" == bash ]] || break
+		sleep 0.05
+	done
 }
 
 # stop_pidfile NAME FILE: TERM the process, wait up to 60s, then KILL.

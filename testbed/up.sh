@@ -111,7 +111,11 @@ start_mariadb() {
 	FULL | MINIMAL | NO_LOG) ;;
 	*) die "SLUICE_BED_ROW_METADATA=$row_metadata: use FULL, MINIMAL or NO_LOG" ;;
 	esac
-	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|; s|@ROW_METADATA@|$row_metadata|; s|@TLS@|$TLS_DIR|g" \
+	# SLUICE_BED_SERVER_ID gives a second server its own server_id, so that it
+	# can replicate from the first (the failover tests); the default is 1.
+	local server_id="${SLUICE_BED_SERVER_ID:-1}"
+	[[ "$server_id" =~ ^[1-9][0-9]*$ ]] || die "SLUICE_BED_SERVER_ID=$server_id: use a positive integer"
+	sed -e "s|@DATA@|$MYSQL_DATA|; s|@SOCK@|$MYSQL_SOCK|; s|@PID@|$MYSQL_PID|; s|@LOG@|$MYSQL_LOG|; s|@PORT@|$MYSQL_PORT|; s|@ROW_METADATA@|$row_metadata|; s|@SERVER_ID@|$server_id|; s|@TLS@|$TLS_DIR|g" \
 		"$BED_SRC/mariadb.cnf.in" >"$MYSQL_CNF"
 	[[ "$(id -u)" == 0 ]] && user_opt=(--user=root)
 	if ! pid_alive "$MYSQL_PID"; then

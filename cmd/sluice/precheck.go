@@ -75,14 +75,14 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(diags) > 0 && !*asJSON {
 		fmt.Fprint(stderr, diags.String())
 	}
-	// A task that ran has checkpoints: their binlog files must still exist.
-	files, err := engine.CheckpointFiles(g, taskName(*file))
+	// A task that ran has checkpoints: the servers must be able to resume them.
+	cps, err := engine.Checkpoints(g, taskName(*file))
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
 		return 1
 	}
 	start := time.Now()
-	rep := precheck.Run(ctx, g, precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate, Checkpoints: files})
+	rep := precheck.Run(ctx, g, precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate, Checkpoints: cps})
 	unused := rep.Ignore(ignore)
 	sum := rep.Summary(nil)
 	if *asJSON {

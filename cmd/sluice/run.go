@@ -56,12 +56,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		log.Warn(d.String())
 	}
 	task := taskName(*file)
-	files, err := engine.CheckpointFiles(g, task)
+	cps, err := engine.Checkpoints(g, task)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 1
 	}
-	report := precheck.Run(ctx, g, precheck.Options{Checkpoints: files, Logger: log})
+	report := precheck.Run(ctx, g, precheck.Options{Checkpoints: cps, Logger: log})
 	for _, it := range report.Items {
 		if it.Status == precheck.Warn {
 			log.Warn("precheck", "item", it.Name, "detail", it.Detail, "fix", it.Fix)

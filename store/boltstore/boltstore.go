@@ -226,9 +226,13 @@ func (s *Store) acceptTopology(stored identityRec, want store.Identity) error {
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyIdentity, rec) }); err != nil {
 		return fmt.Errorf("record new topology hash in %s: %w", s.path, err)
 	}
-	s.log.Warn("accepted a topology change for the stored checkpoints",
-		"path", s.path, "task", want.Task, "old_hash", old, "new_hash", want.TopologyHash)
-	s.id = want
+	if old == want.FormerHash {
+		s.log.Info("recorded the topology hash as this Sluice computes it", "path", s.path, "task", want.Task, "old_hash", old, "new_hash", want.TopologyHash)
+	} else {
+		s.log.Warn("accepted a topology change for the stored checkpoints",
+			"path", s.path, "task", want.Task, "old_hash", old, "new_hash", want.TopologyHash)
+	}
+	s.id = store.Identity{Task: want.Task, TopologyHash: want.TopologyHash}
 	return nil
 }
 

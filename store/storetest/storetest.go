@@ -41,12 +41,24 @@ func Run(t *testing.T, newLocation func(t *testing.T) Opener) {
 		{"Locked", testLocked},
 		{"ForeignTask", testForeignTask},
 		{"TopologyChanged", testTopologyChanged},
+		{"FormerHash", testFormerHash},
 		{"Closed", testClosed},
 		{"ConcurrentReadsAndCommits", testConcurrent},
 		{"RandomCommitsReopenProperty", testRandomProperty},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newLocation(t)) })
 	}
+}
+
+// seedCheckpoint commits a checkpoint of source "src" at seq under Task
+// and closes the store again.
+func seedCheckpoint(t *testing.T, open Opener, seq uint64) {
+	t.Helper()
+	s := mustOpen(t, open)
+	var u store.Update
+	u.SetCheckpoint("src", store.Checkpoint{Seq: seq})
+	mustCommit(t, s, &u)
+	closeStore(t, s)
 }
 
 func mustOpen(t *testing.T, open Opener) store.Store {
@@ -384,11 +396,7 @@ func testLocked(t *testing.T, open Opener) {
 }
 
 func testForeignTask(t *testing.T, open Opener) {
-	s := mustOpen(t, open)
-	var u store.Update
-	u.SetCheckpoint("src", store.Checkpoint{Seq: 77})
-	mustCommit(t, s, &u)
-	closeStore(t, s)
+	seedCheckpoint(t, open, 77)
 	other := store.Identity{Task: "billing-to-kafka", TopologyHash: Task.TopologyHash}
 	for _, allow := range []bool{false, true} {
 		if _, err := open(other, allow); !errors.Is(err, store.ErrForeignTask) {
@@ -397,26 +405,47 @@ func testForeignTask(t *testing.T, open Opener) {
 			t.Logf("open by another task: %v", err)
 		}
 	}
-	s = mustOpen(t, open)
+	s := mustOpen(t, open)
 	defer closeStore(t, s)
 	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 77 {
 		t.Fatalf("checkpoint after a refused open = %+v, %v", cp, ok)
 	}
 }
 
-func testTopologyChanged(t *testing.T, open Opener) {
-	s := mustOpen(t, open)
-	var u store.Update
-	u.SetCheckpoint("src", store.Checkpoint{Seq: 12})
-	mustCommit(t, s, &u)
+// A store recorded under the hash an earlier Sluice computed opens under
+// the current one, without accepting a topology change, and records it.
+func testFormerHash(t *testing.T, open Opener) {
+	seedCheckpoint(t, open, 21)
+	current := store.Identity{Task: Task.Task, TopologyHash: "00c0ffee0000"}
+	s, err := open(store.Identity{Task: Task.Task, TopologyHash: current.TopologyHash, FormerHash: Task.TopologyHash}, false)
+	if err != nil {
+		t.Fatalf("open under the former hash's successor: %v", err)
+	}
+	if s.Identity() != current {
+		t.Fatalf("Identity = %+v, want %+v", s.Identity(), current)
+	}
+	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 21 {
+		t.Fatalf("checkpoint after the migration = %+v, %v", cp, ok)
+	}
 	closeStore(t, s)
+	if s, err = open(current, false); err != nil {
+		t.Fatalf("reopen under the recorded hash: %v", err)
+	}
+	closeStore(t, s)
+	if _, err := open(store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef", FormerHash: "0badbadbad00"}, false); !errors.Is(err, store.ErrTopologyChanged) {
+		t.Fatalf("open under another topology with an unrelated former hash = %v, want ErrTopologyChanged", err)
+	}
+}
+
+func testTopologyChanged(t *testing.T, open Opener) {
+	seedCheckpoint(t, open, 12)
 	changed := store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef"}
 	_, err := open(changed, false)
 	if !errors.Is(err, store.ErrTopologyChanged) {
 		t.Fatalf("open under another topology = %v, want ErrTopologyChanged", err)
 	}
 	t.Logf("open under another topology: %v", err)
-	s, err = open(changed, true)
+	s, err := open(changed, true)
 	if err != nil {
 		t.Fatalf("open accepting the topology change: %v", err)
 	}

@@ -144,7 +144,7 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 	} else if !ok {
 		return nil, stop("the event is not at the head of the binlog (" + reason + "), so the server's current definition may not be the one it was written under")
 	}
-	if err := s.schema.Put(db, table, v, at); err != nil {
+	if err := s.schema.Put(db, table, v, at, s.executed()); err != nil {
 		return nil, err
 	}
 	s.log.Warn("schema history disagreed with the binlog; the definition was re-read from the server (the event is at the head of the binlog)",
@@ -224,7 +224,7 @@ func ddlMayTouch(p *sourcedb.Parser, info, db, table string) bool {
 // disagreeing TABLE_MAP: re-read at the head of the binlog, else stop.
 func (s *Stream) applyDDL(st *sourcedb.Statement, pos change.Position) error {
 	sql := st.SQL
-	res, err := s.schema.Apply(st, pos)
+	res, err := s.schema.Apply(st, pos, s.executed())
 	var de *schema.DDLError
 	switch {
 	case errors.As(err, &de):

@@ -248,7 +248,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 	st := newMemStore(t)
 	hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
 	start := srv.position(t)
-	captured, err := hist.CaptureAt(context.Background(), start)
+	captured, err := hist.CaptureAt(context.Background(), start, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -409,7 +409,7 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			st := newMemStore(t)
 			hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
 			start := srv.position(t)
-			captured, err := hist.CaptureAt(context.Background(), start)
+			captured, err := hist.CaptureAt(context.Background(), start, "")
 			if err != nil {
 				t.Fatal(err)
 			}

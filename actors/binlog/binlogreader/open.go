@@ -246,7 +246,7 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 		if byGTID && from.IsZero() {
 			at = change.Position{} // a GTID set alone: the newest definitions
 		}
-		t, err := cfg.History.Open(ctx, at)
+		t, err := cfg.History.Open(ctx, at, gtids)
 		if err != nil {
 			return nil, fmt.Errorf("source %q: schema history: %w", src.Name, err)
 		}

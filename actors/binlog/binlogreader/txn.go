@@ -66,3 +66,12 @@ func (s *Stream) commitTime(h *replication.EventHeader) uint32 {
 	}
 	return h.Timestamp
 }
+
+// executed is the GTID set executed at the last transaction boundary read;
+// "" when unknown.
+func (s *Stream) executed() string {
+	if s.gset == nil {
+		return ""
+	}
+	return s.gset.String()
+}
