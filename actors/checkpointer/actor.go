@@ -56,7 +56,6 @@ type Actor struct {
 	ledgers   map[string]*Ledger
 	committed map[string]*change.Mark
 	stopTick  chan struct{}
-	ctx       actor.Context // valid inside Receive only; for OnRelease
 }
 
 // New returns the actor's producer.
@@ -68,7 +67,6 @@ func New(cfg Config) actor.Producer {
 
 // Receive implements actor.Actor.
 func (a *Actor) Receive(ctx actor.Context) {
-	a.ctx = ctx
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.startTicker(ctx)
@@ -151,6 +149,9 @@ func (a *Actor) current(source string, epoch uint64) *Ledger {
 }
 
 func (a *Actor) afterRelease(ctx actor.Context, source string, l *Ledger) {
+	for _, r := range l.TakeReleased() {
+		ctx.Send(r.From, &flow.Released{Epoch: l.Epoch, Bytes: r.Bytes})
+	}
 	if !l.finished {
 		return
 	}
@@ -168,11 +169,6 @@ func (a *Actor) ledger(source string) *Ledger {
 	l := a.ledgers[source]
 	if l == nil {
 		l = NewLedger()
-		l.OnRelease = func(from *actor.PID, n int64) {
-			if from != nil && n > 0 {
-				a.ctx.Send(from, &flow.Released{Epoch: l.Epoch, Bytes: n})
-			}
-		}
 		a.ledgers[source] = l
 	}
 	return l

@@ -9,13 +9,10 @@ import (
 // Ledger tracks one source's in-flight batches. Not safe for concurrent use.
 type Ledger struct {
 	// Epoch is the source's recovery epoch the in-flight batches belong to.
-	Epoch uint64
-	// OnRelease, when set, is told the sender and size of every released
-	// batch, to return its credit.
-	OnRelease func(from *actor.PID, bytes int64)
-	queue     []*entry // in send order; the front is the oldest unreleased batch
-	byID      map[uint64]*entry
-	durable   *change.Mark
+	Epoch   uint64
+	queue   []*entry // in send order; the front is the oldest unreleased batch
+	byID    map[uint64]*entry
+	durable *change.Mark
 	// inflight is the sum of the bytes of unreleased batches.
 	inflight int64
 	// chunks and finished collect what released batches completed, until
@@ -30,6 +27,14 @@ type Ledger struct {
 	finishedEver bool
 	// finishedBy is the sender of the released end of the snapshot.
 	finishedBy *actor.PID
+	// released lists the credit to return, until TakeReleased.
+	released []Release
+}
+
+// Release is credit to return: bytes of batches From sent.
+type Release struct {
+	From  *actor.PID
+	Bytes int64
 }
 
 type entry struct {
@@ -77,6 +82,7 @@ func (l *Ledger) Reset(epoch uint64) {
 	l.queue = l.queue[:0]
 	clear(l.byID)
 	l.inflight = 0
+	l.released = l.released[:0]
 	l.Epoch = epoch
 }
 
@@ -112,8 +118,8 @@ func (l *Ledger) release() int64 {
 		if e.finished {
 			l.finishedEver, l.finishedBy = true, e.from
 		}
-		if l.OnRelease != nil {
-			l.OnRelease(e.from, e.bytes)
+		if e.from != nil && e.bytes > 0 {
+			l.released = append(l.released, Release{From: e.from, Bytes: e.bytes})
 		}
 		delete(l.byID, e.id)
 		n++
@@ -124,6 +130,14 @@ func (l *Ledger) release() int64 {
 		l.inflight -= freed
 	}
 	return freed
+}
+
+// TakeReleased returns the credit released since the last call, per batch.
+// The slice is reused: it is valid until the next call.
+func (l *Ledger) TakeReleased() []Release {
+	r := l.released
+	l.released = l.released[:0]
+	return r
 }
 
 // TakeSchemas returns the schema history entries of the batches released

@@ -124,15 +124,20 @@ func TestLedger_Reset_DropsInFlightAndKeepsDurable(t *testing.T) {
 	}
 }
 
-func TestLedger_OnRelease_TellsEachSender(t *testing.T) {
+func TestLedger_TakeReleased_TellsEachSender(t *testing.T) {
 	l := NewLedger()
 	a, b := actor.NewPID("local", "a"), actor.NewPID("local", "b")
-	got := map[string]int64{}
-	l.OnRelease = func(from *actor.PID, n int64) { got[from.Id] += n }
 	l.Sent(&BatchSent{ID: 1, Bytes: 10, Acks: 1, From: a})
 	l.Sent(&BatchSent{ID: 2, Bytes: 20, Acks: 1, From: b})
 	l.Acked(2)
+	if len(l.TakeReleased()) != 0 {
+		t.Fatal("credit returned for a batch behind an unacknowledged one")
+	}
 	l.Acked(1)
+	got := map[string]int64{}
+	for _, r := range l.TakeReleased() {
+		got[r.From.Id] += r.Bytes
+	}
 	if got["a"] != 10 || got["b"] != 20 {
 		t.Fatalf("credit returned %v, want a:10 b:20", got)
 	}
