@@ -20,7 +20,6 @@ import (
 	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/codecs"
-	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
@@ -217,7 +216,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}
-		counts, err := w.EnsureTopics(ctx, precheck.Topics(dag, s))
+		counts, err := w.EnsureTopics(ctx, dag.Topics(s))
 		_ = w.Close()
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)

@@ -22,39 +22,6 @@ import (
 	"github.com/sluicecdc/sluice/topology"
 )
 
-// Topics lists the topics a sink writes, with the partition count each is
-// configured with (a table rule's partitions, else the sink's). It follows
-// the same rule as the engine: the sink's topic and DDL topic, and every
-// topic a table rule of a source or transform feeding the sink names.
-func Topics(dag *topology.DAG, s *topology.Sink) map[string]int {
-	topics := map[string]int{}
-	add := func(topic string, partitions int) {
-		if topic == "" {
-			return
-		}
-		if partitions <= 0 {
-			partitions = max(s.Partitions, 1)
-		}
-		topics[topic] = max(topics[topic], partitions)
-	}
-	add(s.Topic, 0)
-	add(s.DDLTopic, 0)
-	for _, pl := range dag.Pipelines {
-		if pl.Sink != s {
-			continue
-		}
-		for _, r := range pl.Source.Objects.Tables {
-			add(r.Topic, r.Partitions)
-		}
-		for _, t := range pl.Transforms {
-			for _, r := range t.Tables {
-				add(r.Topic, r.Partitions)
-			}
-		}
-	}
-	return topics
-}
-
 // checkSink runs every check of one Kafka sink: the bootstrap brokers answer
 // (TLS and SASL included), every broker the cluster advertises answers, the
 // broker speaks the needed API versions, and each topic exists with enough
@@ -128,7 +95,7 @@ func checkKafka(ctx context.Context, dag *topology.DAG, s *topology.Sink, known 
 	items = append(items, ver)
 
 	// 3. Metadata: brokers as advertised, and the topics.
-	topics := Topics(dag, s)
+	topics := dag.Topics(s)
 	names := make([]string, 0, len(topics))
 	for t := range topics {
 		names = append(names, t)
