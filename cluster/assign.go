@@ -1,0 +1,64 @@
+package cluster
+
+import (
+	"hash/fnv"
+	"slices"
+)
+
+// Plan assigns every task to a live member. Every node computes the same
+// plan from the same tasks, members and owners, so no leader is needed.
+//
+// Each member takes at most ceil(tasks/members). A task stays with its live
+// owner while the owner is within that bound (sticky: nothing moves when
+// nothing changed); the other tasks, in name order, go to the member with
+// the highest rendezvous score (a hash of task and member) among those below
+// the bound, so a member's loss moves only its own tasks and a new member
+// takes a fair share. Empty when there is no member.
+func Plan(tasks, members []string, owners map[string]string) map[string]string {
+	plan := make(map[string]string, len(tasks))
+	if len(members) == 0 {
+		return plan
+	}
+	limit := (len(tasks) + len(members) - 1) / len(members)
+	load := make(map[string]int, len(members))
+	sorted := slices.Sorted(slices.Values(tasks))
+	var rest []string
+	for _, t := range sorted {
+		if o := owners[t]; slices.Contains(members, o) && load[o] < limit {
+			plan[t] = o
+			load[o]++
+			continue
+		}
+		rest = append(rest, t)
+	}
+	for _, t := range rest {
+		best, bestScore := "", uint64(0)
+		for _, m := range members {
+			if load[m] >= limit {
+				continue
+			}
+			if s := score(t, m); best == "" || s > bestScore || (s == bestScore && m < best) {
+				best, bestScore = m, s
+			}
+		}
+		plan[t] = best
+		load[best]++
+	}
+	return plan
+}
+
+// score is the rendezvous score of task on member.
+func score(task, member string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(task))
+	h.Write([]byte{0})
+	h.Write([]byte(member))
+	x := h.Sum64()
+	// FNV's bits vary little for short inputs: mix them.
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}
