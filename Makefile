@@ -10,7 +10,7 @@ all: build
 build:
 	$(GO) build -o bin/sluice ./cmd/sluice
 
-## test: every test, against the real MariaDB and Kafka of the test bed
+## test: every test, against the real MariaDB, Kafka and etcd of the test bed
 test: testbed-up
 	$(GO) test -count=1 -timeout 40m ./...
 
@@ -27,7 +27,7 @@ lint:
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## testbed-up: start MariaDB and Kafka for the tests (idempotent); see docs/testbed.md
+## testbed-up: start MariaDB, Kafka and etcd for the tests (idempotent); see docs/testbed.md
 testbed-up:
 	@bash testbed/up.sh
 

@@ -34,22 +34,33 @@ func errEmpty(what, field string) error {
 	return fmt.Errorf("%w: a %s with an empty %s", ErrInvalidUpdate, what, field)
 }
 
-// CheckIdentity compares the identity recorded in the store at path with the
+// Location says where a store keeps a task's state, for the errors that
+// say how to fix a refusal.
+type Location struct {
+	// Name is the place: a file's path, an etcd key prefix.
+	Name string
+	// Setting is what gives a task a place of its own ("checkpoint_dir").
+	Setting string
+	// Discard says how to throw the state away ("move the file away").
+	Discard string
+}
+
+// CheckIdentity compares the identity recorded in the store at loc with the
 // one the task runs under. It returns nil when they match, or when only the
 // topology hash differs and either the stored one is want's FormerHash or
 // allowTopologyChange is set (the caller then records the new hash).
-func CheckIdentity(path string, stored, want Identity, allowTopologyChange bool) error {
+func CheckIdentity(loc Location, stored, want Identity, allowTopologyChange bool) error {
 	if stored.Task != want.Task {
 		return fmt.Errorf("%w: %s was written by task %q, and this is task %q; "+
-			"give each task its own checkpoint_dir, or move the file away to start this task from scratch",
-			ErrForeignTask, path, stored.Task, want.Task)
+			"give each task its own %s, or %s to start this task from scratch",
+			ErrForeignTask, loc.Name, stored.Task, want.Task, loc.Setting, loc.Discard)
 	}
 	former := want.FormerHash != "" && stored.TopologyHash == want.FormerHash
 	if stored.TopologyHash != want.TopologyHash && !former && !allowTopologyChange {
 		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
 			"(a source was renamed, changed flavor, or selects other objects); restore the topology the checkpoints were "+
-			"written under, or point engine.checkpoint_dir at a new directory to start this topology from scratch (a new snapshot)",
-			ErrTopologyChanged, path, stored.Task, short(stored.TopologyHash), short(want.TopologyHash))
+			"written under, or give the task a new %s to start this topology from scratch (a new snapshot)",
+			ErrTopologyChanged, loc.Name, stored.Task, short(stored.TopologyHash), short(want.TopologyHash), loc.Setting)
 	}
 	return nil
 }

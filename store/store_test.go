@@ -111,18 +111,25 @@ func TestUpdate_Validate_RefusesEmptyNames(t *testing.T) {
 }
 
 func TestCheckIdentity(t *testing.T) {
+	loc := Location{Name: "/srv/cp/checkpoints.db", Setting: "checkpoint_dir", Discard: "move the file away"}
 	a := Identity{Task: "orders", TopologyHash: "aaaa"}
-	if err := CheckIdentity("f", a, a, false); err != nil {
+	if err := CheckIdentity(loc, a, a, false); err != nil {
 		t.Fatalf("same identity: %v", err)
 	}
-	if err := CheckIdentity("f", a, Identity{Task: "billing", TopologyHash: "aaaa"}, true); !errors.Is(err, ErrForeignTask) {
+	err := CheckIdentity(loc, a, Identity{Task: "billing", TopologyHash: "aaaa"}, true)
+	if !errors.Is(err, ErrForeignTask) {
 		t.Fatalf("other task: %v", err)
 	}
+	// The fix names the location's own setting and way to start over.
+	if want := "/srv/cp/checkpoints.db was written by task \"orders\", and this is task \"billing\"; " +
+		"give each task its own checkpoint_dir, or move the file away"; !strings.Contains(err.Error(), want) {
+		t.Fatalf("other task: %q lacks %q", err, want)
+	}
 	changed := Identity{Task: "orders", TopologyHash: "bbbb"}
-	if err := CheckIdentity("f", a, changed, false); !errors.Is(err, ErrTopologyChanged) {
+	if err := CheckIdentity(loc, a, changed, false); !errors.Is(err, ErrTopologyChanged) {
 		t.Fatalf("changed topology: %v", err)
 	}
-	if err := CheckIdentity("f", a, changed, true); err != nil {
+	if err := CheckIdentity(loc, a, changed, true); err != nil {
 		t.Fatalf("changed topology, allowed: %v", err)
 	}
 }

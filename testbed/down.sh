@@ -5,11 +5,12 @@ set -euo pipefail
 # shellcheck source=testbed/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-# SLUICE_BED_ONLY=mariadb or =kafka stops that service alone (see up.sh).
+# SLUICE_BED_ONLY=mariadb, =kafka or =etcd stops that service alone (see up.sh).
 case "${SLUICE_BED_ONLY:-}" in
-"") stop_pidfile kafka "$KAFKA_PID"; stop_pidfile mariadb "$MYSQL_PID" ;;
+"") stop_pidfile etcd "$ETCD_PID"; stop_pidfile kafka "$KAFKA_PID"; stop_pidfile mariadb "$MYSQL_PID" ;;
 kafka) stop_pidfile kafka "$KAFKA_PID" ;;
 mariadb) stop_pidfile mariadb "$MYSQL_PID" ;;
-*) die "SLUICE_BED_ONLY=$SLUICE_BED_ONLY: use mariadb, kafka, or leave it unset for both" ;;
+etcd) stop_pidfile etcd "$ETCD_PID" ;;
+*) die "SLUICE_BED_ONLY=$SLUICE_BED_ONLY: use mariadb, kafka, etcd, or leave it unset for all three" ;;
 esac
 say "down"

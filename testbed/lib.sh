@@ -31,6 +31,15 @@ SLF4J_VERSION=2.0.17
 # into a directory of their own: they may come from an older release than the broker.
 KAFKA_TOOLS_LIBS="$KAFKA_DIR/tools-libs"
 
+# etcd: one member, client and peer URLs on loopback. Cluster mode keeps
+# membership, task ownership and checkpoints there.
+ETCD_PORT="${SLUICE_BED_ETCD_PORT:-32379}"
+ETCD_PEER_PORT="${SLUICE_BED_ETCD_PEER_PORT:-32380}"
+ETCD_DIR="$BED_DIR/etcd"
+ETCD_DATA="$ETCD_DIR/data"
+ETCD_PID="$ETCD_DIR/etcd.pid"
+ETCD_LOG="$ETCD_DIR/etcd.log"
+
 INSTALL_LOG="$BED_DIR/install.log"
 
 # TLS material made by make_certs (openssl): a CA, a server certificate for
@@ -64,7 +73,7 @@ die() { printf 'testbed: FAILED: %s\n' "$*" >&2; exit 1; }
 now_ms() { date +%s%3N; }
 secs_since() { local d=$(( $(now_ms) - $1 )); printf '%d.%01ds' $((d / 1000)) $(((d % 1000) / 100)); }
 
-# pid_alive FILE: the pid in FILE names a running mariadbd or java process
+# pid_alive FILE: the pid in FILE names a running mariadbd, java or etcd process
 # (a pid file left from before a reboot may name some other process).
 pid_alive() {
 	local pid comm
@@ -72,7 +81,7 @@ pid_alive() {
 	pid="$(<"$1")"
 	[[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null || return 1
 	comm="$(cat "/proc/$pid/comm" 2>/dev/null || true)"
-	[[ -z "$comm" || "$comm" == mariadbd || "$comm" == mysqld || "$comm" == java || "$comm" == setsid ]]
+	[[ -z "$comm" || "$comm" == mariadbd || "$comm" == mysqld || "$comm" == java || "$comm" == etcd || "$comm" == setsid ]]
 }
 
 # port_open PORT: something accepts TCP connections on 127.0.0.1:PORT.
@@ -133,6 +142,10 @@ kafka_healthy() {
 	[[ "$out" == *" 1 brokers:"* ]]
 }
 
+etcd_healthy() {
+	etcdctl --endpoints="http://127.0.0.1:$ETCD_PORT" --dial-timeout=2s --command-timeout=2s endpoint health >/dev/null 2>&1
+}
+
 # apt_install PKG...: installs the Debian packages whose commands are missing.
 # Services the packages ship are not started (the bed runs its own processes).
 apt_install() {
@@ -146,7 +159,8 @@ apt_install() {
 	say "installing $* from Debian (log: $INSTALL_LOG)"
 	local policy=/usr/sbin/policy-rc.d made_policy=""
 	if [[ ! -e "$policy" ]]; then
-		# Keep package scripts from starting a system mariadb on port 3306.
+		# Keep package scripts from starting a system mariadb on port 3306 or
+		# a system etcd on 2379.
 		printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null && $sudo chmod +x "$policy" && made_policy=1
 	fi
 	local rc=0

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Brings the Sluice test bed up: MariaDB on 127.0.0.1:33306 and a single-node
-# Kafka (KRaft) on 127.0.0.1:19092, both as plain processes with their data,
-# logs and pid files under $SLUICE_BED_DIR (default ~/.cache/sluice-bed).
-# Idempotent: when both already answer it returns at once. Missing Debian
-# packages are installed; Kafka's jars are resolved from Maven Central once.
+# Brings the Sluice test bed up: MariaDB on 127.0.0.1:33306, a single-node
+# Kafka (KRaft) on 127.0.0.1:19092 and a one-member etcd on 127.0.0.1:32379,
+# all as plain processes with their data, logs and pid files under
+# $SLUICE_BED_DIR (default ~/.cache/sluice-bed). Idempotent: when all already
+# answer it returns at once. Missing Debian packages are installed; Kafka's
+# jars are resolved from Maven Central once.
 set -euo pipefail
 # shellcheck source=testbed/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -19,6 +20,7 @@ on_exit() {
 			case "$s" in
 			kafka) stop_pidfile kafka "$KAFKA_PID" ;;
 			mariadb) stop_pidfile mariadb "$MYSQL_PID" ;;
+			etcd) stop_pidfile etcd "$ETCD_PID" ;;
 			esac
 		done
 		say "stopped what this run had started (${STARTED[*]})"
@@ -26,25 +28,31 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# SLUICE_BED_ONLY=mariadb or =kafka starts that service alone (for a private
-# second server beside the shared bed, e.g. in the fault tests); unset, both.
+# SLUICE_BED_ONLY=mariadb, =kafka or =etcd starts that service alone (for a
+# private second server beside the shared bed, e.g. in the fault tests);
+# unset, all three.
 ONLY="${SLUICE_BED_ONLY:-}"
 case "$ONLY" in
-"" | mariadb | kafka) ;;
-*) die "SLUICE_BED_ONLY=$ONLY: use mariadb, kafka, or leave it unset for both" ;;
+"" | mariadb | kafka | etcd) ;;
+*) die "SLUICE_BED_ONLY=$ONLY: use mariadb, kafka, etcd, or leave it unset for all three" ;;
 esac
 # wanted NAME: this run starts the service NAME.
 wanted() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
 # --- fast path -------------------------------------------------------------
-if command -v mariadb >/dev/null && command -v kcat >/dev/null &&
-	{ ! wanted mariadb || { pid_alive "$MYSQL_PID" && mysql_healthy && mysql_tls_on; }; } &&
-	{ ! wanted kafka || { pid_alive "$KAFKA_PID" && kafka_healthy && kafka_secured_up; }; }; then
-	say "already up (${ONLY:-mariadb and kafka}: mariadb 127.0.0.1:$MYSQL_PORT, kafka 127.0.0.1:$KAFKA_PORT) in $(secs_since "$T_START")"
+if { ! wanted mariadb || { command -v mariadb >/dev/null && pid_alive "$MYSQL_PID" && mysql_healthy && mysql_tls_on; }; } &&
+	{ ! wanted kafka || { command -v kcat >/dev/null && pid_alive "$KAFKA_PID" && kafka_healthy && kafka_secured_up; }; } &&
+	{ ! wanted etcd || { command -v etcdctl >/dev/null && pid_alive "$ETCD_PID" && etcd_healthy; }; }; then
+	up=()
+	if wanted mariadb; then up+=("mariadb 127.0.0.1:$MYSQL_PORT"); fi
+	if wanted kafka; then up+=("kafka 127.0.0.1:$KAFKA_PORT"); fi
+	if wanted etcd; then up+=("etcd 127.0.0.1:$ETCD_PORT"); fi
+	printf -v up_list '%s, ' "${up[@]}"
+	say "already up (${up_list%, }) in $(secs_since "$T_START")"
 	exit 0
 fi
 
-mkdir -p "$BED_DIR" "$MYSQL_DIR" "$KAFKA_DIR"
+mkdir -p "$BED_DIR" "$MYSQL_DIR" "$KAFKA_DIR" "$ETCD_DIR"
 
 # --- tools -----------------------------------------------------------------
 find_mariadbd() {
@@ -56,23 +64,41 @@ find_mariadbd() {
 }
 
 missing=()
-find_mariadbd >/dev/null || missing+=(mariadb-server)
-command -v mariadb >/dev/null || missing+=(mariadb-client)
-command -v kcat >/dev/null || missing+=(kcat)
-command -v openssl >/dev/null || missing+=(openssl)
-command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+if wanted mariadb; then
+	find_mariadbd >/dev/null || missing+=(mariadb-server)
+	command -v mariadb >/dev/null || missing+=(mariadb-client)
+fi
+if wanted kafka; then
+	command -v kcat >/dev/null || missing+=(kcat)
+	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
+	if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+fi
+if wanted mariadb || wanted kafka; then
+	command -v openssl >/dev/null || missing+=(openssl)
+fi
+if wanted etcd; then
+	command -v etcd >/dev/null || missing+=(etcd-server)
+	command -v etcdctl >/dev/null || missing+=(etcd-client)
+fi
 if ((${#missing[@]} > 0)); then
 	apt_install "${missing[@]}"
 fi
-MARIADBD="$(find_mariadbd)" || die "mariadbd not found after installing mariadb-server (see $INSTALL_LOG)"
-INSTALL_DB="$(command -v mariadb-install-db || command -v mysql_install_db || true)"
-[[ -n "$INSTALL_DB" ]] || die "mariadb-install-db not found (see $INSTALL_LOG)"
-command -v java >/dev/null || die "java not found; install a JDK 17 or newer"
-java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
-[[ "$java_major" =~ ^[0-9]+$ ]] && ((java_major >= 17)) || die "Kafka 4 needs Java 17 or newer; java on PATH is '${java_major:-unknown}'"
+if wanted mariadb; then
+	MARIADBD="$(find_mariadbd)" || die "mariadbd not found after installing mariadb-server (see $INSTALL_LOG)"
+	INSTALL_DB="$(command -v mariadb-install-db || command -v mysql_install_db || true)"
+	[[ -n "$INSTALL_DB" ]] || die "mariadb-install-db not found (see $INSTALL_LOG)"
+fi
+if wanted kafka; then
+	command -v java >/dev/null || die "java not found; install a JDK 17 or newer"
+	java_major="$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.specification.version = //p' | cut -d. -f1)"
+	[[ "$java_major" =~ ^[0-9]+$ ]] && ((java_major >= 17)) || die "Kafka 4 needs Java 17 or newer; java on PATH is '${java_major:-unknown}'"
+fi
+if wanted etcd; then
+	ETCD="$(command -v etcd)" || die "etcd not found after installing etcd-server (see $INSTALL_LOG)"
+	command -v etcdctl >/dev/null || die "etcdctl not found after installing etcd-client (see $INSTALL_LOG)"
+fi
 
-make_certs
+if wanted mariadb || wanted kafka; then make_certs; fi
 
 # --- ports -----------------------------------------------------------------
 # Before starting anything: a port the bed needs must be free unless the bed's
@@ -84,6 +110,11 @@ if wanted kafka && ! pid_alive "$KAFKA_PID"; then
 	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do
 		[[ "$p" == off ]] && continue
 		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT / SLUICE_BED_KAFKA_SASL_PORT / SLUICE_BED_KAFKA_SSL_PORT"
+	done
+fi
+if wanted etcd && ! pid_alive "$ETCD_PID"; then
+	for p in "$ETCD_PORT" "$ETCD_PEER_PORT"; do
+		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's etcd); stop it or set SLUICE_BED_ETCD_PORT / SLUICE_BED_ETCD_PEER_PORT"
 	done
 fi
 
@@ -247,6 +278,40 @@ start_kafka() {
 	say "kafka $version up on 127.0.0.1:$KAFKA_PORT in $(secs_since "$t0")"
 }
 
+# --- etcd ----------------------------------------------------------------
+# One member with etcd's default request limits (--max-txn-ops 128,
+# --max-request-bytes 1.5 MiB), as a production cluster has them, so that
+# tests meet the same limits. History is compacted hourly: nothing in Sluice
+# reads old revisions, and the bed's database must not grow without bound.
+start_etcd() {
+	local t0 i version
+	t0="$(now_ms)"
+	version="$("$ETCD" --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
+	if pid_alive "$ETCD_PID" && etcd_healthy; then
+		say "etcd already running (pid $(<"$ETCD_PID"))"
+		return 0
+	fi
+	if ! pid_alive "$ETCD_PID"; then
+		rm -f "$ETCD_PID"
+		[[ -f "$ETCD_LOG" ]] && mv -f "$ETCD_LOG" "$ETCD_LOG.1"
+		spawn "$ETCD_LOG" "$ETCD" --name sluice-bed --data-dir "$ETCD_DATA" --logger zap \
+			--listen-client-urls "http://127.0.0.1:$ETCD_PORT" --advertise-client-urls "http://127.0.0.1:$ETCD_PORT" \
+			--listen-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls "http://127.0.0.1:$ETCD_PEER_PORT" \
+			--initial-cluster "sluice-bed=http://127.0.0.1:$ETCD_PEER_PORT" --initial-cluster-state new \
+			--auto-compaction-mode periodic --auto-compaction-retention 1h
+		echo "$SPAWNED_PID" >"$ETCD_PID"
+		STARTED+=(etcd)
+	fi
+	for ((i = 0; i < 300; i++)); do
+		pid_alive "$ETCD_PID" || die "etcd exited while starting (see $ETCD_LOG)"
+		etcd_healthy && break
+		sleep 0.1
+	done
+	etcd_healthy || die "etcd did not report healthy on 127.0.0.1:$ETCD_PORT in 30s (see $ETCD_LOG)"
+	say "etcd ${version:-(unknown version)} up on 127.0.0.1:$ETCD_PORT in $(secs_since "$t0")"
+}
+
 if wanted mariadb; then start_mariadb; fi
 if wanted kafka; then start_kafka; fi
+if wanted etcd; then start_etcd; fi
 say "up in $(secs_since "$T_START") (bed dir $BED_DIR)"

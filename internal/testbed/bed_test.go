@@ -13,6 +13,8 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/go-mysql-org/go-mysql/replication"
 	"github.com/segmentio/kafka-go"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
 // TestBed_BinlogRowAsSluice writes a row as the admin account and reads it
@@ -103,6 +105,38 @@ func TestBed_KafkaRecordReadByKcat(t *testing.T) {
 	msgs := ReadTopic(t, topic, 1, 30*time.Second)
 	if string(msgs[0].Key) != "order-17" || string(msgs[0].Value) != `{"id":17,"status":"paid"}` {
 		t.Errorf("ReadTopic = %q/%q", msgs[0].Key, msgs[0].Value)
+	}
+}
+
+// TestBed_EtcdKeyReadByEtcdctl writes a key with the Go client and reads it
+// back with etcdctl, an independent client, and checks that the bed's etcd
+// keeps etcd's default limit of 128 operations per transaction, which the
+// checkpoint store sizes its commits for.
+func TestBed_EtcdKeyReadByEtcdctl(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	cli := EtcdClient(t)
+	prefix := NewEtcdPrefix(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if _, err := cli.Put(ctx, prefix+"greeting", "sluice gate"); err != nil {
+		t.Fatalf("put %sgreeting: %v", prefix, err)
+	}
+	out := Etcdctl(t, "get", "--print-value-only", prefix+"greeting")
+	if got := strings.TrimSpace(out); got != "sluice gate" {
+		t.Errorf("etcdctl read %q, want %q", got, "sluice gate")
+	}
+
+	ops := make([]clientv3.Op, 129)
+	for i := range ops {
+		ops[i] = clientv3.OpPut(fmt.Sprintf("%sop/%03d", prefix, i), "x")
+	}
+	if _, err := cli.Txn(ctx).Then(ops...).Commit(); !errors.Is(err, rpctypes.ErrTooManyOps) {
+		t.Errorf("a transaction of 129 puts = %v, want %v (is etcd started with --max-txn-ops?)", err, rpctypes.ErrTooManyOps)
+	}
+	if _, err := cli.Txn(ctx).Then(ops[:128]...).Commit(); err != nil {
+		t.Errorf("a transaction of 128 puts: %v", err)
 	}
 }
 

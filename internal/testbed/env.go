@@ -1,13 +1,18 @@
 package testbed
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"testing"
+	"time"
 )
 
 // MySQLConfig says where the bed's MariaDB is and which accounts to use.
@@ -58,14 +63,23 @@ func mysqlFromEnv(getenv func(string) string) MySQLConfig {
 	}
 }
 
-func kafkaFromEnv(getenv func(string) string) []string {
-	var brokers []string
-	for _, b := range strings.Split(envOr(getenv, "SLUICE_KAFKA_BROKERS", "127.0.0.1:19092"), ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			brokers = append(brokers, b)
+// listOr reads a comma separated list of addresses, or def when key is unset.
+func listOr(getenv func(string) string, key, def string) []string {
+	var out []string
+	for _, a := range strings.Split(envOr(getenv, key, def), ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
 		}
 	}
-	return brokers
+	return out
+}
+
+func kafkaFromEnv(getenv func(string) string) []string {
+	return listOr(getenv, "SLUICE_KAFKA_BROKERS", "127.0.0.1:19092")
+}
+
+func etcdFromEnv(getenv func(string) string) []string {
+	return listOr(getenv, "SLUICE_ETCD_ENDPOINTS", "127.0.0.1:32379")
 }
 
 func bedDirFromEnv(getenv func(string) string, home string) string {
@@ -113,4 +127,23 @@ func RepoRoot() (string, error) {
 		}
 		dir = parent
 	}
+}
+
+// runTool runs one of the command line tools the bed installs and returns
+// its standard output; a failure or two minutes without an exit fails t.
+func runTool(t testing.TB, name string, args []string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err != nil {
+		t.Fatalf("testbed: %s not found (%v); `make testbed-up` installs it", name, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, path, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("testbed: %s %s: %v: %s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String()
 }

@@ -20,6 +20,9 @@ func TestFromEnv_Defaults(t *testing.T) {
 	if b := kafkaFromEnv(none); !reflect.DeepEqual(b, []string{"127.0.0.1:19092"}) {
 		t.Errorf("kafkaFromEnv() = %q", b)
 	}
+	if e := etcdFromEnv(none); !reflect.DeepEqual(e, []string{"127.0.0.1:32379"}) {
+		t.Errorf("etcdFromEnv() = %q", e)
+	}
 	if d := bedDirFromEnv(none, "/home/x"); d != "/home/x/.cache/sluice-bed" {
 		t.Errorf("bedDirFromEnv() = %q", d)
 	}
@@ -33,6 +36,7 @@ func TestFromEnv_Overrides(t *testing.T) {
 		"SLUICE_MYSQL_ADMIN_USER":     "au",
 		"SLUICE_MYSQL_ADMIN_PASSWORD": "ap",
 		"SLUICE_KAFKA_BROKERS":        " a:1, b:2 ,,",
+		"SLUICE_ETCD_ENDPOINTS":       "e:1,e:2",
 		"SLUICE_BED_DIR":              "/srv/bed",
 	}
 	getenv := func(k string) string { return env[k] }
@@ -46,6 +50,9 @@ func TestFromEnv_Overrides(t *testing.T) {
 	}
 	if b := kafkaFromEnv(getenv); !reflect.DeepEqual(b, []string{"a:1", "b:2"}) {
 		t.Errorf("kafkaFromEnv() = %q", b)
+	}
+	if e := etcdFromEnv(getenv); !reflect.DeepEqual(e, []string{"e:1", "e:2"}) {
+		t.Errorf("etcdFromEnv() = %q", e)
 	}
 	if d := bedDirFromEnv(getenv, "/home/x"); d != "/srv/bed" {
 		t.Errorf("bedDirFromEnv() = %q", d)

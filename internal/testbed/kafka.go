@@ -1,12 +1,10 @@
 package testbed
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
@@ -191,17 +189,5 @@ func ReadTopic(t testing.TB, topic string, n int, timeout time.Duration) []kafka
 func Kcat(t testing.TB, args ...string) string {
 	t.Helper()
 	brokers := Kafka(t)
-	path, err := exec.LookPath("kcat")
-	if err != nil {
-		t.Fatalf("testbed: kcat not found (%v); `make testbed-up` installs it", err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, path, append([]string{"-b", strings.Join(brokers, ",")}, args...)...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("testbed: kcat %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
-	}
-	return stdout.String()
+	return runTool(t, "kcat", append([]string{"-b", strings.Join(brokers, ",")}, args...))
 }

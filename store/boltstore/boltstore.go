@@ -19,10 +19,14 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 
 	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/internal/record"
 )
 
 // FileName is the checkpoint file's name inside the checkpoint directory.
 const FileName = "checkpoints.db"
+
+// formatVersion is the layout of the file (see the package doc).
+const formatVersion = 1
 
 const ownerSuffix = ".owner"
 
@@ -98,7 +102,7 @@ func Open(dir string, id store.Identity, opts Options) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{path: path, log: log, id: store.Identity{Task: stored.Task, TopologyHash: stored.TopologyHash}}
-	if err := store.CheckIdentity(path, s.id, id, opts.AllowTopologyChange); err != nil {
+	if err := store.CheckIdentity(location(path), s.id, id, opts.AllowTopologyChange); err != nil {
 		return nil, err
 	}
 	if s.db, err = openBoltMode(path, opts, false); err != nil {
@@ -132,7 +136,7 @@ func create(path string, id store.Identity, opts Options) error {
 		if err := meta.Put(keyFormat, []byte(strconv.Itoa(formatVersion))); err != nil {
 			return err
 		}
-		rec, err := json.Marshal(identityRec{Task: id.Task, TopologyHash: id.TopologyHash, CreatedAt: time.Now().UTC()})
+		rec, err := json.Marshal(record.Identity{Task: id.Task, TopologyHash: id.TopologyHash, CreatedAt: time.Now().UTC()})
 		if err != nil {
 			return err
 		}
@@ -157,6 +161,11 @@ func create(path string, id store.Identity, opts Options) error {
 		_ = d.Close()
 	}
 	return nil
+}
+
+// location names the file in the errors that refuse it.
+func location(path string) store.Location {
+	return store.Location{Name: path, Setting: "checkpoint_dir", Discard: "move the file away"}
 }
 
 // openBoltMode opens the file with bbolt, read-only or read-write, and maps
@@ -213,7 +222,7 @@ func ownerOf(path string) string {
 
 // acceptTopology records want's topology hash when it differs from the
 // stored one (CheckIdentity allowed the change).
-func (s *Store) acceptTopology(stored identityRec, want store.Identity) error {
+func (s *Store) acceptTopology(stored record.Identity, want store.Identity) error {
 	if stored.TopologyHash == want.TopologyHash {
 		return nil
 	}
@@ -279,7 +288,7 @@ func (s *Store) Checkpoint(source string) (cp store.Checkpoint, ok bool, err err
 			return nil
 		}
 		ok = true
-		cp, err = decodeCheckpoint(v)
+		cp, err = record.DecodeCheckpoint(v)
 		return err
 	})
 	if err != nil {
@@ -300,7 +309,7 @@ func (s *Store) Snapshot(source string) (st store.Snapshot, ok bool, err error) 
 			return nil
 		}
 		ok = true
-		st, err = decodeSnapshot(v)
+		st, err = record.DecodeSnapshot(v)
 		return err
 	})
 	if err != nil {
@@ -319,9 +328,9 @@ func (s *Store) Chunks(source, table string) ([]store.Chunk, error) {
 		}
 		return b.ForEach(func(k, v []byte) error {
 			if len(k) != 4 {
-				return badRecord(fmt.Errorf("chunk key %x", k))
+				return record.Bad(fmt.Errorf("chunk key %x", k))
 			}
-			c, err := decodeChunk(binary.BigEndian.Uint32(k), v)
+			c, err := record.DecodeChunk(binary.BigEndian.Uint32(k), v)
 			if err != nil {
 				return err
 			}
@@ -419,7 +428,7 @@ func (s *Store) readErr(what string, err error) error {
 	if errors.Is(err, store.ErrClosed) {
 		return fmt.Errorf("read %s: %w", what, err)
 	}
-	if errors.Is(err, errBadRecord) {
+	if errors.Is(err, record.ErrBad) {
 		return corrupt(s.path, fmt.Errorf("%s: %w", what, err))
 	}
 	return fmt.Errorf("read %s from %s: %w", what, s.path, err)
@@ -480,7 +489,7 @@ func apply(tx *bolt.Tx, u *store.Update) error {
 		if err != nil {
 			return err
 		}
-		v, err := encodeChunk(c.Chunk)
+		v, err := record.EncodeChunk(c.Chunk)
 		if err != nil {
 			return err
 		}
@@ -494,7 +503,7 @@ func apply(tx *bolt.Tx, u *store.Update) error {
 		if err != nil {
 			return err
 		}
-		v, err := encodeSnapshot(sn.Snapshot)
+		v, err := record.EncodeSnapshot(sn.Snapshot)
 		if err != nil {
 			return err
 		}
@@ -508,7 +517,7 @@ func apply(tx *bolt.Tx, u *store.Update) error {
 		if err != nil {
 			return err
 		}
-		v, err := encodeCheckpoint(cp.Checkpoint)
+		v, err := record.EncodeCheckpoint(cp.Checkpoint)
 		if err != nil {
 			return err
 		}
@@ -543,4 +552,10 @@ func (s *Store) Close() error {
 		return fmt.Errorf("close checkpoint file %s: %w", s.path, err)
 	}
 	return nil
+}
+
+func chunkKey(id uint32) []byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], id)
+	return k[:]
 }

@@ -11,6 +11,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/internal/record"
 )
 
 // verify opens an existing file read-only (a shared lock: it fails with
@@ -19,7 +20,7 @@ import (
 // damage becomes ErrCorrupt instead of a crash in one of bbolt's own
 // goroutines. It then checks the format and returns the stored identity.
 // Nothing is written.
-func verify(path string, opts Options) (id identityRec, err error) {
+func verify(path string, opts Options) (id record.Identity, err error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return id, fmt.Errorf("open checkpoint file %s: %w", path, err)

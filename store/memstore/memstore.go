@@ -59,7 +59,8 @@ func Open(d *Disk, id store.Identity, opts Options) (*Store, error) {
 	if d.id == nil {
 		d.id = &store.Identity{Task: id.Task, TopologyHash: id.TopologyHash}
 	}
-	if err := store.CheckIdentity(d.name, *d.id, id, opts.AllowTopologyChange); err != nil {
+	if err := store.CheckIdentity(store.Location{Name: d.name, Setting: "checkpoint_dir", Discard: "move the file away"},
+		*d.id, id, opts.AllowTopologyChange); err != nil {
 		return nil, err
 	}
 	d.id.TopologyHash = id.TopologyHash

@@ -1,7 +1,6 @@
-package boltstore
+package record
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,17 +10,14 @@ import (
 	"github.com/sluicecdc/sluice/store"
 )
 
-// The on-disk records. They are separate from the store types so that a
-// renamed Go field never changes the file format.
+// ErrBad marks a record that does not decode: the store is damaged.
+var ErrBad = errors.New("undecodable record")
 
-const formatVersion = 1
+// Bad marks err as the reason a record does not decode.
+func Bad(err error) error { return fmt.Errorf("%w: %v", ErrBad, err) }
 
-// errBadRecord marks a record that does not decode: the file is damaged.
-var errBadRecord = errors.New("undecodable record")
-
-func badRecord(err error) error { return fmt.Errorf("%w: %v", errBadRecord, err) }
-
-type identityRec struct {
+// Identity is the identity record of a store.
+type Identity struct {
 	Task         string    `json:"task"`
 	TopologyHash string    `json:"topology_hash"`
 	CreatedAt    time.Time `json:"created_at"`
@@ -66,48 +62,48 @@ type chunkRec struct {
 	Extra []byte `json:"extra,omitempty"`
 }
 
-func encodeCheckpoint(c store.Checkpoint) ([]byte, error) {
+// EncodeCheckpoint renders a checkpoint record.
+func EncodeCheckpoint(c store.Checkpoint) ([]byte, error) {
 	return json.Marshal(checkpointRec{Pos: toPosRec(c.Pos), GTIDSet: c.GTIDSet, Seq: c.Seq,
 		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC()})
 }
 
-func decodeCheckpoint(b []byte) (store.Checkpoint, error) {
+// DecodeCheckpoint reads a checkpoint record; a damaged one is ErrBad.
+func DecodeCheckpoint(b []byte) (store.Checkpoint, error) {
 	var r checkpointRec
 	if err := json.Unmarshal(b, &r); err != nil {
-		return store.Checkpoint{}, badRecord(err)
+		return store.Checkpoint{}, Bad(err)
 	}
 	return store.Checkpoint{Pos: r.Pos.position(), GTIDSet: r.GTIDSet, Seq: r.Seq,
 		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt}, nil
 }
 
-func encodeSnapshot(s store.Snapshot) ([]byte, error) {
+// EncodeSnapshot renders a snapshot record.
+func EncodeSnapshot(s store.Snapshot) ([]byte, error) {
 	return json.Marshal(snapshotRec{Started: s.Started, StartedAt: s.StartedAt.UTC(), Pos: toPosRec(s.Pos),
 		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra})
 }
 
-func decodeSnapshot(b []byte) (store.Snapshot, error) {
+// DecodeSnapshot reads a snapshot record; a damaged one is ErrBad.
+func DecodeSnapshot(b []byte) (store.Snapshot, error) {
 	var r snapshotRec
 	if err := json.Unmarshal(b, &r); err != nil {
-		return store.Snapshot{}, badRecord(err)
+		return store.Snapshot{}, Bad(err)
 	}
 	return store.Snapshot{Started: r.Started, StartedAt: r.StartedAt, Pos: r.Pos.position(), GTIDSet: r.GTIDSet,
 		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra}, nil
 }
 
-func encodeChunk(c store.Chunk) ([]byte, error) {
+// EncodeChunk renders a chunk record.
+func EncodeChunk(c store.Chunk) ([]byte, error) {
 	return json.Marshal(chunkRec{Low: c.Low, High: c.High, Done: c.Done, Rows: c.Rows, Pos: toPosRec(c.Pos), Extra: c.Extra})
 }
 
-func decodeChunk(id uint32, b []byte) (store.Chunk, error) {
+// DecodeChunk reads a chunk record; a damaged one is ErrBad.
+func DecodeChunk(id uint32, b []byte) (store.Chunk, error) {
 	var r chunkRec
 	if err := json.Unmarshal(b, &r); err != nil {
-		return store.Chunk{}, badRecord(err)
+		return store.Chunk{}, Bad(err)
 	}
 	return store.Chunk{ID: id, Low: r.Low, High: r.High, Done: r.Done, Rows: r.Rows, Pos: r.Pos.position(), Extra: r.Extra}, nil
-}
-
-func chunkKey(id uint32) []byte {
-	var k [4]byte
-	binary.BigEndian.PutUint32(k[:], id)
-	return k[:]
 }
