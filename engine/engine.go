@@ -34,6 +34,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DrainTimeout bounds the graceful shutdown (default 30s).
 	DrainTimeout time.Duration
+	// Status receives the task's live state; nil makes a registry of its
+	// own (a cluster node passes one per task and serves them together).
+	Status *status.Registry
 }
 
 // plan is everything the task actor spawns, prepared before any actor runs
@@ -104,7 +107,10 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	// The endpoint first: a refused address must fail before anything is
 	// created or connected.
-	reg := status.NewRegistry()
+	reg := opts.Status
+	if reg == nil {
+		reg = status.NewRegistry()
+	}
 	if addr := dag.Engine.HTTPAddr; addr != "" {
 		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg)
 		if err != nil {

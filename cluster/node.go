@@ -1,0 +1,232 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// RunTask runs one owned task until ctx ends (then drains) and returns
+// Run's error. The node gives it the task's name and spec, its epoch and a
+// status registry; the engine wiring (etcd store, fenced sink) lives with
+// the caller, so that this package does not import the engine.
+type RunTask func(ctx context.Context, t Owned) error
+
+// Owned is a task this node owns.
+type Owned struct {
+	Name     string
+	DAG      *topology.DAG
+	OwnerKey string
+	Epoch    int64
+	// StatePrefix is where the task's checkpoints live in etcd.
+	StatePrefix string
+	Status      *status.Registry
+}
+
+// Node runs the tasks the plan gives it while it is a member.
+type Node struct {
+	cfg NodeConfig
+	cli *clientv3.Client
+	k   keys
+	run RunTask
+	log *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]*running
+}
+
+type running struct {
+	owned  Owned
+	cancel context.CancelFunc
+	done   chan struct{}
+	err    error
+}
+
+// NewNode makes a node of cfg over cli.
+func NewNode(cfg NodeConfig, cli *clientv3.Client, run RunTask, log *slog.Logger) *Node {
+	return &Node{cfg: cfg, cli: cli, k: keys{prefix: cfg.Prefix}, run: run, log: log.With("node", cfg.Name), running: map[string]*running{}}
+}
+
+// reconcileEvery bounds how long a change waits when no watch event came.
+const reconcileEvery = 250 * time.Millisecond
+
+// Run is the node's life: join, run the planned tasks, rejoin after a lost
+// membership, and when ctx ends drain every task, give them up and leave.
+func (n *Node) Run(ctx context.Context) error {
+	for {
+		m, err := Join(ctx, n.cli, n.cfg.Prefix, n.cfg.Name, n.cfg.Advertise, n.cfg.LeaseTTL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		n.log.Info("joined the cluster", "advertise", n.cfg.Advertise, "lease_ttl", n.cfg.LeaseTTL)
+		lost := n.serve(ctx, m)
+		if !lost {
+			n.stopAll(false)
+			_ = m.Leave(context.Background()) // deletes the owner keys with the lease
+			n.log.Info("left the cluster")
+			return nil
+		}
+		// Another node may own our tasks by now: stop them at once.
+		n.stopAll(true)
+		n.log.Warn("membership lost (etcd unreachable or the lease expired); tasks stopped, joining again")
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(n.cfg.LeaseTTL / 4):
+		}
+	}
+}
+
+// serve reconciles until ctx ends (false) or the membership is lost (true).
+func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// Any change under the prefix triggers a reconcile at once; the ticker
+	// covers a watch that broke.
+	changes := n.cli.Watch(wctx, n.cfg.Prefix+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	tick := time.NewTicker(reconcileEvery)
+	defer tick.Stop()
+	for {
+		n.reconcile(ctx, m)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-m.Lost():
+			return true
+		case _, ok := <-changes:
+			if !ok {
+				changes = nil
+			}
+		case <-tick.C:
+		}
+	}
+}
+
+// reconcile makes the running tasks what the plan says.
+func (n *Node) reconcile(ctx context.Context, m *Member) {
+	v, err := Read(ctx, n.cli, n.cfg.Prefix)
+	if err != nil {
+		if ctx.Err() == nil {
+			n.log.Warn("reading the cluster", "err", err)
+		}
+		return
+	}
+	plan := v.Plan()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for name, r := range n.running {
+		t := v.Tasks[name]
+		select {
+		case <-r.done:
+			// Ended by itself (failed): give it up so that another try,
+			// here or elsewhere, starts from its checkpoint.
+			n.log.Error("task stopped", "task", name, "err", r.err)
+			_ = m.Release(ctx, name, r.owned.Epoch)
+			delete(n.running, name)
+			continue
+		default:
+		}
+		switch {
+		case t == nil || t.Owner != n.cfg.Name || t.Epoch != r.owned.Epoch:
+			n.log.Warn("task no longer owned here; stopping it", "task", name)
+			n.stop(name, r, true)
+		case t.Removed || plan[name] != n.cfg.Name:
+			n.log.Info("task moves away or was removed; draining it", "task", name)
+			n.stop(name, r, false)
+			_ = m.Release(ctx, name, r.owned.Epoch)
+		}
+	}
+	for name, t := range v.Tasks {
+		if t.Removed || plan[name] != n.cfg.Name || t.Owner != "" || n.running[name] != nil {
+			continue
+		}
+		n.start(ctx, m, t)
+	}
+}
+
+func (n *Node) start(ctx context.Context, m *Member, t *Task) {
+	dag, diags := topology.Parse(t.Name+".yaml", t.Spec)
+	if dag == nil {
+		n.log.Error("submitted topology no longer valid; not starting it", "task", t.Name, "diagnostics", diags.String())
+		return
+	}
+	epoch, err := m.Acquire(ctx, t.Name)
+	if errors.Is(err, ErrOwned) {
+		return
+	}
+	if err != nil {
+		n.log.Warn("taking a task", "task", t.Name, "err", err)
+		return
+	}
+	dag.Engine.HTTPAddr = "" // the node serves every task's status
+	owned := Owned{Name: t.Name, DAG: dag, OwnerKey: n.k.owner(t.Name), Epoch: epoch, StatePrefix: n.k.state(t.Name), Status: status.NewRegistry()}
+	rctx, cancel := context.WithCancel(context.Background())
+	r := &running{owned: owned, cancel: cancel, done: make(chan struct{})}
+	n.running[t.Name] = r
+	n.log.Info("task starting", "task", t.Name, "epoch", epoch)
+	go func() {
+		r.err = n.run(rctx, owned)
+		close(r.done)
+	}()
+}
+
+// stop ends a task. A planned stop waits for its drain, so that the next
+// owner starts from its final checkpoint; a stop after the ownership is gone
+// does not wait: whatever the task still commits or writes is refused by
+// the fences (the owner epoch in etcd, the Kafka transactional id).
+func (n *Node) stop(name string, r *running, hard bool) {
+	r.cancel()
+	if !hard {
+		<-r.done
+	}
+	delete(n.running, name)
+}
+
+func (n *Node) stopAll(hard bool) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for name, r := range n.running {
+		n.stop(name, r, hard)
+	}
+}
+
+// TaskStatus is what a node tells about one task it runs.
+type TaskStatus struct {
+	Task  string          `json:"task"`
+	Node  string          `json:"node"`
+	Epoch int64           `json:"epoch"`
+	View  status.TaskView `json:"status"`
+}
+
+// Statuses is the live state of the tasks this node runs.
+func (n *Node) Statuses() []TaskStatus {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []TaskStatus
+	now := time.Now()
+	for name, r := range n.running {
+		out = append(out, TaskStatus{Task: name, Node: n.cfg.Name, Epoch: r.owned.Epoch, View: r.owned.Status.View(now)})
+	}
+	return out
+}
+
+// MarshalStatuses is Statuses as JSON.
+func (n *Node) MarshalStatuses() ([]byte, error) {
+	b, err := json.Marshal(n.Statuses())
+	if err != nil {
+		return nil, fmt.Errorf("node status: %w", err)
+	}
+	return b, nil
+}

@@ -1,0 +1,218 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
+
+	"github.com/sluicecdc/sluice/cluster"
+)
+
+// The cluster's tools (submit, tasks, remove) talk to etcd, the cluster's
+// one authority, so any node's file reaches the whole cluster.
+
+func init() {
+	register("submit", &command{Summary: "submit a topology file to a cluster as a task (validated first)", Run: runSubmit})
+	register("tasks", &command{Summary: "list a cluster's tasks: owner node, epoch, phase", Run: runTasks})
+	register("remove", &command{Summary: "drain and stop a cluster task (--purge also deletes its checkpoints)", Run: runRemove})
+}
+
+// clusterFlags are the flags every cluster tool shares.
+type clusterFlags struct {
+	nodeFile *string
+}
+
+func addClusterFlags(fs *flag.FlagSet) clusterFlags {
+	return clusterFlags{nodeFile: fs.String("c", "", "a node `file` of the cluster (its etcd endpoints and prefix are used)")}
+}
+
+// connect reads the node file and connects to its etcd; it prints why not.
+func (f clusterFlags) connect(ctx context.Context, cmd string, stderr io.Writer) (*clientv3.Client, *cluster.NodeConfig, bool) {
+	if *f.nodeFile == "" {
+		fmt.Fprintf(stderr, "sluice %s: no node file; use -c node.yaml (any node's file of the cluster)\n", cmd)
+		return nil, nil, false
+	}
+	cfg, err := cluster.LoadNodeConfig(*f.nodeFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice %s: %v\n", cmd, err)
+		return nil, nil, false
+	}
+	cli, err := dialEtcd(ctx, cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice %s: %v\n", cmd, err)
+		return nil, nil, false
+	}
+	return cli, cfg, true
+}
+
+// dialEtcd connects to cfg's etcd and checks that a member answers.
+func dialEtcd(ctx context.Context, cfg *cluster.NodeConfig) (*clientv3.Client, error) {
+	cli, err := clientv3.New(clientv3.Config{Endpoints: cfg.Etcd, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		return nil, fmt.Errorf("etcd %s: %w", strings.Join(cfg.Etcd, ","), err)
+	}
+	sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := cli.Status(sctx, cfg.Etcd[0]); err != nil {
+		_ = cli.Close()
+		return nil, fmt.Errorf("no etcd answers at %s (%v): start etcd, or fix etcd: in the node file", strings.Join(cfg.Etcd, ","), err)
+	}
+	return cli, nil
+}
+
+func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sluice submit", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("f", "", "topology `file` to submit")
+	name := fs.String("name", "", "task `name` (default: the file's name without extension)")
+	cf := addClusterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: sluice submit -c NODE_FILE -f TOPOLOGY [--name TASK]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || !fileArg("submit", fs, file, stderr) {
+		return 2
+	}
+	dag, diags := loadValid("submit", *file, stderr)
+	if dag == nil {
+		return 1
+	}
+	fmt.Fprint(stderr, diags.String()) // warnings
+	spec, err := os.ReadFile(*file)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice submit: %v\n", err)
+		return 1
+	}
+	if *name == "" {
+		*name = taskName(*file)
+	}
+	cli, cfg, ok := cf.connect(ctx, "submit", stderr)
+	if !ok {
+		return 1
+	}
+	defer cli.Close()
+	if err := cluster.Submit(ctx, cli, cfg.Prefix, *name, spec); err != nil {
+		fmt.Fprintf(stderr, "sluice submit: %v\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "task %s submitted; sluice tasks -c %s shows where it runs\n", *name, *cf.nodeFile)
+	return 0
+}
+
+// taskRow is one line of sluice tasks.
+type taskRow struct {
+	Task    string `json:"task"`
+	Node    string `json:"node,omitempty"`
+	Epoch   int64  `json:"epoch,omitempty"`
+	Planned string `json:"planned,omitempty"`
+	Removed bool   `json:"removed,omitempty"`
+}
+
+func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sluice tasks", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	cf := addClusterFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	cli, cfg, ok := cf.connect(ctx, "tasks", stderr)
+	if !ok {
+		return 1
+	}
+	defer cli.Close()
+	v, err := cluster.Read(ctx, cli, cfg.Prefix)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice tasks: %v\n", err)
+		return 1
+	}
+	plan := v.Plan()
+	var rows []taskRow
+	for name, t := range v.Tasks {
+		rows = append(rows, taskRow{Task: name, Node: t.Owner, Epoch: t.Epoch, Planned: plan[name], Removed: t.Removed})
+	}
+	slices.SortFunc(rows, func(a, b taskRow) int { return strings.Compare(a.Task, b.Task) })
+	if *asJSON {
+		out := struct {
+			Members map[string]string `json:"members"`
+			Tasks   []taskRow         `json:"tasks"`
+		}{v.Members, rows}
+		b, _ := json.MarshalIndent(out, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+		return 0
+	}
+	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE")
+	for _, r := range rows {
+		state := "running"
+		switch {
+		case r.Removed && r.Node != "":
+			state = "draining (removed)"
+		case r.Removed:
+			state = "removed (sluice remove --purge deletes it)"
+		case r.Node == "":
+			state = "waiting for " + r.Planned
+		}
+		node := r.Node
+		if node == "" {
+			node = "-"
+		}
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", r.Task, node, r.Epoch, state)
+	}
+	_ = w.Flush()
+	fmt.Fprintf(stdout, "%d nodes: %s\n", len(v.Members), strings.Join(v.MemberNames(), ", "))
+	return 0
+}
+
+func runRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sluice remove", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	purge := fs.Bool("purge", false, "once drained, delete the task and its checkpoints")
+	cf := addClusterFlags(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: sluice remove -c NODE_FILE [--purge] TASK")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() != 1 {
+		fs.Usage()
+		return 2
+	}
+	task := fs.Arg(0)
+	cli, cfg, ok := cf.connect(ctx, "remove", stderr)
+	if !ok {
+		return 1
+	}
+	defer cli.Close()
+	if err := cluster.Remove(ctx, cli, cfg.Prefix, task); err != nil {
+		fmt.Fprintf(stderr, "sluice remove: %v\n", err)
+		return 1
+	}
+	if !*purge {
+		fmt.Fprintf(stdout, "task %s removed: its node drains it; its checkpoints stay until sluice remove --purge %s\n", task, task)
+		return 0
+	}
+	// Wait for the owner to finish its drain (it deletes its owner key).
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := cluster.Purge(ctx, cli, cfg.Prefix, task)
+		if err == nil {
+			fmt.Fprintf(stdout, "task %s drained and purged\n", task)
+			return 0
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			fmt.Fprintf(stderr, "sluice remove: %v\n", err)
+			return 1
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
