@@ -11,10 +11,34 @@ import (
 	"time"
 )
 
-// Serve starts the HTTP endpoint on addr and returns a function that stops
-// it. A non-loopback addr is refused unless token is set; with a token every
-// request must send "Authorization: Bearer <token>".
+// Serve starts the HTTP endpoint of one task on addr and returns a function
+// that stops it: /status, /metrics and /healthz (see Listen for addr and
+// token).
 func Serve(addr, token string, r *Registry) (stop func(), err error) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
+		WriteJSON(w, r.View(time.Now()))
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+		_ = r.WriteMetrics(w, time.Now())
+	})
+	return Listen(addr, token, mux, r.SetError)
+}
+
+// WriteJSON answers with v as indented JSON.
+func WriteJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+// Listen serves mux (plus /healthz) on addr and returns a function that
+// stops it. A non-loopback addr is refused unless token is set; with a token
+// every request must send "Authorization: Bearer <token>". A failure after
+// the start goes to onErr.
+func Listen(addr, token string, mux *http.ServeMux, onErr func(error)) (stop func(), err error) {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return nil, fmt.Errorf("http_addr %q: %w (use host:port, e.g. 127.0.0.1:8765)", addr, err)
@@ -26,17 +50,6 @@ func Serve(addr, token string, r *Registry) (stop func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("status endpoint: listen on %s: %w (another sluice task may use it: set engine.http_addr)", addr, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(r.View(time.Now()))
-	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-		_ = r.WriteMetrics(w, time.Now())
-	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		_, _ = w.Write([]byte("ok\n"))
 	})
@@ -54,7 +67,7 @@ func Serve(addr, token string, r *Registry) (stop func(), err error) {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			r.SetError(fmt.Errorf("status endpoint: %w", err))
+			onErr(fmt.Errorf("status endpoint: %w", err))
 		}
 	}()
 	return func() {
