@@ -101,6 +101,13 @@ spawn() {
 		exec setsid "$@" </dev/null >>"$log" 2>&1
 	) &
 	SPAWNED_PID=$!
+	# Until it execs, the child is a copy of this shell, and pid_alive (which
+	# knows the services by name) would take it for a service that exited.
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ "$(cat "/proc/$SPAWNED_PID/comm" 2>/dev/null)" == bash ]] || break
+		sleep 0.05
+	done
 }
 
 # stop_pidfile NAME FILE: TERM the process, wait up to 60s, then KILL.
