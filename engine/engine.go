@@ -35,6 +35,9 @@ type Options struct {
 	Logger *slog.Logger
 	// DrainTimeout bounds the graceful shutdown (default 30s).
 	DrainTimeout time.Duration
+	// OpenStore opens the task's checkpoint store (a cluster node's etcd
+	// store); nil opens the bbolt file in the topology's checkpoint_dir.
+	OpenStore func(store.Identity) (store.Store, error)
 }
 
 // plan is everything the task actor spawns, prepared before any actor runs
@@ -114,7 +117,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, store.Identity{Task: opts.Task, TopologyHash: topologyHash(dag)}, boltstore.Options{Logger: log})
+	st, err := openStore(dag, opts, log)
 	if err != nil {
 		return err
 	}
