@@ -37,6 +37,9 @@ type Options struct {
 	// Status receives the task's live state; nil makes a registry of its
 	// own (a cluster node passes one per task and serves them together).
 	Status *status.Registry
+	// OpenStore opens the task's checkpoint store (a cluster node's etcd
+	// store); nil opens the bbolt file in the topology's checkpoint_dir.
+	OpenStore func(store.Identity) (store.Store, error)
 }
 
 // plan is everything the task actor spawns, prepared before any actor runs
@@ -119,7 +122,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, opts.Task), boltstore.Options{Logger: log})
+	st, err := openStore(dag, opts, log)
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,8 @@ type harness struct {
 	topic string
 	dir   string
 	dag   *topology.DAG
+	// openStore is Options.OpenStore (nil: the bbolt file in dir).
+	openStore func(store.Identity) (store.Store, error)
 }
 
 // setup configures a harness.
@@ -114,7 +116,7 @@ func (h *harness) start() (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- Run(ctx, h.dag, Options{Task: "engine-test", Logger: log}) }()
+	go func() { done <- Run(ctx, h.dag, Options{Task: "engine-test", Logger: log, OpenStore: h.openStore}) }()
 	return func() error {
 		cancel()
 		select {

@@ -5,10 +5,9 @@
 // file.
 //
 // It defines the Store interface and its types; boltstore implements it on a
-// bbolt file (what `sluice run` uses), memstore in memory (for tests), and
-// storetest is the conformance suite both pass. The watermark subpackage holds
-// the pure low-watermark tracker the checkpoint actor uses to decide what is
-// durable.
+// bbolt file (what `sluice run` uses), etcdstore in etcd (cluster mode: the
+// state outlives the node), memstore in memory (for tests), and storetest is
+// the conformance suite all three pass.
 //
 // It is not the checkpoint actor and it does not decide what to commit: it
 // stores what it is given, atomically. It is not on the per-row path: the
@@ -22,7 +21,8 @@
 //     before Commit returns; slices returned are the caller's to keep.
 //   - A store is owned by one process at a time. Opening a store that another
 //     process (or another Open in this process) holds fails fast with
-//     ErrLocked instead of waiting.
+//     ErrLocked instead of waiting. Where ownership can move (etcdstore),
+//     a store whose owner lost the task fails every commit with ErrFenced.
 //   - A file that does not belong to the task (ErrForeignTask), was written
 //     under another topology (ErrTopologyChanged), is damaged (ErrCorrupt) or
 //     comes from a newer Sluice (ErrNewerFormat) is refused and left exactly as

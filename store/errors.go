@@ -24,6 +24,10 @@ var (
 	// the source is connected to, and that server cannot resume it (see
 	// CheckSwitch).
 	ErrServerMismatch = errors.New("checkpoint belongs to another server")
+	// ErrFenced: the task's ownership moved to another owner since the
+	// store was opened (a store whose owner can change, such as etcdstore's,
+	// checks it at every commit).
+	ErrFenced = errors.New("checkpoint store is owned elsewhere")
 	// ErrClosed: the store was closed.
 	ErrClosed = errors.New("checkpoint store is closed")
 	// ErrInvalidUpdate: an Update names no source or table.

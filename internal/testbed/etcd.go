@@ -72,3 +72,30 @@ func Etcdctl(t testing.TB, args ...string) string {
 	eps := Etcd(t)
 	return runTool(t, "etcdctl", append([]string{"--endpoints=" + strings.Join(eps, ",")}, args...))
 }
+
+// EtcdLeasedKey creates key with value under a new lease, as a cluster node
+// takes a task, and returns the key's create revision (the owner's epoch)
+// and the lease, revoked in t.Cleanup. It fails the test if key exists.
+func EtcdLeasedKey(t testing.TB, cli *clientv3.Client, key, value string) (int64, clientv3.LeaseID) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+	defer cancel()
+	l, err := cli.Grant(ctx, 60)
+	if err != nil {
+		t.Fatalf("testbed: grant an etcd lease: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), dialTimeout)
+		defer cancel()
+		_, _ = cli.Revoke(ctx, l.ID) // a test may have revoked it already
+	})
+	resp, err := cli.Txn(ctx).If(clientv3.Compare(clientv3.CreateRevision(key), "=", 0)).
+		Then(clientv3.OpPut(key, value, clientv3.WithLease(l.ID))).Commit()
+	if err != nil {
+		t.Fatalf("testbed: create %s under a lease: %v", key, err)
+	}
+	if !resp.Succeeded {
+		t.Fatalf("testbed: create %s under a lease: the key exists", key)
+	}
+	return resp.Header.Revision, l.ID
+}

@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite every store.Store passes:
-// boltstore and memstore run it from their tests with an Opener for a fresh
-// location each.
+// boltstore, etcdstore and memstore run it from their tests with an Opener
+// for a fresh location each.
 //
 // It checks the contract, not an implementation: reads of what was
 // committed, all-or-nothing commits, last-write-wins inside one Update,
