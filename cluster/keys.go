@@ -1,6 +1,10 @@
 package cluster
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/sluicecdc/sluice/store/etcdstore"
+)
 
 // The key layout under a cluster's prefix (default "/sluice"), one range per
 // kind so that reading the plan never reads checkpoints:
@@ -9,7 +13,7 @@ import "strings"
 //	<prefix>/specs/<task>     the task's topology file, as submitted
 //	<prefix>/owners/<task>    the owner node's name, under its lease
 //	<prefix>/removed/<task>   set by remove: the owner drains and stops it
-//	<prefix>/state/<task>/    the task's checkpoints (store/etcdstore)
+//	<prefix>/tasks/<task>/    the task's checkpoints (store/etcdstore.TaskPrefix)
 type keys struct{ prefix string }
 
 func (k keys) members() string            { return k.prefix + "/members/" }
@@ -20,7 +24,7 @@ func (k keys) owners() string             { return k.prefix + "/owners/" }
 func (k keys) owner(task string) string   { return k.owners() + task }
 func (k keys) removals() string           { return k.prefix + "/removed/" }
 func (k keys) removed(task string) string { return k.removals() + task }
-func (k keys) state(task string) string   { return k.prefix + "/state/" + task + "/" }
+func (k keys) state(task string) string   { return etcdstore.TaskPrefix(k.prefix, task) }
 
 // name is the last part of key under dir.
 func name(key []byte, dir string) string { return strings.TrimPrefix(string(key), dir) }

@@ -2,9 +2,7 @@ package cluster
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -220,13 +218,4 @@ func (n *Node) Statuses() []TaskStatus {
 		out = append(out, TaskStatus{Task: name, Node: n.cfg.Name, Epoch: r.owned.Epoch, View: r.owned.Status.View(now)})
 	}
 	return out
-}
-
-// MarshalStatuses is Statuses as JSON.
-func (n *Node) MarshalStatuses() ([]byte, error) {
-	b, err := json.Marshal(n.Statuses())
-	if err != nil {
-		return nil, fmt.Errorf("node status: %w", err)
-	}
-	return b, nil
 }

@@ -1,5 +1,5 @@
 // Package etcdstore is the store.Store of cluster mode: a task's state in
-// etcd under one key prefix (TaskPrefix: /sluice/tasks/<task>/), so that it
+// etcd under one key prefix (TaskPrefix: <cluster prefix>/tasks/<task>/), so that it
 // outlives the node that ran the task and the next owner resumes from it.
 //
 // Layout (P is the prefix; source and table names are path-escaped):

@@ -8,9 +8,10 @@ import (
 	"strings"
 )
 
-// TaskPrefix is where a cluster keeps a task's state:
-// "/sluice/tasks/<task>/", the task's name path-escaped.
-func TaskPrefix(task string) string { return "/sluice/tasks/" + url.PathEscape(task) + "/" }
+// TaskPrefix is where a cluster whose keys are under cluster (e.g.
+// "/sluice") keeps a task's state: "<cluster>/tasks/<task>/", the task's
+// name path-escaped.
+func TaskPrefix(cluster, task string) string { return cluster + "/tasks/" + url.PathEscape(task) + "/" }
 
 // keys is the layout under one prefix (see the package doc). Source and
 // table names are path-escaped, so that a "/" in a name cannot reach into
