@@ -110,6 +110,20 @@ spawn() {
 	done
 }
 
+# await NAME PIDFILE LOG TRIES PAUSE CHECK...: runs CHECK every PAUSE seconds
+# until it succeeds (then returns 0) or TRIES runs failed (then 1); dies
+# naming LOG when the process of PIDFILE exits meanwhile.
+await() {
+	local name="$1" pidfile="$2" log="$3" tries="$4" pause="$5" i
+	shift 5
+	for ((i = 0; i < tries; i++)); do
+		pid_alive "$pidfile" || die "$name exited while starting (see $log)"
+		"$@" && return 0
+		sleep "$pause"
+	done
+	return 1
+}
+
 # stop_pidfile NAME FILE: TERM the process, wait up to 60s, then KILL.
 stop_pidfile() {
 	local name="$1" file="$2" pid i

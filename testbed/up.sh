@@ -222,7 +222,7 @@ kafka_jvm=(java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.aw
 	-cp "$KAFKA_LIBS/*")
 
 start_kafka() {
-	local t0 i version cluster_id
+	local t0 version cluster_id
 	t0="$(now_ms)"
 	if pid_alive "$KAFKA_PID" && kafka_healthy; then
 		if kafka_secured_up; then
@@ -269,12 +269,8 @@ start_kafka() {
 		echo "$SPAWNED_PID" >"$KAFKA_PID"
 		STARTED+=(kafka)
 	fi
-	for ((i = 0; i < 240; i++)); do
-		pid_alive "$KAFKA_PID" || die "kafka exited while starting (see $KAFKA_LOG)"
-		kafka_healthy && break
-		sleep 0.5
-	done
-	kafka_healthy || die "kafka did not answer a metadata request on 127.0.0.1:$KAFKA_PORT in 120s (see $KAFKA_LOG)"
+	await kafka "$KAFKA_PID" "$KAFKA_LOG" 240 0.5 kafka_healthy ||
+		die "kafka did not answer a metadata request on 127.0.0.1:$KAFKA_PORT in 120s (see $KAFKA_LOG)"
 	say "kafka $version up on 127.0.0.1:$KAFKA_PORT in $(secs_since "$t0")"
 }
 
@@ -285,7 +281,7 @@ start_kafka() {
 # nothing in Sluice reads old revisions, the bed's database must not grow
 # without bound, and etcd 3.4's transactions slow down as history grows.
 start_etcd() {
-	local t0 i version
+	local t0 version
 	t0="$(now_ms)"
 	version="$("$ETCD" --version 2>/dev/null | sed -n 's/^etcd Version: //p')"
 	if pid_alive "$ETCD_PID" && etcd_healthy; then
@@ -303,12 +299,8 @@ start_etcd() {
 		echo "$SPAWNED_PID" >"$ETCD_PID"
 		STARTED+=(etcd)
 	fi
-	for ((i = 0; i < 300; i++)); do
-		pid_alive "$ETCD_PID" || die "etcd exited while starting (see $ETCD_LOG)"
-		etcd_healthy && break
-		sleep 0.1
-	done
-	etcd_healthy || die "etcd did not report healthy on 127.0.0.1:$ETCD_PORT in 30s (see $ETCD_LOG)"
+	await etcd "$ETCD_PID" "$ETCD_LOG" 300 0.1 etcd_healthy ||
+		die "etcd did not report healthy on 127.0.0.1:$ETCD_PORT in 30s (see $ETCD_LOG)"
 	say "etcd ${version:-(unknown version)} up on 127.0.0.1:$ETCD_PORT in $(secs_since "$t0")"
 }
 

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/store/boltstore"
+	"github.com/sluicecdc/sluice/store/storetest"
 )
 
 // BenchmarkCommit measures one durable Commit (fsync included) of a
@@ -19,19 +19,7 @@ func BenchmarkCommit(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer s.Close()
-			var u store.Update
-			seq := uint64(0)
-			for b.Loop() {
-				u.Reset()
-				seq++
-				u.SetCheckpoint("src", store.Checkpoint{Pos: change.Position{File: "mysql-bin.000001", Pos: uint32(seq)}, Seq: seq})
-				for i := range chunks {
-					u.PutChunk("src", "db.t", store.Chunk{ID: uint32(int(seq)*chunks + i), Low: []byte("0123456789"), High: []byte("0123456799"), Done: true, Rows: 8192})
-				}
-				if err := s.Commit(&u); err != nil {
-					b.Fatal(err)
-				}
-			}
+			storetest.BenchCommit(b, s, chunks)
 		})
 	}
 }

@@ -296,30 +296,24 @@ func (s *Store) readErr(what string, err error) error {
 
 // Checkpoint implements store.Store.
 func (s *Store) Checkpoint(source string) (store.Checkpoint, bool, error) {
-	what := "checkpoint of source " + strconv.Quote(source)
-	kvs, err := s.get(what, s.k.checkpoint(source))
-	if err != nil || len(kvs) == 0 {
-		return store.Checkpoint{}, false, err
-	}
-	cp, err := record.DecodeCheckpoint(kvs[0].Value)
-	if err != nil {
-		return store.Checkpoint{}, false, s.readErr(what, err)
-	}
-	return cp, true, nil
+	return getRecord(s, "checkpoint of source "+strconv.Quote(source), s.k.checkpoint(source), record.DecodeCheckpoint)
 }
 
 // Snapshot implements store.Store.
 func (s *Store) Snapshot(source string) (store.Snapshot, bool, error) {
-	what := "snapshot state of source " + strconv.Quote(source)
-	kvs, err := s.get(what, s.k.snapshot(source))
+	return getRecord(s, "snapshot state of source "+strconv.Quote(source), s.k.snapshot(source), record.DecodeSnapshot)
+}
+
+// getRecord reads the record at key; ok is false when there is none.
+func getRecord[T any](s *Store, what, key string, decode func([]byte) (T, error)) (v T, ok bool, err error) {
+	kvs, err := s.get(what, key)
 	if err != nil || len(kvs) == 0 {
-		return store.Snapshot{}, false, err
+		return v, false, err
 	}
-	sn, err := record.DecodeSnapshot(kvs[0].Value)
-	if err != nil {
-		return store.Snapshot{}, false, s.readErr(what, err)
+	if v, err = decode(kvs[0].Value); err != nil {
+		return v, false, s.readErr(what, err)
 	}
-	return sn, true, nil
+	return v, true, nil
 }
 
 // Chunks implements store.Store.

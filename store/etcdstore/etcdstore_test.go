@@ -35,6 +35,21 @@ func own(t testing.TB, cli *clientv3.Client, key, node string) (etcdstore.Owner,
 	return etcdstore.Owner{Key: key, Epoch: epoch}, lease
 }
 
+// openOwned opens a store for node-a on a prefix of its own (the store's
+// keys under prefix+"task/"); it is closed in t.Cleanup.
+func openOwned(t testing.TB) (*etcdstore.Store, string) {
+	t.Helper()
+	cli := bed(t)
+	prefix := testbed.NewEtcdPrefix(t)
+	owner, _ := own(t, cli, prefix+"owner", "node-a")
+	s, err := etcdstore.Open(cli, prefix+"task/", owner, storetest.Task, etcdstore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s, prefix
+}
+
 func conformance(t *testing.T, opts etcdstore.Options) {
 	cli := bed(t)
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
@@ -155,14 +170,7 @@ func TestEtcdstore_Open_NotOwned(t *testing.T) {
 // both of etcd's limits (1,001 operations; 2.4 MB): all of it lands, and
 // the journal is gone afterwards.
 func TestEtcdstore_Commit_LargerThanOneTransaction(t *testing.T) {
-	cli := bed(t)
-	prefix := testbed.NewEtcdPrefix(t)
-	owner, _ := own(t, cli, prefix+"owner", "node-a")
-	s, err := etcdstore.Open(cli, prefix+"task/", owner, storetest.Task, etcdstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, prefix := openOwned(t)
 	var u store.Update
 	for id := range uint32(20) {
 		u.PutChunk("orders-db", "shop.orders", store.Chunk{ID: id + 1000, Done: true}) // reset below
@@ -200,17 +208,10 @@ func TestEtcdstore_Commit_LargerThanOneTransaction(t *testing.T) {
 // TestEtcdstore_Commit_ValueTooLarge: a value no etcd request can carry
 // fails the whole Update, terminally, before anything is written.
 func TestEtcdstore_Commit_ValueTooLarge(t *testing.T) {
-	cli := bed(t)
-	prefix := testbed.NewEtcdPrefix(t)
-	owner, _ := own(t, cli, prefix+"owner", "node-a")
-	s, err := etcdstore.Open(cli, prefix+"task/", owner, storetest.Task, etcdstore.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, _ := openOwned(t)
 	u := checkpointAt(9)
 	u.PutSchema("orders-db", "shop.wide", "k", make([]byte, 2<<20))
-	err = s.Commit(u)
+	err := s.Commit(u)
 	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "--max-request-bytes") {
 		t.Fatalf("commit of a 2 MiB value = %v; want a terminal error naming --max-request-bytes", err)
 	}

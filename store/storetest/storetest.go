@@ -710,3 +710,22 @@ func testRandomProperty(t *testing.T, open Opener) {
 		m.check(t, s, step)
 	}
 }
+
+// BenchCommit measures Commit on s of a checkpoint and chunks chunk states,
+// new ones at each iteration: the shape of the checkpointer's commits.
+func BenchCommit(b *testing.B, s store.Store, chunks int) {
+	var u store.Update
+	seq := uint64(0)
+	for b.Loop() {
+		u.Reset()
+		seq++
+		u.SetCheckpoint("src", store.Checkpoint{Pos: change.Position{File: "mysql-bin.000001", Pos: uint32(seq)}, Seq: seq})
+		for i := range chunks {
+			u.PutChunk("src", "db.t", store.Chunk{ID: uint32(int(seq)*chunks + i), Low: []byte("0123456789"),
+				High: []byte("0123456799"), Done: true, Rows: 8192})
+		}
+		if err := s.Commit(&u); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
