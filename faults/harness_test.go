@@ -95,13 +95,21 @@ type proc struct {
 // logPath. The process is killed in Cleanup if it still runs.
 func startSluice(t *testing.T, file, logPath string, args ...string) *proc {
 	t.Helper()
+	return startCommand(t, logPath, append([]string{"run", "-f", file, "--log-level", "info"}, args...)...)
+}
+
+// startCommand runs sluice with args (a subcommand and its flags),
+// appending its output to logPath. The process is killed in Cleanup if it
+// still runs.
+func startCommand(t *testing.T, logPath string, args ...string) *proc {
+	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fmt.Fprintf(f, "=== sluice run -f %s at %s\n", file, time.Now().Format(time.RFC3339Nano))
+	fmt.Fprintf(f, "=== sluice %s at %s\n", strings.Join(args, " "), time.Now().Format(time.RFC3339Nano))
 	p := &proc{t: t, logPath: logPath, done: make(chan struct{})}
-	p.cmd = exec.Command(sluiceBin, append([]string{"run", "-f", file, "--log-level", "info"}, args...)...)
+	p.cmd = exec.Command(sluiceBin, args...)
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {

@@ -1,0 +1,143 @@
+package faults
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicecdc/sluice/cluster"
+	"github.com/sluicecdc/sluice/internal/testbed"
+)
+
+// node is one `sluice node` process of a test cluster.
+type node struct {
+	name, file string
+	p          *proc
+}
+
+// startNodes writes a node file for each of n nodes of the cluster under
+// prefix and starts them.
+func startNodes(t *testing.T, prefix string, n int) []*node {
+	t.Helper()
+	var nodes []*node
+	eps := testbed.Etcd(t)
+	for i := 1; i <= n; i++ {
+		dir := t.TempDir()
+		nd := &node{name: fmt.Sprintf("n%d", i), file: filepath.Join(dir, "node.yaml")}
+		cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: 127.0.0.1:%d\nlease_ttl: 2s\nprefix: %s\n",
+			nd.name, strings.Join(eps, ", "), freePort(t), dir, freePort(t), prefix)
+		if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		nd.p = startCommand(t, filepath.Join(dir, "node.log"), "node", "-c", nd.file)
+		nodes = append(nodes, nd)
+	}
+	return nodes
+}
+
+// sluiceCLI runs a short sluice command and returns its output.
+func sluiceCLI(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(sluiceBin, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sluice %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// waitOwned waits until every task of the cluster is owned by one of live
+// and returns the view.
+func waitOwned(t *testing.T, prefix string, tasks int, live []string, timeout time.Duration) *cluster.View {
+	t.Helper()
+	cli := testbed.EtcdClient(t)
+	deadline := time.Now().Add(timeout)
+	for {
+		v, err := cluster.Read(context.Background(), cli, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		owned := 0
+		for _, tk := range v.Tasks {
+			if slices.Contains(live, tk.Owner) {
+				owned++
+			}
+		}
+		if owned == tasks && len(v.Tasks) == tasks {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %d of %d tasks owned by %v: %+v", timeout, owned, tasks, live, v.Tasks)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestCluster_KilledNodesTasksMoveWithNothingLost runs 6 tasks on 3 nodes
+// (2 each), kills one node with SIGKILL under a steady workload, and checks
+// that its tasks are owned by the others within the lease TTL + 2 s and
+// that every task's topic, replayed, equals its table: checkpoints moved
+// with the task through etcd.
+func TestCluster_KilledNodesTasksMoveWithNothingLost(t *testing.T) {
+	needBed(t)
+	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
+	broker := testbed.Kafka(t)[0]
+	db := testbed.NewDatabase(t)
+	var tables []string
+	for i := range 6 {
+		tables = append(tables, fmt.Sprintf("c%d", i))
+	}
+	w := bedWorkload(t, db, tables...)
+	for _, tb := range tables {
+		w.fill(t, tb, 3000)
+	}
+	nodes := startNodes(t, prefix, 3)
+	topics := map[string]string{}
+	for i, tb := range tables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("task%d", i), db, topic)
+		tp.Tables, tp.Start, tp.ChunkSize = []string{db + "." + tb}, "initial", 500
+		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
+		topics[tb] = topic
+	}
+	names := []string{"n1", "n2", "n3"}
+	v := waitOwned(t, prefix, 6, names, 30*time.Second)
+	load := map[string]int{}
+	for _, tk := range v.Tasks {
+		load[tk.Owner]++
+	}
+	if load["n1"] != 2 || load["n2"] != 2 || load["n3"] != 2 {
+		t.Fatalf("6 tasks on 3 nodes: %v, want 2/2/2", load)
+	}
+	for _, nd := range nodes {
+		if out := sluiceCLI(t, "tasks", "-c", nd.file); strings.Count(out, "running") != 6 {
+			t.Fatalf("sluice tasks from %s:\n%s", nd.name, out)
+		}
+	}
+
+	writes := w.run(3000, 0)
+	defer writes.stop()
+	time.Sleep(3 * time.Second)
+	victim := nodes[1]
+	victim.p.kill9()
+	killed := time.Now()
+	waitOwned(t, prefix, 6, []string{"n1", "n3"}, 10*time.Second)
+	moved := time.Since(killed)
+	t.Logf("RESULT cluster kill9: the killed node's tasks owned elsewhere %s after the kill (lease TTL 2s)", moved.Round(time.Millisecond))
+	if moved > 4*time.Second {
+		t.Errorf("tasks moved %s after the kill, want within the lease TTL + 2s (4s)", moved)
+	}
+	time.Sleep(3 * time.Second)
+	if err := writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
+		t.Logf("%s: %d records, %d applied, %d duplicates", tb, out.Records, out.Applied, out.Duplicates)
+	}
+}
