@@ -55,7 +55,9 @@ func ParseNodeConfig(file string, data []byte) (*NodeConfig, error) {
 		return nil, fmt.Errorf("%s: %s", file, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	var errs []error
-	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("%s: "+format, append([]any{file}, args...)...)) }
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: "+format, append([]any{file}, args...)...))
+	}
 	if c.Name == "" || strings.ContainsAny(c.Name, "/ \t") {
 		bad("name %q: give the node a name without slashes or blanks, unique in the cluster (e.g. name: n1)", c.Name)
 	}
