@@ -40,7 +40,15 @@ type Node struct {
 
 	mu      sync.Mutex
 	running map[string]*running
+	// retryAt holds tasks that failed here back until then, so that a task
+	// that fails at once (a source down past its retry window) is not
+	// restarted four times a second.
+	retryAt map[string]time.Time
 }
+
+// failedTaskDelay is how long a task that failed waits before this node
+// takes it again.
+const failedTaskDelay = 10 * time.Second
 
 type running struct {
 	owned  Owned
@@ -51,7 +59,7 @@ type running struct {
 
 // NewNode makes a node of cfg over cli.
 func NewNode(cfg NodeConfig, cli *clientv3.Client, run RunTask, log *slog.Logger) *Node {
-	return &Node{cfg: cfg, cli: cli, k: keys{prefix: cfg.Prefix}, run: run, log: log.With("node", cfg.Name), running: map[string]*running{}}
+	return &Node{cfg: cfg, cli: cli, k: keys{prefix: cfg.Prefix}, run: run, log: log.With("node", cfg.Name), running: map[string]*running{}, retryAt: map[string]time.Time{}}
 }
 
 // reconcileEvery bounds how long a change waits when no watch event came.
@@ -130,9 +138,10 @@ func (n *Node) reconcile(ctx context.Context, m *Member) {
 		case <-r.done:
 			// Ended by itself (failed): give it up so that another try,
 			// here or elsewhere, starts from its checkpoint.
-			n.log.Error("task stopped", "task", name, "err", r.err)
+			n.log.Error("task stopped; trying again later", "task", name, "err", r.err, "in", failedTaskDelay)
 			_ = m.Release(ctx, name, r.owned.Epoch)
 			delete(n.running, name)
+			n.retryAt[name] = time.Now().Add(failedTaskDelay)
 			continue
 		default:
 		}
@@ -147,7 +156,7 @@ func (n *Node) reconcile(ctx context.Context, m *Member) {
 		}
 	}
 	for name, t := range v.Tasks {
-		if t.Removed || plan[name] != n.cfg.Name || t.Owner != "" || n.running[name] != nil {
+		if t.Removed || plan[name] != n.cfg.Name || t.Owner != "" || n.running[name] != nil || time.Now().Before(n.retryAt[name]) {
 			continue
 		}
 		n.start(ctx, m, t)
