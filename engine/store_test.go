@@ -54,12 +54,14 @@ func TestRun_CheckpointsInEtcdStore(t *testing.T) {
 	}
 
 	// The node loses the task: its lease ends. The next checkpoint commit
-	// is refused and the run ends with that error.
+	// is refused and the run ends with that error. The update makes sure
+	// there is one to make; whether it reaches Kafka first depends on
+	// whether other writes to the shared server moved the checkpoint before
+	// it, so it is not checked.
 	if _, err := cli.Revoke(context.Background(), lease); err != nil {
 		t.Fatal(err)
 	}
 	exec(t, h.db, "UPDATE $db.orders SET note='b2' WHERE id=2")
-	h.check(6, tables)
 	// The run ends by itself: its status endpoint closes.
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
 		resp, err := http.Get("http://" + h.addr + "/healthz")
