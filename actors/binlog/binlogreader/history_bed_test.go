@@ -246,15 +246,7 @@ func historyAcrossDDL(t *testing.T, srv *historyServer) {
 		"CREATE TABLE t_right (k INT PRIMARY KEY, r1 BIGINT UNSIGNED, r2 CHAR(3))")
 	sel := func(d, table string) bool { return d == db && !strings.HasPrefix(table, "t_out") }
 	st := newMemStore(t)
-	hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
-	start := srv.position(t)
-	captured, err := hist.CaptureAt(context.Background(), start, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := st.Commit(&store.Update{Schemas: captured.TakePending()}); err != nil {
-		t.Fatal(err)
-	}
+	hist, start := capturedHistory(t, srv, st, sel)
 
 	var want []expected
 	ins := func(table, after string) { want = append(want, expected{change.OpInsert, table, "", after}) }
@@ -406,16 +398,7 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			t.Cleanup(func() { srv.admin.Execute("DROP DATABASE IF EXISTS " + db) })
 			srv.exec(t, "USE "+db, "CREATE TABLE rej_tab (id INT PRIMARY KEY, a INT)")
 			sel := func(d, _ string) bool { return d == db }
-			st := newMemStore(t)
-			hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
-			start := srv.position(t)
-			captured, err := hist.CaptureAt(context.Background(), start, "")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := st.Commit(&store.Update{Schemas: captured.TakePending()}); err != nil {
-				t.Fatal(err)
-			}
+			hist, start := capturedHistory(t, srv, newMemStore(t), sel)
 			srv.exec(t, "INSERT INTO rej_tab VALUES (1, 1)",
 				"ALTER TABLE rej_tab ADD COLUMN h INT INVISIBLE",
 				"INSERT INTO rej_tab (id, a, h) VALUES (2, 2, 3)")
@@ -456,4 +439,21 @@ func TestStream_Bed_HistoryRejectedStatement(t *testing.T) {
 			}
 		})
 	}
+}
+
+// capturedHistory is the schema history of sel on srv kept in st, captured
+// at srv's current position (returned) and committed, as the engine does
+// before a snapshot.
+func capturedHistory(t *testing.T, srv *historyServer, st store.Store, sel func(db, table string) bool) (*schema.History, change.Position) {
+	t.Helper()
+	hist := schema.New(schema.Config{Source: srv.src, Store: st, Select: sel})
+	start := srv.position(t)
+	captured, err := hist.CaptureAt(context.Background(), start, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(&store.Update{Schemas: captured.TakePending()}); err != nil {
+		t.Fatal(err)
+	}
+	return hist, start
 }
