@@ -306,3 +306,28 @@ func TestRun_Bed_CheckpointDirNotWritable(t *testing.T) {
 		t.Errorf("want exactly the checkpoint dir to fail, got %v", got)
 	}
 }
+
+func TestRun_Bed_PreparedXA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY)")
+	conn := testbed.AdminConn(t)
+	for _, s := range []string{"XA START '" + db + "'", "INSERT INTO `" + db + "`.t VALUES (1)", "XA END '" + db + "'", "XA PREPARE '" + db + "'"} {
+		if _, err := conn.Execute(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Execute("XA ROLLBACK '" + db + "'"); err != nil {
+			t.Errorf("XA ROLLBACK: %v", err)
+		}
+	})
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{})
+	it := find(t, r.Items, "source.bed.xa_prepared")
+	wantItem(t, it, Warn, "prepared, not yet committed", "XA RECOVER lists none")
+	if !strings.Contains(it.Detail, "X'"+fmt.Sprintf("%x", db)+"',X'',1") {
+		t.Errorf("detail %q does not name the prepared XID", it.Detail)
+	}
+}

@@ -27,6 +27,10 @@ type sourceFacts struct {
 	// binlog file must be checked; LogsErr is its error.
 	Logs    []string
 	LogsErr error
+	// XA is XA RECOVER (each prepared transaction's XID as X'..',X'..',N);
+	// XAErr is its error.
+	XA    []string
+	XAErr error
 }
 
 // systemSchemas are never selected.
@@ -89,6 +93,9 @@ func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerS
 	items = append(items, checkVariables(src, flavor, f.Vars)...)
 	if file != "" {
 		items = append(items, checkBinlogFile(src, f.Account, file, why, f.Logs, f.LogsErr))
+	}
+	if why != "checkpointed" {
+		items = append(items, checkXA(src, f.XA, f.XAErr))
 	}
 	selected, _ := selectTables(src, f.Tables)
 	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))
@@ -160,6 +167,21 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 			t.Key, t.KeyName = keyUnique, idx
 		case nullable && t.Key == keyNone:
 			t.Key, t.KeyName = keyUniqueNullable, idx
+		}
+	}
+
+	if r, err = conn.Execute("XA RECOVER"); err != nil {
+		f.XAErr = err
+	} else {
+		for i := range r.Values {
+			row := r.Values[i]
+			format, _ := sourcedb.FieldUint(&row[0])
+			gl, _ := sourcedb.FieldUint(&row[1])
+			data := string(row[3].AsString())
+			if int(gl) > len(data) {
+				gl = uint64(len(data))
+			}
+			f.XA = append(f.XA, sourcedb.XID{FormatID: uint32(format), GTRID: data[:gl], BQual: data[gl:]}.String())
 		}
 	}
 

@@ -50,7 +50,8 @@ type Actor struct {
 	// transaction in progress, so that the final checkpoint covers every
 	// change already sent and a restart sends nothing twice.
 	stopping bool
-	// midTxn is true while the last batch sent ended inside a transaction.
+	// midTxn is true while the stream is inside a transaction whose
+	// changes it started to send.
 	midTxn  bool
 	waiting bool // out of credit, waiting for flow.Released
 	ctx     context.Context
@@ -142,6 +143,9 @@ func (a *Actor) read(ctx actor.Context) {
 	if len(batch.Changes) > 0 || batch.Mark != nil {
 		a.send(ctx, batch)
 	}
+	// Not from the batch's Mark: while an XA transaction is prepared, Marks
+	// stay behind the changes sent (binlogreader's xa.go).
+	a.midTxn = a.stream.InTransaction()
 	if a.stopping && !a.midTxn {
 		a.stop(ctx)
 		return
@@ -172,7 +176,6 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 			ctx.Send(pid, msg)
 		}
 	}
-	a.midTxn = len(b.Changes) > 0 && (b.Mark == nil || b.Mark.Seq < b.LastSeq())
 }
 
 // stop ends reading for a graceful shutdown and tells the unit.

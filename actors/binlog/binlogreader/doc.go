@@ -71,7 +71,13 @@
 //   - INCIDENT events are terminal: the source says its binlog misses changes.
 //   - A compressed MySQL transaction is decompressed whole by go-mysql: its
 //     memory is its uncompressed size, outside the credit budget.
-//   - XA transactions are emitted at XA PREPARE, not at XA COMMIT.
+//   - XA transactions (xa.go): the rows of a prepared group are held in
+//     memory until its XA COMMIT, which emits them as its own changes, and
+//     dropped at XA ROLLBACK. While any is prepared, Marks stay at the
+//     boundary before the oldest (a restart reads it again; the changes
+//     after it come again with their Seq). Past Config.XAHoldBytes of held
+//     rows, or at an XA COMMIT whose XA PREPARE came before the stream's
+//     start, the stream stops with a terminal error.
 //   - ColumnType is synthesised from the binlog: integer display widths are
 //     the server defaults (tinyint(4)), CHAR/VARCHAR lengths are bytes divided
 //     by the charset's longest character.

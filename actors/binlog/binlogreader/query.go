@@ -25,8 +25,14 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 	case sourcedb.KindCommit:
 		s.endTxn(h)
 		return nil
+	case sourcedb.KindXAStart: // MySQL; MariaDB flags its GTID event instead
+		s.inTxn = true
+		s.startXA(h)
+		return nil
 	case sourcedb.KindXAMarker:
 		return nil
+	case sourcedb.KindXACommit, sourcedb.KindXARollback:
+		return s.xaEnd(e.Query, h, sourcedb.Classify(e.Query) == sourcedb.KindXACommit)
 	case sourcedb.KindDDL:
 		st := s.parser.Parse(string(e.Query), string(e.Schema))
 		if s.schema != nil {

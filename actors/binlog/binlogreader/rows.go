@@ -38,6 +38,9 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 	case replication.EnumRowsEventTypeDelete:
 		op = change.OpDelete
 	}
+	if s.xa != nil {
+		return s.hold(e, h, t, op)
+	}
 	s.rows, s.rowsHdr, s.rowsTab, s.rowsOp, s.rowsIdx = e, h, t, op, 0
 	return nil
 }
