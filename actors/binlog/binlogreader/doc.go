@@ -62,8 +62,10 @@
 //     MINIMAL still logs signedness and charsets; NO_LOG (and MySQL 5.7)
 //     does not: with a History, unsigned integers are then re-typed per row
 //     (uint8..uint64), the only per-row cost the history adds.
-//   - binlog_row_image must be FULL: with MINIMAL/NOBLOB, missing columns are
-//     nil, indistinguishable from NULL.
+//   - binlog_row_image must be FULL: a rows event of a selected table whose
+//     column bitmaps leave a column out (a session with MINIMAL or NOBLOB)
+//     is a terminal error; go-mysql would leave the column nil, which reads
+//     as NULL.
 //   - Partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON) are
 //     a terminal error: Sluice cannot apply JSON diffs.
 //   - Statement-logged DML (binlog_format STATEMENT/MIXED in some session) for

@@ -25,6 +25,14 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 	if !t.selected || len(e.Rows) == 0 {
 		return nil
 	}
+	if !allColumns(e.ColumnBitmap1, e.ColumnCount) || (e.ColumnBitmap2 != nil && !allColumns(e.ColumnBitmap2, e.ColumnCount)) {
+		// go-mysql leaves an absent column nil: it would read as NULL.
+		return errkind.Terminal(fmt.Errorf(
+			"source %q at %s:%d: the rows event of %s lacks some columns (the session that wrote it has binlog_row_image MINIMAL or NOBLOB), "+
+				"which Sluice would publish as NULL: SET GLOBAL binlog_row_image=FULL, make sure no session sets its own (SET SESSION binlog_row_image), "+
+				"make the writers reconnect, and take a new snapshot of the table",
+			s.name, s.file, h.LogPos, t.table.QualifiedName()))
+	}
 	op := change.OpInsert
 	switch e.Type() {
 	case replication.EnumRowsEventTypeUpdate:
@@ -80,4 +88,15 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 		b.Add(c)
 	}
 	s.rows, s.rowsHdr, s.rowsTab = nil, nil, nil
+}
+
+// allColumns reports whether a rows event's column bitmap holds all n
+// columns (binlog_row_image FULL).
+func allColumns(bm []byte, n uint64) bool {
+	for i := range n {
+		if i/8 >= uint64(len(bm)) || bm[i/8]&(1<<(i%8)) == 0 {
+			return false
+		}
+	}
+	return true
 }
