@@ -191,8 +191,10 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 		"multipolygon", "geometrycollection", "geomcollection":
 		c.Type, c.Meta, c.Charset = change.TypeGeometry, 4, "binary"
 	case "inet4", "inet6", "uuid":
-		// MariaDB's fixed-size binary types; read as their text form.
-		c.Type = change.TypeString
+		// MariaDB's fixed-size binary types: the snapshot reads their text
+		// form, the binlog reader renders their bytes as the same text
+		// (COLUMN_TYPE tells it which), so the values are ASCII text.
+		c.Type, c.Charset = change.TypeString, "ascii"
 	default:
 		return c, fmt.Errorf("column %s has type %s, which Sluice cannot read", c.Name, c.ColumnType)
 	}

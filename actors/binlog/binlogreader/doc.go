@@ -45,8 +45,10 @@
 //
 // Values follow change/value.go: go-mysql decodes with ParseTime=false,
 // UseDecimal=false and TIMESTAMP rendered in UTC; this package then turns
-// ENUM indexes into names and SET masks into "a,b", and an empty MySQL JSON
-// document into "null".
+// ENUM indexes into names and SET masks into "a,b", an empty MySQL JSON
+// document into "null", and (with a History, whose COLUMN_TYPE tells them
+// from BINARY) MariaDB's INET4, INET6 and UUID bytes into the text the
+// server prints (inet.go).
 //
 // Sharp edges:
 //   - Value lifetime: strings and []byte values alias the event's buffer.
