@@ -114,7 +114,7 @@ func TestRun_Bed_AllPass(t *testing.T) {
 		"source.bed.privilege.replication_slave", "source.bed.privilege.show_view",
 		"source.bed.log_bin", "source.bed.binlog_format", "source.bed.binlog_row_image",
 		"source.bed.binlog_row_metadata", "source.bed.server_id", "source.bed.binlog_file",
-		"source.bed.binlog_retention", "source.bed.tables", "source.bed.keys", "source.bed.engines",
+		"source.bed.binlog_retention", "source.bed.tables", "source.bed.keys", "source.bed.engines", "source.bed.charsets",
 		"sink.kafka.connect", "sink.kafka.api_versions", "sink.kafka.brokers", "sink.kafka.topic." + topic,
 		"engine.checkpoint_dir", "engine.free_space",
 	} {
@@ -330,4 +330,15 @@ func TestRun_Bed_PreparedXA(t *testing.T) {
 	if !strings.Contains(it.Detail, "X'"+fmt.Sprintf("%x", db)+"',X'',1") {
 		t.Errorf("detail %q does not name the prepared XID", it.Detail)
 	}
+}
+
+func TestRun_Bed_UndecodableCharset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, a VARCHAR(8) CHARACTER SET gbk, b VARCHAR(8) CHARACTER SET swe7)")
+	pos := testbed.BinlogPosition(t)
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{Checkpoints: map[string]string{"bed": pos.Name}})
+	wantItem(t, find(t, r.Items, "source.bed.charset."+db+".t"), Fail, "b (swe7)", "CONVERT TO CHARACTER SET utf8mb4")
 }

@@ -31,6 +31,9 @@ type sourceFacts struct {
 	// XAErr is its error.
 	XA    []string
 	XAErr error
+	// Charsets are the columns in a charset other than the UTF-8 family,
+	// ascii, latin1 and binary.
+	Charsets []columnCharset
 }
 
 // systemSchemas are never selected.
@@ -99,7 +102,8 @@ func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerS
 	}
 	selected, _ := selectTables(src, f.Tables)
 	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))
-	return append(items, checkTables(src, f.Tables)...)
+	items = append(items, checkTables(src, f.Tables)...)
+	return append(items, checkCharsets(src, f.Charsets)...)
 }
 
 // gatherSource reads what the checks need, in one session.
@@ -142,6 +146,18 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		}
 		index[[2]string{t.Schema, t.Name}] = len(f.Tables)
 		f.Tables = append(f.Tables, t)
+	}
+
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS " +
+		"WHERE CHARACTER_SET_NAME NOT IN ('utf8mb4','utf8mb3','utf8','ascii','latin1','binary') AND TABLE_SCHEMA NOT IN " + systemSchemas +
+		" ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION")
+	if err != nil {
+		return nil, fmt.Errorf("listing column charsets: %w", err)
+	}
+	for i := range r.Values {
+		row := r.Values[i]
+		f.Charsets = append(f.Charsets, columnCharset{Schema: string(row[0].AsString()), Table: string(row[1].AsString()),
+			Column: string(row[2].AsString()), Charset: string(row[3].AsString())})
 	}
 
 	// Unique keys: PRIMARY, or UNIQUE with (NULLABLE='YES') columns or not.

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/charset"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/sourcedb"
@@ -62,6 +64,41 @@ var mariadbTypesRows = []string{
 	`(6, '::1.2.3.4', '1.2.3.4', '00112233-4455-4677-8899-aabbccddeeff')`,
 }
 
+// charsetsDDL has one column per character set Sluice decodes besides
+// utf8*, ascii and latin1 (which all_types covers).
+const charsetsDDL = `CREATE TABLE charsets (
+  id INT NOT NULL PRIMARY KEY,
+  c_gbk VARCHAR(20) CHARACTER SET gbk, c_gbk_char CHAR(4) CHARACTER SET gbk, c_gbk_text TEXT CHARACTER SET gbk,
+  c_gbk_enum ENUM('甲','乙') CHARACTER SET gbk, c_gbk_set SET('甲','乙') CHARACTER SET gbk,
+  c_gb2312 VARCHAR(20) CHARACTER SET gb2312, c_big5 VARCHAR(20) CHARACTER SET big5,
+  c_sjis VARCHAR(20) CHARACTER SET sjis, c_cp932 VARCHAR(20) CHARACTER SET cp932, c_ujis VARCHAR(20) CHARACTER SET ujis,
+  c_eucjpms VARCHAR(20) CHARACTER SET eucjpms, c_euckr VARCHAR(20) CHARACTER SET euckr,
+  c_cp1251 VARCHAR(20) CHARACTER SET cp1251, c_koi8r VARCHAR(20) CHARACTER SET koi8r, c_latin2 VARCHAR(20) CHARACTER SET latin2,
+  c_greek VARCHAR(20) CHARACTER SET greek, c_hebrew VARCHAR(20) CHARACTER SET hebrew, c_cp1256 VARCHAR(20) CHARACTER SET cp1256,
+  c_ucs2 VARCHAR(20) CHARACTER SET ucs2, c_utf16 VARCHAR(20) CHARACTER SET utf16, c_utf16le VARCHAR(20) CHARACTER SET utf16le,
+  c_utf32 VARCHAR(20) CHARACTER SET utf32
+)`
+
+// charsetsText is the text of each row's columns after id, as inserted (the
+// session is utf8mb4; the server converts it to each column's charset).
+var charsetsText = [][]string{
+	{"你好世界", "中文", "长文本：汉字", "乙", "甲,乙", "中文", "中文", "日本語", "①日本", "日本語", "日本語", "한국어",
+		"Привет", "Привет", "Zażółć", "αβγ", "שלום", "مرحبا", "a中文", "😀x", "中a", "😀"},
+	{"", "", "", "甲", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""},
+}
+
+func charsetsRows() []string {
+	var rows []string
+	for i, r := range charsetsText {
+		vals := []string{fmt.Sprint(i + 1)}
+		for _, v := range r {
+			vals = append(vals, "'"+v+"'")
+		}
+		rows = append(rows, "("+strings.Join(vals, ", ")+")")
+	}
+	return rows
+}
+
 // TestReadChunk_MatchesBinlogDecoder inserts rows of every type, reads them
 // back through the binlog reader (with a schema history, as the engine
 // does) and through a snapshot chunk, and requires the same Go type and
@@ -79,12 +116,49 @@ func TestReadChunk_MatchesBinlogDecoder(t *testing.T) {
 		// Regression: the binlog gave INET6 and UUID as 16 raw bytes, the
 		// snapshot as their text.
 		{"mariadb_types", mariadbTypesDDL, mariadbTypesRows},
+		{"charsets", charsetsDDL, charsetsRows()},
 	} {
-		t.Run(tc.table, func(t *testing.T) { matchBinlogDecoder(t, tc.table, tc.ddl, tc.rows) })
+		t.Run(tc.table, func(t *testing.T) {
+			tbl, snap, _ := matchBinlogDecoder(t, tc.table, tc.ddl, tc.rows)
+			if tc.table == "charsets" {
+				checkCharsetText(t, tbl, snap)
+			}
+		})
 	}
 }
 
-func matchBinlogDecoder(t *testing.T, table, ddl string, rows []string) {
+// checkCharsetText requires every text value to decode from its column's
+// charset to the text inserted: the bytes are the same on both paths
+// (matchBinlogDecoder), so the codecs, which decode with internal/charset,
+// write the same text for both.
+func checkCharsetText(t *testing.T, tbl *change.Table, rows [][]any) {
+	for r, row := range rows {
+		for i, c := range tbl.Columns[1:] {
+			var got string
+			switch v := row[i+1].(type) {
+			case string:
+				got = v
+			case []byte:
+				got = string(v)
+			}
+			if c.Type != change.TypeEnum && c.Type != change.TypeSet {
+				d := charset.Lookup(c.Charset)
+				if d == nil {
+					t.Fatalf("column %s: no decoder for %s", c.Name, c.Charset)
+				}
+				got = string(charset.AppendUTF8(d, nil, got))
+			}
+			if want := charsetsText[r][i]; got != want {
+				t.Errorf("row %d column %s (%s): %q, want %q", r+1, c.Name, c.Charset, got, want)
+			}
+		}
+	}
+}
+
+// matchBinlogDecoder inserts rows into table (created by ddl), reads them
+// from the binlog and from a snapshot, and requires equal values. It
+// returns the described table and the snapshot's and the binlog's rows.
+func matchBinlogDecoder(t *testing.T, table, ddl string, rows []string) (*change.Table, [][]any, [][]any) {
 	db := newDB(t, ddl)
 	src := bedSource(t)
 	conn := dial(t, src)
@@ -92,7 +166,7 @@ func matchBinlogDecoder(t *testing.T, table, ddl string, rows []string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmts := []string{"USE " + sourcedb.QuoteIdent(db), "SET time_zone = '+00:00'", "SET sql_mode = ''"}
+	stmts := []string{"USE " + sourcedb.QuoteIdent(db), "SET NAMES utf8mb4", "SET time_zone = '+00:00'", "SET sql_mode = ''"}
 	for _, r := range rows {
 		stmts = append(stmts, "INSERT INTO "+table+" VALUES "+r)
 	}
@@ -153,6 +227,11 @@ func matchBinlogDecoder(t *testing.T, table, ddl string, rows []string) {
 			}
 		}
 	}
+	var binRows [][]any
+	for _, c := range logged {
+		binRows = append(binRows, c.After)
+	}
+	return tbl, snap, binRows
 }
 
 func show(v any) string { return fmt.Sprintf("%T(%#v)", v, v) }
