@@ -342,3 +342,25 @@ func TestRun_Bed_UndecodableCharset(t *testing.T) {
 	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{Checkpoints: map[string]string{"bed": pos.Name}})
 	wantItem(t, find(t, r.Items, "source.bed.charset."+db+".t"), Fail, "b (swe7)", "CONVERT TO CHARACTER SET utf8mb4")
 }
+
+// Regression: a system-versioned table was left out of the selected tables.
+func TestRun_Bed_SystemVersionedTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t,
+		"CREATE TABLE `"+db+"`.plain (id INT PRIMARY KEY)",
+		"CREATE TABLE `"+db+"`.ts (id INT PRIMARY KEY) WITH SYSTEM VERSIONING",
+		"CREATE TABLE `"+db+"`.trx (id INT PRIMARY KEY, s BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE, "+
+			"e BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) ENGINE=InnoDB WITH SYSTEM VERSIONING")
+	pos := testbed.BinlogPosition(t)
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{Checkpoints: map[string]string{"bed": pos.Name}})
+	wantItem(t, find(t, r.Items, "source.bed.tables"), Pass, "3 tables selected", "")
+	wantItem(t, find(t, r.Items, "source.bed.versioning."+db+".trx"), Fail, "versioned by transaction id", "objects.exclude")
+	for _, it := range r.Items {
+		if it.Name == "source.bed.versioning."+db+".ts" {
+			t.Errorf("timestamp versioning flagged: %+v", it)
+		}
+	}
+}

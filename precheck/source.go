@@ -61,7 +61,7 @@ func checkSource(ctx context.Context, src *topology.Source, opts *Options) []Ite
 		Detail: fmt.Sprintf("connected to %s as %s %s", src.Addr(), src.User, tlsNote)}}
 
 	file, why := resumeFile(src, opts)
-	f, err := gatherSource(conn, file != "")
+	f, err := gatherSource(ctx, conn, file != "")
 	if err != nil {
 		return append(items, Item{Name: "source." + src.Name + ".query", Status: Fail,
 			Detail: fmt.Sprintf("reading the server's settings failed: %v", err),
@@ -107,7 +107,7 @@ func evalSource(src *topology.Source, f *sourceFacts, file, why string, rowsPerS
 }
 
 // gatherSource reads what the checks need, in one session.
-func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
+func gatherSource(ctx context.Context, conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 	f := &sourceFacts{Vars: map[string]string{}}
 	r, err := conn.Execute("SELECT VERSION(), CURRENT_USER()")
 	if err != nil {
@@ -132,8 +132,8 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		}
 	}
 
-	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_ROWS FROM information_schema.TABLES " +
-		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN " + systemSchemas + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_ROWS, TABLE_TYPE FROM information_schema.TABLES " +
+		"WHERE TABLE_TYPE IN " + sourcedb.BaseTableTypes + " AND TABLE_SCHEMA NOT IN " + systemSchemas + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
 	if err != nil {
 		return nil, fmt.Errorf("listing tables: %w", err)
 	}
@@ -143,6 +143,14 @@ func gatherSource(conn *client.Conn, withLogs bool) (*sourceFacts, error) {
 		t := tableFact{Schema: string(row[0].AsString()), Name: string(row[1].AsString()), Engine: string(row[2].AsString())}
 		if row[3].Type != mysql.FieldValueTypeNull {
 			t.Rows, _ = sourcedb.FieldUint(&row[3]) // an estimate: unreadable counts as none
+		}
+		if string(row[4].AsString()) == "SYSTEM VERSIONED" {
+			// Rare: the period needs SHOW CREATE TABLE, one table at a time.
+			d, err := sourcedb.Describe(ctx, conn, t.Schema, t.Name)
+			if err != nil {
+				return nil, err
+			}
+			t.Versioning = d.Versioning
 		}
 		index[[2]string{t.Schema, t.Name}] = len(f.Tables)
 		f.Tables = append(f.Tables, t)

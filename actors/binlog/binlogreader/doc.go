@@ -68,6 +68,11 @@
 //     column bitmaps leave a column out (a session with MINIMAL or NOBLOB)
 //     is a terminal error; go-mysql would leave the column nil, which reads
 //     as NULL.
+//   - System-versioned tables (versioning.go, with a History): only current
+//     row images are changes (history rows are dropped, an UPDATE that ends
+//     a row is a delete) and rows are cut to the table's columns (the
+//     implicit ROW_START/ROW_END are the binlog row's last two). A table
+//     versioned by transaction id is logged as statements: terminal.
 //   - Partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON) are
 //     a terminal error: Sluice cannot apply JSON diffs.
 //   - Statement-logged DML (binlog_format STATEMENT/MIXED in some session) for

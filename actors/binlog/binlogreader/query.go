@@ -62,6 +62,13 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 			db, name = st.Tables[0].Schema, st.Tables[0].Name
 		}
 		if len(st.Tables) > 0 && s.tables.selects(db, name) {
+			if s.versionedByTransaction(db, name) {
+				return errkind.Terminal(fmt.Errorf(
+					"source %q logged a statement instead of rows for %s.%s at %s:%d: the table is system-versioned by transaction id, "+
+						"and MariaDB logs its changes as statements, which Sluice cannot read: leave it out of the source (objects.exclude) "+
+						"or re-create its period on TIMESTAMP(6) columns, then take a new snapshot of it",
+					s.name, db, name, s.file, h.LogPos))
+			}
 			return errkind.Terminal(fmt.Errorf(
 				"source %q logged a statement instead of rows for %s.%s at %s:%d (binlog_format is not ROW for that session): "+
 					"SET GLOBAL binlog_format=ROW, make the writers reconnect, and take a new snapshot of that table",
@@ -79,4 +86,14 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		s.endTxn(h)
 	}
 	return nil
+}
+
+// versionedByTransaction reports whether the schema history knows db.table
+// as system-versioned by transaction id.
+func (s *Stream) versionedByTransaction(db, table string) bool {
+	if s.schema == nil {
+		return false
+	}
+	v, ok := s.schema.Table(db, table)
+	return ok && v.Table != nil && v.Table.Versioning != nil && v.Table.Versioning.ByTransaction
 }

@@ -63,24 +63,34 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 		if b.Bytes >= maxBytes {
 			return
 		}
-		c := change.Change{Seq: s.nextSeq, Op: s.rowsOp, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
-		row := re.Rows[s.rowsIdx]
+		row, after, op := re.Rows[s.rowsIdx], []any(nil), s.rowsOp
+		s.rowsIdx++
+		if op == change.OpUpdate { // images come in pairs: rowsEvent checked
+			after = re.Rows[s.rowsIdx]
+			s.rowsIdx++
+		}
+		if v := t.versioned; v != nil {
+			if op = v.op(op, row, after); op == 0 {
+				continue // a history row
+			}
+			row = row[:v.width]
+			if after != nil {
+				after = after[:v.width]
+			}
+		}
+		c := change.Change{Seq: s.nextSeq, Op: op, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
 		t.normalize(row)
-		switch s.rowsOp {
+		switch op {
 		case change.OpInsert:
 			c.After = row
 			c.Size = changeOverhead + rowSize(row)
-			s.rowsIdx++
 		case change.OpDelete:
 			c.Before = row
 			c.Size = changeOverhead + rowSize(row)
-			s.rowsIdx++
-		case change.OpUpdate: // images come in pairs: handle checked
-			after := re.Rows[s.rowsIdx+1]
+		case change.OpUpdate:
 			t.normalize(after)
 			c.Before, c.After = row, after
 			c.Size = changeOverhead + rowSize(row) + rowSize(after)
-			s.rowsIdx += 2
 		}
 		s.nextSeq++
 		s.txnRow++

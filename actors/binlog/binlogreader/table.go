@@ -53,6 +53,8 @@ type tableEntry struct {
 	// full is true when the TABLE_MAP carried column names (binlog_row_metadata=FULL).
 	full  bool
 	fixes []colFix
+	// versioned is set for a system-versioned table (versioning.go).
+	versioned *versioned
 }
 
 // tableCache maps TABLE_MAP events to *change.Table. Identical definitions
