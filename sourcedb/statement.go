@@ -94,6 +94,10 @@ type Statement struct {
 	Database string
 	// Replace is set for MariaDB's CREATE OR REPLACE.
 	Replace bool
+	// Truncate is set for DDL that deletes rows without logging them:
+	// TRUNCATE [TABLE], and ALTER TABLE … TRUNCATE or DROP PARTITION (when
+	// the parser reads the statement).
+	Truncate bool
 	// Nodes is the TiDB parser's reading of a DDL; nil when the parser
 	// rejects it (Err says why: MariaDB syntax it lacks), and then the other
 	// fields come from the statement's head alone.
@@ -137,6 +141,7 @@ func (p *Parser) Parse(sql, db string) *Statement {
 // returns the MariaDB syntax to cut before parsing ("OR REPLACE", "ONLINE").
 func (l *lexer) ddlHead(st *Statement) (cut string) {
 	verb := strings.ToUpper(l.word())
+	st.Truncate = verb == "TRUNCATE"
 	var object string
 	for i := 0; i < 8 && object == ""; i++ {
 		start := l.pos
@@ -246,8 +251,11 @@ func (st *Statement) fromNodes() {
 			about(ObjectTable, n.Table)
 			single = n.Table
 			for _, spec := range n.Specs {
-				if spec.Tp == ast.AlterTableRenameTable {
+				switch spec.Tp {
+				case ast.AlterTableRenameTable:
 					about(ObjectTable, spec.NewTable)
+				case ast.AlterTableTruncatePartition, ast.AlterTableDropPartition:
+					st.Truncate = true
 				}
 			}
 		case *ast.RenameTableStmt:

@@ -195,3 +195,19 @@ func TestParseXID(t *testing.T) {
 		t.Errorf("String = %s", s)
 	}
 }
+
+func TestParse_Truncate(t *testing.T) {
+	p := NewParser()
+	for _, tc := range []struct {
+		q    string
+		want bool
+	}{
+		{"TRUNCATE TABLE t", true}, {"truncate t", true}, {"/* x */ TRUNCATE `db`.`t`", true},
+		{"ALTER TABLE t TRUNCATE PARTITION p0", true}, {"ALTER TABLE t DROP PARTITION p0, p1", true},
+		{"DROP TABLE t", false}, {"ALTER TABLE t ADD PARTITION (PARTITION p9 VALUES LESS THAN (9))", false},
+	} {
+		if got := p.Parse(tc.q, "db").Truncate; got != tc.want {
+			t.Errorf("Parse(%q).Truncate = %t, want %t", tc.q, got, tc.want)
+		}
+	}
+}

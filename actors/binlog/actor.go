@@ -54,8 +54,10 @@ type Actor struct {
 	// changes it started to send.
 	midTxn  bool
 	waiting bool // out of credit, waiting for flow.Released
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// truncates follows the TRUNCATE TABLE statements ignore_ddl drops.
+	truncates truncates
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // New returns the actor's producer.
@@ -137,8 +139,12 @@ func (a *Actor) read(ctx actor.Context) {
 		a.close()
 		panic(err)
 	}
-	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
+	p := a.stream.Progress()
+	if at := p.CaughtUpAt; !at.IsZero() {
 		a.cfg.Status.CaughtUp(at)
+	}
+	if p.Truncates != a.truncates.seen && a.cfg.Source.Phases.IgnoreDDL {
+		a.noteTruncates(p)
 	}
 	if len(batch.Changes) > 0 || batch.Mark != nil {
 		a.send(ctx, batch)
@@ -175,6 +181,18 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch) {
 		for _, pid := range a.cfg.Pipelines {
 			ctx.Send(pid, msg)
 		}
+	}
+}
+
+// noteTruncates counts the TRUNCATE TABLE statements the pipelines will
+// drop and warns about them, rate-limited.
+func (a *Actor) noteTruncates(p binlogreader.Progress) {
+	dropped, warn, n := a.truncates.note(p.Truncates, time.Now())
+	a.cfg.Status.TruncatesIgnored(dropped)
+	if warn {
+		a.cfg.Logger.Warn("TRUNCATE TABLE (or TRUNCATE/DROP PARTITION) of a selected table dropped (ignore_ddl): its topic keeps the rows the table no longer has; "+
+			"set phases.ignore_ddl: false to publish it as a DDL record, or take a new snapshot of the table",
+			"source", a.cfg.Source.Name, "truncates", n, "last", p.LastTruncate)
 	}
 }
 

@@ -44,6 +44,10 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		if !pass {
 			break
 		}
+		if st.Truncate && t != nil {
+			s.progress.Truncates++
+			s.progress.LastTruncate = t.QualifiedName() + " at " + s.file + ":" + strconv.FormatUint(uint64(h.LogPos), 10)
+		}
 		sql, schema := st.SQL, st.DB
 		c := change.Change{
 			Seq: s.nextSeq, Op: change.OpDDL, Table: t, SQL: sql, Schema: schema,

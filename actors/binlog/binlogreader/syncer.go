@@ -25,6 +25,12 @@ type Progress struct {
 	CaughtUpAt time.Time
 	// Events and Changes count binlog events read and changes emitted.
 	Events, Changes uint64
+	// Truncates counts the statements that delete rows of a selected table
+	// without logging them (TRUNCATE TABLE, TRUNCATE or DROP PARTITION),
+	// emitted as DDL changes; LastTruncate names the last one, "db.table at
+	// file:pos".
+	Truncates    uint64
+	LastTruncate string
 }
 
 // Progress returns the stream's progress. Call it from ReadBatch's goroutine.
