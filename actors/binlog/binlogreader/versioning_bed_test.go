@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/topology"
 )
 
 // Regression: the first UPDATE of a system-versioned table stopped the task
@@ -37,15 +38,7 @@ func TestStream_Bed_SystemVersionedTable(t *testing.T) {
 			db := testbed.NewDatabase(t)
 			q := "`" + db + "`.v"
 			testbed.AdminExec(t, strings.Replace(tc.ddl, "%s", q, 1), "CREATE TABLE `"+db+"`.plain (id INT PRIMARY KEY)")
-			sel := func(d, _ string) bool { return d == db }
-			hist := schema.New(schema.Config{Source: src, Store: newMemStore(t), Select: sel})
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			s, err := Open(ctx, Config{Source: src, Select: sel, History: hist}, Resume{NextSeq: 1})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := openWithHistory(t, src, db)
 			a := func(c change.Change) int { return c.Table.ColumnIndex("a") }
 			testbed.AdminExec(t,
 				"INSERT INTO "+q+" (id, a) VALUES (1, 'one'), (2, 'two')",
@@ -91,6 +84,18 @@ func TestStream_Bed_VersionedByTransactionIsTerminal(t *testing.T) {
 	testbed.AdminExec(t, "CREATE TABLE "+q+" (id INT PRIMARY KEY, a VARCHAR(10), "+
 		"s BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE, e BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE, "+
 		"PERIOD FOR SYSTEM_TIME(s, e)) ENGINE=InnoDB WITH SYSTEM VERSIONING")
+	s := openWithHistory(t, src, db)
+	testbed.AdminExec(t, "INSERT INTO "+q+" (id, a) VALUES (1, 'one')")
+	_, _, err := readRows(t, s, 1)
+	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "versioned by transaction id") || !strings.Contains(err.Error(), db+".v") {
+		t.Fatalf("err = %v; want terminal, naming the table and the reason", err)
+	}
+}
+
+// openWithHistory opens a stream at the binlog's end selecting db, with a
+// schema history as the engine runs it.
+func openWithHistory(t *testing.T, src *topology.Source, db string) *Stream {
+	t.Helper()
 	sel := func(d, _ string) bool { return d == db }
 	hist := schema.New(schema.Config{Source: src, Store: newMemStore(t), Select: sel})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -99,10 +104,6 @@ func TestStream_Bed_VersionedByTransactionIsTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
-	testbed.AdminExec(t, "INSERT INTO "+q+" (id, a) VALUES (1, 'one')")
-	_, _, err = readRows(t, s, 1)
-	if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "versioned by transaction id") || !strings.Contains(err.Error(), db+".v") {
-		t.Fatalf("err = %v; want terminal, naming the table and the reason", err)
-	}
+	t.Cleanup(func() { s.Close() })
+	return s
 }
