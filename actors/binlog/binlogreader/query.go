@@ -27,7 +27,7 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		return nil
 	case sourcedb.KindXAStart: // MySQL; MariaDB flags its GTID event instead
 		s.inTxn = true
-		s.startXA(h)
+		s.startXA()
 		return nil
 	case sourcedb.KindXAMarker:
 		return nil

@@ -196,7 +196,7 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 		s.txnGTID = e.GTID.String()
 		s.inTxn = !e.IsStandalone()
 		if e.Flags&flPreparedXA != 0 {
-			s.startXA(h)
+			s.startXA()
 		}
 	case *replication.GTIDEvent:
 		s.mysqlGTID(e, mysql.Tag{}, h)

@@ -33,8 +33,7 @@ const flPreparedXA = 0x40
 // xaGroup is the rows of one XA transaction, held until it ends.
 type xaGroup struct {
 	xid    sourcedb.XID
-	before change.Mark // the boundary before the group (GTIDSet filled)
-	at     change.Position
+	before change.Mark // the boundary before the group (GTIDSet filled): where a restart reads it again
 	rows   []heldRows
 	bytes  int
 }
@@ -47,13 +46,13 @@ type heldRows struct {
 	hdr *replication.EventHeader
 }
 
-// startXA opens the XA group that starts at the event h.
-func (s *Stream) startXA(h *replication.EventHeader) {
+// startXA opens an XA group, which starts at the last boundary.
+func (s *Stream) startXA() {
 	m := s.mark
 	if s.gset != nil {
 		m.GTIDSet = s.gset.String()
 	}
-	s.xa = &xaGroup{before: m, at: change.Position{File: s.file, Pos: h.LogPos - h.EventSize}}
+	s.xa = &xaGroup{before: m}
 }
 
 // hold keeps a rows event of the open XA group.
@@ -73,12 +72,16 @@ func (s *Stream) hold(e *replication.RowsEvent, h *replication.EventHeader, t *t
 	return nil
 }
 
-// oldestXA is where the oldest XA group still held starts.
-func (s *Stream) oldestXA() change.Position {
+// oldestXA says where the oldest XA group still held starts.
+func (s *Stream) oldestXA() string {
+	g := s.xa
 	if len(s.prepared) > 0 {
-		return s.prepared[0].at
+		g = s.prepared[0]
 	}
-	return s.xa.at
+	if g.before.Pos.File == "" { // no boundary passed since a start by GTID
+		return s.start
+	}
+	return g.before.Pos.String()
 }
 
 // xaPrepare ends the open XA group at its XA_PREPARE_LOG_EVENT: a one-phase
