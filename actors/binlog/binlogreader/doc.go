@@ -86,7 +86,8 @@
 //     boundary before the oldest (a restart reads it again; the changes
 //     after it come again with their Seq). Past Config.XAHoldBytes of held
 //     rows, or at an XA COMMIT whose XA PREPARE came before the stream's
-//     start, the stream stops with a terminal error.
+//     start and changed a selected table (looked up with SHOW BINLOG
+//     EVENTS, xaprior.go), the stream stops with a terminal error.
 //   - ColumnType is synthesised from the binlog: integer display widths are
 //     the server defaults (tinyint(4)), CHAR/VARCHAR lengths are bytes divided
 //     by the charset's longest character.

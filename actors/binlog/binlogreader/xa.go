@@ -1,8 +1,11 @@
 package binlogreader
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
+	"log/slog"
+	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/replication"
 
@@ -133,16 +136,41 @@ func (s *Stream) xaEnd(q []byte, h *replication.EventHeader, commit bool) error 
 		return nil
 	}
 	if commit {
-		// Its XA PREPARE came before the stream's start (the snapshot point
-		// or the configured start): its rows were never read.
-		return errkind.Terminal(fmt.Errorf(
-			"source %q at %s:%d commits the XA transaction %s, prepared before Sluice started reading (it was prepared at the snapshot or start point): "+
-				"its changes are not in the snapshot and were never read. Take a new snapshot now that it is committed "+
-				"(delete this source's checkpoint and restart); to prevent it, start when XA RECOVER lists no prepared transaction",
-			s.name, s.file, h.LogPos, xid))
+		return s.xaCommitOfUnread(xid, h)
 	}
 	s.endTxn(h) // rolled back: nothing of it was read, nothing is lost
 	return nil
+}
+
+// xaCommitOfUnread handles the XA COMMIT of a transaction prepared before
+// the stream's start (the snapshot point or the configured start), whose
+// rows were never read: harmless when it changed no selected table (as the
+// binlog before the start says), else a terminal error.
+func (s *Stream) xaCommitOfUnread(xid sourcedb.XID, h *replication.EventHeader) error {
+	ctx := s.rctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	selected, found, err := s.priorXA(ctx, xid, change.Position{File: s.file, Pos: h.LogPos - h.EventSize})
+	var why string
+	switch {
+	case err != nil:
+		why = "its XA PREPARE could not be looked up (" + err.Error() + ")"
+	case !found:
+		why = fmt.Sprintf("its XA PREPARE is not within the %d binlog events before it", priorScanLimit)
+	case selected:
+		why = "it changed selected tables"
+	default:
+		s.log.Info("XA COMMIT of a transaction prepared before the stream started; it changed no selected table",
+			slog.String("xid", xid.String()), slog.String("pos", s.file+":"+strconv.FormatUint(uint64(h.LogPos), 10)))
+		s.endTxn(h)
+		return nil
+	}
+	return errkind.Terminal(fmt.Errorf(
+		"source %q at %s:%d commits the XA transaction %s, prepared before Sluice started reading (at the snapshot or start point), and %s: "+
+			"its changes are not in the snapshot and were never read. Take a new snapshot now that it is committed "+
+			"(delete this source's checkpoint and restart); to prevent it, start when XA RECOVER lists no prepared transaction",
+		s.name, s.file, h.LogPos, xid, why))
 }
 
 // releaseGroup emits the rows of g as changes of the transaction that ends

@@ -1,12 +1,14 @@
 package binlogreader
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/testbed"
 )
 
@@ -136,5 +138,44 @@ func TestStream_Bed_XAPreparedSurvivesRestart(t *testing.T) {
 	}
 	if last.Seq != again[2].Seq {
 		t.Errorf("mark %+v after every XA ended, want it at the last change (seq %d)", last, again[2].Seq)
+	}
+}
+
+// An XA transaction prepared before the stream started is looked up in the
+// binlog at its XA COMMIT: one about other tables is harmless, one that
+// changed a selected table stops the stream (its rows were never read).
+func TestStream_Bed_XAPreparedBeforeStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	src := bedSource(t)
+	db, other := testbed.NewDatabase(t), testbed.NewDatabase(t)
+	q, o := "`"+db+"`.t", "`"+other+"`.t"
+	testbed.AdminExec(t, "CREATE TABLE "+q+" (id INT PRIMARY KEY)", "CREATE TABLE "+o+" (id INT PRIMARY KEY)")
+	prepareXA(t, db+"o", "INSERT INTO "+o+" VALUES (1)")
+	prepareXA(t, db+"s", "INSERT INTO "+o+" VALUES (2)", "INSERT INTO "+q+" VALUES (2)")
+	s := openBed(t, src, db, Resume{NextSeq: 1})
+
+	endXA(t, "COMMIT", db+"o")
+	testbed.AdminExec(t, "INSERT INTO "+q+" VALUES (3)")
+	got, _ := collect(t, s, 1)
+	if got[0].After[0] != int32(3) {
+		t.Fatalf("after the XA COMMIT about another table: %v", got)
+	}
+
+	endXA(t, "COMMIT", db+"s")
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		b, err := s.ReadBatch(ctx, 1<<20, 200*time.Millisecond)
+		if err != nil {
+			if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "changed selected tables") || !strings.Contains(err.Error(), "snapshot") {
+				t.Fatalf("err = %v; want terminal: it changed selected tables, take a new snapshot", err)
+			}
+			return
+		}
+		if len(b.Changes) > 0 {
+			t.Fatalf("changes after an XA COMMIT whose rows were never read: %v", b.Changes)
+		}
 	}
 }
