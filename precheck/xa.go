@@ -9,8 +9,8 @@ import (
 
 // checkXA warns about XA transactions prepared when a source starts afresh:
 // the snapshot cannot see their changes and the binlog from the start point
-// misses their XA PREPARE, so if one commits the binlog reader stops (a
-// rollback is harmless). A source resuming from a checkpoint read every
+// misses their XA PREPARE, so if one that changed a selected table commits
+// the binlog reader stops (a rollback is harmless). A source resuming from a checkpoint read every
 // XA PREPARE it may meet again, so the item is left out then.
 func checkXA(src *topology.Source, prepared []string, recoverErr error) Item {
 	name := "source." + src.Name + ".xa_prepared"
@@ -25,7 +25,7 @@ func checkXA(src *topology.Source, prepared []string, recoverErr error) Item {
 			shown = shown[:5]
 		}
 		return Item{Name: name, Status: Warn,
-			Detail: fmt.Sprintf("%s prepared, not yet committed or rolled back (%s): their changes are in no snapshot taken now, and Sluice starting now does not read their XA PREPARE; if one commits, the binlog reader stops with an error",
+			Detail: fmt.Sprintf("%s prepared, not yet committed or rolled back (%s): their changes are in no snapshot taken now, and Sluice starting now does not read their XA PREPARE; if one that changed a selected table commits, the binlog reader stops with an error",
 				plural(len(prepared), "XA transaction"), strings.Join(shown, " ")),
 			Fix: "let the XA coordinator commit or roll them back (XA COMMIT / XA ROLLBACK xid) before the first start, until XA RECOVER lists none"}
 	}
