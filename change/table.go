@@ -78,6 +78,34 @@ type Table struct {
 	PrimaryKey []int
 	// UniqueKeys are the other unique keys.
 	UniqueKeys []Key
+	// Versioning is set for a MariaDB system-versioned table; nil for
+	// every other table.
+	Versioning *Versioning
+}
+
+// Versioning is the period of a MariaDB system-versioned table (WITH SYSTEM
+// VERSIONING). Its binlog rows carry ROW START and ROW END, and every UPDATE
+// and DELETE also logs the history row it keeps: a row image is current
+// when its ROW END holds the type's maximum.
+type Versioning struct {
+	// RowEnd names the ROW END column when the table declares its period
+	// (the column is then in Columns); empty for the implicit ROW_START and
+	// ROW_END, which information_schema does not list and binlog rows carry
+	// as their last two columns.
+	RowEnd string
+	// ByTransaction is set when the period is transaction ids (BIGINT
+	// UNSIGNED), not timestamps: MariaDB logs such a table's changes as
+	// statements, which Sluice cannot read.
+	ByTransaction bool
+}
+
+// HiddenColumns is how many columns the table's binlog rows have beyond
+// Columns: the implicit ROW_START and ROW_END of a system-versioned table.
+func (t *Table) HiddenColumns() int {
+	if t.Versioning != nil && t.Versioning.RowEnd == "" {
+		return 2
+	}
+	return 0
 }
 
 // QualifiedName is "schema.table".

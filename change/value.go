@@ -14,7 +14,7 @@ package change
 //	                        DATE "2006-01-02"; TIME "[-]HHH:MM:SS[.ffffff]";
 //	                        DATETIME and TIMESTAMP "2006-01-02 15:04:05[.ffffff]"
 //	                        (TIMESTAMP rendered in UTC), zero dates as MySQL prints them;
-//	                        ENUM and SET as their names ("a,b" for a SET);
+//	                        ENUM and SET as their names in UTF-8 ("a,b" for a SET);
 //	                        JSON as JSON text; CHAR/VARCHAR bytes in the
 //	                        column's charset (binary columns too — see Column.Charset)
 //	[]byte                  BLOB/TEXT family, BINARY/VARBINARY, GEOMETRY (WKB with SRID)

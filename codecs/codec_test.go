@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/codectest"
 	"github.com/sluicecdc/sluice/codecs/registry"
@@ -88,5 +89,28 @@ func TestOptionsFor_SinkAndSource(t *testing.T) {
 	if o.CanalFlavor != "canal" || !o.CanalEnumNames || o.SourceName != "orders-db" || !o.SchemasEnable || !o.Tombstones ||
 		o.Decimal != codec.DecimalString || o.Time != codec.TimeConnect || o.BigIntUnsigned != codec.BigIntPrecise {
 		t.Errorf("OptionsFor = %+v", o)
+	}
+}
+
+// Regression: GBK text reached Kafka as "����" (its bytes read as UTF-8).
+// Every JSON format decodes a column by its charset.
+func TestNew_JSONFormats_DecodeByCharset(t *testing.T) {
+	tbl := &change.Table{Schema: "shop", Name: "notes", PrimaryKey: []int{0}, Columns: []change.Column{
+		{Name: "id", Type: change.TypeLong, ColumnType: "int(11)"},
+		{Name: "v", Type: change.TypeVarchar, ColumnType: "varchar(20)", Charset: "gbk", Nullable: true},
+		{Name: "tx", Type: change.TypeBlob, ColumnType: "text", Charset: "big5", Meta: 2, Nullable: true},
+	}}
+	c := &change.Change{Seq: 1, Op: change.OpInsert, Table: tbl, Topic: "t",
+		After: []any{int32(1), "\xc4\xe3\xba\xc3", []byte("\xa4\xa4\xa4\xe5")},
+		Pos:   change.Position{File: "bin.000001", Pos: 4}}
+	for _, f := range []topology.Format{topology.FormatCanalJSON, topology.FormatDebeziumJSON} {
+		enc, err := New(f, Options{Now: codectest.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := string(codectest.Encode(t, enc, c).Value)
+		if !strings.Contains(v, `"你好"`) || !strings.Contains(v, `"中文"`) {
+			t.Errorf("%s: %s; want the GBK and Big5 values as their text", f, v)
+		}
 	}
 }

@@ -2,7 +2,7 @@
 // sluice binary against the real MariaDB and Kafka of the test bed while a
 // workload writes, inject a fault (kill -9, SIGTERM, a stopped broker, a cut
 // or slow network, a purged binlog, a failover to a promoted replica, an
-// oversize row, DDL, bad input), and
+// oversize row, DDL, a TRUNCATE ignore_ddl drops, bad input), and
 // then prove the guarantees of docs/DESIGN.md: every committed change
 // arrives (replayed as upserts, the topics equal the source tables row for
 // row), duplicates only after the last checkpoint, one partition per key,

@@ -116,7 +116,7 @@ func TestRun_Bed_AllPass(t *testing.T) {
 		"source.bed.privilege.replication_slave", "source.bed.privilege.show_view",
 		"source.bed.log_bin", "source.bed.binlog_format", "source.bed.binlog_row_image",
 		"source.bed.binlog_row_metadata", "source.bed.server_id", "source.bed.binlog_file",
-		"source.bed.binlog_retention", "source.bed.tables", "source.bed.keys", "source.bed.engines",
+		"source.bed.binlog_retention", "source.bed.tables", "source.bed.keys", "source.bed.engines", "source.bed.charsets",
 		"sink.kafka.connect", "sink.kafka.api_versions", "sink.kafka.brokers", "sink.kafka.topic." + topic,
 		"engine.checkpoint_dir", "engine.free_space",
 	} {
@@ -349,5 +349,63 @@ func TestRun_Bed_CheckpointDirNotWritable(t *testing.T) {
 	wantItem(t, find(t, r.Items, "engine.checkpoint_dir"), Fail, "is a file, not a directory", "engine.checkpoint_dir")
 	if got := r.Failed(nil); len(got) != 1 {
 		t.Errorf("want exactly the checkpoint dir to fail, got %v", got)
+	}
+}
+
+func TestRun_Bed_PreparedXA(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY)")
+	conn := testbed.AdminConn(t)
+	for _, s := range []string{"XA START '" + db + "'", "INSERT INTO `" + db + "`.t VALUES (1)", "XA END '" + db + "'", "XA PREPARE '" + db + "'"} {
+		if _, err := conn.Execute(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	t.Cleanup(func() {
+		if _, err := conn.Execute("XA ROLLBACK '" + db + "'"); err != nil {
+			t.Errorf("XA ROLLBACK: %v", err)
+		}
+	})
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{})
+	it := find(t, r.Items, "source.bed.xa_prepared")
+	wantItem(t, it, Warn, "prepared, not yet committed", "XA RECOVER lists none")
+	if !strings.Contains(it.Detail, "X'"+fmt.Sprintf("%x", db)+"',X'',1") {
+		t.Errorf("detail %q does not name the prepared XID", it.Detail)
+	}
+}
+
+func TestRun_Bed_UndecodableCharset(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, a VARCHAR(8) CHARACTER SET gbk, b VARCHAR(8) CHARACTER SET swe7)")
+	pos := testbed.BinlogPosition(t)
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": {Pos: change.Position{File: pos.Name, Pos: pos.Pos}}}})
+	wantItem(t, find(t, r.Items, "source.bed.charset."+db+".t"), Fail, "b (swe7)", "CONVERT TO CHARACTER SET utf8mb4")
+}
+
+// Regression: a system-versioned table was left out of the selected tables.
+func TestRun_Bed_SystemVersionedTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t,
+		"CREATE TABLE `"+db+"`.plain (id INT PRIMARY KEY)",
+		"CREATE TABLE `"+db+"`.ts (id INT PRIMARY KEY) WITH SYSTEM VERSIONING",
+		"CREATE TABLE `"+db+"`.trx (id INT PRIMARY KEY, s BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE, "+
+			"e BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) ENGINE=InnoDB WITH SYSTEM VERSIONING")
+	pos := testbed.BinlogPosition(t)
+	r := runBed(t, newBedTopology(t, db, testbed.NewTopic(t, 1)).dag(t), Options{Checkpoints: map[string]store.Checkpoint{"bed": {Pos: change.Position{File: pos.Name, Pos: pos.Pos}}}})
+	wantItem(t, find(t, r.Items, "source.bed.tables"), Pass, "3 tables selected", "")
+	wantItem(t, find(t, r.Items, "source.bed.versioning."+db+".trx"), Fail, "versioned by transaction id", "objects.exclude")
+	for _, it := range r.Items {
+		if it.Name == "source.bed.versioning."+db+".ts" {
+			t.Errorf("timestamp versioning flagged: %+v", it)
+		}
 	}
 }

@@ -35,6 +35,13 @@ type sourceFacts struct {
 	IdentityErr error
 	GTID        *gtid.Server
 	GTIDErr     error
+	// XA is XA RECOVER (each prepared transaction's XID as X'..',X'..',N);
+	// XAErr is its error.
+	XA    []string
+	XAErr error
+	// Charsets are the columns in a charset other than the UTF-8 family,
+	// ascii, latin1 and binary.
+	Charsets []columnCharset
 }
 
 // systemSchemas are never selected.
@@ -65,7 +72,7 @@ func checkSource(ctx context.Context, src *topology.Source, opts *Options) []Ite
 	if cp, ok := opts.Checkpoints[src.Name]; ok {
 		resume = &cp
 	}
-	f, err := gatherSource(conn, resume != nil || startFile(src) != "", resume != nil)
+	f, err := gatherSource(ctx, conn, resume != nil || startFile(src) != "", resume != nil)
 	if err != nil {
 		return append(items, Item{Name: "source." + src.Name + ".query", Status: Fail,
 			Detail: fmt.Sprintf("reading the server's settings failed: %v", err),
@@ -101,14 +108,18 @@ func evalSource(src *topology.Source, f *sourceFacts, resume *store.Checkpoint, 
 	case startFile(src) != "":
 		items = append(items, checkBinlogFile(src, f.Account, startFile(src), "configured start", f.Logs, f.LogsErr))
 	}
+	if resume == nil { // a first start: nothing prepared before it is known
+		items = append(items, checkXA(src, f.XA, f.XAErr))
+	}
 	selected, _ := selectTables(src, f.Tables)
 	items = append(items, checkRetention(src, f.Vars, selected, rowsPerSec))
-	return append(items, checkTables(src, f.Tables)...)
+	items = append(items, checkTables(src, f.Tables)...)
+	return append(items, checkCharsets(src, f.Charsets)...)
 }
 
 // gatherSource reads what the checks need, in one session: the binlog
 // listing withLogs, the server's identity and GTID history withGTID.
-func gatherSource(conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, error) {
+func gatherSource(ctx context.Context, conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, error) {
 	f := &sourceFacts{Vars: map[string]string{}}
 	r, err := conn.Execute("SELECT VERSION(), CURRENT_USER()")
 	if err != nil {
@@ -133,8 +144,8 @@ func gatherSource(conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, err
 		}
 	}
 
-	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_ROWS FROM information_schema.TABLES " +
-		"WHERE TABLE_TYPE = 'BASE TABLE' AND TABLE_SCHEMA NOT IN " + systemSchemas + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, ENGINE, TABLE_ROWS, TABLE_TYPE FROM information_schema.TABLES " +
+		"WHERE TABLE_TYPE IN " + sourcedb.BaseTableTypes + " AND TABLE_SCHEMA NOT IN " + systemSchemas + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
 	if err != nil {
 		return nil, fmt.Errorf("listing tables: %w", err)
 	}
@@ -145,8 +156,28 @@ func gatherSource(conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, err
 		if row[3].Type != mysql.FieldValueTypeNull {
 			t.Rows, _ = sourcedb.FieldUint(&row[3]) // an estimate: unreadable counts as none
 		}
+		if string(row[4].AsString()) == "SYSTEM VERSIONED" {
+			// Rare: the period needs SHOW CREATE TABLE, one table at a time.
+			d, err := sourcedb.Describe(ctx, conn, t.Schema, t.Name)
+			if err != nil {
+				return nil, err
+			}
+			t.Versioning = d.Versioning
+		}
 		index[[2]string{t.Schema, t.Name}] = len(f.Tables)
 		f.Tables = append(f.Tables, t)
+	}
+
+	r, err = conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME, COLUMN_NAME, CHARACTER_SET_NAME FROM information_schema.COLUMNS " +
+		"WHERE CHARACTER_SET_NAME NOT IN ('utf8mb4','utf8mb3','utf8','ascii','latin1','binary') AND TABLE_SCHEMA NOT IN " + systemSchemas +
+		" ORDER BY TABLE_SCHEMA, TABLE_NAME, ORDINAL_POSITION")
+	if err != nil {
+		return nil, fmt.Errorf("listing column charsets: %w", err)
+	}
+	for i := range r.Values {
+		row := r.Values[i]
+		f.Charsets = append(f.Charsets, columnCharset{Schema: string(row[0].AsString()), Table: string(row[1].AsString()),
+			Column: string(row[2].AsString()), Charset: string(row[3].AsString())})
 	}
 
 	// Unique keys: PRIMARY, or UNIQUE with (NULLABLE='YES') columns or not.
@@ -172,6 +203,21 @@ func gatherSource(conn *client.Conn, withLogs, withGTID bool) (*sourceFacts, err
 			t.Key, t.KeyName = keyUnique, idx
 		case nullable && t.Key == keyNone:
 			t.Key, t.KeyName = keyUniqueNullable, idx
+		}
+	}
+
+	if r, err = conn.Execute("XA RECOVER"); err != nil {
+		f.XAErr = err
+	} else {
+		for i := range r.Values {
+			row := r.Values[i]
+			format, _ := sourcedb.FieldUint(&row[0])
+			gl, _ := sourcedb.FieldUint(&row[1])
+			data := string(row[3].AsString())
+			if int(gl) > len(data) {
+				gl = uint64(len(data))
+			}
+			f.XA = append(f.XA, sourcedb.XID{FormatID: uint32(format), GTRID: data[:gl], BQual: data[gl:]}.String())
 		}
 	}
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -27,6 +28,8 @@ type tableFact struct {
 	Rows         uint64 // information_schema estimate
 	Key          keyKind
 	KeyName      string
+	// Versioning is set for a system-versioned table.
+	Versioning *change.Versioning
 }
 
 // selectTables returns the tables of all that the source selects, and, per
@@ -113,6 +116,14 @@ func checkTables(src *topology.Source, all []tableFact) []Item {
 	}
 	if odd == 0 && len(selected) > 0 {
 		items = append(items, Item{Name: n("engines"), Status: Pass, Detail: "every selected table uses InnoDB"})
+	}
+
+	for _, t := range selected {
+		if v := t.Versioning; v != nil && v.ByTransaction {
+			items = append(items, Item{Name: n("versioning." + t.Schema + "." + t.Name), Status: Fail,
+				Detail: fmt.Sprintf("table %s.%s is system-versioned by transaction id (its period columns are BIGINT UNSIGNED): MariaDB logs its changes as statements, which Sluice cannot read; the binlog reader would stop at its first change, and every other table with it", t.Schema, t.Name),
+				Fix:    fmt.Sprintf("leave it out of the source (objects.exclude: [%s.%s]), or re-create its period on TIMESTAMP(6) columns (timestamp versioning is logged as rows)", t.Schema, t.Name)})
+		}
 	}
 	return items
 }

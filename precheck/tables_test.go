@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -146,5 +147,19 @@ func TestCheckVersion_Flavors(t *testing.T) {
 			src.Flavor = tc.flavor
 			wantItem(t, find(t, checkVersion(src, tc.version), "source.shop-db."+tc.item), tc.status, tc.detail, tc.fix)
 		})
+	}
+}
+
+func TestCheckTables_VersionedByTransaction(t *testing.T) {
+	src := testSource()
+	items := checkTables(src, []tableFact{
+		{Schema: "shop", Name: "trx", Engine: "InnoDB", Key: keyPrimary, Versioning: &change.Versioning{RowEnd: "e", ByTransaction: true}},
+		{Schema: "shop", Name: "ts", Engine: "InnoDB", Key: keyPrimary, Versioning: &change.Versioning{}},
+	})
+	wantItem(t, find(t, items, "source.shop-db.versioning.shop.trx"), Fail, "versioned by transaction id", "objects.exclude: [shop.trx]")
+	for _, it := range items {
+		if it.Name == "source.shop-db.versioning.shop.ts" {
+			t.Errorf("timestamp versioning flagged: %+v", it)
+		}
 	}
 }

@@ -413,6 +413,9 @@ type work struct {
 	cols    []change.Column
 	pk      []string
 	uks     []ukey
+	// versioning survives ALTER TABLE (SYSTEM VERSIONING clauses are
+	// MariaDB syntax the parser rejects: those re-read the table).
+	versioning *change.Versioning
 }
 
 type ukey struct {
@@ -422,7 +425,7 @@ type ukey struct {
 
 func toWork(v *Version) *work {
 	t := v.Table
-	w := &work{charset: v.Charset, cols: slices.Clone(t.Columns)}
+	w := &work{charset: v.Charset, cols: slices.Clone(t.Columns), versioning: t.Versioning}
 	for _, i := range t.PrimaryKey {
 		w.pk = append(w.pk, t.Columns[i].Name)
 	}
@@ -448,7 +451,7 @@ func (w *work) index(name string) int {
 // version builds the final definition: keys as column indexes, unique keys
 // in the order the server keeps them (those on NOT NULL columns first).
 func (w *work) version(db, table string) (*Version, error) {
-	t := &change.Table{Schema: db, Name: table, Columns: w.cols}
+	t := &change.Table{Schema: db, Name: table, Columns: w.cols, Versioning: w.versioning}
 	idx := func(names []string) ([]int, error) {
 		out := make([]int, len(names))
 		for i, n := range names {
@@ -583,6 +586,9 @@ func (w *work) renameColumn(from, to string) {
 	ren(w.pk)
 	for j := range w.uks {
 		ren(w.uks[j].cols)
+	}
+	if v := w.versioning; v != nil && strings.EqualFold(v.RowEnd, from) {
+		w.versioning = &change.Versioning{RowEnd: to, ByTransaction: v.ByTransaction}
 	}
 }
 

@@ -311,3 +311,27 @@ func mustCreate(t *testing.T, sql string) *Version {
 	}
 	return v
 }
+
+// A system-versioned table's period survives the DDL the history applies
+// (its own clauses are MariaDB syntax the parser rejects: those re-read the
+// table), and follows a rename of its ROW END column.
+func TestTables_Apply_KeepsVersioning(t *testing.T) {
+	tb := emptyTables(t, nil)
+	mustApply(t, tb, "d", "CREATE TABLE implicit (id INT PRIMARY KEY)", "CREATE TABLE declared (id INT PRIMARY KEY, s TIMESTAMP(6), e TIMESTAMP(6))")
+	for name, v := range map[string]*change.Versioning{"implicit": {}, "declared": {RowEnd: "e"}} {
+		cur, _ := tb.Table("d", name)
+		c := *cur.Table
+		c.Versioning = v
+		if err := tb.Put("d", name, &Version{Table: &c, Charset: cur.Charset}, nextPos(), ""); err != nil {
+			t.Fatal(err)
+		}
+	}
+	mustApply(t, tb, "d", "ALTER TABLE implicit ADD COLUMN a INT", "ALTER TABLE declared ADD COLUMN a INT FIRST",
+		"ALTER TABLE declared RENAME COLUMN e TO ends")
+	if v, _ := tb.Table("d", "implicit"); v.Table.Versioning == nil || v.Table.Versioning.RowEnd != "" || v.Table.HiddenColumns() != 2 {
+		t.Errorf("implicit: versioning %+v", v.Table.Versioning)
+	}
+	if v, _ := tb.Table("d", "declared"); v.Table.Versioning == nil || v.Table.Versioning.RowEnd != "ends" || v.Table.HiddenColumns() != 0 {
+		t.Errorf("declared: versioning %+v", v.Table.Versioning)
+	}
+}

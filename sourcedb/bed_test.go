@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -101,11 +102,14 @@ func TestDescribe_AllTypes(t *testing.T) {
 	}
 }
 
+// Regression (system-versioned tables): a table WITH SYSTEM VERSIONING
+// (TABLE_TYPE 'SYSTEM VERSIONED') was left out of the snapshot.
 func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed")
 	}
-	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a")
+	db := newDB(t, "CREATE TABLE a (id INT PRIMARY KEY)", "CREATE TABLE b (id INT)", "CREATE VIEW v AS SELECT * FROM a",
+		"CREATE TABLE c (id INT PRIMARY KEY) WITH SYSTEM VERSIONING")
 	conn := testbed.Connect(t)
 	all, err := ListTables(context.Background(), conn, nil)
 	if err != nil {
@@ -120,8 +124,40 @@ func TestListTables_SkipsViewsAndSystemSchemas(t *testing.T) {
 			mine = append(mine, n.Name)
 		}
 	}
-	if !slices.Equal(mine, []string{"a", "b"}) {
-		t.Errorf("tables of %s = %v, want [a b]", db, mine)
+	if !slices.Equal(mine, []string{"a", "b", "c"}) {
+		t.Errorf("tables of %s = %v, want [a b c]", db, mine)
+	}
+}
+
+func TestDescribe_SystemVersioning(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := newDB(t,
+		"CREATE TABLE plain (id INT PRIMARY KEY)",
+		"CREATE TABLE implicit (id INT PRIMARY KEY, a INT) WITH SYSTEM VERSIONING",
+		"CREATE TABLE declared (id INT PRIMARY KEY, `from` TIMESTAMP(6) GENERATED ALWAYS AS ROW START, "+
+			"`to` TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(`from`, `to`)) WITH SYSTEM VERSIONING",
+		"CREATE TABLE trx (id INT PRIMARY KEY, s BIGINT UNSIGNED GENERATED ALWAYS AS ROW START INVISIBLE, "+
+			"e BIGINT UNSIGNED GENERATED ALWAYS AS ROW END INVISIBLE, PERIOD FOR SYSTEM_TIME(s, e)) ENGINE=InnoDB WITH SYSTEM VERSIONING")
+	conn := testbed.Connect(t)
+	for _, tc := range []struct {
+		table string
+		want  *change.Versioning
+		cols  int
+	}{
+		{"plain", nil, 1},
+		{"implicit", &change.Versioning{}, 2},
+		{"declared", &change.Versioning{RowEnd: "to"}, 3},
+		{"trx", &change.Versioning{RowEnd: "e", ByTransaction: true}, 3},
+	} {
+		tb, err := Describe(context.Background(), conn, db, tc.table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(tb.Versioning, tc.want) || len(tb.Columns) != tc.cols {
+			t.Errorf("%s: versioning %+v with %d columns, want %+v with %d", tc.table, tb.Versioning, len(tb.Columns), tc.want, tc.cols)
+		}
 	}
 }
 

@@ -21,13 +21,14 @@ var systemSchemas = map[string]bool{
 	"mysql": true, "sys": true, "information_schema": true, "performance_schema": true,
 }
 
-// ListTables returns the base tables (no views, no system schemas) for which
-// match returns true, sorted by schema and name. A nil match selects all.
+// ListTables returns the base tables (system-versioned ones included; no
+// views, no system schemas) for which match returns true, sorted by schema
+// and name. A nil match selects all.
 func ListTables(ctx context.Context, conn *client.Conn, match func(db, table string) bool) ([]TableName, error) {
 	stop := InterruptOnCancel(ctx, conn)
 	defer stop()
 	r, err := conn.Execute("SELECT TABLE_SCHEMA, TABLE_NAME FROM information_schema.TABLES " +
-		"WHERE TABLE_TYPE = 'BASE TABLE' ORDER BY TABLE_SCHEMA, TABLE_NAME")
+		"WHERE TABLE_TYPE IN " + BaseTableTypes + " ORDER BY TABLE_SCHEMA, TABLE_NAME")
 	if err != nil {
 		return nil, fmt.Errorf("listing tables: %w", err)
 	}
@@ -43,6 +44,11 @@ func ListTables(ctx context.Context, conn *client.Conn, match func(db, table str
 	}
 	return out, nil
 }
+
+// BaseTableTypes are the information_schema.TABLES.TABLE_TYPE values of
+// tables that hold rows (MariaDB says SYSTEM VERSIONED for a
+// system-versioned one), as an SQL list.
+const BaseTableTypes = "('BASE TABLE', 'SYSTEM VERSIONED')"
 
 // ShowCreate returns the table's CREATE TABLE statement, as SHOW CREATE TABLE
 // prints it.
@@ -83,7 +89,8 @@ func EstimateRows(ctx context.Context, conn *client.Conn, db, table string) (uin
 // Describe reads a table's definition from information_schema.COLUMNS and
 // SHOW INDEX, in the shape the binlog decoder builds from FULL row metadata:
 // protocol type codes, binlog metadata, charsets, ENUM/SET elements, the
-// primary key and the unique keys in key order.
+// primary key and the unique keys in key order, and for a system-versioned
+// table its period (SHOW CREATE TABLE).
 func Describe(ctx context.Context, conn *client.Conn, db, table string) (*change.Table, error) {
 	stop := InterruptOnCancel(ctx, conn)
 	defer stop()
@@ -108,7 +115,45 @@ func Describe(ctx context.Context, conn *client.Conn, db, table string) (*change
 	if err := describeKeys(conn, t); err != nil {
 		return nil, err
 	}
+	if err := describeVersioning(ctx, conn, t); err != nil {
+		return nil, err
+	}
 	return t, nil
+}
+
+// describeVersioning sets t.Versioning when t is system-versioned: the
+// declared period's ROW END, from SHOW CREATE TABLE's PERIOD FOR
+// SYSTEM_TIME (s, e); none declared means the implicit ROW_START and
+// ROW_END.
+func describeVersioning(ctx context.Context, conn *client.Conn, t *change.Table) error {
+	r, err := conn.Execute("SELECT TABLE_TYPE FROM information_schema.TABLES WHERE TABLE_SCHEMA = " +
+		QuoteString(t.Schema) + " AND TABLE_NAME = " + QuoteString(t.Name))
+	if err != nil {
+		return fmt.Errorf("reading the type of %s: %w", t.QualifiedName(), err)
+	}
+	if len(r.Values) == 0 || string(r.Values[0][0].AsString()) != "SYSTEM VERSIONED" {
+		return nil
+	}
+	ddl, err := ShowCreate(ctx, conn, t.Schema, t.Name)
+	if err != nil {
+		return err
+	}
+	t.Versioning = &change.Versioning{}
+	const period = "PERIOD FOR SYSTEM_TIME ("
+	i := strings.Index(ddl, period)
+	if i < 0 {
+		return nil
+	}
+	_, rest, ok := Ident(ddl[i+len(period):])
+	rest = strings.TrimLeft(rest, " ,")
+	end, _, ok2 := Ident(rest)
+	c := t.ColumnIndex(end)
+	if !ok || !ok2 || c < 0 {
+		return fmt.Errorf("describing %s: cannot read its system-time period in %q", t.QualifiedName(), ddl[i:min(len(ddl), i+120)])
+	}
+	t.Versioning.RowEnd = end
+	t.Versioning.ByTransaction = t.Columns[c].Type == change.TypeLongLong
+	return nil
 }
 
 func describeColumn(row []mysql.FieldValue) (change.Column, error) {
@@ -191,8 +236,10 @@ func describeColumn(row []mysql.FieldValue) (change.Column, error) {
 		"multipolygon", "geometrycollection", "geomcollection":
 		c.Type, c.Meta, c.Charset = change.TypeGeometry, 4, "binary"
 	case "inet4", "inet6", "uuid":
-		// MariaDB's fixed-size binary types; read as their text form.
-		c.Type = change.TypeString
+		// MariaDB's fixed-size binary types: the snapshot reads their text
+		// form, the binlog reader renders their bytes as the same text
+		// (COLUMN_TYPE tells it which), so the values are ASCII text.
+		c.Type, c.Charset = change.TypeString, "ascii"
 	default:
 		return c, fmt.Errorf("column %s has type %s, which Sluice cannot read", c.Name, c.ColumnType)
 	}

@@ -13,12 +13,15 @@ import (
 type Kind uint8
 
 const (
-	KindOther    Kind = iota // not DDL, not a transaction marker (GRANT, FLUSH, SAVEPOINT, ...)
-	KindBegin                // BEGIN, XA START
-	KindCommit               // COMMIT, ROLLBACK (ends the event group)
-	KindDDL                  // CREATE, ALTER, DROP, RENAME, TRUNCATE
-	KindDML                  // INSERT, UPDATE, DELETE, REPLACE, LOAD: statement-based logging
-	KindXAMarker             // XA END, XA PREPARE: inside an XA group
+	KindOther      Kind = iota // not DDL, not a transaction marker (GRANT, FLUSH, SAVEPOINT, ...)
+	KindBegin                  // BEGIN
+	KindCommit                 // COMMIT, ROLLBACK (ends the event group)
+	KindDDL                    // CREATE, ALTER, DROP, RENAME, TRUNCATE
+	KindDML                    // INSERT, UPDATE, DELETE, REPLACE, LOAD: statement-based logging
+	KindXAStart                // XA START, XA BEGIN: opens an XA group (MySQL logs it)
+	KindXAMarker               // XA END, XA PREPARE: inside an XA group
+	KindXACommit               // XA COMMIT: a group of its own, after the prepared one
+	KindXARollback             // XA ROLLBACK: a group of its own, after the prepared one
 )
 
 // Object is what a DDL statement is about.
@@ -55,11 +58,15 @@ func (l *lexer) kind() Kind {
 	case is("XA"):
 		switch w2 := l.word(); {
 		case strings.EqualFold(w2, "START"), strings.EqualFold(w2, "BEGIN"):
-			return KindBegin
+			return KindXAStart
 		case strings.EqualFold(w2, "END"), strings.EqualFold(w2, "PREPARE"):
 			return KindXAMarker
+		case strings.EqualFold(w2, "COMMIT"):
+			return KindXACommit
+		case strings.EqualFold(w2, "ROLLBACK"):
+			return KindXARollback
 		}
-		return KindOther // XA COMMIT / XA ROLLBACK: a group of its own
+		return KindOther // XA RECOVER
 	case is("CREATE"), is("ALTER"), is("DROP"), is("RENAME"), is("TRUNCATE"):
 		return KindDDL
 	case is("INSERT"), is("UPDATE"), is("DELETE"), is("REPLACE"), is("LOAD"):
@@ -87,6 +94,10 @@ type Statement struct {
 	Database string
 	// Replace is set for MariaDB's CREATE OR REPLACE.
 	Replace bool
+	// Truncate is set for DDL that deletes rows without logging them:
+	// TRUNCATE [TABLE], and ALTER TABLE … TRUNCATE or DROP PARTITION (when
+	// the parser reads the statement).
+	Truncate bool
 	// Nodes is the TiDB parser's reading of a DDL; nil when the parser
 	// rejects it (Err says why: MariaDB syntax it lacks), and then the other
 	// fields come from the statement's head alone.
@@ -130,6 +141,7 @@ func (p *Parser) Parse(sql, db string) *Statement {
 // returns the MariaDB syntax to cut before parsing ("OR REPLACE", "ONLINE").
 func (l *lexer) ddlHead(st *Statement) (cut string) {
 	verb := strings.ToUpper(l.word())
+	st.Truncate = verb == "TRUNCATE"
 	var object string
 	for i := 0; i < 8 && object == ""; i++ {
 		start := l.pos
@@ -239,8 +251,11 @@ func (st *Statement) fromNodes() {
 			about(ObjectTable, n.Table)
 			single = n.Table
 			for _, spec := range n.Specs {
-				if spec.Tp == ast.AlterTableRenameTable {
+				switch spec.Tp {
+				case ast.AlterTableRenameTable:
 					about(ObjectTable, spec.NewTable)
+				case ast.AlterTableTruncatePartition, ast.AlterTableDropPartition:
+					st.Truncate = true
 				}
 			}
 		case *ast.RenameTableStmt:

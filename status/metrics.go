@@ -102,6 +102,7 @@ var sourceMetrics = []metric[SourceView]{
 	{"sluice_source_inflight_bytes", "gauge", "Decoded bytes read but not yet acknowledged by every sink.", func(s *SourceView) float64 { return float64(s.InflightBytes) }},
 	{"sluice_source_inflight_budget_bytes", "gauge", "The in-flight byte budget.", func(s *SourceView) float64 { return float64(s.BudgetBytes) }},
 	{"sluice_source_restarts_total", "counter", "Restarts of the source's reader after failures.", func(s *SourceView) float64 { return float64(s.Restarts) }},
+	{"sluice_source_truncates_ignored_total", "counter", "TRUNCATE TABLE statements of selected tables dropped by ignore_ddl: the topics keep rows the tables no longer have.", func(s *SourceView) float64 { return float64(s.TruncatesIgnored) }},
 }
 
 var sinkMetrics = []metric[SinkView]{

@@ -73,6 +73,7 @@ type Source struct {
 	rows       atomic.Uint64
 	inflight   atomic.Int64
 	restarts   atomic.Uint64
+	truncates  atomic.Uint64
 	checkpoint atomic.Pointer[string]
 }
 
@@ -113,6 +114,11 @@ func (s *Source) CaughtUp(at time.Time) { s.caughtUp.Store(at.UnixNano()) }
 
 // Restarted counts a restart of the source's reader.
 func (s *Source) Restarted() { s.restarts.Add(1) }
+
+// TruncatesIgnored counts TRUNCATE TABLE statements of selected tables that
+// the source dropped (ignore_ddl): the topics keep rows the tables no
+// longer have.
+func (s *Source) TruncatesIgnored(n uint64) { s.truncates.Add(n) }
 
 // Checkpointed records the source's committed resume position.
 func (s *Source) Checkpointed(pos string) { s.checkpoint.Store(&pos) }

@@ -19,15 +19,18 @@ type SourceView struct {
 	Phase string `json:"phase"`
 	// Position is the last transaction boundary read; Checkpoint the last
 	// one committed.
-	Position      string      `json:"position,omitempty"`
-	GTIDSet       string      `json:"gtid_set,omitempty"`
-	Checkpoint    string      `json:"checkpoint,omitempty"`
-	LagSeconds    float64     `json:"lag_seconds"`
-	Rows          uint64      `json:"rows"`
-	InflightBytes int64       `json:"inflight_bytes"`
-	BudgetBytes   int64       `json:"budget_bytes"`
-	Restarts      uint64      `json:"restarts"`
-	Tables        []TableView `json:"snapshot_tables,omitempty"`
+	Position      string  `json:"position,omitempty"`
+	GTIDSet       string  `json:"gtid_set,omitempty"`
+	Checkpoint    string  `json:"checkpoint,omitempty"`
+	LagSeconds    float64 `json:"lag_seconds"`
+	Rows          uint64  `json:"rows"`
+	InflightBytes int64   `json:"inflight_bytes"`
+	BudgetBytes   int64   `json:"budget_bytes"`
+	Restarts      uint64  `json:"restarts"`
+	// TruncatesIgnored counts TRUNCATE TABLE statements dropped by
+	// ignore_ddl.
+	TruncatesIgnored uint64      `json:"truncates_ignored"`
+	Tables           []TableView `json:"snapshot_tables,omitempty"`
 }
 
 // TableView is one table's snapshot progress.
@@ -70,7 +73,8 @@ func (r *Registry) View(now time.Time) TaskView {
 func (s *Source) view(now time.Time) SourceView {
 	s.mu.Lock()
 	v := SourceView{Name: s.name, Phase: s.phase, Position: s.position, GTIDSet: s.gtidSet,
-		Rows: s.rows.Load(), InflightBytes: s.inflight.Load(), BudgetBytes: s.budget, Restarts: s.restarts.Load()}
+		Rows: s.rows.Load(), InflightBytes: s.inflight.Load(), BudgetBytes: s.budget, Restarts: s.restarts.Load(),
+		TruncatesIgnored: s.truncates.Load()}
 	for _, t := range s.tables {
 		v.Tables = append(v.Tables, t.view(now))
 	}

@@ -51,11 +51,14 @@ type Actor struct {
 	// transaction in progress, so that the final checkpoint covers every
 	// change already sent and a restart sends nothing twice.
 	stopping bool
-	// midTxn is true while the last batch sent ended inside a transaction.
+	// midTxn is true while the stream is inside a transaction whose
+	// changes it started to send.
 	midTxn  bool
 	waiting bool // out of credit, waiting for flow.Released
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// truncates follows the TRUNCATE TABLE statements ignore_ddl drops.
+	truncates truncates
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 // New returns the actor's producer.
@@ -137,13 +140,20 @@ func (a *Actor) read(ctx actor.Context) {
 		a.close()
 		panic(err)
 	}
-	if at := a.stream.Progress().CaughtUpAt; !at.IsZero() {
+	p := a.stream.Progress()
+	if at := p.CaughtUpAt; !at.IsZero() {
 		a.cfg.Status.CaughtUp(at)
+	}
+	if p.Truncates != a.truncates.seen && a.cfg.Source.Phases.IgnoreDDL {
+		a.noteTruncates(p)
 	}
 	schemas := a.stream.TakeSchemaUpdates()
 	if len(batch.Changes) > 0 || batch.Mark != nil || len(schemas) > 0 {
 		a.send(ctx, batch, schemas)
 	}
+	// Not from the batch's Mark: while an XA transaction is prepared, Marks
+	// stay behind the changes sent (binlogreader's xa.go).
+	a.midTxn = a.stream.InTransaction()
 	if a.stopping && !a.midTxn {
 		a.stop(ctx)
 		return
@@ -174,7 +184,18 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch, schemas []store.TableSc
 			ctx.Send(pid, msg)
 		}
 	}
-	a.midTxn = len(b.Changes) > 0 && (b.Mark == nil || b.Mark.Seq < b.LastSeq())
+}
+
+// noteTruncates counts the TRUNCATE TABLE statements the pipelines will
+// drop and warns about them, rate-limited.
+func (a *Actor) noteTruncates(p binlogreader.Progress) {
+	dropped, warn, n := a.truncates.note(p.Truncates, time.Now())
+	a.cfg.Status.TruncatesIgnored(dropped)
+	if warn {
+		a.cfg.Logger.Warn("TRUNCATE TABLE (or TRUNCATE/DROP PARTITION) of a selected table dropped (ignore_ddl): its topic keeps the rows the table no longer has; "+
+			"set phases.ignore_ddl: false to publish it as a DDL record, or take a new snapshot of the table",
+			"source", a.cfg.Source.Name, "truncates", n, "last", p.LastTruncate)
+	}
 }
 
 // stop ends reading for a graceful shutdown and tells the unit.

@@ -296,3 +296,39 @@ func TestReadChunk_RateCap(t *testing.T) {
 		t.Errorf("3000 rows at 1000 rows/s took %v, want about 2s", d)
 	}
 }
+
+// A system-versioned table's snapshot holds its current rows only, without
+// the implicit period columns; a declared period is ordinary columns (and
+// part of the primary key, which chunks by it).
+func TestReadChunk_SystemVersionedTable(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	db := newDB(t,
+		"CREATE TABLE implicit (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING",
+		"CREATE TABLE declared (id INT PRIMARY KEY, v INT, s TIMESTAMP(6) GENERATED ALWAYS AS ROW START, "+
+			"e TIMESTAMP(6) GENERATED ALWAYS AS ROW END, PERIOD FOR SYSTEM_TIME(s, e)) WITH SYSTEM VERSIONING",
+		"INSERT INTO implicit SELECT seq, seq FROM seq_1_to_300",
+		"INSERT INTO declared (id, v) SELECT seq, seq FROM seq_1_to_300",
+		"UPDATE implicit SET v = v + 1000 WHERE id <= 100", "DELETE FROM implicit WHERE id > 200",
+		"UPDATE declared SET v = v + 1000 WHERE id <= 100", "DELETE FROM declared WHERE id > 200",
+		"ANALYZE TABLE implicit, declared")
+	conn := dial(t, bedSource(t))
+	for _, tc := range []struct {
+		table string
+		cols  int
+	}{{"implicit", 2}, {"declared", 4}} {
+		tbl := describe(t, conn, db, tc.table)
+		rows, _ := readAll(t, conn, tbl, plan(t, conn, tbl, 50))
+		if len(rows) != 200 || len(tbl.Columns) != tc.cols {
+			t.Fatalf("%s: %d rows of %d columns, want the 200 current rows of %d", tc.table, len(rows), len(tbl.Columns), tc.cols)
+		}
+		sum := int64(0)
+		for _, r := range rows {
+			sum += int64(r[1].(int32))
+		}
+		if want := int64(200*201/2 + 100*1000); sum != want {
+			t.Errorf("%s: sum of v %d, want %d (current values only)", tc.table, sum, want)
+		}
+	}
+}

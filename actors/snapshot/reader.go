@@ -7,6 +7,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/charset"
 	"github.com/sluicecdc/sluice/sourcedb"
 )
 
@@ -117,7 +118,9 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 }
 
 // chunkQuery is the chunk's SELECT: every column (FLOAT through DOUBLE, whose
-// text is exact), the chunk's key range, in key order.
+// text is exact; ENUM and SET of other charsets in UTF-8, as the binlog
+// reader names their values from the schema history), the chunk's key
+// range, in key order.
 func chunkQuery(t *change.Table, ch Chunk) (string, error) {
 	key := ChunkKey(t)
 	if key == nil && (ch.Low != nil || ch.High != nil) {
@@ -130,11 +133,17 @@ func chunkQuery(t *change.Table, ch Chunk) (string, error) {
 			q = append(q, ", "...)
 		}
 		name := sourcedb.QuoteIdent(t.Columns[i].Name)
-		if t.Columns[i].Type == change.TypeFloat {
+		switch c := &t.Columns[i]; {
+		case c.Type == change.TypeFloat:
 			// FLOAT's text has 6 significant digits; its DOUBLE is exact.
 			q = append(q, "CAST("...)
 			q = append(q, name...)
 			q = append(q, " AS DOUBLE)"...)
+			continue
+		case (c.Type == change.TypeEnum || c.Type == change.TypeSet) && !charset.IsUTF8(c.Charset):
+			q = append(q, "CONVERT("...)
+			q = append(q, name...)
+			q = append(q, " USING utf8mb4)"...)
 			continue
 		}
 		q = append(q, name...)

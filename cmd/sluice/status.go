@@ -89,6 +89,9 @@ func printStatus(w io.Writer, v *status.TaskView) {
 		if s.Position != "" {
 			fmt.Fprintf(w, "  read to     %s %s\n", s.Position, s.GTIDSet)
 		}
+		if s.TruncatesIgnored > 0 {
+			fmt.Fprintf(w, "  TRUNCATE TABLE ignored %d times (ignore_ddl): the topics keep rows the tables no longer have\n", s.TruncatesIgnored)
+		}
 		if s.Checkpoint != "" {
 			fmt.Fprintf(w, "  checkpoint  %s\n", s.Checkpoint)
 		}

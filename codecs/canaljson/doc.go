@@ -13,7 +13,8 @@
 //   - Every value is a JSON string or null. Binary columns are ISO-8859-1
 //     text (one character per byte) and MySQL's latin1 is Windows-1252, as
 //     Canal's Java decoding does; a consumer wanting the bytes back must
-//     encode the string as ISO-8859-1.
+//     encode the string as ISO-8859-1. Other charsets are decoded by
+//     internal/charset.
 //   - The canal flavour writes ENUM and SET as Canal does, the index and the
 //     bit mask ("2", "5"), unless Options.CanalEnumNames; the dts flavour
 //     writes the names.

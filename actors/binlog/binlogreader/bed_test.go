@@ -343,3 +343,37 @@ func TestStream_Bed_DDLOfUnselectedObjectsIsDropped(t *testing.T) {
 		}
 	}
 }
+
+// Regression: SET SESSION binlog_row_image='MINIMAL' (or NOBLOB) and an
+// UPDATE published {"id":null,"a":null,"b":"x"}.
+func TestStream_Bed_PartialRowImageIsTerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	for _, image := range []string{"MINIMAL", "NOBLOB"} {
+		t.Run(image, func(t *testing.T) {
+			src := bedSource(t)
+			db := testbed.NewDatabase(t)
+			q := "`" + db + "`.t"
+			testbed.AdminExec(t, "CREATE TABLE "+q+" (id INT PRIMARY KEY, a INT, b VARCHAR(10), tx TEXT)", "INSERT INTO "+q+" VALUES (2, 1, 'b', 'text')")
+			s := openBed(t, src, db, Resume{NextSeq: 1})
+			testbed.AdminExec(t, "SET SESSION binlog_row_image='"+image+"'", "UPDATE "+q+" SET b = 'x' WHERE id = 2")
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			for {
+				b, err := s.ReadBatch(ctx, 1<<20, 200*time.Millisecond)
+				if err != nil {
+					if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), db+".t") || !strings.Contains(err.Error(), "binlog_row_image=FULL") {
+						t.Fatalf("err = %v; want terminal, naming the table and the fix", err)
+					}
+					return
+				}
+				for _, c := range b.Changes {
+					if c.Op == change.OpUpdate {
+						t.Fatalf("published %v → %v", c.Before, c.After)
+					}
+				}
+			}
+		})
+	}
+}

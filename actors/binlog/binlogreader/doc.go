@@ -45,8 +45,10 @@
 //
 // Values follow change/value.go: go-mysql decodes with ParseTime=false,
 // UseDecimal=false and TIMESTAMP rendered in UTC; this package then turns
-// ENUM indexes into names and SET masks into "a,b", and an empty MySQL JSON
-// document into "null".
+// ENUM indexes into names and SET masks into "a,b", an empty MySQL JSON
+// document into "null", and (with a History, whose COLUMN_TYPE tells them
+// from BINARY) MariaDB's INET4, INET6 and UUID bytes into the text the
+// server prints (inet.go).
 //
 // Sharp edges:
 //   - Value lifetime: strings and []byte values alias the event's buffer.
@@ -62,8 +64,15 @@
 //     MINIMAL still logs signedness and charsets; NO_LOG (and MySQL 5.7)
 //     does not: with a History, unsigned integers are then re-typed per row
 //     (uint8..uint64), the only per-row cost the history adds.
-//   - binlog_row_image must be FULL: with MINIMAL/NOBLOB, missing columns are
-//     nil, indistinguishable from NULL.
+//   - binlog_row_image must be FULL: a rows event of a selected table whose
+//     column bitmaps leave a column out (a session with MINIMAL or NOBLOB)
+//     is a terminal error; go-mysql would leave the column nil, which reads
+//     as NULL.
+//   - System-versioned tables (versioning.go, with a History): only current
+//     row images are changes (history rows are dropped, an UPDATE that ends
+//     a row is a delete) and rows are cut to the table's columns (the
+//     implicit ROW_START/ROW_END are the binlog row's last two). A table
+//     versioned by transaction id is logged as statements: terminal.
 //   - Partial JSON updates (MySQL binlog_row_value_options=PARTIAL_JSON) are
 //     a terminal error: Sluice cannot apply JSON diffs.
 //   - Statement-logged DML (binlog_format STATEMENT/MIXED in some session) for
@@ -71,7 +80,14 @@
 //   - INCIDENT events are terminal: the source says its binlog misses changes.
 //   - A compressed MySQL transaction is decompressed whole by go-mysql: its
 //     memory is its uncompressed size, outside the credit budget.
-//   - XA transactions are emitted at XA PREPARE, not at XA COMMIT.
+//   - XA transactions (xa.go): the rows of a prepared group are held in
+//     memory until its XA COMMIT, which emits them as its own changes, and
+//     dropped at XA ROLLBACK. While any is prepared, Marks stay at the
+//     boundary before the oldest (a restart reads it again; the changes
+//     after it come again with their Seq). Past Config.XAHoldBytes of held
+//     rows, or at an XA COMMIT whose XA PREPARE came before the stream's
+//     start and changed a selected table (looked up with SHOW BINLOG
+//     EVENTS, xaprior.go), the stream stops with a terminal error.
 //   - ColumnType is synthesised from the binlog: integer display widths are
 //     the server defaults (tinyint(4)), CHAR/VARCHAR lengths are bytes divided
 //     by the charset's longest character.

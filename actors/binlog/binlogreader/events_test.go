@@ -437,7 +437,7 @@ func feed(s *Stream, evs ...*replication.BinlogEvent) {
 func readAll(t *testing.T, s *Stream, maxBytes int) []*change.Batch {
 	t.Helper()
 	var out []*change.Batch
-	for len(s.events) > 0 || s.rows != nil || s.innerIdx < len(s.inner) {
+	for len(s.events) > 0 || s.rows != nil || s.release != nil || s.innerIdx < len(s.inner) {
 		b, err := s.ReadBatch(t.Context(), maxBytes, time.Millisecond)
 		if err != nil {
 			t.Fatalf("ReadBatch: %v", err)
@@ -445,4 +445,16 @@ func readAll(t *testing.T, s *Stream, maxBytes int) []*change.Batch {
 		out = append(out, b)
 	}
 	return out
+}
+
+// xaPrepare is an XA_PREPARE_LOG_EVENT for the XID (gtrid, format id 1).
+func (l *binlog) xaPrepare(gtrid string, onePhase bool) *replication.BinlogEvent {
+	b := []byte{0}
+	if onePhase {
+		b[0] = 1
+	}
+	b = binary.LittleEndian.AppendUint32(b, 1)
+	b = binary.LittleEndian.AppendUint32(b, uint32(len(gtrid)))
+	b = binary.LittleEndian.AppendUint32(b, 0)
+	return l.event(replication.XA_PREPARE_LOG_EVENT, append(b, gtrid...))
 }

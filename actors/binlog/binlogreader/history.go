@@ -46,19 +46,24 @@ func (c *tableCache) fromHistory(tm *replication.TableMapEvent, e *tableEntry, a
 		}
 	}
 	e.table, e.fixes = merge(tm, e.table, h.Table)
+	e.versioned = versionedOf(e.table)
 	return nil
 }
 
 // disagreement says how a TABLE_MAP (decoded as bt) contradicts a history
-// definition h; empty when they agree. Compared: the column count and type
-// codes always; names with FULL metadata; signedness of integers when the
-// TABLE_MAP logs it.
+// definition h; empty when they agree. Compared: the column count (with
+// the hidden columns of a system-versioned table) and type codes always;
+// names with FULL metadata; signedness of integers when the TABLE_MAP logs
+// it.
 func disagreement(tm *replication.TableMapEvent, bt, h *change.Table, full bool) string {
-	if len(bt.Columns) != len(h.Columns) {
+	if hidden := h.HiddenColumns(); len(bt.Columns) != len(h.Columns)+hidden {
+		if hidden > 0 {
+			return fmt.Sprintf("the binlog has %d columns, the schema history %d and %d hidden ones (system versioning)", len(bt.Columns), len(h.Columns), hidden)
+		}
 		return fmt.Sprintf("the binlog has %d columns, the schema history %d", len(bt.Columns), len(h.Columns))
 	}
 	signed := len(tm.SignednessBitmap) > 0
-	for i := range bt.Columns {
+	for i := range h.Columns {
 		b, s := &bt.Columns[i], &h.Columns[i]
 		if baseType(b.Type) != baseType(s.Type) {
 			return fmt.Sprintf("column %d (%s in the history) has type %d in the binlog, %d (%s) in the history", i, s.Name, b.Type, s.Type, s.ColumnType)
@@ -101,7 +106,8 @@ func isInteger(t byte) bool {
 }
 
 // merge is the history's definition with the TABLE_MAP's type codes and
-// metadata, and the value fixes its rows need.
+// metadata, and the value fixes its rows need. A system-versioned table's
+// hidden columns stay out of it (rows are cut to its columns).
 func merge(tm *replication.TableMapEvent, bt, h *change.Table) (*change.Table, []colFix) {
 	t := *h
 	t.Columns = make([]change.Column, len(h.Columns))

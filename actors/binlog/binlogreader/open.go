@@ -61,6 +61,10 @@ type Config struct {
 	// row metadata lacks them) and DDL advances it. Nil decodes from the
 	// TABLE_MAP alone (col_N names without FULL row metadata).
 	History *schema.History
+	// XAHoldBytes bounds the binlog bytes of the rows prepared XA
+	// transactions hold until their XA COMMIT (default DefaultXAHoldBytes);
+	// past it the stream stops with a terminal error.
+	XAHoldBytes int
 }
 
 // Resume is where a stream starts again: a Mark's position and GTID set and
@@ -131,6 +135,15 @@ type Stream struct {
 	rowsOp   change.Op
 	rowsIdx  int
 
+	// XA transactions (xa.go): the group being read, the prepared ones in
+	// binlog order, and the rows of a committed one still to emit.
+	xa          *xaGroup
+	prepared    []*xaGroup
+	heldBytes   int
+	xaHoldLimit int
+	release     []heldRows
+	releaseHdr  *replication.EventHeader
+
 	fatal    error // the connection ended; reported once the queue is drained
 	err      error // sticky: ReadBatch returns it forever
 	progress Progress
@@ -153,22 +166,27 @@ func newStream(cfg Config, nextSeq uint64) *Stream {
 	if nextSeq == 0 {
 		nextSeq = 1
 	}
+	hold := cfg.XAHoldBytes
+	if hold <= 0 {
+		hold = DefaultXAHoldBytes
+	}
 	var dbs func(string) bool
 	if cfg.Select != nil {
 		dbs = src.Objects.MatchDatabase
 	}
 	s := &Stream{
-		name:      src.Name,
-		flavor:    flavor,
-		log:       log,
-		events:    make(chan *replication.BinlogEvent, queueEvents),
-		errc:      make(chan error, 1),
-		done:      make(chan struct{}),
-		tables:    newTableCache(cfg.Select, dbs, flavor, log),
-		src:       src,
-		parser:    sourcedb.NewParser(),
-		nextSeq:   nextSeq,
-		warnedDML: make(map[string]bool),
+		name:        src.Name,
+		flavor:      flavor,
+		log:         log,
+		events:      make(chan *replication.BinlogEvent, queueEvents),
+		errc:        make(chan error, 1),
+		done:        make(chan struct{}),
+		tables:      newTableCache(cfg.Select, dbs, flavor, log),
+		src:         src,
+		parser:      sourcedb.NewParser(),
+		nextSeq:     nextSeq,
+		warnedDML:   make(map[string]bool),
+		xaHoldLimit: hold,
 	}
 	s.mark.Seq = nextSeq - 1
 	return s

@@ -25,8 +25,14 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 	case sourcedb.KindCommit:
 		s.endTxn(h)
 		return nil
+	case sourcedb.KindXAStart: // MySQL; MariaDB flags its GTID event instead
+		s.inTxn = true
+		s.startXA()
+		return nil
 	case sourcedb.KindXAMarker:
 		return nil
+	case sourcedb.KindXACommit, sourcedb.KindXARollback:
+		return s.xaEnd(e.Query, h, sourcedb.Classify(e.Query) == sourcedb.KindXACommit)
 	case sourcedb.KindDDL:
 		st := s.parser.Parse(string(e.Query), string(e.Schema))
 		if s.schema != nil {
@@ -37,6 +43,10 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		t, pass := s.tables.ddl(st)
 		if !pass {
 			break
+		}
+		if st.Truncate && t != nil {
+			s.progress.Truncates++
+			s.progress.LastTruncate = t.QualifiedName() + " at " + s.file + ":" + strconv.FormatUint(uint64(h.LogPos), 10)
 		}
 		sql, schema := st.SQL, st.DB
 		c := change.Change{
@@ -56,6 +66,13 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 			db, name = st.Tables[0].Schema, st.Tables[0].Name
 		}
 		if len(st.Tables) > 0 && s.tables.selects(db, name) {
+			if s.versionedByTransaction(db, name) {
+				return errkind.Terminal(fmt.Errorf(
+					"source %q logged a statement instead of rows for %s.%s at %s:%d: the table is system-versioned by transaction id, "+
+						"and MariaDB logs its changes as statements, which Sluice cannot read: leave it out of the source (objects.exclude) "+
+						"or re-create its period on TIMESTAMP(6) columns, then take a new snapshot of it",
+					s.name, db, name, s.file, h.LogPos))
+			}
 			return errkind.Terminal(fmt.Errorf(
 				"source %q logged a statement instead of rows for %s.%s at %s:%d (binlog_format is not ROW for that session): "+
 					"SET GLOBAL binlog_format=ROW, make the writers reconnect, and take a new snapshot of that table",
@@ -73,4 +90,14 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		s.endTxn(h)
 	}
 	return nil
+}
+
+// versionedByTransaction reports whether the schema history knows db.table
+// as system-versioned by transaction id.
+func (s *Stream) versionedByTransaction(db, table string) bool {
+	if s.schema == nil {
+		return false
+	}
+	v, ok := s.schema.Table(db, table)
+	return ok && v.Table != nil && v.Table.Versioning != nil && v.Table.Versioning.ByTransaction
 }

@@ -25,6 +25,14 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 	if !t.selected || len(e.Rows) == 0 {
 		return nil
 	}
+	if !allColumns(e.ColumnBitmap1, e.ColumnCount) || (e.ColumnBitmap2 != nil && !allColumns(e.ColumnBitmap2, e.ColumnCount)) {
+		// go-mysql leaves an absent column nil: it would read as NULL.
+		return errkind.Terminal(fmt.Errorf(
+			"source %q at %s:%d: the rows event of %s lacks some columns (the session that wrote it has binlog_row_image MINIMAL or NOBLOB), "+
+				"which Sluice would publish as NULL: SET GLOBAL binlog_row_image=FULL, make sure no session sets its own (SET SESSION binlog_row_image), "+
+				"make the writers reconnect, and take a new snapshot of the table",
+			s.name, s.file, h.LogPos, t.table.QualifiedName()))
+	}
 	op := change.OpInsert
 	switch e.Type() {
 	case replication.EnumRowsEventTypeUpdate:
@@ -37,6 +45,9 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 		}
 	case replication.EnumRowsEventTypeDelete:
 		op = change.OpDelete
+	}
+	if s.xa != nil {
+		return s.hold(e, h, t, op)
 	}
 	s.rows, s.rowsHdr, s.rowsTab, s.rowsOp, s.rowsIdx = e, h, t, op, 0
 	return nil
@@ -52,24 +63,34 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 		if b.Bytes >= maxBytes {
 			return
 		}
-		c := change.Change{Seq: s.nextSeq, Op: s.rowsOp, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
-		row := re.Rows[s.rowsIdx]
+		row, after, op := re.Rows[s.rowsIdx], []any(nil), s.rowsOp
+		s.rowsIdx++
+		if op == change.OpUpdate { // images come in pairs: rowsEvent checked
+			after = re.Rows[s.rowsIdx]
+			s.rowsIdx++
+		}
+		if v := t.versioned; v != nil {
+			if op = v.op(op, row, after); op == 0 {
+				continue // a history row
+			}
+			row = row[:v.width]
+			if after != nil {
+				after = after[:v.width]
+			}
+		}
+		c := change.Change{Seq: s.nextSeq, Op: op, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
 		t.normalize(row)
-		switch s.rowsOp {
+		switch op {
 		case change.OpInsert:
 			c.After = row
 			c.Size = changeOverhead + rowSize(row)
-			s.rowsIdx++
 		case change.OpDelete:
 			c.Before = row
 			c.Size = changeOverhead + rowSize(row)
-			s.rowsIdx++
-		case change.OpUpdate: // images come in pairs: handle checked
-			after := re.Rows[s.rowsIdx+1]
+		case change.OpUpdate:
 			t.normalize(after)
 			c.Before, c.After = row, after
 			c.Size = changeOverhead + rowSize(row) + rowSize(after)
-			s.rowsIdx += 2
 		}
 		s.nextSeq++
 		s.txnRow++
@@ -77,4 +98,15 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 		b.Add(c)
 	}
 	s.rows, s.rowsHdr, s.rowsTab = nil, nil, nil
+}
+
+// allColumns reports whether a rows event's column bitmap holds all n
+// columns (binlog_row_image FULL).
+func allColumns(bm []byte, n uint64) bool {
+	for i := range n {
+		if i/8 >= uint64(len(bm)) || bm[i/8]&(1<<(i%8)) == 0 {
+			return false
+		}
+	}
+	return true
 }

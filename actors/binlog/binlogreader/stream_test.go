@@ -541,3 +541,35 @@ func TestStream_UpdateWithOddImagesIsCorrupt(t *testing.T) {
 		t.Fatalf("err = %v; want terminal, naming %s and shop.orders", err, want)
 	}
 }
+
+// Regression: a session with binlog_row_image MINIMAL or NOBLOB logs only
+// some columns, and the absent ones were published as NULL.
+func TestStream_PartialRowImageIsTerminal(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		typ    replication.EventType
+		images int
+		cut    func(re *replication.RowsEvent)
+	}{
+		{"MINIMAL update after image", replication.UPDATE_ROWS_EVENTv1, 2, func(re *replication.RowsEvent) { re.ColumnBitmap2 = []byte{0x02, 0x00} }},
+		{"MINIMAL delete", replication.DELETE_ROWS_EVENTv1, 1, func(re *replication.RowsEvent) { re.ColumnBitmap1 = []byte{0x01, 0x00} }},
+		{"NOBLOB insert", replication.WRITE_ROWS_EVENTv1, 1, func(re *replication.RowsEvent) { re.ColumnBitmap1 = []byte{0xff, 0x05} }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := newBinlog(t, mysql.MariaDBFlavor)
+			s := testStream(t, mysql.MariaDBFlavor, nil, "0-1-9", 1)
+			tt := ordersTable(70)
+			feed(s, l.rotate("bin.000001", 4, true), l.fde(), l.mariaGTID(0, 10, false), l.tableMap(tt))
+			images := [][]byte{orderRow(1, "Ann", 1, 1, jsonX), orderRow(1, "Anna", 1, 1, jsonX)}[:tc.images]
+			ev := l.rows(tc.typ, tt, images...)
+			tc.cut(ev.Event.(*replication.RowsEvent))
+			feed(s, ev)
+			_, err := s.ReadBatch(t.Context(), 1<<20, 0)
+			want := fmt.Sprintf("bin.000001:%d", ev.Header.LogPos)
+			if !errkind.IsTerminal(err) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "shop.orders") ||
+				!strings.Contains(err.Error(), "SET GLOBAL binlog_row_image=FULL") {
+				t.Fatalf("err = %v; want terminal, naming %s, shop.orders and the fix", err, want)
+			}
+		})
+	}
+}

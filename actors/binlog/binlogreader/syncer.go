@@ -26,6 +26,12 @@ type Progress struct {
 	CaughtUpAt time.Time
 	// Events and Changes count binlog events read and changes emitted.
 	Events, Changes uint64
+	// Truncates counts the statements that delete rows of a selected table
+	// without logging them (TRUNCATE TABLE, TRUNCATE or DROP PARTITION),
+	// emitted as DDL changes; LastTruncate names the last one, "db.table at
+	// file:pos".
+	Truncates    uint64
+	LastTruncate string
 }
 
 // Progress returns the stream's progress. Call it from ReadBatch's goroutine.
@@ -81,6 +87,10 @@ func (s *Stream) read(ctx context.Context, maxBytes int, maxWait time.Duration, 
 			s.drainRows(b, maxBytes)
 			continue
 		}
+		if s.release != nil {
+			s.nextReleased()
+			continue
+		}
 		var ev *replication.BinlogEvent
 		if s.innerIdx < len(s.inner) {
 			ev = s.inner[s.innerIdx]
@@ -88,7 +98,7 @@ func (s *Stream) read(ctx context.Context, maxBytes int, maxWait time.Duration, 
 			if err := s.handle(ev, b, true); err != nil {
 				return s.fail(err)
 			}
-			if toBoundary && s.markDirty && s.rows == nil && s.innerIdx >= len(s.inner) {
+			if toBoundary && s.markDirty && !s.InTransaction() {
 				return s.finish(b), nil
 			}
 			continue
@@ -123,7 +133,7 @@ func (s *Stream) read(ctx context.Context, maxBytes int, maxWait time.Duration, 
 		if err := s.handle(ev, b, false); err != nil {
 			return s.fail(err)
 		}
-		if toBoundary && s.markDirty && s.rows == nil && s.innerIdx >= len(s.inner) {
+		if toBoundary && s.markDirty && !s.InTransaction() {
 			return s.finish(b), nil
 		}
 	}
@@ -159,14 +169,19 @@ func (s *Stream) fail(err error) (*change.Batch, error) {
 // finish attaches the Mark of the last boundary passed, if any.
 func (s *Stream) finish(b *change.Batch) *change.Batch {
 	if s.markDirty {
-		m := s.mark
-		if s.gset != nil {
-			m.GTIDSet = s.gset.String()
-		}
+		m := s.resumeMark()
 		b.Mark = &m
 		s.markDirty = false
 	}
 	return b
+}
+
+// InTransaction reports whether the stream stopped inside a transaction
+// whose changes it started to return: more of them follow before its
+// boundary. A graceful stop reads on (ReadToBoundary) while it is true.
+// Call it from ReadBatch's goroutine.
+func (s *Stream) InTransaction() bool {
+	return s.txnRow > 0 || s.rows != nil || s.release != nil || s.innerIdx < len(s.inner)
 }
 
 // handle applies one event to the stream state, appending changes to b.
@@ -192,6 +207,9 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 		s.txnMDB = e.GTID
 		s.txnGTID = e.GTID.String()
 		s.inTxn = !e.IsStandalone()
+		if e.Flags&flPreparedXA != 0 {
+			s.startXA()
+		}
 	case *replication.GTIDEvent:
 		s.mysqlGTID(e, mysql.Tag{}, h)
 	case *replication.GtidTaggedLogEvent:
@@ -232,7 +250,7 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 					"check the source's error log, then take a new snapshot (delete the checkpoint or set the start position)",
 				s.name, s.file, h.LogPos))
 		case replication.XA_PREPARE_LOG_EVENT:
-			s.endTxn(h)
+			return s.xaPrepare(e.Data, h)
 		}
 	}
 	return nil

@@ -29,7 +29,14 @@ const (
 	fixTimeFrac                     // TIME(n): go-mysql drops an all-zero fraction
 	fixBinaryPad                    // BINARY(n): go-mysql drops trailing zero bytes
 	fixUnsigned                     // no signedness in the TABLE_MAP: go-mysql decoded an unsigned integer as signed
+	fixInet4                        // MariaDB INET4, logged as BINARY(4) → its text
+	fixInet6                        // MariaDB INET6, logged as BINARY(16) → its text
+	fixUUID                         // MariaDB UUID, logged as BINARY(16) → its text
 )
+
+// textTypes are MariaDB's types logged as BINARY(n) that a snapshot reads as
+// text; only the schema history's COLUMN_TYPE tells them from BINARY.
+var textTypes = map[string]fixKind{"inet4": fixInet4, "inet6": fixInet6, "uuid": fixUUID}
 
 type colFix struct {
 	col   int
@@ -46,6 +53,8 @@ type tableEntry struct {
 	// full is true when the TABLE_MAP carried column names (binlog_row_metadata=FULL).
 	full  bool
 	fixes []colFix
+	// versioned is set for a system-versioned table (versioning.go).
+	versioned *versioned
 }
 
 // tableCache maps TABLE_MAP events to *change.Table. Identical definitions
@@ -236,7 +245,9 @@ func fixesFor(t *change.Table, tm *replication.TableMapEvent) []colFix {
 				fixes = append(fixes, colFix{col: i, kind: fixTimeFrac, n: int(col.Meta)})
 			}
 		case change.TypeString:
-			if _, length := stringRealType(col.Meta); col.Charset == "binary" && length > 0 {
+			if k, ok := textTypes[col.ColumnType]; ok {
+				fixes = append(fixes, colFix{col: i, kind: k})
+			} else if _, length := stringRealType(col.Meta); col.Charset == "binary" && length > 0 {
 				fixes = append(fixes, colFix{col: i, kind: fixBinaryPad, n: length})
 			}
 		case change.TypeTiny, change.TypeShort, change.TypeInt24, change.TypeLong, change.TypeLongLong:

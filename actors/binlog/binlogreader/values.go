@@ -21,7 +21,8 @@ const zeros = "000000"
 
 // normalize rewrites, in place, the values go-mysql decodes differently from
 // change/value.go: ENUM indexes become names, SET masks become "a,b", an empty
-// MySQL JSON document becomes "null". Everything else already matches. Rows
+// MySQL JSON document becomes "null", MariaDB's INET4, INET6 and UUID bytes
+// their text. Everything else already matches. Rows
 // are freshly allocated by go-mysql per event, so rewriting them is safe.
 func (e *tableEntry) normalize(row []any) {
 	for i := range e.fixes {
@@ -59,12 +60,27 @@ func (e *tableEntry) normalize(row []any) {
 			}
 		case fixUnsigned:
 			row[f.col] = unsignedValue(row[f.col], byte(f.n))
+		case fixInet4, fixInet6, fixUUID:
+			if s, ok := row[f.col].(string); ok {
+				row[f.col] = textOf(f.kind, s)
+			}
 		case fixBinaryPad:
 			if s, ok := row[f.col].(string); ok && len(s) < f.n {
 				row[f.col] = s + strings.Repeat("\x00", f.n-len(s))
 			}
 		}
 	}
+}
+
+// textOf renders the bytes of an INET4, INET6 or UUID value as its text.
+func textOf(k fixKind, b string) string {
+	switch k {
+	case fixInet4:
+		return inet4Text(b)
+	case fixInet6:
+		return inet6Text(b)
+	}
+	return uuidText(b)
 }
 
 // unsignedValue reinterprets an integer go-mysql decoded as signed (the

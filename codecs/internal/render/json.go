@@ -1,6 +1,11 @@
 package render
 
-import "unicode/utf8"
+import (
+	"sync"
+	"unicode/utf8"
+
+	"github.com/sluicecdc/sluice/internal/charset"
+)
 
 const hexDigits = "0123456789abcdef"
 
@@ -86,37 +91,71 @@ var cp1252High = [32]rune{
 	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 }
 
-// TextKind says how a column's bytes become text.
-type TextKind uint8
+// TextKind says how a column's bytes become text. The zero value is
+// TextUTF8.
+type TextKind struct {
+	base textBase
+	dec  *charset.Decoder // for textDecoded
+}
+
+type textBase uint8
 
 const (
-	// TextUTF8 is utf8mb4, utf8mb3, utf8, ascii and any charset Sluice does
-	// not convert: bytes are written as UTF-8 (invalid sequences as U+FFFD).
-	TextUTF8 TextKind = iota
-	// TextLatin1 is MySQL's latin1 (Windows-1252).
-	TextLatin1
-	// TextBinary is the binary charset: one character per byte (ISO-8859-1).
-	TextBinary
+	textUTF8 textBase = iota
+	textLatin1
+	textBinary
+	textDecoded // another charset, through internal/charset
 )
 
-// KindOf returns how text in charset is converted.
-func KindOf(charset string) TextKind {
-	switch charset {
+var (
+	// TextUTF8 is utf8mb4, utf8mb3, utf8, ascii and any charset Sluice
+	// cannot convert (the precheck names those): bytes are written as UTF-8
+	// (invalid sequences as U+FFFD).
+	TextUTF8 = TextKind{}
+	// TextLatin1 is MySQL's latin1 (Windows-1252).
+	TextLatin1 = TextKind{base: textLatin1}
+	// TextBinary is the binary charset: one character per byte (ISO-8859-1).
+	TextBinary = TextKind{base: textBinary}
+)
+
+// KindOf returns how text in charset is converted: latin1 and binary here,
+// the charsets internal/charset decodes (gbk, big5, sjis, ucs2, cp1251…)
+// through it, the rest as UTF-8.
+func KindOf(cs string) TextKind {
+	switch cs {
 	case "binary":
 		return TextBinary
 	case "latin1":
 		return TextLatin1
 	}
+	if d := charset.Lookup(cs); d != nil {
+		return TextKind{base: textDecoded, dec: d}
+	}
 	return TextUTF8
 }
 
+// decoded holds UTF-8 decoded from another charset until it is escaped.
+var decoded = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// maxPooled bounds the buffers kept in decoded: one huge value must not
+// stay pinned.
+const maxPooled = 64 << 10
+
 // JSONText appends b, text in a column of kind k, as a JSON string.
 func JSONText[S ~string | ~[]byte](dst []byte, b S, k TextKind) []byte {
-	switch k {
-	case TextBinary:
+	switch k.base {
+	case textBinary:
 		return JSONLatin(dst, b, false)
-	case TextLatin1:
+	case textLatin1:
 		return JSONLatin(dst, b, true)
+	case textDecoded:
+		buf := decoded.Get().(*[]byte)
+		*buf = charset.AppendUTF8(k.dec, (*buf)[:0], b)
+		dst = JSONString(dst, *buf)
+		if cap(*buf) <= maxPooled {
+			decoded.Put(buf)
+		}
+		return dst
 	}
 	return JSONString(dst, b)
 }
@@ -175,17 +214,20 @@ func decodeRune[S ~string | ~[]byte](s S) (r rune, size int) {
 }
 
 // AppendUTF8 appends b, text in a column of kind k, as UTF-8 without quotes
-// or escapes (an Avro string's body): Latin-1 and binary bytes are
-// transcoded, and invalid UTF-8 becomes U+FFFD as in the JSON formats.
+// or escapes (an Avro string's body): Latin-1, binary and other charsets'
+// bytes are transcoded, and invalid UTF-8 becomes U+FFFD as in the JSON
+// formats.
 func AppendUTF8[S ~string | ~[]byte](dst []byte, b S, k TextKind) []byte {
-	switch k {
-	case TextBinary, TextLatin1:
+	switch k.base {
+	case textDecoded:
+		return charset.AppendUTF8(k.dec, dst, b)
+	case textBinary, textLatin1:
 		for i := 0; i < len(b); i++ {
 			c := b[i]
 			switch {
 			case c < utf8.RuneSelf:
 				dst = append(dst, c)
-			case k == TextLatin1 && c < 0xa0:
+			case k.base == textLatin1 && c < 0xa0:
 				dst = utf8.AppendRune(dst, cp1252High[c-0x80])
 			default:
 				dst = utf8.AppendRune(dst, rune(c))

@@ -174,10 +174,33 @@ func TestAppendUTF8_Kinds(t *testing.T) {
 		{"a\xffb\xe2\x82", TextUTF8, "a\uFFFDb\uFFFD\uFFFD"},
 		{"caf\xe9 \x80", TextLatin1, "café €"},
 		{"\x00\x80\xff", TextBinary, "\x00\u0080ÿ"},
+		{"\xc4\xe3\xba\xc3", KindOf("gbk"), "你好"},
+		{"\x00a\x4e\x2d", KindOf("ucs2"), "a中"},
 	} {
 		if got := string(AppendUTF8(nil, tc.in, tc.k)); got != tc.want {
-			t.Errorf("AppendUTF8(%q, %d) = %q, want %q", tc.in, tc.k, got, tc.want)
+			t.Errorf("AppendUTF8(%q, %+v) = %q, want %q", tc.in, tc.k, got, tc.want)
 		}
+	}
+}
+
+// Regression: GBK (and every charset but utf8*, ascii and latin1) was
+// written as its bytes read as UTF-8: "����".
+func TestJSONText_OtherCharsets(t *testing.T) {
+	for _, tc := range []struct{ cs, in, want string }{
+		{"gbk", "\xc4\xe3\xba\xc3\"\n", `"你好\"\n"`},
+		{"big5", "\xa4\xa4\xa4\xe5", `"中文"`},
+		{"sjis", "\x93\xfa\x96\x7b\x8c\xea", `"日本語"`},
+		{"cp1251", "\xcf\xf0\xe8\xe2\xe5\xf2", `"Привет"`},
+		{"utf16", "\x20\x28", `"\u2028"`},
+	} {
+		if got := string(JSONText([]byte("x"), tc.in, KindOf(tc.cs))); got != "x"+tc.want {
+			t.Errorf("%s: JSONText(%q) = %s, want %s", tc.cs, tc.in, got, tc.want)
+		}
+	}
+	k, in, dst := KindOf("gbk"), []byte("\xc4\xe3\xba\xc3"), make([]byte, 0, 64)
+	JSONText(dst, in, k)
+	if n := testing.AllocsPerRun(100, func() { JSONText(dst[:0], in, k) }); n != 0 {
+		t.Errorf("JSONText of a GBK value allocates %v times", n)
 	}
 }
 
