@@ -1,7 +1,6 @@
 package kafkawriter
 
 import (
-	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
 
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/internal/kafkatls"
 	"github.com/sluicecdc/sluice/topology"
@@ -51,17 +51,7 @@ type Config struct {
 }
 
 // Skipped describes a record the "skip" oversize policy did not send.
-type Skipped struct {
-	Topic     string
-	Partition int32
-	Seq       uint64
-	// Table is the row's table ("db.table") and Position its binlog
-	// position, when known.
-	Table, Position string
-	// Size is the record's size as a single-record batch; Limit the sink's
-	// max message bytes.
-	Size, Limit int
-}
+type Skipped = kafkarecord.Skipped
 
 // settings are the resolved, defaulted knobs of a Writer.
 type settings struct {
@@ -172,17 +162,13 @@ func saslMechanism(s topology.SASL) (sasl.Mechanism, error) {
 	return nil, fmt.Errorf("sasl mechanism %q unknown: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
 }
 
-// tlsConfig is the one mapping of a sink's TLS settings, shared with
-// every other Kafka client of a sink.
-func tlsConfig(t topology.KafkaTLS) (*tls.Config, error) { return kafkatls.Config(t) }
-
 // newTransport builds the kafka-go transport for a sink.
 func newTransport(s *topology.Sink, clientID string) (*kafka.Transport, error) {
 	mech, err := saslMechanism(s.SASL)
 	if err != nil {
 		return nil, errkind.Terminal(fmt.Errorf("kafka sink %q: %w", s.Name, err))
 	}
-	tc, err := tlsConfig(s.TLS)
+	tc, err := kafkatls.Config(s.TLS)
 	if err != nil {
 		return nil, errkind.Terminal(fmt.Errorf("kafka sink %q: %w", s.Name, err))
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
@@ -56,49 +57,7 @@ func (e *WriteError) Error() string {
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // OversizeError is the terminal error of the "fail" oversize policy.
-type OversizeError struct {
-	Sink      string
-	Topic     string
-	Partition int32
-	Seq       uint64
-	// Table and Position say where the row came from, when known.
-	Table    string
-	Position string
-	Key      []byte
-	Size     int
-	Limit    int
-}
-
-func (e *OversizeError) Error() string {
-	from := ""
-	if e.Table != "" {
-		from = " from table " + e.Table
-	}
-	if e.Position != "" {
-		from += " (binlog " + e.Position + ")"
-	}
-	return fmt.Sprintf("kafka sink %q: record seq %d%s for topic %s partition %d (key %s) is %d bytes, over the sink's max message bytes %d: "+
-		"raise max.message.bytes on the topic (kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N) "+
-		"and max_message_bytes on the sink, or set oversize: skip on the sink to drop such records",
-		e.Sink, e.Seq, from, e.Topic, e.Partition, keyText(e.Key), e.Size, e.Limit, e.Topic)
-}
-
-// keyText renders a record key for an error message, shortened.
-func keyText(k []byte) string {
-	if k == nil {
-		return "null"
-	}
-	const max = 64
-	s := k
-	if len(s) > max {
-		s = s[:max]
-	}
-	q := fmt.Sprintf("%q", s)
-	if len(k) > max {
-		q += fmt.Sprintf("... (%d bytes)", len(k))
-	}
-	return q
-}
+type OversizeError = kafkarecord.OversizeError
 
 // terminalCodes are broker error codes that retrying cannot fix.
 var terminalCodes = map[kafka.Error]bool{
