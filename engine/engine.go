@@ -17,6 +17,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/sink"
 	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/codecs"
@@ -82,7 +83,7 @@ type snapshotPlan struct {
 
 type sinkPlan struct {
 	cfg    *topology.Sink
-	open   func() (*kafkawriter.Writer, error)
+	open   func() (sink.Writer, error)
 	window time.Duration
 }
 
@@ -212,8 +213,8 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log, OnSkip: skipReporter(s.Name, reg.Sink(s.Name), log)}
-		open := func() (*kafkawriter.Writer, error) { return kafkawriter.New(cfg) }
-		w, err := open()
+		open := func() (sink.Writer, error) { return kafkawriter.New(cfg) }
+		w, err := kafkawriter.New(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}

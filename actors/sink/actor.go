@@ -1,13 +1,14 @@
 package sink
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
-	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/status"
 )
@@ -16,7 +17,7 @@ import (
 type Config struct {
 	Name string
 	// Open makes a new writer; called at start and after each failure.
-	Open         func() (*kafkawriter.Writer, error)
+	Open         func() (Writer, error)
 	Checkpointer *actor.PID
 	// RetryWindow bounds how long Kafka may stay unwritable.
 	RetryWindow time.Duration
@@ -24,23 +25,26 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Actor writes batches to Kafka.
+// Actor writes batches to Kafka through a Writer.
 type Actor struct {
 	cfg    Config
-	writer *kafkawriter.Writer
+	writer Writer
 	// queue holds unacknowledged Writes in arrival order.
 	queue []*submission
 	// unsettled counts submissions of the current writer not yet settled.
 	unsettled int
-	failing   bool
-	since     time.Time // first failure of the current outage
-	backoff   time.Duration
+	// committing is set while a Commit runs; more, when a submission came
+	// after it started and another Commit must follow.
+	committing, more bool
+	failing          bool
+	since            time.Time // first failure of the current outage
+	backoff          time.Duration
 }
 
 // submission is one Write and its latest attempt.
 type submission struct {
 	w       *Write
-	pending *kafkawriter.Pending
+	pending *kafkarecord.Pending
 	acked   bool // or dropped: nothing more to do for it
 }
 
@@ -73,6 +77,11 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.drop(m)
 	case *settled:
 		a.settled(ctx, m.sub)
+	case *committed:
+		a.committing = false
+		if a.more {
+			a.commit(ctx)
+		}
 	case *reopen:
 		a.reopen(ctx)
 	case *actor.Stopping, *actor.Restarting:
@@ -90,6 +99,25 @@ func (a *Actor) submit(ctx actor.Context, s *submission) {
 	go func() {
 		<-p.Done()
 		root.Send(self, &settled{sub: s})
+	}()
+	a.commit(ctx)
+}
+
+// commit makes what the writer holds durable: Commit runs on its own
+// goroutine, and when one is running the next follows it, so that under
+// load a transaction holds what arrived during the previous one. Its error
+// is not needed here: every Pending it concerns fails with it.
+func (a *Actor) commit(ctx actor.Context) {
+	if a.committing {
+		a.more = true
+		return
+	}
+	a.committing, a.more = true, false
+	w := a.writer
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	go func() {
+		_ = w.Commit(context.Background())
+		root.Send(self, &committed{})
 	}()
 }
 
@@ -136,7 +164,7 @@ func (a *Actor) trim() {
 
 func (a *Actor) failed(ctx actor.Context, err error) {
 	if errkind.IsTerminal(err) {
-		panic(err) // kafkawriter's errors name the sink
+		panic(err) // the writers' errors name the sink
 	}
 	if a.failing {
 		return // a reopen is already scheduled

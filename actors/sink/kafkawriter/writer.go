@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -46,7 +47,10 @@ type Writer struct {
 	// rejecting refuses new writes after a record that can never be written
 	// (oversize: fail), without aborting the ones in flight.
 	rejecting error
-	wg        sync.WaitGroup
+	// open holds the Pendings Commit may have to wait for, oldest first;
+	// done ones are dropped from the front as new ones come.
+	open []*Pending
+	wg   sync.WaitGroup
 
 	refreshMu sync.Mutex
 	refreshed time.Time
@@ -173,8 +177,51 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 	}
 	clear(w.touched)
 	w.touched = w.touched[:0]
+	w.track(p)
 	w.mu.Unlock()
 	return p
+}
+
+// track adds p to the Pendings Commit waits for. Called under w.mu.
+func (w *Writer) track(p *Pending) {
+	n := 0
+	for n < len(w.open) && done(w.open[n]) {
+		n++
+	}
+	clear(w.open[:n])
+	w.open = append(w.open[n:], p)
+}
+
+func done(p *Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// Commit waits until every record submitted before the call is
+// acknowledged: kafka-go writes without transactions, so an acknowledged
+// record is durable and there is nothing else to commit. It returns the
+// first error among those submissions, or ctx's error if ctx ends first
+// (the Writer is not failed then).
+func (w *Writer) Commit(ctx context.Context) error {
+	w.mu.Lock()
+	open := slices.Clone(w.open)
+	w.mu.Unlock()
+	var first error
+	for _, p := range open {
+		select {
+		case <-p.Done():
+		case <-ctx.Done():
+			return fmt.Errorf("kafka sink %q: commit abandoned: %w", w.sink, ctx.Err())
+		}
+		if err := p.Err(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // failAt handles a record that can never be written (oversize: fail): the
@@ -183,23 +230,24 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 // the returned Pending ends with err once the records before it settle.
 // Requests already in flight complete normally.
 func (w *Writer) failAt(head []Message, flush bool, err error) *Pending {
-	var before *Pending
+	var before, p *Pending
 	if len(head) > 0 {
-		before = w.submit(head, flush)
+		before, p = w.submit(head, flush), kafkarecord.NewPending(1, w.abandon)
+	} else {
+		p = kafkarecord.Settled(err)
 	}
 	w.mu.Lock()
 	if w.rejecting == nil {
 		w.rejecting = err
 	}
+	w.track(p)
 	w.mu.Unlock()
-	if before == nil {
-		return kafkarecord.Settled(err)
+	if before != nil {
+		go func() {
+			<-before.Done()
+			p.Settle(1, err)
+		}()
 	}
-	p := kafkarecord.NewPending(1, w.abandon)
-	go func() {
-		<-before.Done()
-		p.Settle(1, err)
-	}()
 	return p
 }
 
