@@ -1,6 +1,12 @@
 package kafkatls
 
 import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +42,29 @@ func TestConfig_OffAndBadFiles(t *testing.T) {
 	} {
 		if _, err := Config(tc.tls); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want it to mention %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func TestPermanent_AndHint(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		err       error
+		permanent bool
+		hint      string
+	}{
+		{"unknown CA", fmt.Errorf("dial: %w", x509.UnknownAuthorityError{}), true, "point ca_file"},
+		{"wrong host", x509.HostnameError{Certificate: &x509.Certificate{}, Host: "kafka-1"}, true, "does not name the host"},
+		{"alert from the broker", &net.OpError{Op: "remote error", Err: errors.New("tls: certificate required")}, true, "set cert_file and key_file"},
+		{"plaintext listener", tls.RecordHeaderError{Msg: "first record does not look like a TLS handshake"}, true, "does not speak TLS"},
+		{"dial refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false, ""},
+		{"EOF", io.EOF, false, ""},
+	} {
+		if got := Permanent(tc.err); got != tc.permanent {
+			t.Errorf("%s: Permanent = %v, want %v", tc.name, got, tc.permanent)
+		}
+		if h := Hint(tc.err); (tc.hint == "") != (h == "") || !strings.Contains(h, tc.hint) {
+			t.Errorf("%s: Hint = %q, want it to mention %q", tc.name, h, tc.hint)
 		}
 	}
 }

@@ -2,11 +2,8 @@ package kafkawriter
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/segmentio/kafka-go"
@@ -14,6 +11,7 @@ import (
 
 	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/kafkatls"
 )
 
 // ErrClosed is returned by writes on a closed Writer.
@@ -93,29 +91,10 @@ func retryable(err error) bool {
 	if errors.As(err, &ke) && terminalCodes[ke] {
 		return false
 	}
-	var (
-		unknownCA  x509.UnknownAuthorityError
-		hostname   x509.HostnameError
-		invalid    x509.CertificateInvalidError
-		verify     *tls.CertificateVerificationError
-		recordHdr  tls.RecordHeaderError
-		alertError tls.AlertError
-	)
-	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alertError) || tlsRefused(err) {
+	if kafkatls.Permanent(err) {
 		return false
 	}
 	return true
-}
-
-// tlsRefused reports whether the broker ended the TLS handshake with an
-// alert ("remote error: tls: certificate required", "bad certificate"):
-// crypto/tls reports a received alert as a net.OpError with Op "remote
-// error", not as a tls.AlertError. The broker refuses the same way every
-// time, so it is not retried.
-func tlsRefused(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // missingTopic reports whether err says the topic or partition is unknown.
@@ -154,21 +133,8 @@ func hintFor(err error) string {
 	if missingTopic(err) {
 		return "create the topic with enough partitions, or set create_topics: missing on the sink"
 	}
-	var unknownCA x509.UnknownAuthorityError
-	var verify *tls.CertificateVerificationError
-	if errors.As(err, &unknownCA) || errors.As(err, &verify) {
-		return "the broker's certificate is not signed by the sink's tls ca_file: point ca_file at the CA that signed it"
-	}
-	var hostname x509.HostnameError
-	if errors.As(err, &hostname) {
-		return "the broker's certificate does not name the host in brokers: connect with a name it lists"
-	}
-	if tlsRefused(err) {
-		return "the broker refused the TLS handshake: if its listener requires a client certificate (ssl.client.auth=required), set cert_file and key_file under the sink's tls to one signed by a CA the broker trusts"
-	}
-	var recordHdr tls.RecordHeaderError
-	if errors.As(err, &recordHdr) {
-		return "the listener does not speak TLS: disable tls on the sink or use the broker's TLS port"
+	if h := kafkatls.Hint(err); h != "" {
+		return h
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return "the broker did not answer in time"
