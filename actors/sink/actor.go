@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -27,8 +28,10 @@ type Config struct {
 
 // Actor writes batches to Kafka through a Writer.
 type Actor struct {
-	cfg    Config
-	writer Writer
+	cfg Config
+	// writer is the open writer; nil while one is being opened.
+	writer  Writer
+	opening *opening
 	// queue holds unacknowledged Writes in arrival order.
 	queue []*submission
 	// unsettled counts submissions of the current writer not yet settled.
@@ -36,9 +39,10 @@ type Actor struct {
 	// committing is set while a Commit runs; more, when a submission came
 	// after it started and another Commit must follow.
 	committing, more bool
-	failing          bool
-	since            time.Time // first failure of the current outage
-	backoff          time.Duration
+	// failing is set while a reopen waits out its backoff.
+	failing bool
+	since   time.Time // first failure of the current outage
+	backoff time.Duration
 }
 
 // submission is one Write and its latest attempt.
@@ -46,6 +50,16 @@ type submission struct {
 	w       *Write
 	pending *kafkarecord.Pending
 	acked   bool // or dropped: nothing more to do for it
+}
+
+// opening is an Open running on its own goroutine (a transactional writer
+// connects to open). The result is handed over under mu, so that a writer
+// opened after the actor stopped is closed instead of leaked.
+type opening struct {
+	mu      sync.Mutex
+	stopped bool
+	w       Writer
+	err     error
 }
 
 const (
@@ -62,15 +76,13 @@ func New(cfg Config) actor.Producer {
 func (a *Actor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		w, err := a.cfg.Open()
-		if err != nil {
-			panic(err)
-		}
-		a.writer = w
+		a.open(ctx)
+	case *opened:
+		a.opened(ctx, m.o)
 	case *Write:
 		s := &submission{w: m}
 		a.queue = append(a.queue, s)
-		if !a.failing {
+		if a.writer != nil && !a.failing {
 			a.submit(ctx, s)
 		}
 	case *DropSource:
@@ -79,15 +91,70 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.settled(ctx, m.sub)
 	case *committed:
 		a.committing = false
-		if a.more {
+		if a.more && a.writer != nil && !a.failing {
 			a.commit(ctx)
 		}
 	case *reopen:
 		a.reopen(ctx)
 	case *actor.Stopping, *actor.Restarting:
-		if a.writer != nil {
-			_ = a.writer.Close()
+		a.release()
+	}
+}
+
+// open starts opening a writer; opened takes the result.
+func (a *Actor) open(ctx actor.Context) {
+	o := &opening{}
+	a.opening = o
+	open, root, self := a.cfg.Open, ctx.ActorSystem().Root, ctx.Self()
+	go func() {
+		w, err := open()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.stopped {
+			if err == nil {
+				_ = w.Close()
+			}
+			return
 		}
+		o.w, o.err = w, err
+		root.Send(self, &opened{o: o})
+	}()
+}
+
+func (a *Actor) opened(ctx actor.Context, o *opening) {
+	if o != a.opening {
+		return
+	}
+	a.opening = nil
+	o.mu.Lock()
+	w, err := o.w, o.err
+	o.w = nil
+	o.mu.Unlock()
+	if err != nil {
+		a.failed(ctx, err)
+		return
+	}
+	a.writer = w
+	for _, s := range a.queue {
+		if !s.acked {
+			a.submit(ctx, s)
+		}
+	}
+}
+
+// release closes the writer, and the one being opened when it arrives.
+func (a *Actor) release() {
+	if o := a.opening; o != nil {
+		o.mu.Lock()
+		o.stopped = true
+		w, err := o.w, o.err
+		o.mu.Unlock()
+		if w != nil && err == nil {
+			_ = w.Close()
+		}
+	}
+	if a.writer != nil {
+		_ = a.writer.Close()
 	}
 }
 
@@ -194,15 +261,10 @@ func (a *Actor) reopen(ctx actor.Context) {
 		time.AfterFunc(50*time.Millisecond, func() { root.Send(self, &reopen{}) })
 		return
 	}
-	_ = a.writer.Close()
-	w, err := a.cfg.Open()
-	if err != nil {
-		panic(err)
+	if a.writer != nil {
+		_ = a.writer.Close()
+		a.writer = nil
 	}
-	a.writer, a.failing = w, false
-	for _, s := range a.queue {
-		if !s.acked {
-			a.submit(ctx, s)
-		}
-	}
+	a.failing = false
+	a.open(ctx)
 }

@@ -28,6 +28,9 @@ type DropSource struct {
 // settled reports that one submission finished (successfully or not).
 type settled struct{ sub *submission }
 
+// opened reports that an Open returned.
+type opened struct{ o *opening }
+
 // committed reports that the running Commit returned.
 type committed struct{}
 
