@@ -11,6 +11,7 @@ import (
 
 	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/kafkacode"
 	"github.com/sluicecdc/sluice/internal/kafkatls"
 )
 
@@ -57,26 +58,6 @@ func (e *WriteError) Unwrap() error { return e.Err }
 // OversizeError is the terminal error of the "fail" oversize policy.
 type OversizeError = kafkarecord.OversizeError
 
-// terminalCodes are broker error codes that retrying cannot fix.
-var terminalCodes = map[kafka.Error]bool{
-	kafka.MessageSizeTooLarge:                true,
-	kafka.RecordListTooLarge:                 true,
-	kafka.InvalidTopic:                       true,
-	kafka.InvalidRequiredAcks:                true,
-	kafka.TopicAuthorizationFailed:           true,
-	kafka.ClusterAuthorizationFailed:         true,
-	kafka.UnsupportedSASLMechanism:           true,
-	kafka.IllegalSASLState:                   true,
-	kafka.UnsupportedVersion:                 true,
-	kafka.UnsupportedForMessageFormat:        true,
-	kafka.PolicyViolation:                    true,
-	kafka.SecurityDisabled:                   true,
-	kafka.SASLAuthenticationFailed:           true,
-	kafka.UnsupportedCompressionType:         true,
-	kafka.InvalidRecord:                      true,
-	kafka.TransactionalIDAuthorizationFailed: true,
-}
-
 // retryable reports whether a produce error may go away by itself: network
 // trouble, leader moves, timeouts, a topic not yet in the metadata. Unknown
 // errors are retryable, as everywhere in Sluice.
@@ -88,7 +69,7 @@ func retryable(err error) bool {
 		return false
 	}
 	var ke kafka.Error
-	if errors.As(err, &ke) && terminalCodes[ke] {
+	if errors.As(err, &ke) && kafkacode.Terminal(int16(ke)) {
 		return false
 	}
 	if kafkatls.Permanent(err) {
@@ -115,19 +96,8 @@ func staleMetadata(err error) bool {
 func hintFor(err error) string {
 	var ke kafka.Error
 	if errors.As(err, &ke) {
-		switch ke {
-		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge:
-			return "the topic's max.message.bytes is below the sink's max_message_bytes: raise the topic's max.message.bytes or lower the sink's max_message_bytes and batch_bytes"
-		case kafka.TopicAuthorizationFailed:
-			return "the Kafka user may not write this topic: grant it WRITE (and DESCRIBE) on the topic"
-		case kafka.ClusterAuthorizationFailed:
-			return "the Kafka user lacks a cluster permission: grant it IDEMPOTENT_WRITE/CREATE as needed"
-		case kafka.SASLAuthenticationFailed:
-			return "check the sink's sasl user and password"
-		case kafka.UnsupportedSASLMechanism:
-			return "the broker does not enable this SASL mechanism: use one listed in its sasl.enabled.mechanisms"
-		case kafka.PolicyViolation:
-			return "a broker policy refused the request: see the broker's create.topic.policy / alter.config.policy"
+		if h := kafkacode.Hint(int16(ke)); h != "" {
+			return h
 		}
 	}
 	if missingTopic(err) {
