@@ -2,9 +2,13 @@ package kafkarecord
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"sync/atomic"
 )
+
+// ErrClosed is the error of a submission to a closed writer.
+var ErrClosed = errors.New("kafka writer closed")
 
 // Pending is the outcome of one submission to a writer. It is done when
 // every record of the submission is durable (acknowledged by all in-sync

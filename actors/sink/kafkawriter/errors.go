@@ -16,7 +16,7 @@ import (
 )
 
 // ErrClosed is returned by writes on a closed Writer.
-var ErrClosed = errors.New("kafka writer closed")
+var ErrClosed = kafkarecord.ErrClosed
 
 // WriteError says which batch could not be written and why. It wraps the
 // cause; errkind.IsTerminal tells whether retrying can help.
