@@ -39,6 +39,18 @@ func Settled(err error) *Pending {
 	return p
 }
 
+// FailAfter returns a Pending that is done, with err, once before is: the
+// outcome of a submission whose head is written (before) and whose rest is
+// refused with err.
+func FailAfter(before *Pending, err error, abandon func(error)) *Pending {
+	p := NewPending(1, abandon)
+	go func() {
+		<-before.Done()
+		p.Settle(1, err)
+	}()
+	return p
+}
+
 // Done is closed when every record of the submission is settled.
 func (p *Pending) Done() <-chan struct{} { return p.done }
 

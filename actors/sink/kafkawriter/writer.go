@@ -230,11 +230,9 @@ func (w *Writer) Commit(ctx context.Context) error {
 // the returned Pending ends with err once the records before it settle.
 // Requests already in flight complete normally.
 func (w *Writer) failAt(head []Message, flush bool, err error) *Pending {
-	var before, p *Pending
+	p := kafkarecord.Settled(err)
 	if len(head) > 0 {
-		before, p = w.submit(head, flush), kafkarecord.NewPending(1, w.abandon)
-	} else {
-		p = kafkarecord.Settled(err)
+		p = kafkarecord.FailAfter(w.submit(head, flush), err, w.abandon)
 	}
 	w.mu.Lock()
 	if w.rejecting == nil {
@@ -242,12 +240,6 @@ func (w *Writer) failAt(head []Message, flush bool, err error) *Pending {
 	}
 	w.track(p)
 	w.mu.Unlock()
-	if before != nil {
-		go func() {
-			<-before.Done()
-			p.Settle(1, err)
-		}()
-	}
 	return p
 }
 
