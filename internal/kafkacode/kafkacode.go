@@ -21,6 +21,8 @@ const (
 	UnsupportedForMessageFormat        int16 = 43
 	PolicyViolation                    int16 = 44
 	InvalidProducerEpoch               int16 = 47
+	InvalidTxnState                    int16 = 48
+	InvalidProducerIDMapping           int16 = 49
 	InvalidTransactionTimeout          int16 = 50
 	TransactionalIDAuthorizationFailed int16 = 53
 	SecurityDisabled                   int16 = 54
@@ -45,10 +47,20 @@ var terminal = map[int16]bool{
 // writer (see Fenced).
 func Terminal(code int16) bool { return terminal[code] }
 
-// Fenced reports whether the code says that a newer producer holds the
-// transactional id: PRODUCER_FENCED, or INVALID_PRODUCER_EPOCH, which the
-// broker answers a produce of an epoch it has moved past.
-func Fenced(code int16) bool { return code == ProducerFenced || code == InvalidProducerEpoch }
+// Fenced reports whether the code says that a newer producer may hold the
+// transactional id, so that the producer must not open the id again on its
+// own (it would fence the newer one in turn). Kafka answers PRODUCER_FENCED
+// to the old producer's EndTxn and INVALID_PRODUCER_EPOCH to its produce;
+// INVALID_TXN_STATE and INVALID_PRODUCER_ID_MAPPING come from the same
+// takeover on other brokers (kfake answers INVALID_TXN_STATE to the EndTxn).
+// A transaction the broker aborted at its timeout looks the same.
+func Fenced(code int16) bool {
+	switch code {
+	case ProducerFenced, InvalidProducerEpoch, InvalidTxnState, InvalidProducerIDMapping:
+		return true
+	}
+	return false
+}
 
 // Hint says how to fix the error with code, or "".
 func Hint(code int16) string {
@@ -60,7 +72,7 @@ func Hint(code int16) string {
 	case ClusterAuthorizationFailed:
 		return "the Kafka user lacks a cluster permission: grant it IDEMPOTENT_WRITE/CREATE as needed"
 	case TransactionalIDAuthorizationFailed:
-		return "the Kafka user may not use the sink's transactional id: grant it WRITE and DESCRIBE on the TransactionalId (kafka-acls.sh --add --allow-principal User:NAME --operation Write --operation Describe --transactional-id ID)"
+		return "the Kafka user may not use the sink's transactional id: grant it WRITE on the TransactionalId, which implies DESCRIBE (kafka-acls.sh --add --allow-principal User:NAME --operation Write --transactional-id sluice/ --resource-pattern-type prefixed covers every task)"
 	case InvalidTransactionTimeout:
 		return "the transaction timeout is above the broker's transaction.max.timeout.ms: lower it or raise the broker's limit"
 	case SASLAuthenticationFailed:

@@ -26,6 +26,8 @@ func TestCodes_MatchBothClients(t *testing.T) {
 		{UnsupportedForMessageFormat, kafka.UnsupportedForMessageFormat, kerr.UnsupportedForMessageFormat},
 		{PolicyViolation, kafka.PolicyViolation, kerr.PolicyViolation},
 		{InvalidProducerEpoch, kafka.InvalidProducerEpoch, kerr.InvalidProducerEpoch},
+		{InvalidTxnState, kafka.InvalidTransactionState, kerr.InvalidTxnState},
+		{InvalidProducerIDMapping, kafka.InvalidProducerIDMapping, kerr.InvalidProducerIDMapping},
 		{InvalidTransactionTimeout, kafka.InvalidTransactionTimeout, kerr.InvalidTransactionTimeout},
 		{TransactionalIDAuthorizationFailed, kafka.TransactionalIDAuthorizationFailed, kerr.TransactionalIDAuthorizationFailed},
 		{SecurityDisabled, kafka.SecurityDisabled, kerr.SecurityDisabled},

@@ -13,16 +13,18 @@ import (
 	"github.com/sluicecdc/sluice/internal/kafkatls"
 )
 
-// FencedError says that a newer producer opened the writer's transactional
-// id: the task now runs on another node. It is always terminal: reopening
-// would fence the new owner in turn.
+// FencedError says that the broker refused the writer's transaction as one
+// of an older producer: a newer producer opened the transactional id, so the
+// task now runs on another node (or, with no other node, the broker aborted
+// a transaction older than the transaction timeout). It is always terminal:
+// reopening would fence the new owner in turn.
 type FencedError struct {
 	Sink, TransactionalID string
 	Err                   error
 }
 
 func (e *FencedError) Error() string {
-	return fmt.Sprintf("kafka sink %q: the task is now owned by another node: a newer producer opened transactional id %q and fenced this one (%v); "+
+	return fmt.Sprintf("kafka sink %q: the task is now owned by another node: a newer producer opened transactional id %q and the broker refused this one (%v); "+
 		"this node writes nothing more to Kafka and what it had not committed stays invisible to read_committed consumers. "+
 		"If no other node runs the task, the broker aborted a transaction older than the transaction timeout: start the task again",
 		e.Sink, e.TransactionalID, e.Err)
