@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,7 +52,21 @@ type Writer struct {
 type submission struct {
 	p              *kafkarecord.Pending
 	recs           []kgo.Record
+	hdrs           []kgo.RecordHeader
 	firstSeq, last uint64
+}
+
+// slabs recycles the record and header slices of committed submissions
+// (the client is done with a record once its transaction committed), so that
+// a steady stream of submissions allocates none. Those of failed
+// transactions are left to the collector: the client may still hold them.
+var slabs sync.Pool
+
+// recycle returns s's slices to slabs, cleared of the caller's bytes.
+func (s *submission) recycle() {
+	clear(s.recs)
+	clear(s.hdrs)
+	slabs.Put(s)
 }
 
 // Open connects and initialises the producer id of cfg.TransactionalID: from
@@ -138,29 +153,32 @@ func (w *Writer) failAt(head []kafkarecord.Message, err error) *kafkarecord.Pend
 	return p
 }
 
-// convert builds the client's records for msgs, less the skipped ones: one
-// allocation for the records and one for their headers, whatever their
-// number. The bytes are not copied.
+// convert builds the client's records for msgs, less the skipped ones, in
+// slices recycled from committed submissions. The bytes are not copied.
 func (w *Writer) convert(msgs []kafkarecord.Message, skips int) *submission {
-	s := &submission{p: kafkarecord.NewPending(1, w.abandon), recs: make([]kgo.Record, 0, len(msgs)-skips),
-		firstSeq: msgs[0].Seq, last: msgs[len(msgs)-1].Seq}
+	s, _ := slabs.Get().(*submission)
+	if s == nil {
+		s = &submission{}
+	}
+	s.p, s.firstSeq, s.last = kafkarecord.NewPending(1, w.abandon), msgs[0].Seq, msgs[len(msgs)-1].Seq
 	nh := 0
 	for i := range msgs {
 		nh += len(msgs[i].Headers)
 	}
-	hdrs := make([]kgo.RecordHeader, 0, nh)
+	s.recs = slices.Grow(s.recs[:0], len(msgs)-skips)
+	s.hdrs = slices.Grow(s.hdrs[:0], nh)
 	now := time.Now() // one timestamp per submission, not a clock read per record
 	for i := range msgs {
 		m := &msgs[i]
 		if skips > 0 && !w.limits.Fits(m) {
 			continue
 		}
-		h0 := len(hdrs)
+		h0 := len(s.hdrs)
 		for _, h := range m.Headers {
-			hdrs = append(hdrs, kgo.RecordHeader{Key: h.Key, Value: h.Value})
+			s.hdrs = append(s.hdrs, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
 		s.recs = append(s.recs, kgo.Record{Topic: m.Topic, Partition: m.Partition, Key: m.Key, Value: m.Value,
-			Headers: hdrs[h0:len(hdrs):len(hdrs)], Timestamp: now})
+			Headers: s.hdrs[h0:len(s.hdrs):len(s.hdrs)], Timestamp: now})
 	}
 	return s
 }
@@ -257,7 +275,10 @@ func (w *Writer) Commit(ctx context.Context) error {
 		settle(next, err)
 		return err
 	}
-	settle(txn, nil)
+	for _, s := range txn {
+		s.p.Settle(1, nil)
+		s.recycle()
+	}
 	for _, s := range next {
 		if err := w.refusal(); err != nil {
 			s.p.Settle(1, err)
