@@ -10,7 +10,7 @@ import (
 
 var _ sink.Writer = (*kafkawriter.Writer)(nil)
 
-func open(_ *testing.T, cfg writertest.Config) (sink.Writer, error) {
+func open(_ testing.TB, cfg writertest.Config) (sink.Writer, error) {
 	w, err := kafkawriter.New(kafkawriter.Config{Sink: cfg.Sink, OnSkip: cfg.OnSkip, RetryFor: cfg.RetryFor, RequestTimeout: cfg.RequestTimeout})
 	if err != nil {
 		return nil, err
@@ -25,4 +25,13 @@ func TestConformance_Bed(t *testing.T) {
 		t.Skip("short mode: needs the test bed")
 	}
 	writertest.Run(t, writertest.Bed, open)
+}
+
+// BenchmarkActorWorkload_Bed compares the writers (docs/cluster.md, "Fenced
+// writes"): go test -run '^$' -bench BenchmarkActorWorkload_Bed -benchtime 500000x
+// ./actors/sink/kafkawriter ./actors/sink/txwriter
+func BenchmarkActorWorkload_Bed(b *testing.B) {
+	for _, codec := range []string{"none", "lz4"} {
+		b.Run(codec, func(b *testing.B) { writertest.Bench(b, open, codec) })
+	}
 }

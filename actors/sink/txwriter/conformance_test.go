@@ -15,7 +15,7 @@ var _ sink.Writer = (*txwriter.Writer)(nil)
 
 // open opens a writer under a transactional id of its own: ids outlive a
 // test on the bed.
-func open(t *testing.T, cfg writertest.Config) (sink.Writer, error) {
+func open(t testing.TB, cfg writertest.Config) (sink.Writer, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	w, err := txwriter.Open(ctx, txwriter.Config{Sink: cfg.Sink, OnSkip: cfg.OnSkip, RetryFor: cfg.RetryFor, RequestTimeout: cfg.RequestTimeout,
@@ -33,4 +33,13 @@ func TestConformance_Bed(t *testing.T) {
 		t.Skip("short mode: needs the test bed")
 	}
 	writertest.Run(t, writertest.Bed, open)
+}
+
+// BenchmarkActorWorkload_Bed compares the writers (docs/cluster.md, "Fenced
+// writes"): go test -run '^$' -bench BenchmarkActorWorkload_Bed -benchtime 500000x
+// ./actors/sink/kafkawriter ./actors/sink/txwriter
+func BenchmarkActorWorkload_Bed(b *testing.B) {
+	for _, codec := range []string{"none", "lz4"} {
+		b.Run(codec, func(b *testing.B) { writertest.Bench(b, open, codec) })
+	}
 }

@@ -13,7 +13,7 @@ import (
 type Cluster struct {
 	Brokers []string
 	// NewTopic creates a topic with the given partitions for the test.
-	NewTopic func(t *testing.T, partitions int) string
+	NewTopic func(t testing.TB, partitions int) string
 	// Fake is the in-process cluster, nil on a real one: the cases that
 	// make the broker fail need it.
 	Fake *kfake.Cluster
@@ -24,7 +24,7 @@ type Cluster struct {
 const MaxMessageBytes = 1048588
 
 // Fake starts a one-broker kfake cluster for the test.
-func Fake(t *testing.T) *Cluster {
+func Fake(t testing.TB) *Cluster {
 	t.Helper()
 	c, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
@@ -32,7 +32,7 @@ func Fake(t *testing.T) *Cluster {
 	}
 	t.Cleanup(c.Close)
 	n := 0
-	return &Cluster{Brokers: c.ListenAddrs(), Fake: c, NewTopic: func(t *testing.T, partitions int) string {
+	return &Cluster{Brokers: c.ListenAddrs(), Fake: c, NewTopic: func(t testing.TB, partitions int) string {
 		t.Helper()
 		n++
 		name := fmt.Sprintf("topic-%d", n)
@@ -45,9 +45,9 @@ func Fake(t *testing.T) *Cluster {
 
 // Bed is the test bed's Kafka (make testbed-up); it fails the test when the
 // bed is down.
-func Bed(t *testing.T) *Cluster {
+func Bed(t testing.TB) *Cluster {
 	t.Helper()
-	return &Cluster{Brokers: testbed.Kafka(t), NewTopic: func(t *testing.T, partitions int) string {
+	return &Cluster{Brokers: testbed.Kafka(t), NewTopic: func(t testing.TB, partitions int) string {
 		t.Helper()
 		return testbed.NewTopic(t, partitions)
 	}}

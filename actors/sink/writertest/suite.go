@@ -34,10 +34,10 @@ type Config struct {
 
 // Opener opens the writer under test. An error is the writer's own opening
 // error (a writer may connect to open); the suite closes the writer.
-type Opener func(t *testing.T, cfg Config) (sink.Writer, error)
+type Opener func(t testing.TB, cfg Config) (sink.Writer, error)
 
 // Run runs the suite; cluster returns a Cluster for each case.
-func Run(t *testing.T, cluster func(t *testing.T) *Cluster, open Opener) {
+func Run(t *testing.T, cluster func(t testing.TB) *Cluster, open Opener) {
 	for _, tc := range []struct {
 		name string
 		fake bool // needs kfake's request control
@@ -75,7 +75,7 @@ func sinkFor(c *Cluster) *topology.Sink {
 		Oversize: topology.OversizeFail, CreateTopics: topology.CreateTopicsNever, Partitions: 1, ReplicationFactor: 1}
 }
 
-func mustOpen(t *testing.T, open Opener, cfg Config) sink.Writer {
+func mustOpen(t testing.TB, open Opener, cfg Config) sink.Writer {
 	t.Helper()
 	if cfg.RetryFor == 0 {
 		cfg.RetryFor = 5 * time.Second
