@@ -62,6 +62,13 @@ func Fenced(code int16) bool {
 	return false
 }
 
+// Fixes for failures without a broker code of their own, which every writer
+// words the same.
+const (
+	FixMissingTopic = "create the topic with enough partitions, or set create_topics: missing on the sink"
+	FixTimeout      = "the broker did not answer in time"
+)
+
 // Hint says how to fix the error with code, or "".
 func Hint(code int16) string {
 	switch code {

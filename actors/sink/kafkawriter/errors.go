@@ -101,13 +101,13 @@ func hintFor(err error) string {
 		}
 	}
 	if missingTopic(err) {
-		return "create the topic with enough partitions, or set create_topics: missing on the sink"
+		return kafkacode.FixMissingTopic
 	}
 	if h := kafkatls.Hint(err); h != "" {
 		return h
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "the broker did not answer in time"
+		return kafkacode.FixTimeout
 	}
 	return ""
 }

@@ -12,15 +12,23 @@ import (
 	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 )
 
-// Bench measures a writer on the bed's Kafka as the sink actor drives it:
+// Bench measures a writer on the bed's Kafka as the sink actor drives it,
+// without compression and with lz4 (the sink's default):
 // submissions of 500 records (200-byte values, 8-byte keys, one header)
 // spread over 3 partitions, at most 64 in flight (the engine's credit), and
 // a Commit after each submission unless one runs, then the next (the
 // actor's group commit). b.N counts records. It reports records per second
 // and the CPU time of this process per record (user + system, getrusage;
 // the broker runs in its own process), under the sink's defaults
-// (batch_bytes 1 MiB, linger 5 ms) and the given compression.
-func Bench(b *testing.B, open Opener, compression string) {
+// (batch_bytes 1 MiB, linger 5 ms). docs/cluster.md ("Fenced writes") has
+// how to run it for both writers and compare.
+func Bench(b *testing.B, open Opener) {
+	for _, codec := range []string{"none", "lz4"} {
+		b.Run(codec, func(b *testing.B) { bench(b, open, codec) })
+	}
+}
+
+func bench(b *testing.B, open Opener, compression string) {
 	const per, window, partitions = 500, 64, 3
 	c := Bed(b)
 	topic := c.NewTopic(b, partitions)

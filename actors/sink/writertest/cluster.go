@@ -43,10 +43,13 @@ func Fake(t testing.TB) *Cluster {
 	}}
 }
 
-// Bed is the test bed's Kafka (make testbed-up); it fails the test when the
-// bed is down.
+// Bed is the test bed's Kafka (make testbed-up): it skips the test in short
+// mode and fails it when the bed is down.
 func Bed(t testing.TB) *Cluster {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
 	return &Cluster{Brokers: testbed.Kafka(t), NewTopic: func(t testing.TB, partitions int) string {
 		t.Helper()
 		return testbed.NewTopic(t, partitions)
