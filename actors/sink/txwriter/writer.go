@@ -23,9 +23,9 @@ type Writer struct {
 	txnID   string
 	cl      *kgo.Client
 	limits  kafkarecord.Limits
-	timeout time.Duration // bounds an abort
-	abandon func(error)   // Pending.Wait's, made once
-	promise func(*kgo.Record, error)
+	timeout time.Duration            // bounds an abort
+	abandon func(error)              // Pending.Wait's, made once
+	promise func(*kgo.Record, error) // recorded, made once: Produce takes it per record
 
 	// commitMu orders Commits and Close: one ends the transaction at a time.
 	commitMu sync.Mutex
