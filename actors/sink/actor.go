@@ -17,7 +17,9 @@ import (
 // Config configures a sink actor.
 type Config struct {
 	Name string
-	// Open makes a new writer; called at start and after each failure.
+	// Open makes a new writer, at start and after each failure, on a
+	// goroutine of its own (it may connect). Its retryable errors are
+	// retried within RetryWindow; a terminal one fails the actor.
 	Open         func() (Writer, error)
 	Checkpointer *actor.PID
 	// RetryWindow bounds how long Kafka may stay unwritable.
