@@ -17,7 +17,9 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/sink"
 	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/sink/txwriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/codecs"
 	"github.com/sluicecdc/sluice/schema"
@@ -40,6 +42,12 @@ type Options struct {
 	// OpenStore opens the task's checkpoint store (a cluster node's etcd
 	// store); nil opens the bbolt file in the topology's checkpoint_dir.
 	OpenStore func(store.Identity) (store.Store, error)
+	// Fenced writes every sink through a Kafka transactional producer with
+	// transactional.id sluice/<task>/<sink> (actors/sink/txwriter): opening
+	// it fences any earlier owner of the task, so that a node that lost the
+	// task can write nothing more (cluster mode). Off: kafka-go, no
+	// transactions.
+	Fenced bool
 }
 
 // plan is everything the task actor spawns, prepared before any actor runs
@@ -87,7 +95,7 @@ type snapshotPlan struct {
 
 type sinkPlan struct {
 	cfg    *topology.Sink
-	open   func() (*kafkawriter.Writer, error)
+	open   func() (sink.Writer, error)
 	window time.Duration
 }
 
@@ -128,7 +136,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	defer st.Close()
 
-	p, err := prepare(ctx, dag, st, reg, log)
+	p, err := prepare(ctx, dag, st, reg, opts, log)
 	if err != nil {
 		return err
 	}
@@ -203,7 +211,7 @@ func drain(system *actor.ActorSystem, taskPID *actor.PID, t *task, timeout time.
 	}
 }
 
-func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, log *slog.Logger) (*plan, error) {
+func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, opts Options, log *slog.Logger) (*plan, error) {
 	p := &plan{dag: dag, status: reg}
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
@@ -220,8 +228,12 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log, OnSkip: skipReporter(s.Name, reg.Sink(s.Name), log)}
-		open := func() (*kafkawriter.Writer, error) { return kafkawriter.New(cfg) }
-		w, err := open()
+		open := func() (sink.Writer, error) { return kafkawriter.New(cfg) }
+		if opts.Fenced {
+			tx := txwriter.Config{Sink: s, TransactionalID: txwriter.TransactionalID(opts.Task, s.Name), Logger: log, OnSkip: cfg.OnSkip}
+			open = func() (sink.Writer, error) { return txwriter.Open(context.Background(), tx) }
+		}
+		w, err := kafkawriter.New(cfg)
 		if err != nil {
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}

@@ -1,13 +1,15 @@
 package sink
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
-	"github.com/sluicecdc/sluice/actors/sink/kafkawriter"
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/status"
 )
@@ -15,8 +17,10 @@ import (
 // Config configures a sink actor.
 type Config struct {
 	Name string
-	// Open makes a new writer; called at start and after each failure.
-	Open         func() (*kafkawriter.Writer, error)
+	// Open makes a new writer, at start and after each failure, on a
+	// goroutine of its own (it may connect). Its retryable errors are
+	// retried within RetryWindow; a terminal one fails the actor.
+	Open         func() (Writer, error)
 	Checkpointer *actor.PID
 	// RetryWindow bounds how long Kafka may stay unwritable.
 	RetryWindow time.Duration
@@ -24,24 +28,40 @@ type Config struct {
 	Logger      *slog.Logger
 }
 
-// Actor writes batches to Kafka.
+// Actor writes batches to Kafka through a Writer.
 type Actor struct {
-	cfg    Config
-	writer *kafkawriter.Writer
+	cfg Config
+	// writer is the open writer; nil while one is being opened.
+	writer  Writer
+	opening *opening
 	// queue holds unacknowledged Writes in arrival order.
 	queue []*submission
 	// unsettled counts submissions of the current writer not yet settled.
 	unsettled int
-	failing   bool
-	since     time.Time // first failure of the current outage
-	backoff   time.Duration
+	// committing is set while a Commit runs; more, when a submission came
+	// after it started and another Commit must follow.
+	committing, more bool
+	// failing is set while a reopen waits out its backoff.
+	failing bool
+	since   time.Time // first failure of the current outage
+	backoff time.Duration
 }
 
 // submission is one Write and its latest attempt.
 type submission struct {
 	w       *Write
-	pending *kafkawriter.Pending
+	pending *kafkarecord.Pending
 	acked   bool // or dropped: nothing more to do for it
+}
+
+// opening is an Open running on its own goroutine (a transactional writer
+// connects to open). The result is handed over under mu, so that a writer
+// opened after the actor stopped is closed instead of leaked.
+type opening struct {
+	mu      sync.Mutex
+	stopped bool
+	w       Writer
+	err     error
 }
 
 const (
@@ -58,27 +78,85 @@ func New(cfg Config) actor.Producer {
 func (a *Actor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
-		w, err := a.cfg.Open()
-		if err != nil {
-			panic(err)
-		}
-		a.writer = w
+		a.open(ctx)
+	case *opened:
+		a.opened(ctx, m.o)
 	case *Write:
 		s := &submission{w: m}
 		a.queue = append(a.queue, s)
-		if !a.failing {
+		if a.writer != nil && !a.failing {
 			a.submit(ctx, s)
 		}
 	case *DropSource:
 		a.drop(m)
 	case *settled:
 		a.settled(ctx, m.sub)
+	case *committed:
+		a.committing = false
+		if a.more && a.writer != nil && !a.failing {
+			a.commit(ctx)
+		}
 	case *reopen:
 		a.reopen(ctx)
 	case *actor.Stopping, *actor.Restarting:
-		if a.writer != nil {
-			_ = a.writer.Close()
+		a.release()
+	}
+}
+
+// open starts opening a writer; opened takes the result.
+func (a *Actor) open(ctx actor.Context) {
+	o := &opening{}
+	a.opening = o
+	open, root, self := a.cfg.Open, ctx.ActorSystem().Root, ctx.Self()
+	go func() {
+		w, err := open()
+		o.mu.Lock()
+		defer o.mu.Unlock()
+		if o.stopped {
+			if err == nil {
+				_ = w.Close()
+			}
+			return
 		}
+		o.w, o.err = w, err
+		root.Send(self, &opened{o: o})
+	}()
+}
+
+func (a *Actor) opened(ctx actor.Context, o *opening) {
+	if o != a.opening {
+		return
+	}
+	a.opening = nil
+	o.mu.Lock()
+	w, err := o.w, o.err
+	o.w = nil
+	o.mu.Unlock()
+	if err != nil {
+		a.failed(ctx, err)
+		return
+	}
+	a.writer = w
+	for _, s := range a.queue {
+		if !s.acked {
+			a.submit(ctx, s)
+		}
+	}
+}
+
+// release closes the writer, and the one being opened when it arrives.
+func (a *Actor) release() {
+	if o := a.opening; o != nil {
+		o.mu.Lock()
+		o.stopped = true
+		w, err := o.w, o.err
+		o.mu.Unlock()
+		if w != nil && err == nil {
+			_ = w.Close()
+		}
+	}
+	if a.writer != nil {
+		_ = a.writer.Close()
 	}
 }
 
@@ -90,6 +168,25 @@ func (a *Actor) submit(ctx actor.Context, s *submission) {
 	go func() {
 		<-p.Done()
 		root.Send(self, &settled{sub: s})
+	}()
+	a.commit(ctx)
+}
+
+// commit makes what the writer holds durable: Commit runs on its own
+// goroutine, and when one is running the next follows it, so that under
+// load a transaction holds what arrived during the previous one. Its error
+// is not needed here: every Pending it concerns fails with it.
+func (a *Actor) commit(ctx actor.Context) {
+	if a.committing {
+		a.more = true
+		return
+	}
+	a.committing, a.more = true, false
+	w := a.writer
+	root, self := ctx.ActorSystem().Root, ctx.Self()
+	go func() {
+		_ = w.Commit(context.Background())
+		root.Send(self, &committed{})
 	}()
 }
 
@@ -136,7 +233,7 @@ func (a *Actor) trim() {
 
 func (a *Actor) failed(ctx actor.Context, err error) {
 	if errkind.IsTerminal(err) {
-		panic(err) // kafkawriter's errors name the sink
+		panic(err) // the writers' errors name the sink
 	}
 	if a.failing {
 		return // a reopen is already scheduled
@@ -166,15 +263,10 @@ func (a *Actor) reopen(ctx actor.Context) {
 		time.AfterFunc(50*time.Millisecond, func() { root.Send(self, &reopen{}) })
 		return
 	}
-	_ = a.writer.Close()
-	w, err := a.cfg.Open()
-	if err != nil {
-		panic(err)
+	if a.writer != nil {
+		_ = a.writer.Close()
+		a.writer = nil
 	}
-	a.writer, a.failing = w, false
-	for _, s := range a.queue {
-		if !s.acked {
-			a.submit(ctx, s)
-		}
-	}
+	a.failing = false
+	a.open(ctx)
 }

@@ -92,7 +92,7 @@ func TestActor_ReopensAfterWriterFailureAndKeepsOrder(t *testing.T) {
 	pid := system.Root.Spawn(actor.PropsFromProducer(New(Config{
 		Name: "k", Checkpointer: cp, RetryWindow: time.Minute, Status: stat,
 		Logger: slog.New(slog.DiscardHandler),
-		Open: func() (*kafkawriter.Writer, error) {
+		Open: func() (Writer, error) {
 			opened++
 			return kafkawriter.New(kafkawriter.Config{Sink: sinkFor(c.ListenAddrs()), RetryFor: 300 * time.Millisecond, RequestTimeout: 2 * time.Second})
 		},
@@ -181,7 +181,7 @@ func TestActor_OversizeRecordFailsTerminally(t *testing.T) {
 		return &supervisor{reasons: reasons, pid: pids, child: New(Config{
 			Name: "k", Checkpointer: cp, RetryWindow: time.Minute, Status: status.NewRegistry().Sink("k"),
 			Logger: slog.New(slog.DiscardHandler),
-			Open:   func() (*kafkawriter.Writer, error) { return kafkawriter.New(kafkawriter.Config{Sink: sink}) },
+			Open:   func() (Writer, error) { return kafkawriter.New(kafkawriter.Config{Sink: sink}) },
 		})}
 	}))
 	pid := <-pids

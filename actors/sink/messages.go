@@ -1,6 +1,6 @@
 package sink
 
-import "github.com/sluicecdc/sluice/actors/sink/kafkawriter"
+import "github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 
 // Write asks the sink to write the records of one source batch. The sink
 // owns Messages until it reports checkpointer.BatchAcked for it.
@@ -8,7 +8,7 @@ type Write struct {
 	Source   string
 	Epoch    uint64
 	ID       uint64
-	Messages []kafkawriter.Message
+	Messages []kafkarecord.Message
 	// Bytes is the size of the messages' keys and values; CommitTime the
 	// newest source commit time among them (0 for snapshot rows).
 	Bytes      int
@@ -27,6 +27,12 @@ type DropSource struct {
 
 // settled reports that one submission finished (successfully or not).
 type settled struct{ sub *submission }
+
+// opened reports that an Open returned.
+type opened struct{ o *opening }
+
+// committed reports that the running Commit returned.
+type committed struct{}
 
 // reopen ends a backoff: open a new writer and resubmit.
 type reopen struct{}

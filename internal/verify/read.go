@@ -6,59 +6,115 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
-// ReadAll reads every record of topic present now, partition by partition
-// (ordered by partition, then offset, as Replay expects).
+// ReadAll reads every committed record of topic present now, as a
+// read_committed consumer sees it (records of aborted transactions and the
+// transaction markers left out), ordered by partition, then offset, as
+// Replay expects.
 func ReadAll(ctx context.Context, broker, topic string) ([]kafka.Message, error) {
-	conn, err := kafka.DialContext(ctx, "tcp", broker)
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), kgo.FetchMaxWait(200*time.Millisecond))
 	if err != nil {
 		return nil, err
 	}
-	parts, err := conn.ReadPartitions(topic)
-	_ = conn.Close()
+	defer cl.Close()
+	ends, err := stableOffsets(ctx, cl, topic)
 	if err != nil {
-		return nil, fmt.Errorf("partitions of %s: %w", topic, err)
+		return nil, err
 	}
-	var out []kafka.Message
-	for p := range len(parts) {
-		msgs, err := readPartition(ctx, broker, topic, p)
+	// Every transaction ends with a marker at its last offset, which
+	// KeepControlRecords returns: a partition is read once a record at or
+	// past its last stable offset minus one came back.
+	next := map[int32]int64{}
+	done := func() bool {
+		for p, end := range ends {
+			if next[p] < end {
+				return false
+			}
+		}
+		return true
+	}
+	byPart := map[int32][]kafka.Message{}
+	deadline := time.Now().Add(30 * time.Second)
+	for !done() {
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%s: reading up to the last stable offsets %v took over 30s (read up to %v)", topic, ends, next)
+		}
+		pctx, cancel := context.WithTimeout(ctx, time.Second)
+		fs := cl.PollFetches(pctx)
+		cancel()
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		fs.EachError(func(t string, p int32, e error) {
+			if err == nil && !isTimeout(e) {
+				err = fmt.Errorf("%s/%d: %w", t, p, e)
+			}
+		})
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, msgs...)
+		fs.EachRecord(func(r *kgo.Record) {
+			next[r.Partition] = max(next[r.Partition], r.Offset+1)
+			if r.Attrs.IsControl() {
+				return
+			}
+			m := kafka.Message{Topic: r.Topic, Partition: int(r.Partition), Offset: r.Offset, Key: r.Key, Value: r.Value, Time: r.Timestamp}
+			for _, h := range r.Headers {
+				m.Headers = append(m.Headers, kafka.Header{Key: h.Key, Value: h.Value})
+			}
+			byPart[r.Partition] = append(byPart[r.Partition], m)
+		})
+	}
+	var out []kafka.Message
+	for p := int32(0); p < int32(len(ends)); p++ {
+		out = append(out, byPart[p]...)
 	}
 	return out, nil
 }
 
-func readPartition(ctx context.Context, broker, topic string, p int) ([]kafka.Message, error) {
-	conn, err := kafka.DialLeader(ctx, "tcp", broker, topic, p)
+func isTimeout(err error) bool { return err == context.DeadlineExceeded }
+
+// stableOffsets is each partition's last stable offset: where a
+// read_committed consumer stops now.
+func stableOffsets(ctx context.Context, cl *kgo.Client, topic string) (map[int32]int64, error) {
+	meta := kmsg.NewPtrMetadataRequest()
+	mt := kmsg.NewMetadataRequestTopic()
+	mt.Topic = kmsg.StringPtr(topic)
+	meta.Topics = append(meta.Topics, mt)
+	mresp, err := meta.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%d: %w", topic, p, err)
+		return nil, fmt.Errorf("partitions of %s: %w", topic, err)
 	}
-	defer conn.Close()
-	first, last, err := conn.ReadOffsets()
+	if len(mresp.Topics) != 1 || mresp.Topics[0].ErrorCode != 0 {
+		return nil, fmt.Errorf("partitions of %s: no such topic", topic)
+	}
+	req := kmsg.NewPtrListOffsetsRequest()
+	req.IsolationLevel = 1 // read_committed: the last stable offset
+	rt := kmsg.NewListOffsetsRequestTopic()
+	rt.Topic = topic
+	for _, p := range mresp.Topics[0].Partitions {
+		rp := kmsg.NewListOffsetsRequestTopicPartition()
+		rp.Partition, rp.Timestamp = p.Partition, -1
+		rt.Partitions = append(rt.Partitions, rp)
+	}
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
-		return nil, fmt.Errorf("%s/%d offsets: %w", topic, p, err)
+		return nil, fmt.Errorf("end offsets of %s: %w", topic, err)
 	}
-	if _, err := conn.Seek(first, kafka.SeekAbsolute); err != nil {
-		return nil, err
-	}
-	var out []kafka.Message
-	for off := first; off < last; {
-		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		b := conn.ReadBatch(1, 16<<20)
-		for {
-			m, err := b.ReadMessage()
-			if err != nil {
-				break
+	ends := map[int32]int64{}
+	for _, t := range resp.Topics {
+		for _, p := range t.Partitions {
+			if p.ErrorCode != 0 {
+				return nil, fmt.Errorf("end offset of %s/%d: error code %d", topic, p.Partition, p.ErrorCode)
 			}
-			out = append(out, m)
-			off = m.Offset + 1
-		}
-		if err := b.Close(); err != nil {
-			return nil, fmt.Errorf("%s/%d at offset %d: %w", topic, p, off, err)
+			ends[p.Partition] = p.Offset
 		}
 	}
-	return out, nil
+	return ends, nil
 }

@@ -1,13 +1,10 @@
 package kafkawriter
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -16,7 +13,9 @@ import (
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
 
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/kafkatls"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -52,17 +51,7 @@ type Config struct {
 }
 
 // Skipped describes a record the "skip" oversize policy did not send.
-type Skipped struct {
-	Topic     string
-	Partition int32
-	Seq       uint64
-	// Table is the row's table ("db.table") and Position its binlog
-	// position, when known.
-	Table, Position string
-	// Size is the record's size as a single-record batch; Limit the sink's
-	// max message bytes.
-	Size, Limit int
-}
+type Skipped = kafkarecord.Skipped
 
 // settings are the resolved, defaulted knobs of a Writer.
 type settings struct {
@@ -173,44 +162,13 @@ func saslMechanism(s topology.SASL) (sasl.Mechanism, error) {
 	return nil, fmt.Errorf("sasl mechanism %q unknown: use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512", s.Mechanism)
 }
 
-// tlsConfig builds the TLS configuration from files; nil when TLS is off.
-// The server name is taken from each broker address by crypto/tls.
-func tlsConfig(t topology.KafkaTLS) (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	c := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: t.InsecureSkipVerify}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		c.RootCAs = pool
-	}
-	if (t.CertFile == "") != (t.KeyFile == "") {
-		return nil, errors.New("tls: cert_file and key_file go together: set both for a client certificate, or neither")
-	}
-	if t.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("tls client certificate %s / %s: %w", t.CertFile, t.KeyFile, err)
-		}
-		c.Certificates = []tls.Certificate{cert}
-	}
-	return c, nil
-}
-
 // newTransport builds the kafka-go transport for a sink.
 func newTransport(s *topology.Sink, clientID string) (*kafka.Transport, error) {
 	mech, err := saslMechanism(s.SASL)
 	if err != nil {
 		return nil, errkind.Terminal(fmt.Errorf("kafka sink %q: %w", s.Name, err))
 	}
-	tc, err := tlsConfig(s.TLS)
+	tc, err := kafkatls.Config(s.TLS)
 	if err != nil {
 		return nil, errkind.Terminal(fmt.Errorf("kafka sink %q: %w", s.Name, err))
 	}

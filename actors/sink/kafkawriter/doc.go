@@ -5,7 +5,9 @@
 // It is plain code over segmentio/kafka-go's Client and Transport (not its
 // Writer): the sink actor calls Write or Submit with encoded records and
 // reports the acknowledged sequence numbers. It does not encode records,
-// choose partitions (the router does) or keep checkpoints.
+// choose partitions (the router does) or keep checkpoints. Its Message,
+// Pending and oversize rules are kafkarecord's, which every writer of a sink
+// shares.
 //
 // # How records flow
 //

@@ -2,21 +2,21 @@ package kafkawriter
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"net"
 	"strings"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/internal/kafkacode"
+	"github.com/sluicecdc/sluice/internal/kafkatls"
 )
 
 // ErrClosed is returned by writes on a closed Writer.
-var ErrClosed = errors.New("kafka writer closed")
+var ErrClosed = kafkarecord.ErrClosed
 
 // WriteError says which batch could not be written and why. It wraps the
 // cause; errkind.IsTerminal tells whether retrying can help.
@@ -56,69 +56,7 @@ func (e *WriteError) Error() string {
 func (e *WriteError) Unwrap() error { return e.Err }
 
 // OversizeError is the terminal error of the "fail" oversize policy.
-type OversizeError struct {
-	Sink      string
-	Topic     string
-	Partition int32
-	Seq       uint64
-	// Table and Position say where the row came from, when known.
-	Table    string
-	Position string
-	Key      []byte
-	Size     int
-	Limit    int
-}
-
-func (e *OversizeError) Error() string {
-	from := ""
-	if e.Table != "" {
-		from = " from table " + e.Table
-	}
-	if e.Position != "" {
-		from += " (binlog " + e.Position + ")"
-	}
-	return fmt.Sprintf("kafka sink %q: record seq %d%s for topic %s partition %d (key %s) is %d bytes, over the sink's max message bytes %d: "+
-		"raise max.message.bytes on the topic (kafka-configs.sh --alter --entity-type topics --entity-name %s --add-config max.message.bytes=N) "+
-		"and max_message_bytes on the sink, or set oversize: skip on the sink to drop such records",
-		e.Sink, e.Seq, from, e.Topic, e.Partition, keyText(e.Key), e.Size, e.Limit, e.Topic)
-}
-
-// keyText renders a record key for an error message, shortened.
-func keyText(k []byte) string {
-	if k == nil {
-		return "null"
-	}
-	const max = 64
-	s := k
-	if len(s) > max {
-		s = s[:max]
-	}
-	q := fmt.Sprintf("%q", s)
-	if len(k) > max {
-		q += fmt.Sprintf("... (%d bytes)", len(k))
-	}
-	return q
-}
-
-// terminalCodes are broker error codes that retrying cannot fix.
-var terminalCodes = map[kafka.Error]bool{
-	kafka.MessageSizeTooLarge:                true,
-	kafka.RecordListTooLarge:                 true,
-	kafka.InvalidTopic:                       true,
-	kafka.InvalidRequiredAcks:                true,
-	kafka.TopicAuthorizationFailed:           true,
-	kafka.ClusterAuthorizationFailed:         true,
-	kafka.UnsupportedSASLMechanism:           true,
-	kafka.IllegalSASLState:                   true,
-	kafka.UnsupportedVersion:                 true,
-	kafka.UnsupportedForMessageFormat:        true,
-	kafka.PolicyViolation:                    true,
-	kafka.SecurityDisabled:                   true,
-	kafka.SASLAuthenticationFailed:           true,
-	kafka.UnsupportedCompressionType:         true,
-	kafka.InvalidRecord:                      true,
-	kafka.TransactionalIDAuthorizationFailed: true,
-}
+type OversizeError = kafkarecord.OversizeError
 
 // retryable reports whether a produce error may go away by itself: network
 // trouble, leader moves, timeouts, a topic not yet in the metadata. Unknown
@@ -131,32 +69,13 @@ func retryable(err error) bool {
 		return false
 	}
 	var ke kafka.Error
-	if errors.As(err, &ke) && terminalCodes[ke] {
+	if errors.As(err, &ke) && kafkacode.Terminal(int16(ke)) {
 		return false
 	}
-	var (
-		unknownCA  x509.UnknownAuthorityError
-		hostname   x509.HostnameError
-		invalid    x509.CertificateInvalidError
-		verify     *tls.CertificateVerificationError
-		recordHdr  tls.RecordHeaderError
-		alertError tls.AlertError
-	)
-	if errors.As(err, &unknownCA) || errors.As(err, &hostname) || errors.As(err, &invalid) ||
-		errors.As(err, &verify) || errors.As(err, &recordHdr) || errors.As(err, &alertError) || tlsRefused(err) {
+	if kafkatls.Permanent(err) {
 		return false
 	}
 	return true
-}
-
-// tlsRefused reports whether the broker ended the TLS handshake with an
-// alert ("remote error: tls: certificate required", "bad certificate"):
-// crypto/tls reports a received alert as a net.OpError with Op "remote
-// error", not as a tls.AlertError. The broker refuses the same way every
-// time, so it is not retried.
-func tlsRefused(err error) bool {
-	var op *net.OpError
-	return errors.As(err, &op) && op.Op == "remote error"
 }
 
 // missingTopic reports whether err says the topic or partition is unknown.
@@ -177,42 +96,18 @@ func staleMetadata(err error) bool {
 func hintFor(err error) string {
 	var ke kafka.Error
 	if errors.As(err, &ke) {
-		switch ke {
-		case kafka.MessageSizeTooLarge, kafka.RecordListTooLarge:
-			return "the topic's max.message.bytes is below the sink's max_message_bytes: raise the topic's max.message.bytes or lower the sink's max_message_bytes and batch_bytes"
-		case kafka.TopicAuthorizationFailed:
-			return "the Kafka user may not write this topic: grant it WRITE (and DESCRIBE) on the topic"
-		case kafka.ClusterAuthorizationFailed:
-			return "the Kafka user lacks a cluster permission: grant it IDEMPOTENT_WRITE/CREATE as needed"
-		case kafka.SASLAuthenticationFailed:
-			return "check the sink's sasl user and password"
-		case kafka.UnsupportedSASLMechanism:
-			return "the broker does not enable this SASL mechanism: use one listed in its sasl.enabled.mechanisms"
-		case kafka.PolicyViolation:
-			return "a broker policy refused the request: see the broker's create.topic.policy / alter.config.policy"
+		if h := kafkacode.Hint(int16(ke)); h != "" {
+			return h
 		}
 	}
 	if missingTopic(err) {
-		return "create the topic with enough partitions, or set create_topics: missing on the sink"
+		return kafkacode.FixMissingTopic
 	}
-	var unknownCA x509.UnknownAuthorityError
-	var verify *tls.CertificateVerificationError
-	if errors.As(err, &unknownCA) || errors.As(err, &verify) {
-		return "the broker's certificate is not signed by the sink's tls ca_file: point ca_file at the CA that signed it"
-	}
-	var hostname x509.HostnameError
-	if errors.As(err, &hostname) {
-		return "the broker's certificate does not name the host in brokers: connect with a name it lists"
-	}
-	if tlsRefused(err) {
-		return "the broker refused the TLS handshake: if its listener requires a client certificate (ssl.client.auth=required), set cert_file and key_file under the sink's tls to one signed by a CA the broker trusts"
-	}
-	var recordHdr tls.RecordHeaderError
-	if errors.As(err, &recordHdr) {
-		return "the listener does not speak TLS: disable tls on the sink or use the broker's TLS port"
+	if h := kafkatls.Hint(err); h != "" {
+		return h
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return "the broker did not answer in time"
+		return kafkacode.FixTimeout
 	}
 	return ""
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
@@ -127,7 +128,7 @@ func (pw *partWriter) take() {
 	total, k := 0, 0
 	for k < len(pw.queue) {
 		s := pw.queue[k].size
-		if k > 0 && total+s+batchOverhead > limit {
+		if k > 0 && total+s+kafkarecord.BatchOverhead > limit {
 			break
 		}
 		total += s
@@ -166,7 +167,7 @@ func settleRuns(items []item, err error) {
 		for j < len(items) && items[j].p == items[i].p {
 			j++
 		}
-		items[i].p.settle(j-i, err)
+		items[i].p.Settle(j-i, err)
 		i = j
 	}
 }

@@ -2,30 +2,25 @@ package kafkawriter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 	"github.com/sluicecdc/sluice/topology"
 )
 
-// Message is one Kafka record to write. Key nil means a null key.
-type Message struct {
-	Topic     string
-	Partition int32
-	Key       []byte
-	Value     []byte
-	Headers   []kafka.Header
-	// Seq is the change's per-source sequence number; Table names the
-	// change's table ("db.table"). Errors and skip reports name them.
-	Seq   uint64
-	Table string
-}
+// Message is the record every writer of a sink takes.
+type Message = kafkarecord.Message
+
+// Pending is the outcome of a Submit.
+type Pending = kafkarecord.Pending
 
 // Writer writes records to one sink's Kafka cluster, to explicit partitions,
 // with acks=all and at most one in-flight batch per partition. It is safe for
@@ -35,7 +30,8 @@ type Writer struct {
 	sinkCfg   *topology.Sink
 	st        settings
 	log       *slog.Logger
-	onSkip    func(Skipped)
+	limits    kafkarecord.Limits
+	abandon   func(error) // Pending.Wait's, made once
 	transport *kafka.Transport
 	client    *kafka.Client
 
@@ -51,7 +47,10 @@ type Writer struct {
 	// rejecting refuses new writes after a record that can never be written
 	// (oversize: fail), without aborting the ones in flight.
 	rejecting error
-	wg        sync.WaitGroup
+	// open holds the Pendings Commit may have to wait for, oldest first;
+	// done ones are dropped from the front as new ones come.
+	open []*Pending
+	wg   sync.WaitGroup
 
 	refreshMu sync.Mutex
 	refreshed time.Time
@@ -80,17 +79,19 @@ func New(cfg Config) (*Writer, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("sink", cfg.Sink.Name)
-	return &Writer{
+	w := &Writer{
 		sink:      cfg.Sink.Name,
 		sinkCfg:   cfg.Sink,
 		st:        st,
 		log:       log,
-		onSkip:    cfg.OnSkip,
+		limits:    kafkarecord.Limits{Sink: cfg.Sink.Name, MaxMessageBytes: st.maxMessageBytes, Oversize: st.oversize, OnSkip: cfg.OnSkip},
 		transport: tr,
 		client:    &kafka.Client{Addr: kafka.TCP(st.brokers...), Transport: tr, Timeout: st.requestTimeout},
 		abort:     make(chan struct{}),
 		parts:     make(map[topicPartition]*partWriter),
-	}, nil
+	}
+	w.abandon = func(err error) { w.fail(fmt.Errorf("kafka sink %q: write abandoned: %w", w.sink, err)) }
+	return w, nil
 }
 
 // Write writes msgs and returns once every record is acknowledged by all
@@ -117,109 +118,26 @@ func (w *Writer) Write(ctx context.Context, msgs []Message) error {
 // credits do. msgs and their bytes must not change until the Pending is done.
 func (w *Writer) Submit(msgs []Message) *Pending { return w.submit(msgs, false) }
 
-// Pending is the outcome of a Submit.
-type Pending struct {
-	remaining atomic.Int64
-	done      chan struct{}
-	mu        sync.Mutex
-	err       error
-	w         *Writer
-}
-
-// Done is closed when every record of the Submit is settled.
-func (p *Pending) Done() <-chan struct{} { return p.done }
-
-// Err is the write's error once Done is closed (nil on success).
-func (p *Pending) Err() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.err
-}
-
-// Wait blocks until the Pending is done and returns its error. If ctx ends
-// first, the Writer is failed (nothing more is sent) and Wait still waits for
-// in-flight requests to settle, at most the request timeout, so that the
-// caller may reuse the records' bytes when it returns.
-func (p *Pending) Wait(ctx context.Context) error {
-	select {
-	case <-p.done:
-		return p.Err()
-	case <-ctx.Done():
-	}
-	if p.w != nil {
-		p.w.fail(fmt.Errorf("kafka sink %q: write abandoned: %w", p.w.sink, ctx.Err()))
-	}
-	<-p.done
-	if err := p.Err(); err != nil {
-		return err
-	}
-	return nil
-}
-
-func (p *Pending) setErr(err error) {
-	p.mu.Lock()
-	if p.err == nil {
-		p.err = err
-	}
-	p.mu.Unlock()
-}
-
-// settle resolves n records, with err when they failed.
-func (p *Pending) settle(n int, err error) {
-	if err != nil {
-		p.setErr(err)
-	}
-	if p.remaining.Add(int64(-n)) == 0 {
-		close(p.done)
-	}
-}
-
-func donePending(err error) *Pending {
-	p := &Pending{done: make(chan struct{}), err: err}
-	close(p.done)
-	return p
-}
-
 func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 	if len(msgs) == 0 {
-		return donePending(nil)
+		return kafkarecord.Settled(nil)
 	}
 	// Check every record before queueing any: a record that can never be
 	// written stops the call there (failAt), and the skip policy is applied
 	// before anything is queued.
-	skips := 0
-	for i := range msgs {
-		m := &msgs[i]
-		if m.Topic == "" || m.Partition < 0 {
-			return donePending(errkind.Terminal(fmt.Errorf("kafka sink %q: record seq %d has no topic or a negative partition (%q, %d)", w.sink, m.Seq, m.Topic, m.Partition)))
+	n, skips, err := w.limits.Screen(msgs)
+	if err != nil {
+		if !errors.As(err, new(*OversizeError)) {
+			return kafkarecord.Settled(err)
 		}
-		if size := batchSize(m); size > w.st.maxMessageBytes {
-			if w.st.oversize == topology.OversizeFail {
-				err := errkind.Terminal(&OversizeError{Sink: w.sink, Topic: m.Topic, Partition: m.Partition, Seq: m.Seq,
-					Table: m.Table, Position: headerValue(m, "sluice.pos"), Key: m.Key, Size: size, Limit: w.st.maxMessageBytes})
-				return w.failAt(msgs[:i], flush, err)
-			}
-			skips++
-		}
+		return w.failAt(msgs[:n], flush, err)
 	}
-	if skips > 0 {
-		for i := range msgs {
-			m := &msgs[i]
-			if size := batchSize(m); size > w.st.maxMessageBytes {
-				w.stats.skipped.Add(1)
-				if w.onSkip != nil {
-					w.onSkip(Skipped{Topic: m.Topic, Partition: m.Partition, Seq: m.Seq, Table: m.Table,
-						Position: headerValue(m, "sluice.pos"), Size: size, Limit: w.st.maxMessageBytes})
-				}
-			}
-		}
-		if skips == len(msgs) {
-			return donePending(nil)
-		}
+	w.stats.skipped.Add(int64(skips))
+	if skips == len(msgs) {
+		return kafkarecord.Settled(nil)
 	}
 
-	p := &Pending{done: make(chan struct{}), w: w}
-	p.remaining.Store(int64(len(msgs) - skips))
+	p := kafkarecord.NewPending(len(msgs)-skips, w.abandon)
 
 	w.mu.Lock()
 	if w.closed || w.failed != nil || w.rejecting != nil {
@@ -231,14 +149,14 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 			err = ErrClosed
 		}
 		w.mu.Unlock()
-		p.settle(len(msgs)-skips, err)
+		p.Settle(len(msgs)-skips, err)
 		return p
 	}
 	var last *partWriter
 	for i := range msgs {
 		m := &msgs[i]
-		size := recordSize(m)
-		if size+batchOverhead > w.st.maxMessageBytes {
+		size := kafkarecord.RecordSize(m)
+		if size+kafkarecord.BatchOverhead > w.st.maxMessageBytes {
 			continue // skipped above
 		}
 		pw := last
@@ -259,8 +177,51 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 	}
 	clear(w.touched)
 	w.touched = w.touched[:0]
+	w.track(p)
 	w.mu.Unlock()
 	return p
+}
+
+// track adds p to the Pendings Commit waits for. Called under w.mu.
+func (w *Writer) track(p *Pending) {
+	n := 0
+	for n < len(w.open) && done(w.open[n]) {
+		n++
+	}
+	clear(w.open[:n])
+	w.open = append(w.open[n:], p)
+}
+
+func done(p *Pending) bool {
+	select {
+	case <-p.Done():
+		return true
+	default:
+		return false
+	}
+}
+
+// Commit waits until every record submitted before the call is
+// acknowledged: kafka-go writes without transactions, so an acknowledged
+// record is durable and there is nothing else to commit. It returns the
+// first error among those submissions, or ctx's error if ctx ends first
+// (the Writer is not failed then).
+func (w *Writer) Commit(ctx context.Context) error {
+	w.mu.Lock()
+	open := slices.Clone(w.open)
+	w.mu.Unlock()
+	var first error
+	for _, p := range open {
+		select {
+		case <-p.Done():
+		case <-ctx.Done():
+			return fmt.Errorf("kafka sink %q: commit abandoned: %w", w.sink, ctx.Err())
+		}
+		if err := p.Err(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }
 
 // failAt handles a record that can never be written (oversize: fail): the
@@ -269,35 +230,17 @@ func (w *Writer) submit(msgs []Message, flush bool) *Pending {
 // the returned Pending ends with err once the records before it settle.
 // Requests already in flight complete normally.
 func (w *Writer) failAt(head []Message, flush bool, err error) *Pending {
-	var before *Pending
+	p := kafkarecord.Settled(err)
 	if len(head) > 0 {
-		before = w.submit(head, flush)
+		p = kafkarecord.FailAfter(w.submit(head, flush), err, w.abandon)
 	}
 	w.mu.Lock()
 	if w.rejecting == nil {
 		w.rejecting = err
 	}
+	w.track(p)
 	w.mu.Unlock()
-	if before == nil {
-		return donePending(err)
-	}
-	p := &Pending{done: make(chan struct{}), w: w}
-	go func() {
-		<-before.Done()
-		p.setErr(err)
-		close(p.done)
-	}()
 	return p
-}
-
-// headerValue returns the value of m's header key, or "".
-func headerValue(m *Message, key string) string {
-	for _, h := range m.Headers {
-		if h.Key == key {
-			return string(h.Value)
-		}
-	}
-	return ""
 }
 
 // fail records the Writer's first error and stops all sending.

@@ -1,11 +1,12 @@
-package kafkawriter
+package kafkarecord
 
-// Sizes, as Kafka's record batch v2 lays them out.
-const batchOverhead = 61
+// BatchOverhead is the size of a record batch (v2) without its records,
+// log overhead included, as the broker counts it against max.message.bytes.
+const BatchOverhead = 61
 
-// recordSize is the encoded size of m inside a batch, with the timestamp
+// RecordSize is the encoded size of m inside a batch, with the timestamp
 // delta counted at its largest likely width.
-func recordSize(m *Message) int {
+func RecordSize(m *Message) int {
 	n := 1 + 5 + 5 + // attributes, timestamp delta, offset delta
 		varintSize(len(m.Key)) + len(m.Key) +
 		varintSize(len(m.Value)) + len(m.Value) +
@@ -17,9 +18,9 @@ func recordSize(m *Message) int {
 	return varintSize(n) + n
 }
 
-// batchSize is the size of m alone in a record batch: what the broker
+// BatchSize is the size of m alone in a record batch: what the broker
 // compares with max.message.bytes (before compression).
-func batchSize(m *Message) int { return batchOverhead + recordSize(m) }
+func BatchSize(m *Message) int { return BatchOverhead + RecordSize(m) }
 
 // varintSize is the zig-zag varint size of a length (-1 for nil counts 1).
 func varintSize(n int) int {
