@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -133,6 +134,71 @@ func TestCluster_KilledNodesTasksMoveWithNothingLost(t *testing.T) {
 		t.Errorf("tasks moved %s after the kill, want within the lease TTL + 2s (4s)", moved)
 	}
 	time.Sleep(3 * time.Second)
+	if err := writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
+		t.Logf("%s: %d records, %d applied, %d duplicates", tb, out.Records, out.Applied, out.Duplicates)
+	}
+}
+
+// TestCluster_PausedNodeIsFencedAndItsTasksMove pauses the node of a task
+// (SIGSTOP) for longer than its lease under writes: the task is taken over
+// elsewhere; when the paused node resumes, its writer is fenced (the new
+// owner opened the same transactional id) and it stops its tasks instead of
+// writing on; every topic, read as a read_committed consumer, equals its
+// table.
+func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
+	needBed(t)
+	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
+	broker := testbed.Kafka(t)[0]
+	db := testbed.NewDatabase(t)
+	tables := []string{"p0", "p1", "p2"}
+	w := bedWorkload(t, db, tables...)
+	for _, tb := range tables {
+		w.fill(t, tb, 1000)
+	}
+	nodes := startNodes(t, prefix, 3)
+	topics := map[string]string{}
+	for i, tb := range tables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("ptask%d", i), db, topic)
+		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
+		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
+		topics[tb] = topic
+	}
+	v := waitOwned(t, prefix, 3, []string{"n1", "n2", "n3"}, 30*time.Second)
+	writes := w.run(2000, 0)
+	defer writes.stop()
+	time.Sleep(2 * time.Second)
+
+	victim := nodes[0]
+	var moved []string
+	for name, tk := range v.Tasks {
+		if tk.Owner == victim.name {
+			moved = append(moved, name)
+		}
+	}
+	if err := victim.p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	paused := time.Now()
+	waitOwned(t, prefix, 3, []string{"n2", "n3"}, 10*time.Second)
+	t.Logf("RESULT cluster sigstop: %v owned elsewhere %s after the pause", moved, time.Since(paused).Round(time.Millisecond))
+	time.Sleep(3 * time.Second)
+	if err := victim.p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	// The resumed node finds its membership lost and stops its tasks.
+	deadline := time.Now().Add(15 * time.Second)
+	for !strings.Contains(victim.p.log(), "membership lost") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the resumed node did not notice that it lost its membership; log:\n%s", tail(victim.p.log(), 40))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second)
 	if err := writes.stop(); err != nil {
 		t.Fatal(err)
 	}
