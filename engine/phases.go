@@ -43,7 +43,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		return nil, err
 	} else if ok {
 		sp.resume = flow.Resume{Pos: cp.Pos, GTIDSet: cp.GTIDSet, NextSeq: cp.Seq}
-		if !cp.TakenOn(id) {
+		if cp.TakenOn(id) {
+			if err := checkHistory(ctx, s, cp); err != nil {
+				return nil, err
+			}
+		} else {
 			if err := checkSwitch(ctx, s, cp, id); err != nil {
 				return nil, err
 			}
@@ -210,6 +214,42 @@ func checkSwitch(ctx context.Context, s *topology.Source, cp store.Checkpoint, c
 		lacking = srv.Contains(cp.GTIDSet)
 	}
 	return errkind.Terminal(store.CheckSwitch(s.Name, cp, connected, lacking))
+}
+
+// checkHistory refuses a checkpoint its own server no longer holds: at the
+// checkpoint's binlog file and offset the server's GTID position must still
+// be the checkpoint's (MariaDB). After RESET MASTER or a restored backup the
+// same file name exists again with other transactions in it, and resuming
+// there would silently skip the new ones.
+func checkHistory(ctx context.Context, s *topology.Source, cp store.Checkpoint) error {
+	if s.Flavor != topology.FlavorMariaDB || cp.GTIDSet == "" || cp.Pos.File == "" {
+		return nil
+	}
+	conn, err := sourcedb.Dial(ctx, s)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	at, err := sourcedb.GTIDAt(conn, s, cp.Pos)
+	if err != nil {
+		return err
+	}
+	if at == "" {
+		// No position there: the file is gone (the binlog_file check and
+		// the reader name it) or now shorter than the offset.
+		listed, err := sourcedb.BinlogListed(conn, s, cp.Pos.File)
+		if err != nil || !listed {
+			return err
+		}
+	}
+	if err := gtid.SameAt(at, cp.GTIDSet); err != nil {
+		return errkind.Terminal(fmt.Errorf("source %q: the server's binlog no longer holds the checkpoint at %s (GTID %s): %v. "+
+			"Its binlog was reset (RESET MASTER) or the server was restored from a backup since the checkpoint, so resuming "+
+			"there would skip or repeat changes. Take a new snapshot: remove the task's checkpoints (checkpoints.db in "+
+			"engine.checkpoint_dir; in a cluster, sluice remove --purge and submit again) and start with start: initial",
+			s.Name, cp.Pos, cp.GTIDSet, err))
+	}
+	return nil
 }
 
 // seqCeiling is the first sequence number above every block a snapshot

@@ -120,6 +120,21 @@ func GTIDAt(conn *client.Conn, src *topology.Source, p change.Position) (string,
 	return string(r.Values[0][0].AsString()), nil
 }
 
+// BinlogListed says whether the server still lists binlog file (SHOW
+// BINARY LOGS).
+func BinlogListed(conn *client.Conn, src *topology.Source, file string) (bool, error) {
+	r, err := conn.Execute("SHOW BINARY LOGS")
+	if err != nil {
+		return false, Explain(src, "SHOW BINARY LOGS", err)
+	}
+	for i := range r.RowNumber() {
+		if f, _ := r.GetString(i, 0); f == file {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
 // binlogStatus reads the current binlog position with SHOW MASTER STATUS, or
 // SHOW BINARY LOG STATUS on MySQL (8.2 renamed the statement, 8.4 removed
 // the old name); on MySQL with the Executed_Gtid_Set there.
