@@ -2,7 +2,6 @@ package faults
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -145,13 +144,7 @@ func TestFailover_RefusesServerWithoutTheCheckpoint(t *testing.T) {
 	topic := testbed.NewTopic(t, 1)
 	tp := newTopo(t, "failover-refused", "failover_test", topic)
 	tp.pointAt(t, primary.addr)
-	r, err := pa.Execute("SHOW MASTER STATUS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, _ := r.GetString(0, 0)
-	pos, _ := r.GetUint(0, 1)
-	tp.Start = fmt.Sprintf("{file: %s, pos: %d}", file, pos)
+	tp.Start = currentStart(t, pa)
 	p := tp.start(t)
 	if err := w.run(0, 500).wait(time.Minute); err != nil {
 		t.Fatal(err)

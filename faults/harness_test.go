@@ -664,6 +664,19 @@ func (b *privateBed) admin(t *testing.T) *client.Conn {
 }
 
 // mustExec runs each statement on c; a failing one fails the test.
+// currentStart is the start YAML of a source at the current binlog position
+// of the server c is connected to.
+func currentStart(t *testing.T, c *client.Conn) string {
+	t.Helper()
+	r, err := c.Execute("SHOW MASTER STATUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, _ := r.GetString(0, 0)
+	pos, _ := r.GetUint(0, 1)
+	return fmt.Sprintf("{file: %s, pos: %d}", file, pos)
+}
+
 func mustExec(t *testing.T, c *client.Conn, stmts ...string) {
 	t.Helper()
 	for _, q := range stmts {

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -24,13 +23,7 @@ func TestBinlogPurgedPastCheckpoint(t *testing.T) {
 	topic := testbed.NewTopic(t, 2)
 	tp := newTopo(t, "purge", "purge_test", topic)
 	tp.pointAt(t, mb.addr)
-	r, err := admin.Execute("SHOW MASTER STATUS")
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, _ := r.GetString(0, 0)
-	pos, _ := r.GetUint(0, 1)
-	tp.Start = fmt.Sprintf("{file: %s, pos: %d}", file, pos)
+	tp.Start = currentStart(t, admin)
 
 	p := tp.start(t)
 	if err := w.run(3000, 3000).wait(time.Minute); err != nil {
@@ -55,7 +48,7 @@ func TestBinlogPurgedPastCheckpoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustExec(t, admin, "FLUSH BINARY LOGS")
-	r, err = admin.Execute("SHOW MASTER STATUS")
+	r, err := admin.Execute("SHOW MASTER STATUS")
 	if err != nil {
 		t.Fatal(err)
 	}
