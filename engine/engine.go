@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/segmentio/kafka-go/protocol"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
@@ -22,6 +23,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/sink/txwriter"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/codecs"
+	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
@@ -48,6 +50,24 @@ type Options struct {
 	// task can write nothing more (cluster mode). Off: kafka-go, no
 	// transactions.
 	Fenced bool
+	// Node and Epoch, with Fenced, name the cluster node that owns the task
+	// and its owner epoch: every record the task writes carries them as the
+	// sluice.node and sluice.epoch headers, so that a scan of a topic tells
+	// which owner wrote each record. A single sluice run sets neither.
+	Node  string
+	Epoch int64
+}
+
+// ownerHeaders are the headers of opts' owner, built once per run: every
+// record shares their bytes.
+func ownerHeaders(opts Options) []protocol.Header {
+	if opts.Node == "" {
+		return nil
+	}
+	return []protocol.Header{
+		{Key: codec.HeaderNode, Value: []byte(opts.Node)},
+		{Key: codec.HeaderEpoch, Value: strconv.AppendInt(nil, opts.Epoch, 10)},
+	}
 }
 
 // plan is everything the task actor spawns, prepared before any actor runs
@@ -226,11 +246,12 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	p.commit = commitFunc(st, p.sources, reg)
 	partitions := map[string]map[string]int{}
+	owner := ownerHeaders(opts)
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log, OnSkip: skipReporter(s.Name, reg.Sink(s.Name), log)}
 		open := func() (sink.Writer, error) { return kafkawriter.New(cfg) }
 		if opts.Fenced {
-			tx := txwriter.Config{Sink: s, TransactionalID: txwriter.TransactionalID(opts.Task, s.Name), Logger: log, OnSkip: cfg.OnSkip}
+			tx := txwriter.Config{Sink: s, TransactionalID: txwriter.TransactionalID(opts.Task, s.Name), Logger: log, OnSkip: cfg.OnSkip, Headers: owner}
 			open = func() (sink.Writer, error) { return txwriter.Open(context.Background(), tx) }
 		}
 		w, err := kafkawriter.New(cfg)

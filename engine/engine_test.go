@@ -33,6 +33,9 @@ type harness struct {
 	dag   *topology.DAG
 	// openStore is Options.OpenStore (nil: the bbolt file in dir).
 	openStore func(store.Identity) (store.Store, error)
+	// opts are the Options start runs with (Task, Logger and OpenStore set
+	// by start).
+	opts Options
 }
 
 // setup configures a harness.
@@ -116,7 +119,9 @@ func (h *harness) start() (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	go func() { done <- Run(ctx, h.dag, Options{Task: "engine-test", Logger: log, OpenStore: h.openStore}) }()
+	opts := h.opts
+	opts.Task, opts.Logger, opts.OpenStore = "engine-test", log, h.openStore
+	go func() { done <- Run(ctx, h.dag, opts) }()
 	return func() error {
 		cancel()
 		select {

@@ -39,7 +39,7 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	run := func(ctx context.Context, t cluster.Owned) error {
 		tlog := log.With("task", t.Name)
 		return engine.Run(ctx, t.DAG, engine.Options{
-			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true,
+			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true, Node: cfg.Name, Epoch: t.Epoch,
 			OpenStore: func(id store.Identity) (store.Store, error) {
 				return etcdstore.Open(cli, t.StatePrefix, etcdstore.Owner{Key: t.OwnerKey, Epoch: t.Epoch}, id, etcdstore.Options{Logger: tlog})
 			},

@@ -204,6 +204,14 @@ const (
 	HeaderSeq  = "sluice.seq"
 )
 
+// Header keys of the owner headers a cluster node's writer adds to every
+// record: the node's name and the task's owner epoch (decimal). A single
+// `sluice run` writes neither.
+const (
+	HeaderNode  = "sluice.node"
+	HeaderEpoch = "sluice.epoch"
+)
+
 // PositionHeaders appends the headers that carry c's source position to
 // rec.Headers: sluice.pos ("file:pos"), sluice.gtid (only when the change has
 // one), sluice.row (the row's index in its transaction) and sluice.seq (the

@@ -13,6 +13,10 @@ type Limits struct {
 	Sink            string
 	MaxMessageBytes int
 	Oversize        topology.OversizePolicy // fail or skip
+	// Added is what the writer adds to every record after screening (a
+	// cluster node's owner headers, HeadersSize): it counts against
+	// MaxMessageBytes as the broker will count it.
+	Added int
 	// OnSkip, when set, receives every record the skip policy drops, on
 	// the submitting goroutine, before the submission returns.
 	OnSkip func(Skipped)
@@ -49,7 +53,7 @@ func (l *Limits) Screen(msgs []Message) (n, skipped int, err error) {
 		if m.Topic == "" || m.Partition < 0 {
 			return 0, 0, errkind.Terminal(fmt.Errorf("kafka sink %q: record seq %d has no topic or a negative partition (%q, %d)", l.Sink, m.Seq, m.Topic, m.Partition))
 		}
-		if size := BatchSize(m); size > l.MaxMessageBytes {
+		if size := l.size(m); size > l.MaxMessageBytes {
 			if l.Oversize == topology.OversizeFail {
 				return i, 0, errkind.Terminal(&OversizeError{Sink: l.Sink, Topic: m.Topic, Partition: m.Partition, Seq: m.Seq,
 					Table: m.Table, Position: headerValue(m, "sluice.pos"), Key: m.Key, Size: size, Limit: l.MaxMessageBytes})
@@ -62,7 +66,7 @@ func (l *Limits) Screen(msgs []Message) (n, skipped int, err error) {
 	}
 	for i := range msgs {
 		m := &msgs[i]
-		if size := BatchSize(m); size > l.MaxMessageBytes {
+		if size := l.size(m); size > l.MaxMessageBytes {
 			l.OnSkip(Skipped{Topic: m.Topic, Partition: m.Partition, Seq: m.Seq, Table: m.Table,
 				Position: headerValue(m, "sluice.pos"), Size: size, Limit: l.MaxMessageBytes})
 		}
@@ -71,7 +75,10 @@ func (l *Limits) Screen(msgs []Message) (n, skipped int, err error) {
 }
 
 // Fits reports whether m is written rather than skipped.
-func (l *Limits) Fits(m *Message) bool { return BatchSize(m) <= l.MaxMessageBytes }
+func (l *Limits) Fits(m *Message) bool { return l.size(m) <= l.MaxMessageBytes }
+
+// size is m's batch size once the writer added its own bytes.
+func (l *Limits) size(m *Message) int { return BatchSize(m) + l.Added }
 
 // OversizeError is the terminal error of the "fail" oversize policy.
 type OversizeError struct {

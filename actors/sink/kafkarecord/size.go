@@ -1,5 +1,7 @@
 package kafkarecord
 
+import "github.com/segmentio/kafka-go/protocol"
+
 // BatchOverhead is the size of a record batch (v2) without its records,
 // log overhead included, as the broker counts it against max.message.bytes.
 const BatchOverhead = 61
@@ -31,4 +33,15 @@ func varintSize(n int) int {
 		s++
 	}
 	return s
+}
+
+// HeadersSize is what hs add to a record that has headers already, the
+// length varints of the record and of its header count growing by at most a
+// byte each.
+func HeadersSize(hs []protocol.Header) int {
+	n := 2
+	for i := range hs {
+		n += varintSize(len(hs[i].Key)) + len(hs[i].Key) + varintSize(len(hs[i].Value)) + len(hs[i].Value)
+	}
+	return n
 }

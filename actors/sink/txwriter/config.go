@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/segmentio/kafka-go/protocol"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/sasl"
 	"github.com/twmb/franz-go/pkg/sasl/plain"
@@ -58,6 +59,11 @@ type Config struct {
 	TransactionTimeout time.Duration
 	// ClientID is sent to the brokers (default "sluice").
 	ClientID string
+	// Headers are added to every record after its own: a cluster node's
+	// owner headers (sluice.node, sluice.epoch). Every record shares their
+	// bytes, which must not change while the Writer is open; they count
+	// against max_message_bytes.
+	Headers []protocol.Header
 }
 
 // TransactionalID is the transactional id of a task's sink. It is the same
@@ -145,6 +151,9 @@ func options(cfg *Config) ([]kgo.Opt, error) {
 func limits(cfg *Config) kafkarecord.Limits {
 	s := cfg.Sink
 	l := kafkarecord.Limits{Sink: s.Name, MaxMessageBytes: s.MaxMessageBytes, Oversize: s.Oversize, OnSkip: cfg.OnSkip}
+	if len(cfg.Headers) > 0 {
+		l.Added = kafkarecord.HeadersSize(cfg.Headers)
+	}
 	if l.MaxMessageBytes <= 0 {
 		l.MaxMessageBytes = 1 << 20
 	}

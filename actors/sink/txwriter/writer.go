@@ -24,6 +24,7 @@ type Writer struct {
 	cl      *kgo.Client
 	limits  kafkarecord.Limits
 	timeout time.Duration            // bounds an abort
+	added   []kgo.RecordHeader       // Config.Headers, added to every record
 	abandon func(error)              // Pending.Wait's, made once
 	promise func(*kgo.Record, error) // recorded, made once: Produce takes it per record
 
@@ -89,6 +90,9 @@ func Open(ctx context.Context, cfg Config) (*Writer, error) {
 		cl:      cl,
 		limits:  limits(&cfg),
 		timeout: or(cfg.RequestTimeout, DefaultRequestTimeout),
+	}
+	for _, h := range cfg.Headers {
+		w.added = append(w.added, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 	}
 	w.abandon = func(err error) {
 		// Fail, then end the transaction: a failed Writer aborts it.
@@ -161,7 +165,7 @@ func (w *Writer) convert(msgs []kafkarecord.Message, skips int) *submission {
 		s = &submission{}
 	}
 	s.p, s.firstSeq, s.last = kafkarecord.NewPending(1, w.abandon), msgs[0].Seq, msgs[len(msgs)-1].Seq
-	nh := 0
+	nh := len(msgs) * len(w.added)
 	for i := range msgs {
 		nh += len(msgs[i].Headers)
 	}
@@ -177,6 +181,7 @@ func (w *Writer) convert(msgs []kafkarecord.Message, skips int) *submission {
 		for _, h := range m.Headers {
 			s.hdrs = append(s.hdrs, kgo.RecordHeader{Key: h.Key, Value: h.Value})
 		}
+		s.hdrs = append(s.hdrs, w.added...)
 		s.recs = append(s.recs, kgo.Record{Topic: m.Topic, Partition: m.Partition, Key: m.Key, Value: m.Value,
 			Headers: s.hdrs[h0:len(s.hdrs):len(s.hdrs)], Timestamp: now})
 	}
