@@ -7,12 +7,16 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/sluicecdc/sluice/cluster"
+	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/internal/testbed"
 )
 
@@ -147,8 +151,10 @@ func TestCluster_KilledNodesTasksMoveWithNothingLost(t *testing.T) {
 // (SIGSTOP) for longer than its lease under writes: the task is taken over
 // elsewhere; when the paused node resumes, its writer is fenced (the new
 // owner opened the same transactional id) and it stops its tasks instead of
-// writing on; every topic, read as a read_committed consumer, equals its
-// table.
+// writing on. A read_committed scan of every topic then shows, by the
+// sluice.node and sluice.epoch headers, that no record of the deposed owner
+// comes after the first record of the new one in any partition, and every
+// topic equals its table.
 func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	needBed(t)
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
@@ -160,13 +166,13 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 		w.fill(t, tb, 1000)
 	}
 	nodes := startNodes(t, prefix, 3)
-	topics := map[string]string{}
+	topics, tasks := map[string]string{}, map[string]string{}
 	for i, tb := range tables {
 		topic := testbed.NewTopic(t, 2)
 		tp := newTopo(t, fmt.Sprintf("ptask%d", i), db, topic)
 		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
 		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
-		topics[tb] = topic
+		topics[tb], tasks[tb] = topic, tp.Task
 	}
 	v := waitOwned(t, prefix, 3, []string{"n1", "n2", "n3"}, 30*time.Second)
 	writes := w.run(2000, 0)
@@ -174,18 +180,21 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	victim := nodes[0]
-	var moved []string
+	deposed := map[string]owner{} // moved task → its owner before the pause
 	for name, tk := range v.Tasks {
 		if tk.Owner == victim.name {
-			moved = append(moved, name)
+			deposed[name] = owner{tk.Owner, tk.Epoch}
 		}
+	}
+	if len(deposed) == 0 {
+		t.Fatalf("%s owns no task: %+v", victim.name, v.Tasks)
 	}
 	if err := victim.p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	paused := time.Now()
 	waitOwned(t, prefix, 3, []string{"n2", "n3"}, 10*time.Second)
-	t.Logf("RESULT cluster sigstop: %v owned elsewhere %s after the pause", moved, time.Since(paused).Round(time.Millisecond))
+	t.Logf("RESULT cluster sigstop: %v owned elsewhere %s after the pause", deposed, time.Since(paused).Round(time.Millisecond))
 	time.Sleep(3 * time.Second)
 	if err := victim.p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
@@ -205,5 +214,94 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	for _, tb := range tables {
 		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
 		t.Logf("%s: %d records, %d applied, %d duplicates", tb, out.Records, out.Applied, out.Duplicates)
+		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
+		old, ok := deposed[tasks[tb]]
+		if !ok {
+			continue
+		}
+		// The scan proves something only if both owners wrote committed
+		// records: the deposed one before the pause, a newer one after.
+		newer := 0
+		for o, n := range writers {
+			if o.epoch > old.epoch {
+				newer += n
+			}
+		}
+		t.Logf("%s: %d committed records of the deposed owner %v, %d of newer owners (%v)", tb, writers[old], old, newer, writers)
+		if writers[old] == 0 || newer == 0 {
+			t.Errorf("%s: %d records of the deposed owner %v and %d of newer owners; the test needs both", topics[tb], writers[old], old, newer)
+		}
 	}
+}
+
+// owner is a task's owner: a node and its owner epoch.
+type owner struct {
+	node  string
+	epoch int64
+}
+
+func (o owner) String() string { return fmt.Sprintf("%s@%d", o.node, o.epoch) }
+
+// checkOwnerOrder checks msgs, a topic's committed records ordered by
+// partition and offset, for the fence: every record names its owner
+// (sluice.node, sluice.epoch), and in each partition no record of an owner
+// comes after the first record of a newer owner (a higher epoch), which is
+// what a deposed node writing after the takeover would leave. It returns
+// the records of each owner.
+func checkOwnerOrder(t *testing.T, topic string, msgs []kafka.Message) map[owner]int {
+	t.Helper()
+	counts := map[owner]int{}
+	latest := map[int]kafka.Message{} // partition → first record of its newest owner so far
+	late := map[int]int{}             // partition → records of older owners after it
+	defer func() {
+		for p, n := range late {
+			t.Errorf("%s/%d: %d committed records of deposed owners after the first record of their successor", topic, p, n)
+		}
+	}()
+	for _, m := range msgs {
+		o, err := ownerOf(m)
+		if err != nil {
+			t.Fatalf("%s/%d offset %d: %v", topic, m.Partition, m.Offset, err)
+		}
+		counts[o]++
+		first, seen := latest[m.Partition]
+		if !seen {
+			latest[m.Partition] = m
+			continue
+		}
+		newest, _ := ownerOf(first)
+		switch {
+		case o.epoch > newest.epoch:
+			latest[m.Partition] = m
+		case o.epoch < newest.epoch:
+			if late[m.Partition]++; late[m.Partition] > 1 {
+				continue
+			}
+			t.Errorf("%s/%d offset %d: a committed record of %v after the first record of the newer owner %v (offset %d): the deposed owner wrote after the takeover",
+				topic, m.Partition, m.Offset, o, newest, first.Offset)
+		case o != newest:
+			t.Errorf("%s/%d offset %d: epoch %d written by %s and by %s", topic, m.Partition, m.Offset, o.epoch, newest.node, o.node)
+		}
+	}
+	return counts
+}
+
+// ownerOf reads a record's owner headers.
+func ownerOf(m kafka.Message) (owner, error) {
+	var o owner
+	var epoch string
+	for _, h := range m.Headers {
+		switch h.Key {
+		case codec.HeaderNode:
+			o.node = string(h.Value)
+		case codec.HeaderEpoch:
+			epoch = string(h.Value)
+		}
+	}
+	e, err := strconv.ParseInt(epoch, 10, 64)
+	if o.node == "" || err != nil {
+		return o, fmt.Errorf("headers %s=%q, %s=%q: every record a cluster node writes names its node and epoch", codec.HeaderNode, o.node, codec.HeaderEpoch, epoch)
+	}
+	o.epoch = e
+	return o, nil
 }
