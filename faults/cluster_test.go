@@ -3,17 +3,20 @@ package faults
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/codecs/codec"
@@ -304,4 +307,158 @@ func ownerOf(m kafka.Message) (owner, error) {
 	}
 	o.epoch = e
 	return o, nil
+}
+
+// TestCluster_RepeatedKillsOfTheOwner kills the node that owns a task with
+// SIGKILL again and again under writes (3 times; 12 in the long form, -chaos)
+// at random moments, restarting the killed node each time. Each time it
+// measures the failover: kill → the task owned by another node in etcd,
+// and kill → the first committed record of the new owner as a
+// read_committed consumer sees it. At the end every topic equals its table
+// and no partition has a record of an owner after its successor's.
+func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
+	needBed(t)
+	kills := pick(3, 12)
+	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
+	broker := testbed.Kafka(t)[0]
+	db := testbed.NewDatabase(t)
+	tables := []string{"r0", "r1", "r2"}
+	w := bedWorkload(t, db, tables...)
+	for _, tb := range tables {
+		w.fill(t, tb, 2000)
+	}
+	nodes := startNodes(t, prefix, 3)
+	byName := map[string]*node{}
+	var names []string
+	for _, nd := range nodes {
+		byName[nd.name] = nd
+		names = append(names, nd.name)
+	}
+	topics := map[string]string{}
+	var all []string
+	for i, tb := range tables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("rtask%d", i), db, topic)
+		tp.Tables, tp.Start, tp.ChunkSize = []string{db + "." + tb}, "initial", 500
+		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
+		topics[tb] = topic
+		all = append(all, topic)
+	}
+	const task = "rtask0" // the task whose owner is killed
+	seen := watchOwners(t, broker, all)
+	writes := w.run(1000, 0)
+	defer writes.stop()
+
+	cli := testbed.EtcdClient(t)
+	var owned, first []time.Duration
+	for i := range kills {
+		v := waitOwned(t, prefix, len(tables), names, 30*time.Second)
+		old := owner{v.Tasks[task].Owner, v.Tasks[task].Epoch}
+		// At a random moment of the writes.
+		time.Sleep(time.Duration(300+rand.IntN(2000)) * time.Millisecond)
+		victim := byName[old.node]
+		victim.p.kill9()
+		killed := time.Now()
+		var next owner
+		for deadline := killed.Add(15 * time.Second); next.node == "" || next.node == old.node; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("kill %d: %s still not owned by another node 15s after %s was killed", i+1, task, old.node)
+			}
+			cv, err := cluster.Read(context.Background(), cli, prefix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			next = owner{cv.Tasks[task].Owner, cv.Tasks[task].Epoch}
+		}
+		owned = append(owned, time.Since(killed))
+		at := seen.firstOf(t, next, 30*time.Second)
+		first = append(first, at.Sub(killed))
+		t.Logf("kill %d of %s (owner of %s at epoch %d): owned by %v after %s, its first record after %s",
+			i+1, old.node, task, old.epoch, next, owned[i].Round(time.Millisecond), first[i].Round(time.Millisecond))
+		victim.p = startCommand(t, filepath.Join(filepath.Dir(victim.file), "node.log"), "node", "-c", victim.file)
+	}
+	t.Logf("RESULT cluster repeated kill9 (%d kills, lease TTL 2s): kill → owned elsewhere %s; kill → first committed record of the new owner %s",
+		kills, spread(owned), spread(first))
+	for i := range owned {
+		if owned[i] > 4*time.Second {
+			t.Errorf("kill %d: owned elsewhere after %s, want within the lease TTL + 2s (4s)", i+1, owned[i])
+		}
+		if first[i] > 7*time.Second {
+			t.Errorf("kill %d: the new owner's first record came %s after the kill, want within 7s", i+1, first[i])
+		}
+	}
+	if err := writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
+		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
+		t.Logf("%s: %d records, %d applied, %d duplicates, by %d owners", tb, out.Records, out.Applied, out.Duplicates, len(writers))
+	}
+}
+
+// spread is "min / median / max" of ds.
+func spread(ds []time.Duration) string {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Millisecond) }
+	return fmt.Sprintf("min %s / median %s / max %s", r(s[0]), r(s[len(s)/2]), r(s[len(s)-1]))
+}
+
+// ownerWatch is a read_committed consumer of topics that notes when it first
+// saw a record of each owner.
+type ownerWatch struct {
+	mu    sync.Mutex
+	first map[owner]time.Time
+}
+
+func watchOwners(t *testing.T, broker string, topics []string) *ownerWatch {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topics...),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.FetchMaxWait(100*time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ow := &ownerWatch{first: map[owner]time.Time{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			fs := cl.PollFetches(ctx)
+			now := time.Now()
+			ow.mu.Lock()
+			fs.EachRecord(func(r *kgo.Record) {
+				m := kafka.Message{Headers: make([]kafka.Header, 0, len(r.Headers))}
+				for _, h := range r.Headers {
+					m.Headers = append(m.Headers, kafka.Header{Key: h.Key, Value: h.Value})
+				}
+				if o, err := ownerOf(m); err == nil {
+					if _, ok := ow.first[o]; !ok {
+						ow.first[o] = now
+					}
+				}
+			})
+			ow.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done; cl.Close() })
+	return ow
+}
+
+// firstOf waits up to timeout for a record of o and returns when it came.
+func (ow *ownerWatch) firstOf(t *testing.T, o owner, timeout time.Duration) time.Time {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(10 * time.Millisecond) {
+		ow.mu.Lock()
+		at, ok := ow.first[o]
+		ow.mu.Unlock()
+		if ok {
+			return at
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no committed record of %v within %s", o, timeout)
+		}
+	}
 }
