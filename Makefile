@@ -2,7 +2,7 @@
 GO      ?= go
 GOFILES  = $(shell find . -name '*.go' -not -path './bin/*' -not -path './.git/*')
 
-.PHONY: all build test test-short chaos lint testbed-up testbed-down demo bench
+.PHONY: all build test test-short chaos lint testbed-up testbed-down demo demo-cluster bench
 
 all: build
 
@@ -38,6 +38,10 @@ testbed-down:
 ## demo: bring the bed up and run the demo
 demo:
 	@bash testbed/demo.sh
+
+## demo-cluster: three sluice nodes, two tasks, one node killed: its task moves (docs/cluster.md)
+demo-cluster:
+	@bash testbed/demo-cluster.sh
 
 ## bench: measure Sluice (and Debezium beside it) on the bed; report in bench/results/ (docs/benchmarks.md)
 bench: build testbed-up
