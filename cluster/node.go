@@ -105,7 +105,12 @@ func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
 	tick := time.NewTicker(reconcileEvery)
 	defer tick.Stop()
 	for {
-		n.reconcile(ctx, m)
+		// Each round's etcd calls are bounded by the lease TTL: a node cut
+		// off from etcd must come back here to see its membership lost and
+		// stop its tasks, not wait in a call until etcd answers again.
+		rctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL)
+		n.reconcile(rctx, m)
+		cancel()
 		select {
 		case <-ctx.Done():
 			return false
@@ -124,7 +129,7 @@ func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
 func (n *Node) reconcile(ctx context.Context, m *Member) {
 	v, err := Read(ctx, n.cli, n.cfg.Prefix)
 	if err != nil {
-		if ctx.Err() == nil {
+		if !errors.Is(ctx.Err(), context.Canceled) { // not when the node stops
 			n.log.Warn("reading the cluster", "err", err)
 		}
 		return

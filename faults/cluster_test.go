@@ -30,14 +30,18 @@ type node struct {
 }
 
 // startNodes writes a node file for each of n nodes of the cluster under
-// prefix and starts them.
-func startNodes(t *testing.T, prefix string, n int) []*node {
+// prefix and starts them. via names the etcd endpoint of a node that reaches
+// etcd through a proxy (node name → host:port); the others use the bed's.
+func startNodes(t *testing.T, prefix string, n int, via map[string]string) []*node {
 	t.Helper()
 	var nodes []*node
-	eps := testbed.Etcd(t)
 	for i := 1; i <= n; i++ {
 		dir := t.TempDir()
 		nd := &node{name: fmt.Sprintf("n%d", i), file: filepath.Join(dir, "node.yaml")}
+		eps := testbed.Etcd(t)
+		if ep, ok := via[nd.name]; ok {
+			eps = []string{ep}
+		}
 		cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: 127.0.0.1:%d\nlease_ttl: 2s\nprefix: %s\n",
 			nd.name, strings.Join(eps, ", "), freePort(t), dir, freePort(t), prefix)
 		if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
@@ -104,7 +108,7 @@ func TestCluster_KilledNodesTasksMoveWithNothingLost(t *testing.T) {
 	for _, tb := range tables {
 		w.fill(t, tb, 3000)
 	}
-	nodes := startNodes(t, prefix, 3)
+	nodes := startNodes(t, prefix, 3, nil)
 	topics := map[string]string{}
 	for i, tb := range tables {
 		topic := testbed.NewTopic(t, 2)
@@ -160,6 +164,61 @@ func TestCluster_KilledNodesTasksMoveWithNothingLost(t *testing.T) {
 // topic equals its table.
 func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	needBed(t)
+	signal := func(sig syscall.Signal) func(*node) {
+		return func(victim *node) {
+			if err := victim.p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	deposeLiveNode(t, "sigstop", nil, signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
+}
+
+// TestCluster_NodeCutOffFromEtcdStopsItsTasks cuts one node off from etcd
+// alone (its etcd endpoint is a proxy; Kafka and MariaDB stay reachable,
+// the worst case): once etcd has not answered for a lease TTL the node
+// declares its membership lost and stops its tasks, the others take them,
+// and the same read_committed scan as for a paused node shows that the cut
+// node wrote nothing after its successor's first record. The cut is
+// restored afterwards and the node joins again.
+func TestCluster_NodeCutOffFromEtcdStopsItsTasks(t *testing.T) {
+	needBed(t)
+	px, err := NewProxy(testbed.Etcd(t)[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = px.Close() })
+	d := deposeLiveNode(t, "etcd cut", map[string]string{"n1": px.Addr()},
+		func(*node) { px.Cut() },
+		func(*node) {
+			if err := px.Restore(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	// A lease TTL (2 s) of silence, a keep-alive check (0.2 s) and a
+	// reconcile round bounded by the TTL.
+	if d.stopped.After(d.resumed) || d.stopped.Sub(d.began) > 4500*time.Millisecond {
+		t.Errorf("the cut node stopped its tasks %s after the cut (the cut ended after %s), want within 4.5s",
+			d.stopped.Sub(d.began), d.resumed.Sub(d.began))
+	}
+}
+
+// deposal is when a deposeLiveNode's phases happened.
+type deposal struct {
+	began   time.Time // depose called
+	moved   time.Time // the node's tasks owned by the others
+	resumed time.Time // resume called
+	stopped time.Time // the node logged that it lost its membership and stopped its tasks
+}
+
+// deposeLiveNode runs 3 tasks on 3 nodes under writes and deposes n1
+// without killing it: depose (a pause, a cut from etcd) lasts until n1's
+// tasks are owned by the others and 3 s more, then resume ends it. n1 must
+// notice that its membership is lost and stop its tasks; a read_committed
+// scan of every topic must show no record of the deposed owner after the
+// first record of its successor (by the owner headers), and every topic
+// must equal its table. via is startNodes'.
+func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, resume func(*node)) deposal {
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
 	db := testbed.NewDatabase(t)
@@ -168,13 +227,13 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	for _, tb := range tables {
 		w.fill(t, tb, 1000)
 	}
-	nodes := startNodes(t, prefix, 3)
+	nodes := startNodes(t, prefix, 3, via)
 	topics, tasks := map[string]string{}, map[string]string{}
 	for i, tb := range tables {
 		topic := testbed.NewTopic(t, 2)
 		tp := newTopo(t, fmt.Sprintf("ptask%d", i), db, topic)
 		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
-		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
+		sluiceCLI(t, "submit", "-c", nodes[1].file, "-f", tp.write(t))
 		topics[tb], tasks[tb] = topic, tp.Task
 	}
 	v := waitOwned(t, prefix, 3, []string{"n1", "n2", "n3"}, 30*time.Second)
@@ -183,7 +242,7 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	time.Sleep(2 * time.Second)
 
 	victim := nodes[0]
-	deposed := map[string]owner{} // moved task → its owner before the pause
+	deposed := map[string]owner{} // moved task → its owner before
 	for name, tk := range v.Tasks {
 		if tk.Owner == victim.name {
 			deposed[name] = owner{tk.Owner, tk.Epoch}
@@ -192,24 +251,26 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 	if len(deposed) == 0 {
 		t.Fatalf("%s owns no task: %+v", victim.name, v.Tasks)
 	}
-	if err := victim.p.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	paused := time.Now()
+	var d deposal
+	depose(victim)
+	d.began = time.Now()
 	waitOwned(t, prefix, 3, []string{"n2", "n3"}, 10*time.Second)
-	t.Logf("RESULT cluster sigstop: %v owned elsewhere %s after the pause", deposed, time.Since(paused).Round(time.Millisecond))
+	d.moved = time.Now()
 	time.Sleep(3 * time.Second)
-	if err := victim.p.cmd.Process.Signal(syscall.SIGCONT); err != nil {
-		t.Fatal(err)
-	}
-	// The resumed node finds its membership lost and stops its tasks.
+	resume(victim)
+	d.resumed = time.Now()
+	// The node finds its membership lost and stops its tasks.
 	deadline := time.Now().Add(15 * time.Second)
-	for !strings.Contains(victim.p.log(), "membership lost") {
+	for d.stopped.IsZero() {
+		d.stopped = loggedAt(victim.p.log(), "membership lost")
 		if time.Now().After(deadline) {
-			t.Fatalf("the resumed node did not notice that it lost its membership; log:\n%s", tail(victim.p.log(), 40))
+			t.Fatalf("%s: the node did not notice that it lost its membership; log:\n%s", what, tail(victim.p.log(), 40))
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+	since := func(at time.Time) time.Duration { return at.Sub(d.began).Round(time.Millisecond) }
+	t.Logf("RESULT cluster %s: %v owned elsewhere %s after it began; it ended after %s; the node stopped its tasks after %s",
+		what, deposed, since(d.moved), since(d.resumed), since(d.stopped))
 	time.Sleep(2 * time.Second)
 	if err := writes.stop(); err != nil {
 		t.Fatal(err)
@@ -223,7 +284,7 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 			continue
 		}
 		// The scan proves something only if both owners wrote committed
-		// records: the deposed one before the pause, a newer one after.
+		// records: the deposed one before, a newer one after.
 		newer := 0
 		for o, n := range writers {
 			if o.epoch > old.epoch {
@@ -235,6 +296,22 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 			t.Errorf("%s: %d records of the deposed owner %v and %d of newer owners; the test needs both", topics[tb], writers[old], old, newer)
 		}
 	}
+	return d
+}
+
+// loggedAt is the time of the first line of log that holds msg (zero when
+// none does), from the node's time= field.
+func loggedAt(log, msg string) time.Time {
+	for _, line := range strings.Split(log, "\n") {
+		if !strings.Contains(line, msg) || !strings.HasPrefix(line, "time=") {
+			continue
+		}
+		stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
+		if at, err := time.Parse(time.RFC3339Nano, stamp); err == nil {
+			return at
+		}
+	}
+	return time.Time{}
 }
 
 // owner is a task's owner: a node and its owner epoch.
@@ -327,7 +404,7 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 	for _, tb := range tables {
 		w.fill(t, tb, 2000)
 	}
-	nodes := startNodes(t, prefix, 3)
+	nodes := startNodes(t, prefix, 3, nil)
 	byName := map[string]*node{}
 	var names []string
 	for _, nd := range nodes {
