@@ -213,7 +213,8 @@ type deposal struct {
 
 // deposeLiveNode runs 3 tasks on 3 nodes under writes and deposes n1
 // without killing it: depose (a pause, a cut from etcd) lasts until n1's
-// tasks are owned by the others and 3 s more, then resume ends it. n1 must
+// tasks are owned by the others and 3 s more (30 s in all in the long
+// form), then resume ends it. n1 must
 // notice that its membership is lost and stop its tasks; a read_committed
 // scan of every topic must show no record of the deposed owner after the
 // first record of its successor (by the owner headers), and every topic
@@ -256,7 +257,7 @@ func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, re
 	d.began = time.Now()
 	waitOwned(t, prefix, 3, []string{"n2", "n3"}, 10*time.Second)
 	d.moved = time.Now()
-	time.Sleep(3 * time.Second)
+	time.Sleep(pick(3*time.Second, 30*time.Second-time.Since(d.began)))
 	resume(victim)
 	d.resumed = time.Now()
 	// The node finds its membership lost and stops its tasks.
