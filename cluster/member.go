@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
 
@@ -43,17 +44,17 @@ func Join(ctx context.Context, cli *clientv3.Client, prefix, name, addr string, 
 		Then(clientv3.OpPut(key, addr, clientv3.WithLease(g.ID))).
 		Else(clientv3.OpGet(key)).Commit()
 	if err != nil {
-		_, _ = cli.Revoke(context.Background(), g.ID)
+		_, _ = cli.Revoke(ctx, g.ID) // if etcd does not answer, the lease expires by itself
 		return nil, fmt.Errorf("node %q: joining the cluster: %w", name, err)
 	}
 	if !resp.Succeeded {
-		_, _ = cli.Revoke(context.Background(), g.ID)
+		_, _ = cli.Revoke(ctx, g.ID)
 		other := ""
 		if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
 			other = string(kvs[0].Value)
 		}
-		return nil, fmt.Errorf("node name %q is in use by a live node (advertising %s): give each node its own name in its node file, "+
-			"or, if that node is gone, wait %s for its lease to expire", name, other, time.Duration(secs)*time.Second)
+		return nil, fmt.Errorf("%w: node name %q is in use by a live node (advertising %s): give each node its own name in its node file, "+
+			"or, if that node is gone, wait %s for its lease to expire", ErrNameInUse, name, other, time.Duration(secs)*time.Second)
 	}
 	m := &Member{cli: cli, k: k, name: name, ttl: time.Duration(secs) * time.Second, lease: g.ID, last: time.Now(), lost: make(chan struct{})}
 	kctx, cancel := context.WithCancel(context.Background())
@@ -109,12 +110,18 @@ func (m *Member) Name() string { return m.name }
 func (m *Member) Lost() <-chan struct{} { return m.lost }
 
 // Leave ends the membership: the lease is revoked, with every owner key
-// under it.
+// under it. A lease etcd no longer has is left already.
 func (m *Member) Leave(ctx context.Context) error {
 	m.stop()
 	_, err := m.cli.Revoke(ctx, m.lease)
+	if errors.Is(err, rpctypes.ErrLeaseNotFound) {
+		return nil
+	}
 	return err
 }
+
+// ErrNameInUse is returned by Join when a live member has the name.
+var ErrNameInUse = errors.New("node name in use")
 
 // ErrOwned is returned by Acquire when another node owns the task.
 var ErrOwned = errors.New("task owned by another node")

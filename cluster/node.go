@@ -67,18 +67,44 @@ const reconcileEvery = 250 * time.Millisecond
 
 // Run is the node's life: join, run the planned tasks, rejoin after a lost
 // membership, and when ctx ends drain every task, give them up and leave.
+// While etcd does not answer the node runs no task and tries to join again
+// every lease TTL; only a name held by another live node ends Run.
 func (n *Node) Run(ctx context.Context) error {
+	var lost *Member
 	for {
-		m, err := Join(ctx, n.cli, n.cfg.Prefix, n.cfg.Name, n.cfg.Advertise, n.cfg.LeaseTTL)
+		if lost != nil {
+			// The old lease must go before the node joins again: etcd
+			// renews every lease when it restarts, so a lease of a node
+			// that lost etcd can outlive the outage and keep the node's
+			// name and its old owner keys.
+			if err := n.bounded(ctx, lost.Leave); err != nil {
+				if n.pause(ctx) {
+					return nil
+				}
+				continue
+			}
+			lost = nil
+		}
+		var m *Member
+		err := n.bounded(ctx, func(ctx context.Context) (err error) {
+			m, err = Join(ctx, n.cli, n.cfg.Prefix, n.cfg.Name, n.cfg.Advertise, n.cfg.LeaseTTL)
+			return err
+		})
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return err
+			if errors.Is(err, ErrNameInUse) {
+				return err
+			}
+			n.log.Warn("joining the cluster; trying again", "err", err, "in", n.cfg.LeaseTTL)
+			if n.pause(ctx) {
+				return nil
+			}
+			continue
 		}
 		n.log.Info("joined the cluster", "advertise", n.cfg.Advertise, "lease_ttl", n.cfg.LeaseTTL)
-		lost := n.serve(ctx, m)
-		if !lost {
+		if !n.serve(ctx, m) {
 			n.stopAll(false)
 			_ = m.Leave(context.Background()) // deletes the owner keys with the lease
 			n.log.Info("left the cluster")
@@ -87,11 +113,27 @@ func (n *Node) Run(ctx context.Context) error {
 		// Another node may own our tasks by now: stop them at once.
 		n.stopAll(true)
 		n.log.Warn("membership lost (etcd unreachable or the lease expired); tasks stopped, joining again")
-		select {
-		case <-ctx.Done():
+		lost = m
+		if n.pause(ctx) {
 			return nil
-		case <-time.After(n.cfg.LeaseTTL / 4):
 		}
+	}
+}
+
+// bounded runs an etcd call under ctx for at most a lease TTL.
+func (n *Node) bounded(ctx context.Context, call func(context.Context) error) error {
+	bctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL)
+	defer cancel()
+	return call(bctx)
+}
+
+// pause waits a quarter TTL before the next try; true when ctx ended.
+func (n *Node) pause(ctx context.Context) bool {
+	select {
+	case <-ctx.Done():
+		return true
+	case <-time.After(n.cfg.LeaseTTL / 4):
+		return false
 	}
 }
 
@@ -157,7 +199,12 @@ func (n *Node) reconcile(ctx context.Context, m *Member) {
 		case t.Removed || plan[name] != n.cfg.Name:
 			n.log.Info("task moves away or was removed; draining it", "task", name)
 			n.stop(name, r, false)
-			_ = m.Release(ctx, name, r.owned.Epoch)
+			// The drain may outlast the round's deadline: the release gets
+			// its own, or the task would stay owned here by nobody running it.
+			if err := n.bounded(context.Background(), func(ctx context.Context) error { return m.Release(ctx, name, r.owned.Epoch) }); err != nil {
+				n.log.Warn("giving up a drained task; it moves when this node's lease ends", "task", name, "err", err)
+			}
+			n.log.Info("task drained and given up", "task", name)
 		}
 	}
 	for name, t := range v.Tasks {

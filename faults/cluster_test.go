@@ -36,21 +36,29 @@ func startNodes(t *testing.T, prefix string, n int, via map[string]string) []*no
 	t.Helper()
 	var nodes []*node
 	for i := 1; i <= n; i++ {
-		dir := t.TempDir()
-		nd := &node{name: fmt.Sprintf("n%d", i), file: filepath.Join(dir, "node.yaml")}
+		name := fmt.Sprintf("n%d", i)
 		eps := testbed.Etcd(t)
-		if ep, ok := via[nd.name]; ok {
+		if ep, ok := via[name]; ok {
 			eps = []string{ep}
 		}
-		cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: 127.0.0.1:%d\nlease_ttl: 2s\nprefix: %s\n",
-			nd.name, strings.Join(eps, ", "), freePort(t), dir, freePort(t), prefix)
-		if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		nd.p = startCommand(t, filepath.Join(dir, "node.log"), "node", "-c", nd.file)
-		nodes = append(nodes, nd)
+		nodes = append(nodes, startNode(t, prefix, name, eps))
 	}
 	return nodes
+}
+
+// startNode writes the node file of one node, reaching etcd at eps, and
+// starts it.
+func startNode(t *testing.T, prefix, name string, eps []string) *node {
+	t.Helper()
+	dir := t.TempDir()
+	nd := &node{name: name, file: filepath.Join(dir, "node.yaml")}
+	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: 127.0.0.1:%d\nlease_ttl: 2s\nprefix: %s\n",
+		nd.name, strings.Join(eps, ", "), freePort(t), dir, freePort(t), prefix)
+	if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	nd.p = startCommand(t, filepath.Join(dir, "node.log"), "node", "-c", nd.file)
+	return nd
 }
 
 // sluiceCLI runs a short sluice command and returns its output.
@@ -300,11 +308,11 @@ func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, re
 	return d
 }
 
-// loggedAt is the time of the first line of log that holds msg (zero when
-// none does), from the node's time= field.
-func loggedAt(log, msg string) time.Time {
+// loggedAt is the time of the first line of log that holds every one of
+// parts (zero when none does), from the node's time= field.
+func loggedAt(log string, parts ...string) time.Time {
 	for _, line := range strings.Split(log, "\n") {
-		if !strings.Contains(line, msg) || !strings.HasPrefix(line, "time=") {
+		if !strings.HasPrefix(line, "time=") || !allIn(line, parts) {
 			continue
 		}
 		stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
@@ -313,6 +321,15 @@ func loggedAt(log, msg string) time.Time {
 		}
 	}
 	return time.Time{}
+}
+
+func allIn(s string, parts []string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
 }
 
 // owner is a task's owner: a node and its owner epoch.
@@ -539,4 +556,216 @@ func (ow *ownerWatch) firstOf(t *testing.T, o owner, timeout time.Duration) time
 			t.Fatalf("no committed record of %v within %s", o, timeout)
 		}
 	}
+}
+
+// TestCluster_JoinAndGracefulStopMoveTasksDrained runs 4 tasks on 2 nodes
+// under writes, then makes three kinds of planned move: a third node joins
+// and takes a fair share (2/1/1: the old owner of one task drains it and
+// gives it up, the new node takes it), then a node is stopped with SIGTERM
+// (it drains its tasks and leaves; the others take them), then another. A
+// drained hand-off starts exactly at the final checkpoint, so besides every
+// topic equal to its table and the owner scan clean, no new owner may
+// write a record with a sluice.seq at or below one already committed in its
+// partition: a planned move re-sends nothing. Each move is measured from
+// the start of the drain to the first committed record of the new owner.
+func TestCluster_JoinAndGracefulStopMoveTasksDrained(t *testing.T) {
+	needBed(t)
+	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
+	broker := testbed.Kafka(t)[0]
+	db := testbed.NewDatabase(t)
+	tables := []string{"j0", "j1", "j2", "j3"}
+	w := bedWorkload(t, db, tables...)
+	for _, tb := range tables {
+		w.fill(t, tb, 1000)
+	}
+	nodes := startNodes(t, prefix, 2, nil)
+	topics := map[string]string{}
+	var all []string
+	for i, tb := range tables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("jtask%d", i), db, topic)
+		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
+		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
+		topics[tb] = topic
+		all = append(all, topic)
+	}
+	before := waitLoads(t, prefix, 4, func(l map[string]int) bool { return l["n1"] == 2 && l["n2"] == 2 }, 30*time.Second)
+	seen := watchOwners(t, broker, all)
+	writes := w.run(1000, 0)
+	defer writes.stop()
+	time.Sleep(3 * time.Second) // the snapshots end: the moves land in the binlog phase
+
+	byName := map[string]*node{"n1": nodes[0], "n2": nodes[1]}
+	var moves []time.Duration
+	// measure notes every task that changed owner from before to after,
+	// from drainStart(task, old owner) to the new owner's first record.
+	measure := func(what string, before, after *cluster.View, drainStart func(task, from string) time.Time) {
+		n := 0
+		for task, tk := range after.Tasks {
+			from := before.Tasks[task].Owner
+			if tk.Owner == from {
+				continue
+			}
+			n++
+			start := drainStart(task, from)
+			at := seen.firstOf(t, owner{tk.Owner, tk.Epoch}, 30*time.Second)
+			moves = append(moves, at.Sub(start))
+			t.Logf("%s: %s moved from %s to %s@%d; drain start → first committed record of the new owner %s",
+				what, task, from, tk.Owner, tk.Epoch, at.Sub(start).Round(time.Millisecond))
+		}
+		if n == 0 {
+			t.Fatalf("%s: no task moved: %+v", what, after.Tasks)
+		}
+	}
+
+	// A node joins: one task moves to it by a drain.
+	byName["n3"] = startNode(t, prefix, "n3", testbed.Etcd(t))
+	after := waitLoads(t, prefix, 4, func(l map[string]int) bool { return l["n3"] == 1 && l["n1"]+l["n2"] == 3 }, 30*time.Second)
+	measure("n3 joined", before, after, func(task, from string) time.Time {
+		log := byName[from].p.log()
+		at := loggedAt(log, "draining it", "task="+task)
+		if at.IsZero() || loggedAt(log, "drained and given up", "task="+task).IsZero() {
+			t.Fatalf("%s: the old owner %s did not log the drain and the release of %s; log:\n%s", "n3 joined", from, task, tail(log, 30))
+		}
+		return at
+	})
+
+	// Graceful stops: SIGTERM the node with 2 tasks, then one more.
+	for _, want := range []func(map[string]int) bool{
+		func(l map[string]int) bool { return len(l) == 2 && maxLoad(l) == 2 },
+		func(l map[string]int) bool { return len(l) == 1 },
+	} {
+		before = after
+		victim := ""
+		for name, n := range loadsOf(before) {
+			if victim == "" || n > loadsOf(before)[victim] || (n == loadsOf(before)[victim] && name < victim) {
+				victim = name
+			}
+		}
+		time.Sleep(2 * time.Second)
+		stopped := time.Now()
+		if code := byName[victim].p.term(30 * time.Second); code != 0 {
+			t.Fatalf("%s exited with %d after SIGTERM; log:\n%s", victim, code, tail(byName[victim].p.log(), 30))
+		}
+		t.Logf("SIGTERM of %s: it drained its tasks and left in %s", victim, time.Since(stopped).Round(time.Millisecond))
+		after = waitLoads(t, prefix, 4, func(l map[string]int) bool { return l[victim] == 0 && want(l) }, 30*time.Second)
+		measure("SIGTERM of "+victim, before, after, func(string, string) time.Time { return stopped })
+	}
+	t.Logf("RESULT cluster planned moves (%d: a join, two SIGTERMs; lease TTL 2s): drain start → first committed record of the new owner %s",
+		len(moves), spread(moves))
+
+	time.Sleep(2 * time.Second)
+	if err := writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range tables {
+		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
+		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
+		handoffs := checkHandoffsResendNothing(t, topics[tb], out.Msgs)
+		t.Logf("%s: %d records, %d applied, %d duplicates, %d owners %v, %d hand-offs", tb, out.Records, out.Applied, out.Duplicates, len(writers), writers, handoffs)
+		if out.Duplicates != 0 {
+			t.Errorf("%s: %d duplicates; planned moves must re-send nothing", topics[tb], out.Duplicates)
+		}
+	}
+}
+
+// waitLoads waits until all tasks of the cluster are owned and the number
+// each node owns satisfies ok, and returns the view.
+func waitLoads(t *testing.T, prefix string, tasks int, ok func(map[string]int) bool, timeout time.Duration) *cluster.View {
+	t.Helper()
+	cli := testbed.EtcdClient(t)
+	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
+		v, err := cluster.Read(context.Background(), cli, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		l := loadsOf(v)
+		owned := 0
+		for _, n := range l {
+			owned += n
+		}
+		if owned == tasks && len(v.Tasks) == tasks && ok(l) {
+			return v
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s the tasks are owned %v (%d of %d): %+v", timeout, l, owned, tasks, v.Tasks)
+		}
+	}
+}
+
+// loadsOf is the number of tasks each node owns.
+func loadsOf(v *cluster.View) map[string]int {
+	l := map[string]int{}
+	for _, tk := range v.Tasks {
+		if tk.Owner != "" {
+			l[tk.Owner]++
+		}
+	}
+	return l
+}
+
+func maxLoad(l map[string]int) int {
+	m := 0
+	for _, n := range l {
+		m = max(m, n)
+	}
+	return m
+}
+
+// checkHandoffsResendNothing checks msgs (a topic's committed records by
+// partition and offset) for drained hand-offs: in each partition, every
+// record of an owner that took the partition over from another must carry
+// a sluice.seq above every seq committed before that owner's first record.
+// It returns the hand-offs it checked.
+func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message) (handoffs int) {
+	t.Helper()
+	type part struct {
+		cur      owner
+		max      uint64 // the highest seq so far
+		floor    uint64 // the highest seq before cur's first record
+		handed   bool   // cur took the partition over from another owner
+		resends  int
+		firstBad int64
+	}
+	parts := map[int]*part{}
+	for _, m := range msgs {
+		o, err := ownerOf(m)
+		if err != nil {
+			t.Fatalf("%s/%d offset %d: %v", topic, m.Partition, m.Offset, err)
+		}
+		var seq uint64
+		found := false
+		for _, h := range m.Headers {
+			if h.Key == codec.HeaderSeq {
+				seq, err = strconv.ParseUint(string(h.Value), 10, 64)
+				found = err == nil
+			}
+		}
+		if !found {
+			t.Fatalf("%s/%d offset %d: no %s header", topic, m.Partition, m.Offset, codec.HeaderSeq)
+		}
+		p := parts[m.Partition]
+		switch {
+		case p == nil:
+			p = &part{cur: o}
+			parts[m.Partition] = p
+		case p.cur != o:
+			p.cur, p.floor, p.handed = o, p.max, true
+			handoffs++
+		}
+		if p.handed && seq <= p.floor {
+			if p.resends == 0 {
+				p.firstBad = m.Offset
+			}
+			p.resends++
+		}
+		p.max = max(p.max, seq)
+	}
+	for n, p := range parts {
+		if p.resends > 0 {
+			t.Errorf("%s/%d: %d records at or below a seq committed before their owner took over (first at offset %d): a planned move re-sent them",
+				topic, n, p.resends, p.firstBad)
+		}
+	}
+	return handoffs
 }
