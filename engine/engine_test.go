@@ -389,7 +389,7 @@ func TestRun_CheckpointOfAnotherServer(t *testing.T) {
 
 func (h *harness) checkpoint() store.Checkpoint {
 	h.t.Helper()
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -403,7 +403,7 @@ func (h *harness) checkpoint() store.Checkpoint {
 
 func (h *harness) setCheckpoint(cp store.Checkpoint) {
 	h.t.Helper()
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -491,7 +491,7 @@ func TestRun_SnapshotResumesOnlyUnfinishedChunks(t *testing.T) {
 	if len(first.Sources) != 1 || first.Sources[0].Phase != status.PhaseSnapshot {
 		t.Fatalf("not in the snapshot phase after 1.2s: %+v", first.Sources)
 	}
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,8 +13,8 @@ import (
 func TestBoltstore_Conformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		dir := t.TempDir()
-		return func(id store.Identity, allow bool) (store.Store, error) {
-			return boltstore.Open(dir, id, boltstore.Options{AllowTopologyChange: allow, LockTimeout: 200 * time.Millisecond})
+		return func(id store.Identity) (store.Store, error) {
+			return boltstore.Open(dir, id, boltstore.Options{LockTimeout: 200 * time.Millisecond})
 		}
 	})
 }

@@ -3,7 +3,7 @@
 //
 // Layout (buckets in capitals):
 //
-//	META        format → "1"; identity → JSON {task, topology_hash, created_at}
+//	META        format → "1"; identity → JSON {task, topology_hash, topology, created_at}
 //	SOURCES
 //	  <source>  checkpoint → JSON; snapshot → JSON
 //	    CHUNKS

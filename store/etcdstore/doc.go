@@ -5,7 +5,7 @@
 // Layout (P is the prefix; source and table names are path-escaped):
 //
 //	P format                             "1"
-//	P identity                           JSON {task, topology_hash, created_at}
+//	P identity                           JSON {task, topology_hash, topology, created_at}
 //	P lock                               the epoch of the Store open on P, on the owner's lease
 //	P source/<source>                    "" (what Sources lists)
 //	P checkpoint/<source>                JSON checkpoint

@@ -32,11 +32,7 @@ func NewDisk(name string) *Disk {
 }
 
 // Options tune Open.
-type Options struct {
-	// AllowTopologyChange accepts a disk written under another topology
-	// hash of the same task, and records the new hash.
-	AllowTopologyChange bool
-}
+type Options struct{}
 
 // Store is a store.Store on a Disk.
 type Store struct {
@@ -57,13 +53,14 @@ func Open(d *Disk, id store.Identity, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s is open in this process", store.ErrLocked, d.name)
 	}
 	if d.id == nil {
-		d.id = &store.Identity{Task: id.Task, TopologyHash: id.TopologyHash}
+		rec := id.Recorded()
+		d.id = &rec
 	}
 	if err := store.CheckIdentity(store.Location{Name: d.name, Setting: "checkpoint_dir", Discard: "move the file away"},
-		*d.id, id, opts.AllowTopologyChange); err != nil {
+		*d.id, id); err != nil {
 		return nil, err
 	}
-	d.id.TopologyHash = id.TopologyHash
+	d.id.TopologyHash, d.id.Topology = id.TopologyHash, id.Topology
 	d.locked = true
 	return &Store{d: d, id: *d.id}, nil
 }

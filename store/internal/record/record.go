@@ -16,11 +16,33 @@ var ErrBad = errors.New("undecodable record")
 // Bad marks err as the reason a record does not decode.
 func Bad(err error) error { return fmt.Errorf("%w: %v", ErrBad, err) }
 
-// Identity is the identity record of a store.
+// Identity is the identity record of a store. Topology is absent from
+// records written before Sluice recorded it (store.Identity.Topology).
 type Identity struct {
-	Task         string    `json:"task"`
-	TopologyHash string    `json:"topology_hash"`
-	CreatedAt    time.Time `json:"created_at"`
+	Task         string          `json:"task"`
+	TopologyHash string          `json:"topology_hash"`
+	Topology     json.RawMessage `json:"topology,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+// NewIdentity is the record of a new store of id.
+func NewIdentity(id store.Identity) Identity {
+	r := Identity{Task: id.Task, CreatedAt: time.Now().UTC()}
+	r.Set(id)
+	return r
+}
+
+// Set records id's topology in r.
+func (r *Identity) Set(id store.Identity) {
+	r.TopologyHash, r.Topology = id.TopologyHash, nil
+	if id.Topology != "" {
+		r.Topology = json.RawMessage(id.Topology)
+	}
+}
+
+// Identity is the store.Identity r records.
+func (r Identity) Identity() store.Identity {
+	return store.Identity{Task: r.Task, TopologyHash: r.TopologyHash, Topology: string(r.Topology)}
 }
 
 type posRec struct {
