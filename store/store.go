@@ -34,6 +34,10 @@ type Store interface {
 	// Schemas returns a table's whole schema history, oldest first.
 	Schemas(source, table string) ([]SchemaEntry, error)
 
+	// Skips returns the skip decisions recorded for a source, in binlog
+	// position order (PosKey); empty when none was recorded.
+	Skips(source string) ([]Skip, error)
+
 	// Sources lists the sources that have any state, sorted.
 	Sources() ([]string, error)
 

@@ -35,6 +35,7 @@ var (
 	bucketSources = []byte("SOURCES")
 	bucketChunks  = []byte("CHUNKS")
 	bucketSchema  = []byte("SCHEMA")
+	bucketSkips   = []byte("SKIPS")
 	keyFormat     = []byte("format")
 	keyIdentity   = []byte("identity")
 	keyCheckpoint = []byte("checkpoint")
@@ -422,6 +423,26 @@ func (s *Store) Schemas(source, table string) ([]store.SchemaEntry, error) {
 	return out, nil
 }
 
+// Skips implements store.Store.
+func (s *Store) Skips(source string) ([]store.Skip, error) {
+	var out []store.Skip
+	err := s.view(func(tx *bolt.Tx) error {
+		src := sourceBucket(tx, source)
+		if src == nil || src.Bucket(bucketSkips) == nil {
+			return nil
+		}
+		return src.Bucket(bucketSkips).ForEach(func(_, v []byte) error {
+			sk, err := record.DecodeSkip(v)
+			out = append(out, sk)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, s.readErr("skip decisions of source "+strconv.Quote(source), err)
+	}
+	return out, nil
+}
+
 func (s *Store) readErr(what string, err error) error {
 	if errors.Is(err, store.ErrClosed) {
 		return fmt.Errorf("read %s: %w", what, err)
@@ -531,6 +552,23 @@ func apply(tx *bolt.Tx, u *store.Update) error {
 		}
 		if err := b.Put([]byte(sc.PosKey), sc.Def); err != nil {
 			return fmt.Errorf("schema of %s table %s at %s: %w", sc.Source, sc.Table, sc.PosKey, err)
+		}
+	}
+	for i := range u.Skips {
+		sk := &u.Skips[i]
+		b, err := src(sk.Source)
+		if err != nil {
+			return err
+		}
+		if b, err = b.CreateBucketIfNotExists(bucketSkips); err != nil {
+			return err
+		}
+		v, err := record.EncodeSkip(sk.Skip)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(store.PosKey(sk.Pos)), v); err != nil {
+			return fmt.Errorf("skip decision of %s at %s: %w", sk.Source, sk.Pos, err)
 		}
 	}
 	return nil

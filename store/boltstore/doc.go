@@ -10,6 +10,7 @@
 //	      <table>  big-endian uint32 chunk ID → JSON chunk state
 //	    SCHEMA
 //	      <table>  position key → definition bytes (opaque)
+//	    SKIPS      position key → JSON skip decision
 //
 // Records are JSON so that `bbolt get` shows them; they are written once per
 // commit, never per row.

@@ -12,6 +12,7 @@
 //	P snapshot/<source>                  JSON snapshot state
 //	P chunk/<source>/<table>/<id>        JSON chunk state; id is 8 hex digits
 //	P schema/<source>/<table>/<pos key>  definition (opaque bytes)
+//	P skip/<source>/<pos key>            JSON skip decision
 //	P journal/<n>, P journal-committed   a commit larger than one transaction, in flight
 //
 // One key per record, never one value for a whole table or task: etcd

@@ -380,6 +380,22 @@ func (s *Store) Schemas(source, table string) ([]store.SchemaEntry, error) {
 	return out, nil
 }
 
+// Skips implements store.Store.
+func (s *Store) Skips(source string) ([]store.Skip, error) {
+	what := "skip decisions of source " + strconv.Quote(source)
+	kvs, err := s.get(what, s.k.skips(source), clientv3.WithPrefix())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Skip, len(kvs))
+	for i, kv := range kvs {
+		if out[i], err = record.DecodeSkip(kv.Value); err != nil {
+			return nil, s.readErr(what, err)
+		}
+	}
+	return out, nil
+}
+
 // schemaEntry reads an entry; an empty definition reads back empty, not
 // nil, as from bbolt.
 func schemaEntry(kv *mvccpb.KeyValue, prefix string) store.SchemaEntry {

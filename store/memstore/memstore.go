@@ -24,6 +24,7 @@ type source struct {
 	snap   *store.Snapshot
 	chunks map[string]map[uint32]store.Chunk
 	schema map[string]map[string][]byte
+	skips  map[string]store.Skip // by store.PosKey
 }
 
 // NewDisk returns an empty disk; name appears in errors as the file would.
@@ -197,6 +198,28 @@ func (s *Store) Schemas(name, table string) ([]store.SchemaEntry, error) {
 	return out, nil
 }
 
+// Skips implements store.Store.
+func (s *Store) Skips(name string) ([]store.Skip, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	src := s.d.sources[name]
+	if src == nil {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(src.skips))
+	for k := range src.skips {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]store.Skip, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, src.skips[k])
+	}
+	return out, nil
+}
+
 // Commit implements store.Store. The Update is validated first; applying it
 // to memory cannot fail half-way, so it lands whole.
 func (s *Store) Commit(u *store.Update) error {
@@ -213,7 +236,7 @@ func (s *Store) Commit(u *store.Update) error {
 	src := func(name string) *source {
 		x := s.d.sources[name]
 		if x == nil {
-			x = &source{chunks: make(map[string]map[uint32]store.Chunk), schema: make(map[string]map[string][]byte)}
+			x = &source{chunks: make(map[string]map[uint32]store.Chunk), schema: make(map[string]map[string][]byte), skips: make(map[string]store.Skip)}
 			s.d.sources[name] = x
 		}
 		return x
@@ -254,6 +277,9 @@ func (s *Store) Commit(u *store.Update) error {
 			x.schema[sc.Table] = m
 		}
 		m[sc.PosKey] = cloneNonNil(sc.Def)
+	}
+	for _, sk := range u.Skips {
+		src(sk.Source).skips[store.PosKey(sk.Pos)] = sk.Skip
 	}
 	return nil
 }

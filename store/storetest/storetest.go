@@ -36,6 +36,7 @@ func Run(t *testing.T, newLocation func(t *testing.T) Opener) {
 		{"LastWriteWins", testLastWriteWins},
 		{"ChunkResets", testChunkResets},
 		{"SchemaAt", testSchemaAt},
+		{"Skips", testSkips},
 		{"CopiesInAndOut", testCopies},
 		{"InvalidUpdateWritesNothing", testInvalidUpdate},
 		{"Locked", testLocked},
@@ -356,6 +357,62 @@ func testCopies(t *testing.T, open Opener) {
 	e, _, _ = s.SchemaAt("src", "db.t", "k")
 	if string(e.Def) != "def" {
 		t.Fatalf("stored schema changed with a returned slice: %q", e.Def)
+	}
+}
+
+// testSkips: skip decisions read back per source in binlog order (file
+// index, then offset), a later one at the same position wins, they survive
+// a reopen, and one without a reason is refused whole.
+func testSkips(t *testing.T, open Opener) {
+	at := time.Date(2026, 12, 4, 1, 2, 3, 0, time.UTC)
+	sk := func(file string, pos uint32, reason string) store.Skip {
+		return store.Skip{Pos: change.Position{File: file, Pos: pos}, Digest: "d-" + file, Statement: "ALTER TABLE t ADD COLUMN x INET6",
+			Reason: reason, Who: "ops", At: at}
+	}
+	s := mustOpen(t, open)
+	var u store.Update
+	u.PutSkip("src", sk("bin.000010", 4, "c"))
+	u.PutSkip("src", sk("bin.000009", 900, "b"))
+	u.PutSkip("src", sk("bin.000009", 120, "a"))
+	u.PutSkip("src", sk("bin.000009", 900, "b2"))
+	u.PutSkip("other", sk("bin.000001", 4, "o"))
+	mustCommit(t, s, &u)
+	closeStore(t, s)
+
+	s = mustOpen(t, open)
+	defer closeStore(t, s)
+	got, err := s.Skips("src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Skip{sk("bin.000009", 120, "a"), sk("bin.000009", 900, "b2"), sk("bin.000010", 4, "c")}
+	if len(got) != len(want) {
+		t.Fatalf("Skips = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Pos != w.Pos || g.Digest != w.Digest || g.Statement != w.Statement || g.Reason != w.Reason || g.Who != w.Who || !g.At.Equal(w.At) {
+			t.Errorf("Skips[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	if o, _ := s.Skips("other"); len(o) != 1 || o[0].Reason != "o" {
+		t.Errorf("Skips(other) = %+v", o)
+	}
+	if n, err := s.Skips("none"); len(n) != 0 || err != nil {
+		t.Errorf("Skips of a source without any = %v, %v", n, err)
+	}
+
+	var bad store.Update
+	bad.SetCheckpoint("src", store.Checkpoint{Seq: 9})
+	bad.PutSkip("src", sk("bin.000011", 4, ""))
+	if err := s.Commit(&bad); !errors.Is(err, store.ErrInvalidUpdate) {
+		t.Fatalf("Commit of a skip without reason = %v, want ErrInvalidUpdate", err)
+	}
+	if _, ok, _ := s.Checkpoint("src"); ok {
+		t.Fatal("a refused Update wrote its checkpoint")
+	}
+	if got, _ := s.Skips("src"); len(got) != 3 {
+		t.Fatalf("a refused Update wrote its skip: %+v", got)
 	}
 }
 

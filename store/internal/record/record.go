@@ -129,3 +129,28 @@ func DecodeChunk(id uint32, b []byte) (store.Chunk, error) {
 	}
 	return store.Chunk{ID: id, Low: r.Low, High: r.High, Done: r.Done, Rows: r.Rows, Pos: r.Pos.position(), Extra: r.Extra}, nil
 }
+
+type skipRec struct {
+	Pos       posRec    `json:"pos"`
+	Digest    string    `json:"digest"`
+	Statement string    `json:"statement,omitempty"`
+	Reason    string    `json:"reason"`
+	Who       string    `json:"who,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// EncodeSkip renders a skip decision record.
+func EncodeSkip(s store.Skip) ([]byte, error) {
+	return json.Marshal(skipRec{Pos: toPosRec(s.Pos), Digest: s.Digest, Statement: s.Statement,
+		Reason: s.Reason, Who: s.Who, At: s.At.UTC()})
+}
+
+// DecodeSkip reads a skip decision record; a damaged one is ErrBad.
+func DecodeSkip(b []byte) (store.Skip, error) {
+	var r skipRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Skip{}, Bad(err)
+	}
+	return store.Skip{Pos: r.Pos.position(), Digest: r.Digest, Statement: r.Statement,
+		Reason: r.Reason, Who: r.Who, At: r.At}, nil
+}
