@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -33,7 +31,8 @@ import (
 
 // Options configure Run.
 type Options struct {
-	// Task names the task (the store refuses another task's checkpoints).
+	// Task names the task (the store refuses another task's checkpoints):
+	// the topology's name, or a cluster task's.
 	Task   string
 	Logger *slog.Logger
 	// DrainTimeout bounds the graceful shutdown (default 30s).
@@ -299,34 +298,6 @@ func skipReporter(sink string, st *status.Sink, log *slog.Logger) func(kafkawrit
 	}
 }
 
-// storeIdentity is the identity task's store is opened under.
-func storeIdentity(dag *topology.DAG, task string) store.Identity {
-	return store.Identity{Task: task, TopologyHash: topologyHash(dag, false), FormerHash: topologyHash(dag, true)}
-}
-
-// topologyHash digests what makes stored positions meaningful: the sources
-// and the selected objects of each. Not their addresses: behind a VIP or
-// after a failover the same task reads another server, and the checkpoint
-// says whether that server can resume it (store.CheckSwitch). withAddr
-// gives the digest earlier Sluice versions recorded, which had them.
-func topologyHash(dag *topology.DAG, withAddr bool) string {
-	h := sha256.New()
-	for _, s := range dag.Sources {
-		fmt.Fprintf(h, "%s|%s|", s.Name, s.Flavor)
-		if withAddr {
-			fmt.Fprintf(h, "%s|", s.Addr())
-		}
-		for _, r := range s.Objects.Tables {
-			fmt.Fprintf(h, "+%s", r.Pattern)
-		}
-		for _, x := range s.Objects.Exclude {
-			fmt.Fprintf(h, "-%s", x)
-		}
-		h.Write([]byte{'\n'})
-	}
-	return hex.EncodeToString(h.Sum(nil))[:16]
-}
-
 // Checkpoints returns, for every source of task that has a resume point,
 // that point: its checkpoint, else the start of a started snapshot (which
 // records no server). The precheck verifies that the server can resume
@@ -336,7 +307,13 @@ func Checkpoints(dag *topology.DAG, task string) (map[string]store.Checkpoint, e
 	if _, err := os.Stat(filepath.Join(dag.Engine.CheckpointDir, boltstore.FileName)); errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
-	st, err := boltstore.Open(dag.Engine.CheckpointDir, storeIdentity(dag, task), boltstore.Options{})
+	id, _, err := storeIdentity(dag, task)
+	if err != nil {
+		return nil, err
+	}
+	// Read-only: a topology change is decided here as at the start, but
+	// recorded (and logged) only when the task starts.
+	st, err := boltstore.Open(dag.Engine.CheckpointDir, id, boltstore.Options{ReadOnly: true})
 	if err != nil {
 		return nil, err
 	}

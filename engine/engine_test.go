@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/store/boltstore"
 	"io"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +37,10 @@ type harness struct {
 	// opts are the Options start runs with (Task, Logger and OpenStore set
 	// by start).
 	opts Options
+	// src is the topology file; rules its table rules as written in it.
+	src, rules string
+	// logs, when set, receives the engine's log from level info up.
+	logs io.Writer
 }
 
 // setup configures a harness.
@@ -104,12 +109,26 @@ sinks:
     linger: 2ms
 %s
 `, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
+	h.src, h.rules = src, indent(rules, 8)
+	h.parse(src)
+	return h
+}
+
+func (h *harness) parse(src string) {
+	h.t.Helper()
 	dag, diags := topology.Parse("test.yaml", []byte(src))
 	if dag == nil {
-		t.Fatalf("topology: %s", diags.String())
+		h.t.Fatalf("topology: %s", diags.String())
 	}
 	h.dag = dag
-	return h
+}
+
+// setRules edits the topology: rules (as in setup) replace the table rules.
+func (h *harness) setRules(rules string) {
+	h.t.Helper()
+	rules = indent(strings.NewReplacer("$db", h.db, "$topic", h.topic).Replace(rules), 8)
+	h.src, h.rules = strings.Replace(h.src, h.rules, rules, 1), rules
+	h.parse(h.src)
 }
 
 // start runs the engine until the returned stop is called; stop returns
@@ -119,6 +138,9 @@ func (h *harness) start() (stop func() error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if h.logs != nil {
+		log = slog.New(slog.NewTextHandler(h.logs, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
 	opts := h.opts
 	opts.Task, opts.Logger, opts.OpenStore = "engine-test", log, h.openStore
 	go func() { done <- Run(ctx, h.dag, opts) }()
@@ -138,7 +160,17 @@ func (h *harness) start() (stop func() error) {
 // tables, or fails after timeout with the last differences.
 func (h *harness) converge(tables map[string][]string, timeout time.Duration) *verify.State {
 	h.t.Helper()
-	keys := map[string][]string{}
+	return h.convergeAlso(tables, nil, timeout)
+}
+
+// convergeAlso is converge, replaying the tables of also (db.table → key
+// columns) too without comparing them with the source.
+func (h *harness) convergeAlso(tables, also map[string][]string, timeout time.Duration) *verify.State {
+	h.t.Helper()
+	keys := maps.Clone(also)
+	if keys == nil {
+		keys = map[string][]string{}
+	}
 	for tbl, cols := range tables {
 		keys[h.db+"."+tbl] = cols
 	}
@@ -394,7 +426,7 @@ func TestRun_CheckpointOfAnotherServer(t *testing.T) {
 
 func (h *harness) checkpoint() store.Checkpoint {
 	h.t.Helper()
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -408,7 +440,7 @@ func (h *harness) checkpoint() store.Checkpoint {
 
 func (h *harness) setCheckpoint(cp store.Checkpoint) {
 	h.t.Helper()
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -496,7 +528,7 @@ func TestRun_SnapshotResumesOnlyUnfinishedChunks(t *testing.T) {
 	if len(first.Sources) != 1 || first.Sources[0].Phase != status.PhaseSnapshot {
 		t.Fatalf("not in the snapshot phase after 1.2s: %+v", first.Sources)
 	}
-	st, err := boltstore.Open(h.dir, storeIdentity(h.dag, "engine-test"), boltstore.Options{})
+	st, err := boltstore.Open(h.dir, testIdentity(h.t, h.dag, "engine-test"), boltstore.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -97,8 +97,16 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	plan := &snapshotPlan{}
 	chunkCount := 0
 	if resume {
+		kept := snap.Tables[:0:0]
 		for _, name := range snap.Tables {
 			db, table, _ := cutTable(name)
+			if !sp.selectTable(db, table) {
+				// Removed from the topology since the snapshot started: its
+				// rest is not read, and its chunk states go.
+				u.ResetChunks(s.Name, name)
+				continue
+			}
+			kept = append(kept, name)
 			t, err := sourcedb.Describe(ctx, conn, db, table)
 			if err != nil {
 				return err
@@ -122,6 +130,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 			chunkCount += len(tbl.Chunks)
 			plan.tables = append(plan.tables, tbl)
 		}
+		snap.Tables = kept
 	} else {
 		point, err := sourcedb.SnapshotPoint(ctx, conn, s)
 		if err != nil {

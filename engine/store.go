@@ -9,11 +9,22 @@ import (
 )
 
 // openStore opens the store opts names, else the bbolt file in the
-// topology's checkpoint_dir.
+// topology's checkpoint_dir, under the task's identity: a changed topology
+// is applied (and logged) or refused there.
 func openStore(dag *topology.DAG, opts Options, log *slog.Logger) (store.Store, error) {
-	id := storeIdentity(dag, opts.Task)
-	if opts.OpenStore != nil {
-		return opts.OpenStore(id)
+	id, accepted, err := storeIdentity(dag, opts.Task)
+	if err != nil {
+		return nil, err
 	}
-	return boltstore.Open(dag.Engine.CheckpointDir, id, boltstore.Options{Logger: log})
+	var st store.Store
+	if opts.OpenStore != nil {
+		st, err = opts.OpenStore(id)
+	} else {
+		st, err = boltstore.Open(dag.Engine.CheckpointDir, id, boltstore.Options{Logger: log})
+	}
+	if err != nil {
+		return nil, err
+	}
+	accepted.report(log)
+	return st, nil
 }

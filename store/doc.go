@@ -24,9 +24,10 @@
 //     ErrLocked instead of waiting. Where ownership can move (etcdstore),
 //     a store whose owner lost the task fails every commit with ErrFenced.
 //   - A file that does not belong to the task (ErrForeignTask), was written
-//     under another topology (ErrTopologyChanged), is damaged (ErrCorrupt) or
-//     comes from a newer Sluice (ErrNewerFormat) is refused and left exactly as
-//     it was; the errors say what to do.
+//     under a topology the opener does not accept (Identity.Accept decides;
+//     ErrTopologyChanged), is damaged (ErrCorrupt) or comes from a newer
+//     Sluice (ErrNewerFormat) is refused and left exactly as it was; the
+//     errors say what to do. An accepted topology is recorded at open.
 //   - Schema position keys are compared as byte strings: use PosKey and
 //     GTIDKey (every GTID key sorts after every position key), or keys of
 //     your own that sort in binlog order.

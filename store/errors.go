@@ -50,23 +50,26 @@ type Location struct {
 }
 
 // CheckIdentity compares the identity recorded in the store at loc with the
-// one the task runs under. It returns nil when they match, or when only the
-// topology hash differs and either the stored one is want's FormerHash or
-// allowTopologyChange is set (the caller then records the new hash).
-func CheckIdentity(loc Location, stored, want Identity, allowTopologyChange bool) error {
+// one the task runs under. Another task's store is refused; one recorded
+// under another topology opens when want.Accept accepts it (the caller then
+// records want's topology).
+func CheckIdentity(loc Location, stored, want Identity) error {
 	if stored.Task != want.Task {
 		return fmt.Errorf("%w: %s was written by task %q, and this is task %q; "+
-			"give each task its own %s, or %s to start this task from scratch",
-			ErrForeignTask, loc.Name, stored.Task, want.Task, loc.Setting, loc.Discard)
+			"if this topology describes that task, set name: %q at the top level of the topology file, "+
+			"otherwise give each task its own %s, or %s to start this task from scratch",
+			ErrForeignTask, loc.Name, stored.Task, want.Task, stored.Task, loc.Setting, loc.Discard)
 	}
-	former := want.FormerHash != "" && stored.TopologyHash == want.FormerHash
-	if stored.TopologyHash != want.TopologyHash && !former && !allowTopologyChange {
-		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s "+
-			"(a source was renamed, changed flavor, or selects other objects); restore the topology the checkpoints were "+
-			"written under, or give the task a new %s to start this topology from scratch (a new snapshot)",
+	if stored.SameTopology(want) {
+		return nil
+	}
+	if want.Accept == nil {
+		return fmt.Errorf("%w: %s was written by task %q under topology %s, and the topology is now %s; "+
+			"restore the topology the checkpoints were written under, or give the task a new %s to start this "+
+			"topology from scratch (a new snapshot)",
 			ErrTopologyChanged, loc.Name, stored.Task, short(stored.TopologyHash), short(want.TopologyHash), loc.Setting)
 	}
-	return nil
+	return want.Accept(stored.Recorded(), loc)
 }
 
 func short(h string) string {

@@ -34,6 +34,10 @@ type Store interface {
 	// Schemas returns a table's whole schema history, oldest first.
 	Schemas(source, table string) ([]SchemaEntry, error)
 
+	// Skips returns the skip decisions recorded for a source, in binlog
+	// position order (PosKey); empty when none was recorded.
+	Skips(source string) ([]Skip, error)
+
 	// Sources lists the sources that have any state, sorted.
 	Sources() ([]string, error)
 
@@ -49,18 +53,38 @@ type Store interface {
 	Close() error
 }
 
-// Identity names the task that owns a store.
+// Identity names the task that owns a store and the topology its state was
+// written under.
 type Identity struct {
-	// Task is the task's name (from the topology file).
+	// Task is the task's name (the topology's name key, or a cluster task's).
 	Task string
-	// TopologyHash is a digest of what makes the stored positions meaningful:
-	// the sources and their selected objects, not tuning knobs. The engine
-	// computes it; the store only compares it.
+	// TopologyHash is a digest of what makes the stored positions meaningful
+	// (the sources and their selected objects), as every Sluice version
+	// records it. The engine computes it; the store only compares it.
 	TopologyHash string
-	// FormerHash, when set, is the digest an earlier Sluice computed for the
-	// same topology: a store recorded under it opens as if it matched, and
-	// TopologyHash is recorded in its place.
-	FormerHash string
+	// Topology is the engine's record of the topology it compares at the
+	// next start to tell a change that keeps the stored state valid from one
+	// that does not (opaque JSON here). Empty in a record written before
+	// Sluice recorded it.
+	Topology string
+	// Accept, when set, decides whether a store recorded under another
+	// topology than this identity's opens: it gets the stored identity and
+	// the store's location, and returns nil to open it (the store then
+	// records this identity's TopologyHash and Topology) or the refusal,
+	// which should wrap ErrTopologyChanged. Nil refuses every change. It is
+	// not recorded, and a store may call it more than once while opening.
+	Accept func(stored Identity, loc Location) error
+}
+
+// Recorded is the identity without Accept: what a store records.
+func (id Identity) Recorded() Identity {
+	id.Accept = nil
+	return id
+}
+
+// SameTopology reports whether two identities record the same topology.
+func (id Identity) SameTopology(o Identity) bool {
+	return id.TopologyHash == o.TopologyHash && id.Topology == o.Topology
 }
 
 // Checkpoint is where a source resumes.

@@ -112,25 +112,34 @@ func TestUpdate_Validate_RefusesEmptyNames(t *testing.T) {
 
 func TestCheckIdentity(t *testing.T) {
 	loc := Location{Name: "/srv/cp/checkpoints.db", Setting: "checkpoint_dir", Discard: "move the file away"}
-	a := Identity{Task: "orders", TopologyHash: "aaaa"}
-	if err := CheckIdentity(loc, a, a, false); err != nil {
+	a := Identity{Task: "orders", TopologyHash: "aaaa", Topology: `{"a":1}`}
+	accept := func(Identity, Location) error { return nil }
+	if err := CheckIdentity(loc, a, a); err != nil {
 		t.Fatalf("same identity: %v", err)
 	}
-	err := CheckIdentity(loc, a, Identity{Task: "billing", TopologyHash: "aaaa"}, true)
+	err := CheckIdentity(loc, a, Identity{Task: "billing", TopologyHash: "aaaa", Accept: accept})
 	if !errors.Is(err, ErrForeignTask) {
 		t.Fatalf("other task: %v", err)
 	}
-	// The fix names the location's own setting and way to start over.
+	// The fix names the task's name key, the location's own setting and
+	// its way to start over.
 	if want := "/srv/cp/checkpoints.db was written by task \"orders\", and this is task \"billing\"; " +
-		"give each task its own checkpoint_dir, or move the file away"; !strings.Contains(err.Error(), want) {
+		"if this topology describes that task, set name: \"orders\" at the top level of the topology file, " +
+		"otherwise give each task its own checkpoint_dir, or move the file away"; !strings.Contains(err.Error(), want) {
 		t.Fatalf("other task: %q lacks %q", err, want)
 	}
-	changed := Identity{Task: "orders", TopologyHash: "bbbb"}
-	if err := CheckIdentity(loc, a, changed, false); !errors.Is(err, ErrTopologyChanged) {
-		t.Fatalf("changed topology: %v", err)
-	}
-	if err := CheckIdentity(loc, a, changed, true); err != nil {
-		t.Fatalf("changed topology, allowed: %v", err)
+	for _, changed := range []Identity{
+		{Task: "orders", TopologyHash: "bbbb", Topology: a.Topology},
+		{Task: "orders", TopologyHash: a.TopologyHash, Topology: `{"a":2}`},
+	} {
+		if err := CheckIdentity(loc, a, changed); !errors.Is(err, ErrTopologyChanged) {
+			t.Fatalf("changed topology %+v, nothing accepting: %v", changed, err)
+		}
+		var got Identity
+		changed.Accept = func(stored Identity, _ Location) error { got = stored; return nil }
+		if err := CheckIdentity(loc, a, changed); err != nil || got.Topology != a.Topology {
+			t.Fatalf("changed topology, accepted: %v (Accept got %+v)", err, got)
+		}
 	}
 }
 

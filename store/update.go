@@ -6,7 +6,7 @@ package store
 // reallocating.
 //
 // Commit applies the parts in this order: ChunkResets, Chunks, Snapshots,
-// Checkpoints, Schemas; within a part, in the order added, so a later write of
+// Checkpoints, Schemas, Skips; within a part, in the order added, so a later write of
 // the same key wins. The Update references the byte slices it is given until
 // Commit returns; do not modify them before.
 type Update struct {
@@ -15,6 +15,7 @@ type Update struct {
 	ChunkResets []TableRef
 	Chunks      []TableChunk
 	Schemas     []TableSchema
+	Skips       []SourceSkip
 }
 
 // SourceCheckpoint is a checkpoint of one source.
@@ -92,7 +93,7 @@ func (u *Update) PutSchema(source, table, posKey string, def []byte) {
 // Empty reports whether the Update writes nothing.
 func (u *Update) Empty() bool {
 	return len(u.Checkpoints) == 0 && len(u.Snapshots) == 0 && len(u.ChunkResets) == 0 &&
-		len(u.Chunks) == 0 && len(u.Schemas) == 0
+		len(u.Chunks) == 0 && len(u.Schemas) == 0 && len(u.Skips) == 0
 }
 
 // Reset empties the Update, keeping its capacity and dropping its references.
@@ -102,15 +103,18 @@ func (u *Update) Reset() {
 	clear(u.ChunkResets)
 	clear(u.Chunks)
 	clear(u.Schemas)
+	clear(u.Skips)
 	u.Checkpoints = u.Checkpoints[:0]
 	u.Snapshots = u.Snapshots[:0]
 	u.ChunkResets = u.ChunkResets[:0]
 	u.Chunks = u.Chunks[:0]
 	u.Schemas = u.Schemas[:0]
+	u.Skips = u.Skips[:0]
 }
 
-// Validate reports the first write that names no source, no table or no
-// schema position key; Commit refuses such an Update.
+// Validate reports the first write that names no source, no table, no
+// schema position key, or a skip decision without position, digest or
+// reason; Commit refuses such an Update.
 func (u *Update) Validate() error {
 	for _, c := range u.Checkpoints {
 		if c.Source == "" {
@@ -135,6 +139,11 @@ func (u *Update) Validate() error {
 	for _, s := range u.Schemas {
 		if s.Source == "" || s.Table == "" || s.PosKey == "" {
 			return errEmpty("schema entry", "source, table or position key")
+		}
+	}
+	for _, s := range u.Skips {
+		if s.Source == "" || s.Pos.File == "" || s.Digest == "" || s.Reason == "" {
+			return errEmpty("skip decision", "source, position, statement digest or reason")
 		}
 	}
 	return nil

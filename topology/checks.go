@@ -40,11 +40,20 @@ func checkInlineSecret(key string) func(d *decoder, n *yaml.Node, sc scope, dst 
 	}
 }
 
+// checkTop fills the defaults that depend on keys anywhere in the file: the
+// task's name, and the checkpoint_dir named after it.
+func checkTop(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node) {
+	g := dst.(*DAG)
+	if g.Name == "" && present["name"] == nil {
+		g.Name = d.stem
+	}
+	if g.Engine.CheckpointDir == "" {
+		g.Engine.CheckpointDir = d.path(filepath.Join(".sluice", g.Name))
+	}
+}
+
 func checkEngine(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node) {
 	e := dst.(*Engine)
-	if e.CheckpointDir == "" && present["checkpoint_dir"] == nil {
-		e.CheckpointDir = d.path(filepath.Join(".sluice", d.stem))
-	}
 	if v := present["http_addr"]; v != nil && e.HTTPAddr != "" && !e.HTTPToken.IsSet() {
 		host, _, _ := net.SplitHostPort(e.HTTPAddr)
 		ip := net.ParseIP(host)

@@ -8,7 +8,9 @@ import "time"
 // DAG is a validated topology: its nodes, the edges between them, and the
 // resolved pipelines (every path from a source to a sink).
 type DAG struct {
-	Version    int
+	Version int
+	// Name is the task's name (default: the file name without extension).
+	Name       string
 	Engine     Engine
 	Sources    []*Source
 	Transforms []*Transform

@@ -17,12 +17,16 @@ import (
 
 var topSpec = &objectSpec{
 	Extensible: true,
+	check:      checkTop,
 	Path:       "top level",
 	Doc:        "A topology file is one synchronization task: the sources it reads, the transforms and routers its rows pass through, and the sinks it writes to. Top-level keys starting with `x-` are ignored: use them to hold YAML anchors (`x-db: &db {...}`) merged elsewhere with `<<: *db`.",
 	Fields: []*fieldSpec{
 		{Key: "version", Required: true, Example: "1",
 			Doc:   "Format version of the file. Only 1 exists.",
 			value: versionV()},
+		{Key: "name", DefaultDoc: "the file name without extension", Example: "orders-to-kafka",
+			Doc:   "The task's name: its checkpoints belong to it, and the default checkpoint_dir is named after it. Set it to keep the checkpoints when the file is renamed (with an absolute checkpoint_dir, when it moves to another directory too). Letters, digits, `-` and `_`.",
+			value: strV(func(g *DAG) *string { return &g.Name }, checkTaskName)},
 		{Key: "engine", Implicit: true, Object: engineSpec, Example: "{checkpoint_dir: /var/lib/sluice/orders}",
 			Doc:   "Task-wide settings.",
 			value: objV(engineSpec, func(g *DAG) *Engine { return &g.Engine })},
@@ -50,7 +54,7 @@ var engineSpec = &objectSpec{
   http_addr: 127.0.0.1:8765
   http_token: ${env:SLUICE_HTTP_TOKEN}`,
 	Fields: []*fieldSpec{
-		{Key: "checkpoint_dir", DefaultDoc: "`.sluice/` + the file name without extension, next to the file", Example: "/var/lib/sluice/orders",
+		{Key: "checkpoint_dir", DefaultDoc: "`.sluice/` + the task's name, next to the file", Example: "/var/lib/sluice/orders",
 			Doc:   "Directory of the task's checkpoint file (positions, snapshot progress, schema history). Give every task its own. A relative path starts at the topology file's directory.",
 			value: pathV(func(e *Engine) *string { return &e.CheckpointDir })},
 		{Key: "inflight_bytes", Default: "64MiB", Example: "128MiB",
@@ -478,6 +482,13 @@ var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$`)
 func checkName(s string) (string, string) {
 	if !nameRE.MatchString(s) {
 		return "names are 1 to 64 letters, digits, - and _, starting with a letter or digit", "e.g. name: orders-db"
+	}
+	return "", ""
+}
+
+func checkTaskName(s string) (string, string) {
+	if !nameRE.MatchString(s) {
+		return "names are 1 to 64 letters, digits, - and _, starting with a letter or digit", "e.g. name: orders-to-kafka"
 	}
 	return "", ""
 }

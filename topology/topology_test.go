@@ -94,3 +94,42 @@ func mustRead(t testing.TB, path string) []byte {
 	}
 	return data
 }
+
+// The task's name defaults to the file's base name; set, it names the
+// default checkpoint_dir, so renaming the file keeps the checkpoints.
+func TestParse_TaskName(t *testing.T) {
+	const body = `version: 1
+%s
+sources:
+  - name: db
+    host: 127.0.0.1
+    user: sluice
+    server_id: 7
+    objects: {tables: [shop.orders]}
+sinks:
+  - name: k
+    from: db
+    brokers: [127.0.0.1:19092]
+    topic: t
+`
+	for _, tc := range []struct {
+		file, name, wantName, wantDir string
+	}{
+		{"conf/orders.yaml", "", "orders", "conf/.sluice/orders"},
+		{"conf/orders-v2.yml", "name: orders", "orders", "conf/.sluice/orders"},
+		{"conf/orders-v2.yml", "name: orders\nengine: {checkpoint_dir: /srv/cp}", "orders", "/srv/cp"},
+	} {
+		src := strings.Replace(body, "%s", tc.name, 1)
+		g, diags := parse(tc.file, []byte(src), func(string) (string, bool) { return "", false }, readSecretFile)
+		if g == nil {
+			t.Fatalf("%s with %q: %s", tc.file, tc.name, diags)
+		}
+		if g.Name != tc.wantName || g.Engine.CheckpointDir != tc.wantDir {
+			t.Errorf("%s with %q: name %q, checkpoint_dir %q; want %q, %q", tc.file, tc.name, g.Name, g.Engine.CheckpointDir, tc.wantName, tc.wantDir)
+		}
+	}
+	_, diags := parse("a.yaml", []byte(strings.Replace(body, "%s", "name: \"orders/v2\"", 1)), func(string) (string, bool) { return "", false }, readSecretFile)
+	if diags.Errors() != 1 || !strings.Contains(diags.String(), `bad name "orders/v2" at top level`) || !strings.Contains(diags.String(), "e.g. name: orders-to-kafka") {
+		t.Errorf("a bad task name: %s", diags)
+	}
+}

@@ -74,7 +74,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs := flag.NewFlagSet("sluice submit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "topology `file` to submit")
-	name := fs.String("name", "", "task `name` (default: the file's name without extension)")
+	name := fs.String("name", "", "task `name` (default: the topology's name key, else the file's name without extension)")
 	cf := addClusterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sluice submit -c NODE_FILE -f TOPOLOGY [--name TASK]")
@@ -94,7 +94,7 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	if *name == "" {
-		*name = taskName(*file)
+		*name = dag.Name
 	}
 	cli, cfg, ok := cf.connect(ctx, "submit", stderr)
 	if !ok {

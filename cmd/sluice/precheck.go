@@ -76,7 +76,7 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 		fmt.Fprint(stderr, diags.String())
 	}
 	// A task that ran has checkpoints: the servers must be able to resume them.
-	cps, err := engine.Checkpoints(g, taskName(*file))
+	cps, err := engine.Checkpoints(g, g.Name)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
 		return 1

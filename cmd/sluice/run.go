@@ -55,7 +55,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	for _, d := range diags {
 		log.Warn(d.String())
 	}
-	task := taskName(*file)
+	task := g.Name
 	cps, err := engine.Checkpoints(g, task)
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)

@@ -4,8 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strings"
 
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -43,10 +41,4 @@ func loadValid(cmd, file string, stderr io.Writer) (*topology.DAG, topology.Diag
 	}
 	fmt.Fprintf(stderr, "sluice %s: %s is not valid; fix the errors above (sluice validate -f %s checks it)\n", cmd, file, file)
 	return nil, diags
-}
-
-// taskName names the task a topology file describes: the file's name
-// without its extension (the checkpoint store records it).
-func taskName(file string) string {
-	return strings.TrimSuffix(filepath.Base(file), filepath.Ext(file))
 }

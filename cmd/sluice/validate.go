@@ -94,8 +94,8 @@ func summary(file string, g *topology.DAG, diags topology.Diagnostics) string {
 	if g == nil {
 		return fmt.Sprintf("%s: %s, %s", file, plural(diags.Errors(), "error"), plural(diags.Warnings(), "warning"))
 	}
-	s := fmt.Sprintf("%s: valid: %s, %s, %s, %s, %s",
-		file, plural(len(g.Sources), "source"), plural(len(g.Transforms), "transform"),
+	s := fmt.Sprintf("%s: valid: task %s: %s, %s, %s, %s, %s",
+		file, g.Name, plural(len(g.Sources), "source"), plural(len(g.Transforms), "transform"),
 		plural(len(g.Routers), "router"), plural(len(g.Sinks), "sink"), plural(len(g.Pipelines), "pipeline"))
 	if w := diags.Warnings(); w > 0 {
 		s += "; " + plural(w, "warning")

@@ -35,7 +35,7 @@ func TestValidate_Quickstart(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("code %d\n%s%s", code, stdout, stderr)
 	}
-	want := "../../examples/quickstart.yaml: valid: 1 source, 0 transforms, 1 router, 1 sink, 1 pipeline\n  demo-db → local-kafka.router → local-kafka\n"
+	want := "../../examples/quickstart.yaml: valid: task quickstart: 1 source, 0 transforms, 1 router, 1 sink, 1 pipeline\n  demo-db → local-kafka.router → local-kafka\n"
 	if stdout != want {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", stdout, want)
 	}

@@ -35,6 +35,7 @@ var (
 	bucketSources = []byte("SOURCES")
 	bucketChunks  = []byte("CHUNKS")
 	bucketSchema  = []byte("SCHEMA")
+	bucketSkips   = []byte("SKIPS")
 	keyFormat     = []byte("format")
 	keyIdentity   = []byte("identity")
 	keyCheckpoint = []byte("checkpoint")
@@ -46,12 +47,13 @@ type Options struct {
 	// LockTimeout is how long Open waits for another process to release the
 	// file before failing with store.ErrLocked (default 1s).
 	LockTimeout time.Duration
-	// AllowTopologyChange accepts a store written under another topology hash
-	// of the same task, and records the new hash.
-	AllowTopologyChange bool
+	// ReadOnly opens an existing file to read it (a shared lock): nothing is
+	// created or recorded, a topology the identity accepts stays as stored,
+	// and Commit fails.
+	ReadOnly bool
 	// NoSync skips fsync on commit. Only for tests: a crash may lose commits.
 	NoSync bool
-	// Logger receives the few lifecycle messages (open, topology accepted).
+	// Logger receives the few lifecycle messages (the file created).
 	Logger *slog.Logger
 }
 
@@ -68,8 +70,9 @@ type Store struct {
 
 var _ store.Store = (*Store)(nil)
 
-// Open opens (creating when missing) dir/checkpoints.db for the task id.
-// Every refusal leaves the file as it was; see the store package's errors.
+// Open opens (creating when missing) dir/checkpoints.db for the task id,
+// and records id's topology when id.Accept accepted another. Every refusal
+// leaves the file as it was; see the store package's errors.
 func Open(dir string, id store.Identity, opts Options) (*Store, error) {
 	if id.Task == "" {
 		return nil, errors.New("open checkpoint store: the task has no name")
@@ -85,7 +88,7 @@ func Open(dir string, id store.Identity, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("create checkpoint dir %s: %w (check that it is writable)", dir, err)
 	}
 	path := filepath.Join(dir, FileName)
-	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !opts.ReadOnly {
 		if err := create(path, id, opts); err != nil {
 			return nil, err
 		}
@@ -101,14 +104,17 @@ func Open(dir string, id store.Identity, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{path: path, log: log, id: store.Identity{Task: stored.Task, TopologyHash: stored.TopologyHash}}
-	if err := store.CheckIdentity(location(path), s.id, id, opts.AllowTopologyChange); err != nil {
+	s := &Store{path: path, log: log, id: stored.Identity()}
+	if err := store.CheckIdentity(location(path), s.id, id); err != nil {
 		return nil, err
 	}
-	if s.db, err = openBoltMode(path, opts, false); err != nil {
+	if s.db, err = openBoltMode(path, opts, opts.ReadOnly); err != nil {
 		return nil, err
 	}
-	if err := s.acceptTopology(stored, id); err != nil {
+	if opts.ReadOnly {
+		return s, nil
+	}
+	if err := s.recordTopology(stored, id); err != nil {
 		_ = s.db.Close()
 		return nil, err
 	}
@@ -136,7 +142,7 @@ func create(path string, id store.Identity, opts Options) error {
 		if err := meta.Put(keyFormat, []byte(strconv.Itoa(formatVersion))); err != nil {
 			return err
 		}
-		rec, err := json.Marshal(record.Identity{Task: id.Task, TopologyHash: id.TopologyHash, CreatedAt: time.Now().UTC()})
+		rec, err := json.Marshal(record.NewIdentity(id))
 		if err != nil {
 			return err
 		}
@@ -220,28 +226,21 @@ func ownerOf(path string) string {
 	return " (" + strings.TrimSpace(string(b)) + ")"
 }
 
-// acceptTopology records want's topology hash when it differs from the
-// stored one (CheckIdentity allowed the change).
-func (s *Store) acceptTopology(stored record.Identity, want store.Identity) error {
-	if stored.TopologyHash == want.TopologyHash {
+// recordTopology records want's topology when it differs from the stored
+// one (CheckIdentity accepted the change).
+func (s *Store) recordTopology(stored record.Identity, want store.Identity) error {
+	if stored.Identity().SameTopology(want) {
 		return nil
 	}
-	old := stored.TopologyHash
-	stored.TopologyHash = want.TopologyHash
+	stored.Set(want)
 	rec, err := json.Marshal(stored)
 	if err != nil {
 		return err
 	}
 	if err := s.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keyIdentity, rec) }); err != nil {
-		return fmt.Errorf("record new topology hash in %s: %w", s.path, err)
+		return fmt.Errorf("record the accepted topology in %s: %w", s.path, err)
 	}
-	if old == want.FormerHash {
-		s.log.Info("recorded the topology hash as this Sluice computes it", "path", s.path, "task", want.Task, "old_hash", old, "new_hash", want.TopologyHash)
-	} else {
-		s.log.Warn("accepted a topology change for the stored checkpoints",
-			"path", s.path, "task", want.Task, "old_hash", old, "new_hash", want.TopologyHash)
-	}
-	s.id = store.Identity{Task: want.Task, TopologyHash: want.TopologyHash}
+	s.id = stored.Identity()
 	return nil
 }
 
@@ -424,6 +423,26 @@ func (s *Store) Schemas(source, table string) ([]store.SchemaEntry, error) {
 	return out, nil
 }
 
+// Skips implements store.Store.
+func (s *Store) Skips(source string) ([]store.Skip, error) {
+	var out []store.Skip
+	err := s.view(func(tx *bolt.Tx) error {
+		src := sourceBucket(tx, source)
+		if src == nil || src.Bucket(bucketSkips) == nil {
+			return nil
+		}
+		return src.Bucket(bucketSkips).ForEach(func(_, v []byte) error {
+			sk, err := record.DecodeSkip(v)
+			out = append(out, sk)
+			return err
+		})
+	})
+	if err != nil {
+		return nil, s.readErr("skip decisions of source "+strconv.Quote(source), err)
+	}
+	return out, nil
+}
+
 func (s *Store) readErr(what string, err error) error {
 	if errors.Is(err, store.ErrClosed) {
 		return fmt.Errorf("read %s: %w", what, err)
@@ -533,6 +552,23 @@ func apply(tx *bolt.Tx, u *store.Update) error {
 		}
 		if err := b.Put([]byte(sc.PosKey), sc.Def); err != nil {
 			return fmt.Errorf("schema of %s table %s at %s: %w", sc.Source, sc.Table, sc.PosKey, err)
+		}
+	}
+	for i := range u.Skips {
+		sk := &u.Skips[i]
+		b, err := src(sk.Source)
+		if err != nil {
+			return err
+		}
+		if b, err = b.CreateBucketIfNotExists(bucketSkips); err != nil {
+			return err
+		}
+		v, err := record.EncodeSkip(sk.Skip)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte(store.PosKey(sk.Pos)), v); err != nil {
+			return fmt.Errorf("skip decision of %s at %s: %w", sk.Source, sk.Pos, err)
 		}
 	}
 	return nil

@@ -3,13 +3,14 @@
 //
 // Layout (buckets in capitals):
 //
-//	META        format → "1"; identity → JSON {task, topology_hash, created_at}
+//	META        format → "1"; identity → JSON {task, topology_hash, topology, created_at}
 //	SOURCES
 //	  <source>  checkpoint → JSON; snapshot → JSON
 //	    CHUNKS
 //	      <table>  big-endian uint32 chunk ID → JSON chunk state
 //	    SCHEMA
 //	      <table>  position key → definition bytes (opaque)
+//	    SKIPS      position key → JSON skip decision
 //
 // Records are JSON so that `bbolt get` shows them; they are written once per
 // commit, never per row.

@@ -185,6 +185,15 @@ func plan(k keys, u *store.Update) ([]clientv3.Op, error) {
 		put(k.schemas(sc.Source, sc.Table)+sc.PosKey, sc.Def)
 		sources[sc.Source] = true
 	}
+	for i := range u.Skips {
+		sk := &u.Skips[i]
+		v, err := record.EncodeSkip(sk.Skip)
+		if err != nil {
+			return nil, fmt.Errorf("skip decision of source %q at %s: %w", sk.Source, sk.Pos, err)
+		}
+		put(k.skips(sk.Source)+store.PosKey(sk.Pos), v)
+		sources[sk.Source] = true
+	}
 	for src := range sources {
 		put(k.source(src), nil)
 	}

@@ -5,13 +5,14 @@
 // Layout (P is the prefix; source and table names are path-escaped):
 //
 //	P format                             "1"
-//	P identity                           JSON {task, topology_hash, created_at}
+//	P identity                           JSON {task, topology_hash, topology, created_at}
 //	P lock                               the epoch of the Store open on P, on the owner's lease
 //	P source/<source>                    "" (what Sources lists)
 //	P checkpoint/<source>                JSON checkpoint
 //	P snapshot/<source>                  JSON snapshot state
 //	P chunk/<source>/<table>/<id>        JSON chunk state; id is 8 hex digits
 //	P schema/<source>/<table>/<pos key>  definition (opaque bytes)
+//	P skip/<source>/<pos key>            JSON skip decision
 //	P journal/<n>, P journal-committed   a commit larger than one transaction, in flight
 //
 // One key per record, never one value for a whole table or task: etcd

@@ -31,9 +31,6 @@ type Owner struct {
 
 // Options tune Open. The zero value fits an etcd with default settings.
 type Options struct {
-	// AllowTopologyChange accepts state written under another topology hash
-	// of the same task, and records the new hash.
-	AllowTopologyChange bool
 	// RequestTimeout bounds every etcd request (default 5s).
 	RequestTimeout time.Duration
 	// MaxTxnOps and MaxRequestBytes are the etcd members' --max-txn-ops and
@@ -51,8 +48,8 @@ type Store struct {
 	cli     *clientv3.Client
 	k       keys
 	owner   Owner
-	id      store.Identity
-	former  string // the topology hash an earlier Sluice computed (store.Identity.FormerHash)
+	id      store.Identity // as recorded
+	want    store.Identity // as opened (its Accept decides a topology change)
 	log     *slog.Logger
 	timeout time.Duration
 	limits  limits
@@ -91,10 +88,9 @@ func Open(cli *clientv3.Client, prefix string, owner Owner, id store.Identity, o
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{cli: cli, k: keys{prefix}, owner: owner, id: store.Identity{Task: id.Task, TopologyHash: id.TopologyHash},
-		former: id.FormerHash, log: log, timeout: opts.RequestTimeout, limits: newLimits(opts.MaxTxnOps, opts.MaxRequestBytes, owner.Key)}
+	s := &Store{cli: cli, k: keys{prefix}, owner: owner, id: id.Recorded(), want: id, log: log, timeout: opts.RequestTimeout, limits: newLimits(opts.MaxTxnOps, opts.MaxRequestBytes, owner.Key)}
 	for attempt := 1; ; attempt++ {
-		done, err := s.lock(opts.AllowTopologyChange)
+		done, err := s.lock()
 		if err != nil {
 			return nil, err
 		}
@@ -116,7 +112,7 @@ func Open(cli *clientv3.Client, prefix string, owner Owner, id store.Identity, o
 // lock reads the prefix's identity, lock and owner at one revision, checks
 // them, and takes the lock (recording the identity of a new prefix) on the
 // condition that none of them changed since. done is false when one did.
-func (s *Store) lock(allowTopologyChange bool) (done bool, err error) {
+func (s *Store) lock() (done bool, err error) {
 	ctx, cancel := s.ctx()
 	defer cancel()
 	resp, err := s.cli.Txn(ctx).Then(clientv3.OpGet(s.owner.Key), clientv3.OpGet(s.k.lock()),
@@ -134,7 +130,7 @@ func (s *Store) lock(allowTopologyChange bool) (done bool, err error) {
 			"close that store first (one task run per ownership)", store.ErrLocked, s.k.p, s.owner.Key, s.owner.Epoch)
 	}
 	var puts []clientv3.Op
-	rec, err := s.checkIdentity(format, ident, allowTopologyChange)
+	rec, err := s.checkIdentity(format, ident)
 	if err != nil {
 		return false, err
 	}
@@ -168,9 +164,6 @@ func (s *Store) lock(allowTopologyChange bool) (done bool, err error) {
 	switch {
 	case ident == nil:
 		s.log.Info("created checkpoint store", "prefix", s.k.p, "task", s.id.Task, "epoch", s.owner.Epoch)
-	case rec != nil:
-		s.log.Warn("accepted a topology change for the stored checkpoints", "prefix", s.k.p, "task", s.id.Task,
-			"new_hash", s.id.TopologyHash)
 	}
 	if lock != nil {
 		s.log.Info("took over the checkpoint store from an earlier owner", "prefix", s.k.p, "task", s.id.Task,
@@ -181,9 +174,9 @@ func (s *Store) lock(allowTopologyChange bool) (done bool, err error) {
 
 // checkIdentity checks the stored format and identity against the task's.
 // It returns the identity record to write: a new prefix's, or the stored one
-// with the new topology hash when the change is allowed; nil when the stored
-// one stands.
-func (s *Store) checkIdentity(format, ident *mvccpb.KeyValue, allowTopologyChange bool) (*record.Identity, error) {
+// with the new topology when the identity accepted the change; nil when the
+// stored one stands.
+func (s *Store) checkIdentity(format, ident *mvccpb.KeyValue) (*record.Identity, error) {
 	if format != nil {
 		f, err := strconv.Atoi(string(format.Value))
 		if err != nil {
@@ -198,22 +191,20 @@ func (s *Store) checkIdentity(format, ident *mvccpb.KeyValue, allowTopologyChang
 		if format != nil {
 			return nil, s.corrupt(errors.New("a format record without an identity"))
 		}
-		return &record.Identity{Task: s.id.Task, TopologyHash: s.id.TopologyHash, CreatedAt: time.Now().UTC()}, nil
+		rec := record.NewIdentity(s.want)
+		return &rec, nil
 	}
 	var rec record.Identity
 	if err := json.Unmarshal(ident.Value, &rec); err != nil {
 		return nil, s.corrupt(fmt.Errorf("identity record: %w", err))
 	}
-	stored := store.Identity{Task: rec.Task, TopologyHash: rec.TopologyHash}
-	want := s.id
-	want.FormerHash = s.former
-	if err := store.CheckIdentity(s.location(), stored, want, allowTopologyChange); err != nil {
+	if err := store.CheckIdentity(s.location(), rec.Identity(), s.want); err != nil {
 		return nil, err
 	}
-	if stored == s.id {
+	if rec.Identity().SameTopology(s.want) {
 		return nil, nil
 	}
-	rec.TopologyHash = s.id.TopologyHash
+	rec.Set(s.want)
 	return &rec, nil
 }
 
@@ -385,6 +376,22 @@ func (s *Store) Schemas(source, table string) ([]store.SchemaEntry, error) {
 	out := make([]store.SchemaEntry, len(kvs))
 	for i, kv := range kvs {
 		out[i] = schemaEntry(kv, prefix)
+	}
+	return out, nil
+}
+
+// Skips implements store.Store.
+func (s *Store) Skips(source string) ([]store.Skip, error) {
+	what := "skip decisions of source " + strconv.Quote(source)
+	kvs, err := s.get(what, s.k.skips(source), clientv3.WithPrefix())
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Skip, len(kvs))
+	for i, kv := range kvs {
+		if out[i], err = record.DecodeSkip(kv.Value); err != nil {
+			return nil, s.readErr(what, err)
+		}
 	}
 	return out, nil
 }

@@ -55,10 +55,8 @@ func conformance(t *testing.T, opts etcdstore.Options) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		prefix := testbed.NewEtcdPrefix(t)
 		owner, _ := own(t, cli, prefix+"owner", "node-a")
-		return func(id store.Identity, allow bool) (store.Store, error) {
-			o := opts
-			o.AllowTopologyChange = allow
-			return etcdstore.Open(cli, prefix+"task/", owner, id, o)
+		return func(id store.Identity) (store.Store, error) {
+			return etcdstore.Open(cli, prefix+"task/", owner, id, opts)
 		}
 	})
 }

@@ -34,6 +34,7 @@ func (k keys) chunk(src, t string, id uint32) string {
 	return fmt.Sprintf("%s%08x", k.tableChunks(src, t), id)
 }
 func (k keys) schemas(src, t string) string { return k.p + "schema/" + esc(src) + "/" + esc(t) + "/" }
+func (k keys) skips(src string) string      { return k.p + "skip/" + esc(src) + "/" }
 func (k keys) journal() string              { return k.p + "journal/" }
 func (k keys) piece(i int) string           { return fmt.Sprintf("%s%08x", k.journal(), i) }
 func (k keys) committed() string            { return k.p + "journal-committed" }

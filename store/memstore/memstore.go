@@ -24,6 +24,7 @@ type source struct {
 	snap   *store.Snapshot
 	chunks map[string]map[uint32]store.Chunk
 	schema map[string]map[string][]byte
+	skips  map[string]store.Skip // by store.PosKey
 }
 
 // NewDisk returns an empty disk; name appears in errors as the file would.
@@ -32,11 +33,7 @@ func NewDisk(name string) *Disk {
 }
 
 // Options tune Open.
-type Options struct {
-	// AllowTopologyChange accepts a disk written under another topology
-	// hash of the same task, and records the new hash.
-	AllowTopologyChange bool
-}
+type Options struct{}
 
 // Store is a store.Store on a Disk.
 type Store struct {
@@ -57,13 +54,14 @@ func Open(d *Disk, id store.Identity, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("%w: %s is open in this process", store.ErrLocked, d.name)
 	}
 	if d.id == nil {
-		d.id = &store.Identity{Task: id.Task, TopologyHash: id.TopologyHash}
+		rec := id.Recorded()
+		d.id = &rec
 	}
 	if err := store.CheckIdentity(store.Location{Name: d.name, Setting: "checkpoint_dir", Discard: "move the file away"},
-		*d.id, id, opts.AllowTopologyChange); err != nil {
+		*d.id, id); err != nil {
 		return nil, err
 	}
-	d.id.TopologyHash = id.TopologyHash
+	d.id.TopologyHash, d.id.Topology = id.TopologyHash, id.Topology
 	d.locked = true
 	return &Store{d: d, id: *d.id}, nil
 }
@@ -200,6 +198,28 @@ func (s *Store) Schemas(name, table string) ([]store.SchemaEntry, error) {
 	return out, nil
 }
 
+// Skips implements store.Store.
+func (s *Store) Skips(name string) ([]store.Skip, error) {
+	if err := s.lock(); err != nil {
+		return nil, err
+	}
+	defer s.d.mu.Unlock()
+	src := s.d.sources[name]
+	if src == nil {
+		return nil, nil
+	}
+	keys := make([]string, 0, len(src.skips))
+	for k := range src.skips {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]store.Skip, 0, len(keys))
+	for _, k := range keys {
+		out = append(out, src.skips[k])
+	}
+	return out, nil
+}
+
 // Commit implements store.Store. The Update is validated first; applying it
 // to memory cannot fail half-way, so it lands whole.
 func (s *Store) Commit(u *store.Update) error {
@@ -216,7 +236,7 @@ func (s *Store) Commit(u *store.Update) error {
 	src := func(name string) *source {
 		x := s.d.sources[name]
 		if x == nil {
-			x = &source{chunks: make(map[string]map[uint32]store.Chunk), schema: make(map[string]map[string][]byte)}
+			x = &source{chunks: make(map[string]map[uint32]store.Chunk), schema: make(map[string]map[string][]byte), skips: make(map[string]store.Skip)}
 			s.d.sources[name] = x
 		}
 		return x
@@ -257,6 +277,9 @@ func (s *Store) Commit(u *store.Update) error {
 			x.schema[sc.Table] = m
 		}
 		m[sc.PosKey] = cloneNonNil(sc.Def)
+	}
+	for _, sk := range u.Skips {
+		src(sk.Source).skips[store.PosKey(sk.Pos)] = sk.Skip
 	}
 	return nil
 }

@@ -11,8 +11,8 @@ import (
 func TestMemstore_Conformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Opener {
 		d := memstore.NewDisk("mem:" + t.Name())
-		return func(id store.Identity, allow bool) (store.Store, error) {
-			return memstore.Open(d, id, memstore.Options{AllowTopologyChange: allow})
+		return func(id store.Identity) (store.Store, error) {
+			return memstore.Open(d, id, memstore.Options{})
 		}
 	})
 }

@@ -18,10 +18,10 @@ import (
 // Opener opens the store under test at one location. Every call of one
 // Opener opens the same location (the same file, the same disk), so a test
 // can close and reopen it.
-type Opener func(id store.Identity, allowTopologyChange bool) (store.Store, error)
+type Opener func(id store.Identity) (store.Store, error)
 
 // Task is the identity the suite opens stores with.
-var Task = store.Identity{Task: "orders-to-kafka", TopologyHash: "5f1e0c9a77d2"}
+var Task = store.Identity{Task: "orders-to-kafka", TopologyHash: "5f1e0c9a77d2", Topology: `{"sources":{"orders-db":{}}}`}
 
 // Run runs the suite; newLocation returns an Opener on a fresh, empty
 // location for each subtest.
@@ -36,12 +36,13 @@ func Run(t *testing.T, newLocation func(t *testing.T) Opener) {
 		{"LastWriteWins", testLastWriteWins},
 		{"ChunkResets", testChunkResets},
 		{"SchemaAt", testSchemaAt},
+		{"Skips", testSkips},
 		{"CopiesInAndOut", testCopies},
 		{"InvalidUpdateWritesNothing", testInvalidUpdate},
 		{"Locked", testLocked},
 		{"ForeignTask", testForeignTask},
 		{"TopologyChanged", testTopologyChanged},
-		{"FormerHash", testFormerHash},
+		{"RecordWithoutTopology", testRecordWithoutTopology},
 		{"Closed", testClosed},
 		{"ConcurrentReadsAndCommits", testConcurrent},
 		{"RandomCommitsReopenProperty", testRandomProperty},
@@ -63,7 +64,7 @@ func seedCheckpoint(t *testing.T, open Opener, seq uint64) {
 
 func mustOpen(t *testing.T, open Opener) store.Store {
 	t.Helper()
-	s, err := open(Task, false)
+	s, err := open(Task)
 	if err != nil {
 		t.Fatalf("open: %v", err)
 	}
@@ -170,7 +171,7 @@ func checkChunks(t *testing.T, got, want []store.Chunk) {
 func testEmpty(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	defer closeStore(t, s)
-	if id := s.Identity(); id != Task {
+	if id := s.Identity(); id.Accept != nil || !sameIdentity(id, Task) {
 		t.Fatalf("Identity = %+v, want %+v", id, Task)
 	}
 	if _, ok, err := s.Checkpoint("orders-db"); ok || err != nil {
@@ -359,6 +360,62 @@ func testCopies(t *testing.T, open Opener) {
 	}
 }
 
+// testSkips: skip decisions read back per source in binlog order (file
+// index, then offset), a later one at the same position wins, they survive
+// a reopen, and one without a reason is refused whole.
+func testSkips(t *testing.T, open Opener) {
+	at := time.Date(2026, 12, 4, 1, 2, 3, 0, time.UTC)
+	sk := func(file string, pos uint32, reason string) store.Skip {
+		return store.Skip{Pos: change.Position{File: file, Pos: pos}, Digest: "d-" + file, Statement: "ALTER TABLE t ADD COLUMN x INET6",
+			Reason: reason, Who: "ops", At: at}
+	}
+	s := mustOpen(t, open)
+	var u store.Update
+	u.PutSkip("src", sk("bin.000010", 4, "c"))
+	u.PutSkip("src", sk("bin.000009", 900, "b"))
+	u.PutSkip("src", sk("bin.000009", 120, "a"))
+	u.PutSkip("src", sk("bin.000009", 900, "b2"))
+	u.PutSkip("other", sk("bin.000001", 4, "o"))
+	mustCommit(t, s, &u)
+	closeStore(t, s)
+
+	s = mustOpen(t, open)
+	defer closeStore(t, s)
+	got, err := s.Skips("src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.Skip{sk("bin.000009", 120, "a"), sk("bin.000009", 900, "b2"), sk("bin.000010", 4, "c")}
+	if len(got) != len(want) {
+		t.Fatalf("Skips = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		g, w := got[i], want[i]
+		if g.Pos != w.Pos || g.Digest != w.Digest || g.Statement != w.Statement || g.Reason != w.Reason || g.Who != w.Who || !g.At.Equal(w.At) {
+			t.Errorf("Skips[%d] = %+v, want %+v", i, g, w)
+		}
+	}
+	if o, _ := s.Skips("other"); len(o) != 1 || o[0].Reason != "o" {
+		t.Errorf("Skips(other) = %+v", o)
+	}
+	if n, err := s.Skips("none"); len(n) != 0 || err != nil {
+		t.Errorf("Skips of a source without any = %v, %v", n, err)
+	}
+
+	var bad store.Update
+	bad.SetCheckpoint("src", store.Checkpoint{Seq: 9})
+	bad.PutSkip("src", sk("bin.000011", 4, ""))
+	if err := s.Commit(&bad); !errors.Is(err, store.ErrInvalidUpdate) {
+		t.Fatalf("Commit of a skip without reason = %v, want ErrInvalidUpdate", err)
+	}
+	if _, ok, _ := s.Checkpoint("src"); ok {
+		t.Fatal("a refused Update wrote its checkpoint")
+	}
+	if got, _ := s.Skips("src"); len(got) != 3 {
+		t.Fatalf("a refused Update wrote its skip: %+v", got)
+	}
+}
+
 func testInvalidUpdate(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	defer closeStore(t, s)
@@ -376,7 +433,7 @@ func testInvalidUpdate(t *testing.T, open Opener) {
 func testLocked(t *testing.T, open Opener) {
 	s := mustOpen(t, open)
 	start := time.Now()
-	_, err := open(Task, false)
+	_, err := open(Task)
 	if !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("second open = %v, want ErrLocked", err)
 	}
@@ -397,10 +454,12 @@ func testLocked(t *testing.T, open Opener) {
 
 func testForeignTask(t *testing.T, open Opener) {
 	seedCheckpoint(t, open, 77)
-	other := store.Identity{Task: "billing-to-kafka", TopologyHash: Task.TopologyHash}
-	for _, allow := range []bool{false, true} {
-		if _, err := open(other, allow); !errors.Is(err, store.ErrForeignTask) {
-			t.Fatalf("open by another task (allow topology change %v) = %v, want ErrForeignTask", allow, err)
+	other := store.Identity{Task: "billing-to-kafka", TopologyHash: Task.TopologyHash, Topology: Task.Topology}
+	accepting := other
+	accepting.Accept = func(store.Identity, store.Location) error { return nil }
+	for _, id := range []store.Identity{other, accepting} {
+		if _, err := open(id); !errors.Is(err, store.ErrForeignTask) {
+			t.Fatalf("open by another task (accepting topology changes: %v) = %v, want ErrForeignTask", id.Accept != nil, err)
 		} else {
 			t.Logf("open by another task: %v", err)
 		}
@@ -412,57 +471,87 @@ func testForeignTask(t *testing.T, open Opener) {
 	}
 }
 
-// A store recorded under the hash an earlier Sluice computed opens under
-// the current one, without accepting a topology change, and records it.
-func testFormerHash(t *testing.T, open Opener) {
-	seedCheckpoint(t, open, 21)
-	current := store.Identity{Task: Task.Task, TopologyHash: "00c0ffee0000"}
-	s, err := open(store.Identity{Task: Task.Task, TopologyHash: current.TopologyHash, FormerHash: Task.TopologyHash}, false)
+func sameIdentity(a, b store.Identity) bool { return a.Task == b.Task && a.SameTopology(b) }
+
+// A record written without a topology (by a Sluice before topologies were
+// recorded) reaches Accept with an empty Topology; once accepted, the
+// topology is recorded.
+func testRecordWithoutTopology(t *testing.T, open Opener) {
+	legacy := store.Identity{Task: Task.Task, TopologyHash: Task.TopologyHash}
+	s, err := open(legacy)
 	if err != nil {
-		t.Fatalf("open under the former hash's successor: %v", err)
+		t.Fatal(err)
 	}
-	if s.Identity() != current {
-		t.Fatalf("Identity = %+v, want %+v", s.Identity(), current)
+	var u store.Update
+	u.SetCheckpoint("src", store.Checkpoint{Seq: 21})
+	mustCommit(t, s, &u)
+	closeStore(t, s)
+	if _, err := open(Task); !errors.Is(err, store.ErrTopologyChanged) {
+		t.Fatalf("open a record without topology, nothing accepting = %v, want ErrTopologyChanged", err)
+	}
+	var got store.Identity
+	id := Task
+	id.Accept = func(stored store.Identity, _ store.Location) error { got = stored; return nil }
+	if s, err = open(id); err != nil {
+		t.Fatalf("open accepting the record without topology: %v", err)
+	}
+	if got.Topology != "" || got.TopologyHash != Task.TopologyHash || got.Accept != nil {
+		t.Errorf("Accept got %+v, want the stored hash and no topology", got)
 	}
 	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 21 {
-		t.Fatalf("checkpoint after the migration = %+v, %v", cp, ok)
+		t.Fatalf("checkpoint after recording the topology = %+v, %v", cp, ok)
 	}
 	closeStore(t, s)
-	if s, err = open(current, false); err != nil {
-		t.Fatalf("reopen under the recorded hash: %v", err)
+	s = mustOpen(t, open) // Task, nothing accepting: the topology was recorded
+	if !sameIdentity(s.Identity(), Task) {
+		t.Fatalf("Identity = %+v, want %+v", s.Identity(), Task)
 	}
 	closeStore(t, s)
-	if _, err := open(store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef", FormerHash: "0badbadbad00"}, false); !errors.Is(err, store.ErrTopologyChanged) {
-		t.Fatalf("open under another topology with an unrelated former hash = %v, want ErrTopologyChanged", err)
-	}
 }
 
 func testTopologyChanged(t *testing.T, open Opener) {
 	seedCheckpoint(t, open, 12)
-	changed := store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef"}
-	_, err := open(changed, false)
+	changed := store.Identity{Task: Task.Task, TopologyHash: "0000deadbeef", Topology: `{"sources":{"billing-db":{}}}`}
+	_, err := open(changed)
 	if !errors.Is(err, store.ErrTopologyChanged) {
 		t.Fatalf("open under another topology = %v, want ErrTopologyChanged", err)
 	}
 	t.Logf("open under another topology: %v", err)
-	s, err := open(changed, true)
+
+	refusal := errors.New("source renamed")
+	refusing := changed
+	refusing.Accept = func(stored store.Identity, loc store.Location) error {
+		if !sameIdentity(stored, Task) || loc.Name == "" || loc.Setting == "" || loc.Discard == "" {
+			t.Errorf("Accept got %+v at %+v, want the stored identity and a location", stored, loc)
+		}
+		return refusal
+	}
+	if _, err := open(refusing); !errors.Is(err, refusal) {
+		t.Fatalf("open refused by Accept = %v, want its error", err)
+	}
+	s := mustOpen(t, open) // a refusal recorded nothing
+	closeStore(t, s)
+
+	accepting := changed
+	accepting.Accept = func(store.Identity, store.Location) error { return nil }
+	s, err = open(accepting)
 	if err != nil {
 		t.Fatalf("open accepting the topology change: %v", err)
 	}
-	if s.Identity() != changed {
-		t.Fatalf("Identity after accepting = %+v", s.Identity())
+	if id := s.Identity(); id.Accept != nil || !sameIdentity(id, changed) {
+		t.Fatalf("Identity after accepting = %+v", id)
 	}
 	if cp, ok, _ := s.Checkpoint("src"); !ok || cp.Seq != 12 {
 		t.Fatalf("checkpoint after accepting = %+v, %v", cp, ok)
 	}
 	closeStore(t, s)
-	// The new hash is recorded: reopening under it needs no acceptance.
-	s, err = open(changed, false)
+	// The new topology is recorded: reopening under it needs no acceptance.
+	s, err = open(changed)
 	if err != nil {
 		t.Fatalf("reopen under the accepted topology: %v", err)
 	}
 	closeStore(t, s)
-	if _, err := open(Task, false); !errors.Is(err, store.ErrTopologyChanged) {
+	if _, err := open(Task); !errors.Is(err, store.ErrTopologyChanged) {
 		t.Fatalf("open under the old topology after accepting = %v, want ErrTopologyChanged", err)
 	}
 }

@@ -16,11 +16,33 @@ var ErrBad = errors.New("undecodable record")
 // Bad marks err as the reason a record does not decode.
 func Bad(err error) error { return fmt.Errorf("%w: %v", ErrBad, err) }
 
-// Identity is the identity record of a store.
+// Identity is the identity record of a store. Topology is absent from
+// records written before Sluice recorded it (store.Identity.Topology).
 type Identity struct {
-	Task         string    `json:"task"`
-	TopologyHash string    `json:"topology_hash"`
-	CreatedAt    time.Time `json:"created_at"`
+	Task         string          `json:"task"`
+	TopologyHash string          `json:"topology_hash"`
+	Topology     json.RawMessage `json:"topology,omitempty"`
+	CreatedAt    time.Time       `json:"created_at"`
+}
+
+// NewIdentity is the record of a new store of id.
+func NewIdentity(id store.Identity) Identity {
+	r := Identity{Task: id.Task, CreatedAt: time.Now().UTC()}
+	r.Set(id)
+	return r
+}
+
+// Set records id's topology in r.
+func (r *Identity) Set(id store.Identity) {
+	r.TopologyHash, r.Topology = id.TopologyHash, nil
+	if id.Topology != "" {
+		r.Topology = json.RawMessage(id.Topology)
+	}
+}
+
+// Identity is the store.Identity r records.
+func (r Identity) Identity() store.Identity {
+	return store.Identity{Task: r.Task, TopologyHash: r.TopologyHash, Topology: string(r.Topology)}
 }
 
 type posRec struct {
@@ -106,4 +128,29 @@ func DecodeChunk(id uint32, b []byte) (store.Chunk, error) {
 		return store.Chunk{}, Bad(err)
 	}
 	return store.Chunk{ID: id, Low: r.Low, High: r.High, Done: r.Done, Rows: r.Rows, Pos: r.Pos.position(), Extra: r.Extra}, nil
+}
+
+type skipRec struct {
+	Pos       posRec    `json:"pos"`
+	Digest    string    `json:"digest"`
+	Statement string    `json:"statement,omitempty"`
+	Reason    string    `json:"reason"`
+	Who       string    `json:"who,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// EncodeSkip renders a skip decision record.
+func EncodeSkip(s store.Skip) ([]byte, error) {
+	return json.Marshal(skipRec{Pos: toPosRec(s.Pos), Digest: s.Digest, Statement: s.Statement,
+		Reason: s.Reason, Who: s.Who, At: s.At.UTC()})
+}
+
+// DecodeSkip reads a skip decision record; a damaged one is ErrBad.
+func DecodeSkip(b []byte) (store.Skip, error) {
+	var r skipRec
+	if err := json.Unmarshal(b, &r); err != nil {
+		return store.Skip{}, Bad(err)
+	}
+	return store.Skip{Pos: r.Pos.position(), Digest: r.Digest, Statement: r.Statement,
+		Reason: r.Reason, Who: r.Who, At: r.At}, nil
 }
