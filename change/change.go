@@ -80,6 +80,36 @@ type Change struct {
 	Size int
 }
 
+// KeyChanged reports whether c is an update that changes its row's key (the
+// columns Table.KeyColumns names, compared value by value). Formats that key
+// records by the row's key, as Debezium's does, write such an update as the
+// two halves SplitKeyChange returns.
+func (c *Change) KeyChanged() bool {
+	if c.Op != OpUpdate || c.Table == nil {
+		return false
+	}
+	for _, i := range c.Table.KeyColumns() {
+		if i >= len(c.Before) || i >= len(c.After) {
+			return false // a malformed row: the encoder reports it
+		}
+		if !Equal(c.Before[i], c.After[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// SplitKeyChange returns the delete of c's old row and the insert of its new
+// row that a key-changing update is written as, in that order. Both keep
+// c's sequence number, position, row index and commit time: they are one
+// change of the source.
+func (c *Change) SplitKeyChange() (del, ins Change) {
+	del, ins = *c, *c
+	del.Op, del.After = OpDelete, nil
+	ins.Op, ins.Before = OpInsert, nil
+	return del, ins
+}
+
 // Batch carries changes of one source across an actor boundary, in source
 // order. A batch is never modified after it is sent.
 type Batch struct {

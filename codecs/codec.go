@@ -24,6 +24,8 @@ type (
 	Encoder = codec.Encoder
 	// TombstoneEncoder is an Encoder whose deletes are followed by a tombstone.
 	TombstoneEncoder = codec.TombstoneEncoder
+	// KeyChangeSplitter is an Encoder that writes a key change as a delete and an insert.
+	KeyChangeSplitter = codec.KeyChangeSplitter
 	// Options configure a codec; the zero value means every default.
 	Options = codec.Options
 	// Registry is a schema registry as the Avro encoders use it.

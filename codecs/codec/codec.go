@@ -67,6 +67,21 @@ type TombstoneEncoder interface {
 	Tombstone(c *change.Change, rec *Record) (bool, error)
 }
 
+// KeyChangeSplitter is implemented by encoders whose format writes an update
+// that changes the row's key (change.Change.KeyChanged) as a delete under
+// the old key, followed by its tombstone when the encoder writes them, and
+// then an insert under the new key, as Debezium does: one record keyed by
+// the new key would leave the old key alive on compacted topics and in
+// upsert sinks. The writer encodes and partitions the two halves of
+// change.Change.SplitKeyChange in turn instead of the update, so the delete
+// and its tombstone go to the old key's partition and the insert to the new
+// key's. Encoders without it write the update as one record.
+type KeyChangeSplitter interface {
+	Encoder
+	// SplitsKeyChanges reports whether the encoder wants key changes split.
+	SplitsKeyChanges() bool
+}
+
 // DecimalMode is Debezium's decimal.handling.mode.
 type DecimalMode string
 

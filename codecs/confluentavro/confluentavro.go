@@ -31,7 +31,10 @@ type Encoder struct {
 	ddl     topicIDs // DDL records' schema ids per topic
 }
 
-var _ codec.Encoder = (*Encoder)(nil)
+var (
+	_ codec.Encoder           = (*Encoder)(nil)
+	_ codec.KeyChangeSplitter = (*Encoder)(nil)
+)
 
 // New returns an Avro encoder registering its schemas in opts.Registry.
 func New(opts codec.Options) (*Encoder, error) {
@@ -218,6 +221,10 @@ func (e *Encoder) idsFor(ids *topicIDs, topic, keySubj, keySchema, valSubj, valS
 	ids.topic, ids.key, ids.value, ids.set = topic, key, value, true
 	return key, value, nil
 }
+
+// SplitsKeyChanges implements codec.KeyChangeSplitter: an update that
+// changes the row's key is a delete and an insert, as Debezium writes it.
+func (e *Encoder) SplitsKeyChanges() bool { return true }
 
 // Encode implements codec.Encoder.
 func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {

@@ -25,8 +25,9 @@ type Encoder struct {
 }
 
 var (
-	_ codec.Encoder          = (*Encoder)(nil)
-	_ codec.TombstoneEncoder = (*Encoder)(nil)
+	_ codec.Encoder           = (*Encoder)(nil)
+	_ codec.TombstoneEncoder  = (*Encoder)(nil)
+	_ codec.KeyChangeSplitter = (*Encoder)(nil)
 )
 
 // New returns a Debezium JSON encoder.
@@ -211,6 +212,11 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	codec.PositionHeaders(c, rec)
 	return nil
 }
+
+// SplitsKeyChanges implements codec.KeyChangeSplitter: an update that
+// changes the row's key is a delete, its tombstone and an insert, as
+// Debezium writes it.
+func (e *Encoder) SplitsKeyChanges() bool { return true }
 
 // Tombstone implements codec.TombstoneEncoder: with Options.Tombstones, a
 // delete is followed by a record with its key and a null value.
