@@ -75,6 +75,10 @@ type Change struct {
 	Topic string
 	// Partition is the output partition, set by the router.
 	Partition int32
+	// ServerID is the server_id of the server the change was first written
+	// on (the binlog event header's, which a replica keeps from its
+	// primary); 0 for snapshot rows and schema-sync DDL.
+	ServerID uint32
 	// Size is an estimate of the change's decoded size in bytes; flow control
 	// counts it against the in-flight budget.
 	Size int

@@ -132,8 +132,6 @@ type Options struct {
 	// SourceName is the logical name of the source (the topology source's
 	// name): Debezium's source.name and schema name prefix.
 	SourceName string
-	// ServerID is the source server's server_id (Debezium source.server_id).
-	ServerID uint32
 	// SourceVersion is the source server's version text, e.g.
 	// "10.11.6-MariaDB" (DTS Avro source.version). Default "mysql".
 	SourceVersion string

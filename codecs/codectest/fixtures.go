@@ -167,6 +167,9 @@ func BenchRow() []any {
 // Pos is the position fixture changes carry.
 var Pos = change.Position{File: "mysql-bin.000003", Pos: 4567, GTID: "0-1-42"}
 
+// ServerID is the origin server id of the fixture binlog changes.
+const ServerID = 1
+
 // Changes returns one change of every op on TypesTable, keyed by op name
 // ("insert", "update", "delete", "snapshot", "ddl"), plus "ddl_db" (a
 // database-level statement with no table).
@@ -174,7 +177,7 @@ func Changes() map[string]*change.Change {
 	t := TypesTable()
 	base := func(op change.Op) *change.Change {
 		return &change.Change{Seq: 1001, Op: op, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
-			Topic: "cdc", Schema: "shop"}
+			Topic: "cdc", Schema: "shop", ServerID: ServerID}
 	}
 	ins := base(change.OpInsert)
 	ins.After = TypesRow()
@@ -185,6 +188,7 @@ func Changes() map[string]*change.Change {
 	snap := base(change.OpSnapshot)
 	snap.After = TypesRow()
 	snap.Pos = change.Position{File: "mysql-bin.000003", Pos: 4}
+	snap.ServerID = 0
 	ddl := base(change.OpDDL)
 	ddl.SQL = "ALTER TABLE `all_types` ADD COLUMN `c_new` int NULL"
 	ddlDB := base(change.OpDDL)

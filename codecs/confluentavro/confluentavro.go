@@ -330,7 +330,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, dbTable []byte) []byt
 		v = append(v, 0, 10, 'f', 'a', 'l', 's', 'e')
 	}
 	v = append(v, dbTable...)
-	v = avrobin.AppendLong(v, int64(e.opts.ServerID))
+	v = avrobin.AppendLong(v, int64(c.ServerID))
 	if c.Pos.GTID == "" {
 		v = append(v, 0)
 	} else {

@@ -46,7 +46,7 @@ func (b *bed) encoder(t *testing.T, mod func(*codec.Options)) *confluentavro.Enc
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := codec.Options{Now: codectest.Now, Registry: cl, SourceName: "shop-src", ServerID: 1}
+	opts := codec.Options{Now: codectest.Now, Registry: cl, SourceName: "shop-src"}
 	if mod != nil {
 		mod(&opts)
 	}

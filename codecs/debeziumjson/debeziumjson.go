@@ -321,7 +321,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 		v = render.JSONString(v, table)
 	}
 	v = append(v, `,"server_id":`...)
-	v = strconv.AppendUint(v, uint64(e.opts.ServerID), 10)
+	v = strconv.AppendUint(v, uint64(c.ServerID), 10)
 	v = append(v, `,"gtid":`...)
 	if c.Pos.GTID == "" {
 		v = append(v, "null"...)

@@ -78,7 +78,7 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 				after = after[:v.width]
 			}
 		}
-		c := change.Change{Seq: s.nextSeq, Op: op, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
+		c := change.Change{Seq: s.nextSeq, Op: op, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts, ServerID: s.rowsHdr.ServerID}
 		t.normalize(row)
 		switch op {
 		case change.OpInsert:

@@ -199,6 +199,10 @@ func TestStream_MariaDB_TransactionsMarksAndValues(t *testing.T) {
 		if c.Size <= 0 {
 			t.Errorf("change %d has no size", i)
 		}
+		// Debezium's source.server_id: the event header's, not 0.
+		if c.ServerID != testServerID {
+			t.Errorf("change %d: server id %d, want the event header's %d", i, c.ServerID, testServerID)
+		}
 	}
 	sum := 0
 	for _, c := range b.Changes {
