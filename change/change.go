@@ -54,6 +54,10 @@ type Change struct {
 	// order. Checkpoints are expressed in it.
 	Seq uint64
 	Op  Op
+	// EventRow is the row's index within its binlog rows event (0-based; an
+	// UPDATE's before and after images are one row), Debezium's source.row.
+	// 0 for DDL and snapshot rows.
+	EventRow uint32
 	// Table is the definition the change was written under. For DDL it is the
 	// table the statement touches, or nil for a database-level statement.
 	Table *Table

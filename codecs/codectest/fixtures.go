@@ -176,7 +176,7 @@ const ServerID = 1
 func Changes() map[string]*change.Change {
 	t := TypesTable()
 	base := func(op change.Op) *change.Change {
-		return &change.Change{Seq: 1001, Op: op, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
+		return &change.Change{Seq: 1001, Op: op, EventRow: 1, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
 			Topic: "cdc", Schema: "shop", ServerID: ServerID}
 	}
 	ins := base(change.OpInsert)
@@ -188,10 +188,12 @@ func Changes() map[string]*change.Change {
 	snap := base(change.OpSnapshot)
 	snap.After = TypesRow()
 	snap.Pos = change.Position{File: "mysql-bin.000003", Pos: 4}
-	snap.ServerID = 0
+	snap.ServerID, snap.EventRow = 0, 0
 	ddl := base(change.OpDDL)
+	ddl.EventRow = 0
 	ddl.SQL = "ALTER TABLE `all_types` ADD COLUMN `c_new` int NULL"
 	ddlDB := base(change.OpDDL)
+	ddlDB.EventRow = 0
 	ddlDB.Table = nil
 	ddlDB.SQL = "CREATE DATABASE `shop2`"
 	return map[string]*change.Change{

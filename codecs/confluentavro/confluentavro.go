@@ -339,7 +339,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, dbTable []byte) []byt
 	}
 	v = avrobin.AppendString(v, c.Pos.File)
 	v = avrobin.AppendLong(v, int64(c.Pos.Pos))
-	v = avrobin.AppendLong(v, int64(c.Row))
+	v = avrobin.AppendLong(v, int64(c.EventRow))
 	return append(v, 0, 0) // thread, query: null
 }
 

@@ -238,7 +238,7 @@ func TestEncoder_EveryType_DecodedByGoavro(t *testing.T) {
 	src := env["source"].(map[string]any)
 	for k, w := range map[string]any{
 		"version": confluentavro.ConnectorVersion, "connector": "mysql", "name": "shop-src", "ts_ms": int64(1_700_000_000_000),
-		"db": "shop", "server_id": int64(1), "file": "mysql-bin.000003", "pos": int64(4567), "row": int32(2),
+		"db": "shop", "server_id": int64(1), "file": "mysql-bin.000003", "pos": int64(4567), "row": int32(1), // the index in the rows event
 	} {
 		if !reflect.DeepEqual(src[k], w) {
 			t.Errorf("source.%s = %#v, want %#v", k, src[k], w)

@@ -333,7 +333,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	v = append(v, `,"pos":`...)
 	v = strconv.AppendUint(v, uint64(c.Pos.Pos), 10)
 	v = append(v, `,"row":`...)
-	v = strconv.AppendUint(v, uint64(c.Row), 10)
+	v = strconv.AppendUint(v, uint64(c.EventRow), 10)
 	return append(v, `,"thread":null,"query":null}`...)
 }
 
