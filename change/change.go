@@ -54,6 +54,10 @@ type Change struct {
 	// order. Checkpoints are expressed in it.
 	Seq uint64
 	Op  Op
+	// SchemaSync marks a DDL change that is the snapshot's schema sync (a
+	// table's CREATE statement as the snapshot read it), not a statement
+	// from the binlog.
+	SchemaSync bool
 	// EventRow is the row's index within its binlog rows event (0-based; an
 	// UPDATE's before and after images are one row), Debezium's source.row.
 	// 0 for DDL and snapshot rows.
@@ -72,7 +76,9 @@ type Change struct {
 	// that (Pos.GTID or Pos, Row) identifies a change for de-duplication.
 	Row uint32
 	// CommitTime is the source's commit time in Unix seconds (the binlog
-	// event header timestamp).
+	// event header timestamp); for snapshot rows, when their chunk's read
+	// began, and for schema-sync DDL, when the snapshot was planned (its
+	// CREATE statements read).
 	CommitTime uint32
 	// Topic is the output topic, set by the transform stage from the
 	// topology's table → topic mapping.
@@ -87,6 +93,10 @@ type Change struct {
 	// counts it against the in-flight budget.
 	Size int
 }
+
+// FromSnapshot reports whether the snapshot produced c: a snapshot row or
+// the schema sync's DDL.
+func (c *Change) FromSnapshot() bool { return c.Op == OpSnapshot || c.SchemaSync }
 
 // KeyChanged reports whether c is an update that changes its row's key (the
 // columns Table.KeyColumns names, compared value by value). Formats that key

@@ -324,7 +324,7 @@ func appendRow(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, er
 func (e *Encoder) appendSource(v []byte, c *change.Change, dbTable []byte) []byte {
 	v = append(v, e.srcHead...)
 	v = avrobin.AppendLong(v, int64(c.CommitTime)*1000)
-	if c.Op == change.OpSnapshot {
+	if c.FromSnapshot() {
 		v = append(v, 0, 8, 't', 'r', 'u', 'e')
 	} else {
 		v = append(v, 0, 10, 'f', 'a', 'l', 's', 'e')

@@ -307,7 +307,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	v = append(v, `,"ts_ms":`...)
 	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
 	v = append(v, `,"snapshot":`...)
-	if c.Op == change.OpSnapshot {
+	if c.FromSnapshot() {
 		v = append(v, `"true"`...)
 	} else {
 		v = append(v, `"false"`...)

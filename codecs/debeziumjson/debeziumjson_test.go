@@ -611,3 +611,22 @@ func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoder_SchemaSyncDDLIsASnapshotRecord pins the schema-sync bug: the
+// snapshot's CREATE statements had snapshot "false", ts_ms 0 and an empty
+// position; Debezium's snapshot schema changes say "true" and carry the
+// snapshot's position and time.
+func TestEncoder_SchemaSyncDDLIsASnapshotRecord(t *testing.T) {
+	e := newEncoder(t, codec.Options{})
+	c := *codectest.Changes()["ddl"]
+	c.SchemaSync, c.ServerID = true, 0
+	c.Pos = change.Position{File: "mysql-bin.000007", Pos: 1234}
+	src := decodeJSON(t, codectest.Encode(t, e, &c).Value, false)["source"].(map[string]any)
+	if src["snapshot"] != "true" || src["file"] != "mysql-bin.000007" || *text(src["pos"]) != "1234" || *text(src["ts_ms"]) != "1700000000000" {
+		t.Errorf("schema-sync DDL source = %v", src)
+	}
+	bin := decodeJSON(t, codectest.Encode(t, e, codectest.Changes()["ddl"]).Value, false)["source"].(map[string]any)
+	if bin["snapshot"] != "false" {
+		t.Errorf("binlog DDL source.snapshot = %v, want false", bin["snapshot"])
+	}
+}
