@@ -78,11 +78,12 @@ const (
 )
 
 type column struct {
-	kind  kind
-	text  render.TextKind
-	scale int
-	bytes int // BIT(n>1) byte count
-	bits  int // BIT(n>1) n
+	kind     kind
+	text     render.TextKind
+	nullable bool
+	scale    int
+	bytes    int // BIT(n>1) byte count
+	bits     int // BIT(n>1) n
 }
 
 type tableInfo struct {
@@ -125,7 +126,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 }
 
 func (e *Encoder) columnOf(col *change.Column) column {
-	c := column{text: render.ColumnKind(col), scale: col.Scale}
+	c := column{text: render.ColumnKind(col), nullable: col.Nullable, scale: col.Scale}
 	switch col.Type {
 	case change.TypeTiny, change.TypeShort, change.TypeInt24:
 		c.kind = kInt
@@ -270,7 +271,7 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 		for _, i := range ti.key {
 			var ok bool
 			if k, ok = appendField(k, &ti.cols[i], row[i], ti.keyOptional[i]); !ok {
-				return badValue(c, i, row[i])
+				return badValue(c, ti, i, row[i])
 			}
 		}
 		rec.Key = k
@@ -296,8 +297,13 @@ func rowLenError(c *change.Change, row []any, ti *tableInfo) error {
 		c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
 }
 
-func badValue(c *change.Change, i int, v any) error {
+func badValue(c *change.Change, ti *tableInfo, i int, v any) error {
 	col := &c.Table.Columns[i]
+	if _, ok := render.TimeOf(v); ok && ti.cols[i].kind == kTimeMillis {
+		return errkind.Terminal(fmt.Errorf("avro: %s column %s (%s NOT NULL): TIME %s is outside 00:00:00 to 24:00:00, "+
+			"which time.precision.mode connect cannot hold (Debezium stops there too) at %s: use time_precision: adaptive_time_microseconds",
+			c.Table.QualifiedName(), col.Name, col.ColumnType, v, c.Pos))
+	}
 	return errkind.Terminal(fmt.Errorf("avro: %s column %s (%s): cannot encode %T %v at %s",
 		c.Table.QualifiedName(), col.Name, col.ColumnType, v, v, c.Pos))
 }
@@ -314,7 +320,7 @@ func appendRow(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, er
 	for i, val := range row {
 		var ok bool
 		if v, ok = appendField(v, &ti.cols[i], val, true); !ok {
-			return v, badValue(c, i, val)
+			return v, badValue(c, ti, i, val)
 		}
 	}
 	return v, nil
@@ -483,10 +489,16 @@ func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 		if !ok {
 			break
 		}
+		us := t.Micros()
 		if col.kind == kTimeMicros {
-			return avrobin.AppendLong(v, t.Micros()), false, true
+			return avrobin.AppendLong(v, us), false, true
 		}
-		return avrobin.AppendLong(v, t.Micros()/1000), false, true
+		// Connect's Time is a time of day: Debezium writes null for a value
+		// outside 0..24 h in a nullable column and stops on a NOT NULL one.
+		if us < 0 || us > 86_400_000_000 {
+			return v, col.nullable, col.nullable
+		}
+		return avrobin.AppendLong(v, us/1000), false, true
 	case kDateTimeMicros, kDateTimeMillis:
 		dt, ok := dateTime(val)
 		if !ok {
