@@ -31,9 +31,11 @@ type Stage struct {
 	dropped []uint64
 	rec     codecs.Record
 	halves  [2]change.Change // a key change's delete and insert
-	// perRecord is the arena bytes one record took in the last batch, to
-	// size the next batch's arena in one allocation.
-	perRecord int
+	// perChange is the arena bytes one change took in the last batch, and
+	// fanout the records it made (more than one with tombstones and split
+	// key changes), to size the next batch's arena and slices in one
+	// allocation each.
+	perChange, fanout int
 	// lastArena is the capacity of the last batch's arena.
 	lastArena int
 	// names memoises "db.table" per table version, for error messages.
@@ -75,13 +77,14 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 	if len(s.tb.Changes) == 0 {
 		return nil, nil
 	}
-	msgs := make([]kafkawriter.Message, 0, len(s.tb.Changes))
+	records := len(s.tb.Changes) * max(1, s.fanout)
+	msgs := make([]kafkawriter.Message, 0, records)
 	// One arena per batch for keys, values and header values, sized from
 	// the previous batch (encodings are several times the decoded size:
 	// JSON names every column) so that it is allocated once.
-	perRecord := max(s.perRecord, s.tb.Bytes/len(s.tb.Changes)+64)
-	arena := make([]byte, 0, len(s.tb.Changes)*perRecord*9/8)
-	headers := make([]kafka.Header, 0, len(s.tb.Changes)*4)
+	perChange := max(s.perChange, s.tb.Bytes/len(s.tb.Changes)+64)
+	arena := make([]byte, 0, len(s.tb.Changes)*perChange*9/8)
+	headers := make([]kafka.Header, 0, records*4)
 	for i := range s.tb.Changes {
 		c := &s.tb.Changes[i]
 		if c.Op == change.OpDDL && s.ignoreDDL && !snapshot {
@@ -115,7 +118,8 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 	}
 	s.lastArena = cap(arena)
 	if len(msgs) > 0 {
-		s.perRecord = len(arena) / len(msgs)
+		s.perChange = len(arena) / len(s.tb.Changes)
+		s.fanout = (len(msgs) + len(s.tb.Changes) - 1) / len(s.tb.Changes)
 	}
 	return msgs, nil
 }

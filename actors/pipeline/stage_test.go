@@ -247,3 +247,36 @@ func TestStage_Run_CanalKeyChangeIsOneUpdate(t *testing.T) {
 		t.Fatalf("%d messages (%+v), want one UPDATE in the new key's partition 2", len(msgs), msgs)
 	}
 }
+
+// TestStage_Run_KeyChangesAllocateNothingPerRow: splitting key changes
+// allocates per batch (its messages, arena and headers), never per row.
+func TestStage_Run_KeyChangesAllocateNothingPerRow(t *testing.T) {
+	yaml := strings.Replace(stageTopology, "    topic: shop\n", "    topic: shop\n    format: debezium-json\n    debezium: {tombstones: true}\n", 1)
+	p := testPipeline(t, yaml)
+	st, err := NewStage(p, map[string]int{"shop": 4, "audit": 1}, codecs.OptionsFor(p.Sink, p.Source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch := func(n int) *change.Batch {
+		b := &change.Batch{Source: "db"}
+		for i := range n {
+			b.Add(row(change.Change{Seq: uint64(i + 1), Op: change.OpUpdate, Table: orders,
+				Before: []any{int32(i), "s", int32(50)}, After: []any{int32(i + 1000), "s", int32(50)}}))
+		}
+		return b
+	}
+	allocs := func(n int) float64 {
+		b := batch(n)
+		if _, err := st.Run(b, false); err != nil { // sizes the arena
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(20, func() {
+			if _, err := st.Run(b, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if one, many := allocs(1), allocs(200); many != one {
+		t.Errorf("allocations per batch: %v for 1 key change, %v for 200: some are per row", one, many)
+	}
+}

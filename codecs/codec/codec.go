@@ -227,6 +227,11 @@ const (
 // It is the one place headers are built; every codec calls it last.
 func PositionHeaders(c *change.Change, rec *Record) {
 	v := rec.Value
+	if v == nil {
+		// A null value (a tombstone): the headers still go in the record's
+		// buffer, or every tombstone would allocate a new one.
+		v = rec.buf[:0]
+	}
 	n := len(v)
 	v = append(v, c.Pos.File...)
 	v = append(v, ':')

@@ -630,3 +630,26 @@ func TestEncoder_SchemaSyncDDLIsASnapshotRecord(t *testing.T) {
 		t.Errorf("binlog DDL source.snapshot = %v, want false", bin["snapshot"])
 	}
 }
+
+// TestEncoder_Tombstone_NoAllocation pins a per-row allocation: a tombstone's
+// null value made the position headers a new buffer each time, which the
+// next record then grew again.
+func TestEncoder_Tombstone_NoAllocation(t *testing.T) {
+	e := newEncoder(t, codec.Options{Tombstones: true})
+	del := codectest.Changes()["delete"]
+	var rec codec.Record
+	run := func() {
+		rec.Reset()
+		if err := e.Encode(del, &rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Reset()
+		if ok, err := e.Tombstone(del, &rec); !ok || err != nil || rec.Value != nil || len(rec.Headers) != 4 {
+			t.Fatalf("tombstone: %v %v, value %q, %d headers", ok, err, rec.Value, len(rec.Headers))
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(50, run); n != 0 {
+		t.Errorf("%v allocations per delete and tombstone, want 0", n)
+	}
+}
