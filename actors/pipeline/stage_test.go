@@ -167,17 +167,25 @@ func TestStage_Run_UnknownTopicIsTerminal(t *testing.T) {
 	}
 }
 
-// TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate pins the key-change
-// bug: an update of the primary key was one "u" under the new key, which
-// left the old key alive on compacted topics. Debezium writes a "d" and a
-// tombstone under the old key, in its partition, then a "c" under the new.
-func TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate(t *testing.T) {
+// debeziumStage is stageTopology's pipeline writing debezium-json with
+// tombstones.
+func debeziumStage(t *testing.T) *Stage {
+	t.Helper()
 	yaml := strings.Replace(stageTopology, "    topic: shop\n", "    topic: shop\n    format: debezium-json\n    debezium: {tombstones: true}\n", 1)
 	p := testPipeline(t, yaml)
 	st, err := NewStage(p, map[string]int{"shop": 4, "audit": 1}, codecs.OptionsFor(p.Sink, p.Source))
 	if err != nil {
 		t.Fatal(err)
 	}
+	return st
+}
+
+// TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate pins the key-change
+// bug: an update of the primary key was one "u" under the new key, which
+// left the old key alive on compacted topics. Debezium writes a "d" and a
+// tombstone under the old key, in its partition, then a "c" under the new.
+func TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate(t *testing.T) {
+	st := debeziumStage(t)
 	b := &change.Batch{Source: "db"}
 	b.Add(row(change.Change{Seq: 1, Op: change.OpUpdate, Table: orders,
 		Before: []any{int32(1), "s", int32(50)}, After: []any{int32(2), "s", int32(50)}}))
@@ -251,12 +259,7 @@ func TestStage_Run_CanalKeyChangeIsOneUpdate(t *testing.T) {
 // TestStage_Run_KeyChangesAllocateNothingPerRow: splitting key changes
 // allocates per batch (its messages, arena and headers), never per row.
 func TestStage_Run_KeyChangesAllocateNothingPerRow(t *testing.T) {
-	yaml := strings.Replace(stageTopology, "    topic: shop\n", "    topic: shop\n    format: debezium-json\n    debezium: {tombstones: true}\n", 1)
-	p := testPipeline(t, yaml)
-	st, err := NewStage(p, map[string]int{"shop": 4, "audit": 1}, codecs.OptionsFor(p.Sink, p.Source))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := debeziumStage(t)
 	batch := func(n int) *change.Batch {
 		b := &change.Batch{Source: "db"}
 		for i := range n {
