@@ -54,6 +54,14 @@ type Change struct {
 	// order. Checkpoints are expressed in it.
 	Seq uint64
 	Op  Op
+	// SchemaSync marks a DDL change that is the snapshot's schema sync (a
+	// table's CREATE statement as the snapshot read it), not a statement
+	// from the binlog.
+	SchemaSync bool
+	// EventRow is the row's index within its binlog rows event (0-based; an
+	// UPDATE's before and after images are one row), Debezium's source.row.
+	// 0 for DDL and snapshot rows.
+	EventRow uint32
 	// Table is the definition the change was written under. For DDL it is the
 	// table the statement touches, or nil for a database-level statement.
 	Table *Table
@@ -68,16 +76,56 @@ type Change struct {
 	// that (Pos.GTID or Pos, Row) identifies a change for de-duplication.
 	Row uint32
 	// CommitTime is the source's commit time in Unix seconds (the binlog
-	// event header timestamp).
+	// event header timestamp); for snapshot rows, when their chunk's read
+	// began, and for schema-sync DDL, when the snapshot was planned (its
+	// CREATE statements read).
 	CommitTime uint32
 	// Topic is the output topic, set by the transform stage from the
 	// topology's table → topic mapping.
 	Topic string
 	// Partition is the output partition, set by the router.
 	Partition int32
+	// ServerID is the server_id of the server the change was first written
+	// on (the binlog event header's, which a replica keeps from its
+	// primary); 0 for snapshot rows and schema-sync DDL.
+	ServerID uint32
 	// Size is an estimate of the change's decoded size in bytes; flow control
 	// counts it against the in-flight budget.
 	Size int
+}
+
+// FromSnapshot reports whether the snapshot produced c: a snapshot row or
+// the schema sync's DDL.
+func (c *Change) FromSnapshot() bool { return c.Op == OpSnapshot || c.SchemaSync }
+
+// KeyChanged reports whether c is an update that changes its row's key (the
+// columns Table.KeyColumns names, compared value by value). Formats that key
+// records by the row's key, as Debezium's does, write such an update as the
+// two halves SplitKeyChange returns.
+func (c *Change) KeyChanged() bool {
+	if c.Op != OpUpdate || c.Table == nil {
+		return false
+	}
+	for _, i := range c.Table.KeyColumns() {
+		if i >= len(c.Before) || i >= len(c.After) {
+			return false // a malformed row: the encoder reports it
+		}
+		if !Equal(c.Before[i], c.After[i]) {
+			return true
+		}
+	}
+	return false
+}
+
+// SplitKeyChange returns the delete of c's old row and the insert of its new
+// row that a key-changing update is written as, in that order. Both keep
+// c's sequence number, position, row index and commit time: they are one
+// change of the source.
+func (c *Change) SplitKeyChange() (del, ins Change) {
+	del, ins = *c, *c
+	del.Op, del.After = OpDelete, nil
+	ins.Op, ins.Before = OpInsert, nil
+	return del, ins
 }
 
 // Batch carries changes of one source across an actor boundary, in source

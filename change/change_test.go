@@ -96,3 +96,76 @@ func TestEnumSetMetaAndType(t *testing.T) {
 		t.Errorf("EnumSetType = %s", got)
 	}
 }
+
+// TestChange_KeyChanged pins the Debezium key-change bug: an update of a
+// primary (or, without one, unique) key column must be told apart from an
+// update of other columns.
+func TestChange_KeyChanged(t *testing.T) {
+	pk := &Table{Schema: "s", Name: "pk", PrimaryKey: []int{0, 1}, Columns: []Column{{Name: "a"}, {Name: "b"}, {Name: "v"}}}
+	uk := &Table{Schema: "s", Name: "uk", UniqueKeys: []Key{{Name: "u", Columns: []int{1}}}, Columns: []Column{{Name: "a"}, {Name: "b"}}}
+	none := &Table{Schema: "s", Name: "none", Columns: []Column{{Name: "a"}}}
+	for _, tc := range []struct {
+		name          string
+		op            Op
+		table         *Table
+		before, after []any
+		want          bool
+	}{
+		{"other column", OpUpdate, pk, []any{int32(10), "x", "v1"}, []any{int32(10), "x", "v2"}, false},
+		{"second pk column", OpUpdate, pk, []any{int32(10), "x", "v"}, []any{int32(10), "y", "v"}, true},
+		{"first pk column", OpUpdate, pk, []any{int32(10), "x", "v"}, []any{int32(11), "x", "v"}, true},
+		{"unique key of a table without pk", OpUpdate, uk, []any{int32(1), []byte("k1")}, []any{int32(1), []byte("k2")}, true},
+		{"unique key bytes unchanged", OpUpdate, uk, []any{int32(1), []byte("k1")}, []any{int32(2), []byte("k1")}, false},
+		{"key to null", OpUpdate, uk, []any{int32(1), []byte("k1")}, []any{int32(1), nil}, true},
+		{"keyless table", OpUpdate, none, []any{int32(1)}, []any{int32(2)}, false},
+		{"not an update", OpInsert, pk, nil, []any{int32(1), "x", "v"}, false},
+		{"short row", OpUpdate, pk, []any{int32(1)}, []any{int32(1)}, false},
+	} {
+		c := Change{Op: tc.op, Table: tc.table, Before: tc.before, After: tc.after}
+		if got := c.KeyChanged(); got != tc.want {
+			t.Errorf("%s: KeyChanged = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestChange_SplitKeyChange(t *testing.T) {
+	tb := &Table{Schema: "s", Name: "t", PrimaryKey: []int{0}, Columns: []Column{{Name: "a"}}}
+	c := Change{Seq: 7, Op: OpUpdate, Table: tb, Before: []any{int32(1)}, After: []any{int32(2)},
+		Pos: Position{File: "f", Pos: 9, GTID: "0-1-2"}, Row: 3, CommitTime: 5}
+	del, ins := c.SplitKeyChange()
+	if del.Op != OpDelete || del.After != nil || del.Before[0] != int32(1) {
+		t.Errorf("delete half = %+v", del)
+	}
+	if ins.Op != OpInsert || ins.Before != nil || ins.After[0] != int32(2) {
+		t.Errorf("insert half = %+v", ins)
+	}
+	for _, h := range []Change{del, ins} {
+		if h.Seq != 7 || h.Pos != c.Pos || h.Row != 3 || h.CommitTime != 5 || h.Table != tb {
+			t.Errorf("half lost the change's identity: %+v", h)
+		}
+	}
+	if c.Op != OpUpdate || c.Before == nil || c.After == nil {
+		t.Errorf("the update itself changed: %+v", c)
+	}
+}
+
+func TestEqual_Values(t *testing.T) {
+	for _, tc := range []struct {
+		a, b any
+		want bool
+	}{
+		{int32(1), int32(1), true},
+		{int32(1), int64(1), false},
+		{"x", "x", true},
+		{[]byte("x"), []byte("x"), true},
+		{[]byte("x"), "x", false},
+		{"x", []byte("x"), false},
+		{[]byte{}, []byte(nil), false},
+		{nil, nil, true},
+		{nil, []byte(nil), false},
+	} {
+		if got := Equal(tc.a, tc.b); got != tc.want {
+			t.Errorf("Equal(%#v, %#v) = %v, want %v", tc.a, tc.b, got, tc.want)
+		}
+	}
+}

@@ -66,3 +66,16 @@ func Bytes(v any) ([]byte, bool) {
 	}
 	return nil, false
 }
+
+// Equal reports whether two values of one column are the same value. Bytes
+// are compared by content: a []byte value is not comparable with ==.
+func Equal(a, b any) bool {
+	if ab, ok := a.([]byte); ok {
+		bb, ok := b.([]byte)
+		return ok && string(ab) == string(bb) && (ab == nil) == (bb == nil)
+	}
+	if _, ok := b.([]byte); ok {
+		return false
+	}
+	return a == b
+}

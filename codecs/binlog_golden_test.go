@@ -120,7 +120,17 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 			pinned = &cp
 			tables[c.Table] = pinned
 		}
-		c.Table, c.Seq, c.CommitTime = pinned, uint64(i+1), 1_700_000_000
+		c.Table, c.Seq = pinned, uint64(i+1)
+		if (c.ServerID == 0) != (c.Op == change.OpSnapshot) {
+			t.Fatalf("change %d (%s) has server id %d: binlog changes carry the event header's, snapshot rows 0", i, c.Op, c.ServerID)
+		}
+		if c.ServerID != 0 {
+			c.ServerID = 1
+		}
+		if c.CommitTime == 0 {
+			t.Fatalf("change %d (%s) has no time: binlog changes carry the commit time, snapshot rows the read time", i, c.Op)
+		}
+		c.CommitTime = 1_700_000_000
 		c.Pos = change.Position{File: "mariadb-bin.000001", Pos: uint32(1000 + 100*i), GTID: "0-1-42"}
 		c.Topic = "shop"
 	}

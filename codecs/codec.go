@@ -24,6 +24,8 @@ type (
 	Encoder = codec.Encoder
 	// TombstoneEncoder is an Encoder whose deletes are followed by a tombstone.
 	TombstoneEncoder = codec.TombstoneEncoder
+	// KeyChangeSplitter is an Encoder that writes a key change as a delete and an insert.
+	KeyChangeSplitter = codec.KeyChangeSplitter
 	// Options configure a codec; the zero value means every default.
 	Options = codec.Options
 	// Registry is a schema registry as the Avro encoders use it.
@@ -64,7 +66,8 @@ func New(f topology.Format, opts Options) (Encoder, error) {
 // flavour and ENUM/SET names and the Debezium settings from the sink, the source's name, and a
 // registry client for the sink's schema_registry (a client that cannot be
 // made, say for an unreadable ca_file, makes New fail with the reason). The
-// source's server id and version are left for the caller to set.
+// source's version is left for the caller to set; the server id of each
+// change is on the change (change.Change.ServerID).
 func OptionsFor(sink *topology.Sink, source *topology.Source) Options {
 	var o Options
 	if sink != nil {

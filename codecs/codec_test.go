@@ -1,6 +1,8 @@
 package codecs
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -113,4 +115,34 @@ func TestNew_JSONFormats_DecodeByCharset(t *testing.T) {
 			t.Errorf("%s: %s; want the GBK and Big5 values as their text", f, v)
 		}
 	}
+}
+
+// TestNew_KeyChangeSplitting: the Debezium-shaped formats write a key change
+// as a delete and an insert, as Debezium does; Canal JSON and DTS Avro keep
+// their references' one UPDATE.
+func TestNew_KeyChangeSplitting(t *testing.T) {
+	for _, tc := range []struct {
+		format topology.Format
+		splits bool
+	}{
+		{topology.FormatCanalJSON, false},
+		{topology.FormatDTSAvro, false},
+		{topology.FormatDebeziumJSON, true},
+		{topology.FormatAvro, true},
+	} {
+		enc, err := New(tc.format, Options{Registry: unusedRegistry{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k, ok := enc.(KeyChangeSplitter)
+		if got := ok && k.SplitsKeyChanges(); got != tc.splits {
+			t.Errorf("%s splits key changes: %v, want %v", tc.format, got, tc.splits)
+		}
+	}
+}
+
+type unusedRegistry struct{}
+
+func (unusedRegistry) Register(context.Context, string, string) (int32, error) {
+	return 0, errors.New("not used")
 }

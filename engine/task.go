@@ -117,6 +117,7 @@ func (t *task) unitConfig(s *sourcePlan) source.Config {
 		children.Snapshot = func(epoch uint64, pipelines []*actor.PID) actor.Producer {
 			return snapshot.New(snapshot.Config{
 				Source: s.cfg, Tables: sp.tables, Epoch: epoch, SeqBase: sp.seqBase, Pipelines: pipelines,
+				Point: sp.record.Pos, PlannedAt: sp.record.StartedAt,
 				Checkpointer: t.checkpointer, Limiter: s.limiter, Status: s.status, Logger: t.log,
 			})
 		}

@@ -45,7 +45,7 @@ func (a *Actor) Receive(ctx actor.Context) {
 	// they count against the source's in-flight budget too. Sent before the
 	// Write, so it reaches the checkpointer before the batch's BatchAcked.
 	ctx.Send(a.cfg.Checkpointer, &checkpointer.BatchEncoded{Source: m.Source, Epoch: m.Epoch, ID: m.ID, Bytes: int64(a.cfg.Stage.arenaBytes())})
-	if n := len(m.Batch.Changes); n > 0 {
+	if n := len(m.Batch.Changes); n > 0 && !m.Snapshot { // freshness is of binlog changes
 		w.CommitTime = m.Batch.Changes[n-1].CommitTime
 	}
 	ctx.Send(a.cfg.Sink, w)

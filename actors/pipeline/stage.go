@@ -22,6 +22,7 @@ type Stage struct {
 	keys       *router.Keys
 	enc        codecs.Encoder
 	tomb       codecs.TombstoneEncoder // nil unless the format writes tombstones
+	splitKeys  bool                    // the format writes a key change as a delete and an insert
 	partitions map[string]int          // topic → partition count
 	ignoreDDL  bool
 
@@ -29,9 +30,12 @@ type Stage struct {
 	tb      change.Batch
 	dropped []uint64
 	rec     codecs.Record
-	// perRecord is the arena bytes one record took in the last batch, to
-	// size the next batch's arena in one allocation.
-	perRecord int
+	halves  [2]change.Change // a key change's delete and insert
+	// perChange is the arena bytes one change took in the last batch, and
+	// fanout the records it made (more than one with tombstones and split
+	// key changes), to size the next batch's arena and slices in one
+	// allocation each.
+	perChange, fanout int
 	// lastArena is the capacity of the last batch's arena.
 	lastArena int
 	// names memoises "db.table" per table version, for error messages.
@@ -53,6 +57,9 @@ func NewStage(p *topology.Pipeline, partitions map[string]int, opts codecs.Optio
 	if t, ok := enc.(codecs.TombstoneEncoder); ok {
 		s.tomb = t
 	}
+	if k, ok := enc.(codecs.KeyChangeSplitter); ok {
+		s.splitKeys = k.SplitsKeyChanges()
+	}
 	return s, nil
 }
 
@@ -70,13 +77,14 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 	if len(s.tb.Changes) == 0 {
 		return nil, nil
 	}
-	msgs := make([]kafkawriter.Message, 0, len(s.tb.Changes))
+	records := len(s.tb.Changes) * max(1, s.fanout)
+	msgs := make([]kafkawriter.Message, 0, records)
 	// One arena per batch for keys, values and header values, sized from
 	// the previous batch (encodings are several times the decoded size:
 	// JSON names every column) so that it is allocated once.
-	perRecord := max(s.perRecord, s.tb.Bytes/len(s.tb.Changes)+64)
-	arena := make([]byte, 0, len(s.tb.Changes)*perRecord*9/8)
-	headers := make([]kafka.Header, 0, len(s.tb.Changes)*4)
+	perChange := max(s.perChange, s.tb.Bytes/len(s.tb.Changes)+64)
+	arena := make([]byte, 0, len(s.tb.Changes)*perChange*9/8)
+	headers := make([]kafka.Header, 0, records*4)
 	for i := range s.tb.Changes {
 		c := &s.tb.Changes[i]
 		if c.Op == change.OpDDL && s.ignoreDDL && !snapshot {
@@ -92,28 +100,50 @@ func (s *Stage) Run(in *change.Batch, snapshot bool) ([]kafkawriter.Message, err
 				return nil, errkind.Terminal(err)
 			}
 		}
-		c.Partition = s.part.Partition(c, keyCols, n)
-		s.rec.Reset()
-		if err := s.enc.Encode(c, &s.rec); err != nil {
-			return nil, err
+		if s.splitKeys && c.KeyChanged() {
+			// Each half is routed by its own row: the delete by the old
+			// key, the insert by the new.
+			s.halves[0], s.halves[1] = c.SplitKeyChange()
+			for h := range s.halves {
+				if msgs, arena, headers, err = s.encode(&s.halves[h], keyCols, n, msgs, arena, headers); err != nil {
+					return nil, err
+				}
+			}
+			s.halves = [2]change.Change{} // keep no rows past the batch
+			continue
 		}
-		msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
-		if s.tomb != nil {
-			s.rec.Reset()
-			ok, err := s.tomb.Tombstone(c, &s.rec)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
-			}
+		if msgs, arena, headers, err = s.encode(c, keyCols, n, msgs, arena, headers); err != nil {
+			return nil, err
 		}
 	}
 	s.lastArena = cap(arena)
 	if len(msgs) > 0 {
-		s.perRecord = len(arena) / len(msgs)
+		s.perChange = len(arena) / len(s.tb.Changes)
+		s.fanout = (len(msgs) + len(s.tb.Changes) - 1) / len(s.tb.Changes)
 	}
 	return msgs, nil
+}
+
+// encode partitions and encodes c, and its tombstone when it has one, into
+// the batch's messages.
+func (s *Stage) encode(c *change.Change, keyCols []int, partitions int, msgs []kafkawriter.Message, arena []byte, headers []kafka.Header) ([]kafkawriter.Message, []byte, []kafka.Header, error) {
+	c.Partition = s.part.Partition(c, keyCols, partitions)
+	s.rec.Reset()
+	if err := s.enc.Encode(c, &s.rec); err != nil {
+		return msgs, arena, headers, err
+	}
+	msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
+	if s.tomb != nil {
+		s.rec.Reset()
+		ok, err := s.tomb.Tombstone(c, &s.rec)
+		if err != nil {
+			return msgs, arena, headers, err
+		}
+		if ok {
+			msgs, arena, headers = s.appendRecord(msgs, arena, headers, c)
+		}
+	}
+	return msgs, arena, headers, nil
 }
 
 // arenaBytes is the size of the last batch's arena: its keys, values and

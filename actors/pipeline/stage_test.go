@@ -166,3 +166,120 @@ func TestStage_Run_UnknownTopicIsTerminal(t *testing.T) {
 		t.Fatalf("err = %v, want an error naming the topic", err)
 	}
 }
+
+// debeziumStage is stageTopology's pipeline writing debezium-json with
+// tombstones.
+func debeziumStage(t *testing.T) *Stage {
+	t.Helper()
+	yaml := strings.Replace(stageTopology, "    topic: shop\n", "    topic: shop\n    format: debezium-json\n    debezium: {tombstones: true}\n", 1)
+	p := testPipeline(t, yaml)
+	st, err := NewStage(p, map[string]int{"shop": 4, "audit": 1}, codecs.OptionsFor(p.Sink, p.Source))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate pins the key-change
+// bug: an update of the primary key was one "u" under the new key, which
+// left the old key alive on compacted topics. Debezium writes a "d" and a
+// tombstone under the old key, in its partition, then a "c" under the new.
+func TestStage_Run_DebeziumKeyChangeIsDeleteTombstoneCreate(t *testing.T) {
+	st := debeziumStage(t)
+	b := &change.Batch{Source: "db"}
+	b.Add(row(change.Change{Seq: 1, Op: change.OpUpdate, Table: orders,
+		Before: []any{int32(1), "s", int32(50)}, After: []any{int32(2), "s", int32(50)}}))
+	b.Add(row(change.Change{Seq: 2, Op: change.OpUpdate, Table: orders,
+		Before: []any{int32(2), "s", int32(50)}, After: []any{int32(2), "s", int32(60)}}))
+	msgs, err := st.Run(b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type rec struct {
+		key, op  string
+		part     int32
+		seq      uint64
+		hasAfter bool
+	}
+	var got []rec
+	for _, m := range msgs {
+		r := rec{key: string(m.Key), part: m.Partition, seq: m.Seq, op: "tombstone"}
+		if m.Value != nil {
+			var v struct {
+				Op     string          `json:"op"`
+				Before json.RawMessage `json:"before"`
+				After  json.RawMessage `json:"after"`
+			}
+			if err := json.Unmarshal(m.Value, &v); err != nil {
+				t.Fatalf("%v: %s", err, m.Value)
+			}
+			r.op, r.hasAfter = v.Op, string(v.After) != "null"
+			if (v.Op == "c") != (string(v.Before) == "null") {
+				t.Errorf("%s record: before = %s", v.Op, v.Before)
+			}
+		}
+		got = append(got, r)
+	}
+	// "1".hashCode() % 4 = 1, "2".hashCode() % 4 = 2 (docs/partitioning.md).
+	want := []rec{
+		{key: `{"id":1}`, op: "d", part: 1, seq: 1},
+		{key: `{"id":1}`, op: "tombstone", part: 1, seq: 1},
+		{key: `{"id":2}`, op: "c", part: 2, seq: 1, hasAfter: true},
+		{key: `{"id":2}`, op: "u", part: 2, seq: 2, hasAfter: true},
+	}
+	if len(got) != len(want) {
+		t.Fatalf("records = %+v, want %+v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("record %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestStage_Run_CanalKeyChangeIsOneUpdate: formats whose reference writes a
+// key change as one UPDATE keep it one record, routed by the new row.
+func TestStage_Run_CanalKeyChangeIsOneUpdate(t *testing.T) {
+	st, err := NewStage(testPipeline(t, stageTopology), map[string]int{"shop": 4, "audit": 1}, codecs.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &change.Batch{Source: "db"}
+	b.Add(row(change.Change{Seq: 1, Op: change.OpUpdate, Table: orders,
+		Before: []any{int32(1), "s", int32(50)}, After: []any{int32(2), "s", int32(50)}}))
+	msgs, err := st.Run(b, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs) != 1 || msgs[0].Partition != 2 || !strings.Contains(string(msgs[0].Value), `"type":"UPDATE"`) {
+		t.Fatalf("%d messages (%+v), want one UPDATE in the new key's partition 2", len(msgs), msgs)
+	}
+}
+
+// TestStage_Run_KeyChangesAllocateNothingPerRow: splitting key changes
+// allocates per batch (its messages, arena and headers), never per row.
+func TestStage_Run_KeyChangesAllocateNothingPerRow(t *testing.T) {
+	st := debeziumStage(t)
+	batch := func(n int) *change.Batch {
+		b := &change.Batch{Source: "db"}
+		for i := range n {
+			b.Add(row(change.Change{Seq: uint64(i + 1), Op: change.OpUpdate, Table: orders,
+				Before: []any{int32(i), "s", int32(50)}, After: []any{int32(i + 1000), "s", int32(50)}}))
+		}
+		return b
+	}
+	allocs := func(n int) float64 {
+		b := batch(n)
+		if _, err := st.Run(b, false); err != nil { // sizes the arena
+			t.Fatal(err)
+		}
+		return testing.AllocsPerRun(20, func() {
+			if _, err := st.Run(b, false); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if one, many := allocs(1), allocs(200); many != one {
+		t.Errorf("allocations per batch: %v for 1 key change, %v for 200: some are per row", one, many)
+	}
+}

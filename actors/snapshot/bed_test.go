@@ -65,11 +65,16 @@ func readAll(t testing.TB, conn *client.Conn, tbl *change.Table, chunks []Chunk)
 	t.Helper()
 	for _, ch := range chunks {
 		var got uint64
+		start := uint32(time.Now().Unix())
 		n, pos, err := ReadChunk(context.Background(), conn, tbl, ch, func(b *change.Batch) error {
 			for i := range b.Changes {
 				c := &b.Changes[i]
 				if c.Op != change.OpSnapshot || c.Table != tbl || c.Before != nil || len(c.After) != len(tbl.Columns) || c.Size <= 0 {
 					t.Fatalf("chunk %d: malformed change %+v", ch.ID, c)
+				}
+				// The read time (Debezium's source.ts_ms of a snapshot row); it was 0.
+				if c.CommitTime < start || c.CommitTime > uint32(time.Now().Unix()) {
+					t.Fatalf("chunk %d: row time %d, want the read time (from %d)", ch.ID, c.CommitTime, start)
 				}
 				rows = append(rows, c.After)
 				got++

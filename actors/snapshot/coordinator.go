@@ -2,6 +2,7 @@ package snapshot
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
@@ -42,7 +43,12 @@ type Config struct {
 	// Epoch is the recovery unit's epoch this coordinator belongs to.
 	Epoch uint64
 	// SeqBase is the first sequence number of this run's block (SeqSpan).
-	SeqBase      uint64
+	SeqBase uint64
+	// Point is the snapshot's start position and PlannedAt the time the
+	// plan read the tables' CREATE statements: the schema-sync DDL carries
+	// both, as Debezium's snapshot schema changes carry the snapshot's.
+	Point        change.Position
+	PlannedAt    time.Time
 	Pipelines    []*actor.PID
 	Checkpointer *actor.PID
 	Limiter      *Limiter
@@ -145,9 +151,14 @@ func (c *Coordinator) start(ctx actor.Context, m *flow.Start) {
 // are sent again (at-least-once).
 func (c *Coordinator) sendSchema(ctx actor.Context) {
 	b := &change.Batch{Source: c.cfg.Source.Name}
+	var at uint32
+	if !c.cfg.PlannedAt.IsZero() {
+		at = uint32(c.cfg.PlannedAt.Unix())
+	}
 	for _, t := range c.cfg.Tables {
 		if t.DDL != "" {
-			b.Add(change.Change{Op: change.OpDDL, Table: t.Table, SQL: t.DDL, Schema: t.Table.Schema, Size: len(t.DDL)})
+			b.Add(change.Change{Op: change.OpDDL, SchemaSync: true, Table: t.Table, SQL: t.DDL, Schema: t.Table.Schema,
+				Pos: c.cfg.Point, CommitTime: at, Size: len(t.DDL)})
 		}
 	}
 	if len(b.Changes) == 0 {

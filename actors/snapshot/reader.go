@@ -3,6 +3,7 @@ package snapshot
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -24,7 +25,8 @@ const rowSlab = 128
 // are streamed: at most one batch is held besides the one emit holds.
 //
 // Each change has Table t, After set, Size estimated, Pos the snapshot's
-// binlog position (MariaDB; zero on MySQL) and Seq 0 (the engine numbers
+// binlog position (MariaDB; zero on MySQL), CommitTime the time the chunk's
+// consistent snapshot began (Unix seconds) and Seq 0 (the engine numbers
 // changes). Batches have no Source; emit may set it before passing the batch
 // on, and owns the batch once called. Emit may block: that is the
 // backpressure, and the server waits (the session's net_write_timeout is
@@ -57,6 +59,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 	if pos, err = sourcedb.SnapshotPosition(conn); err != nil {
 		return fail("reading the snapshot position", err)
 	}
+	readAt := uint32(time.Now().Unix()) // the chunk's rows are as of now
 
 	convs := converters(t)
 	n := len(convs)
@@ -101,7 +104,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 				return err
 			}
 		}
-		batch.Add(change.Change{Op: change.OpSnapshot, Table: t, After: vals, Pos: pos, Size: size})
+		batch.Add(change.Change{Op: change.OpSnapshot, Table: t, After: vals, Pos: pos, CommitTime: readAt, Size: size})
 		rows++
 		return nil
 	}

@@ -1,7 +1,6 @@
 package canaljson
 
 import (
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -198,7 +197,7 @@ func (e *Encoder) appendTail(v []byte, typ string) []byte {
 func (e *Encoder) appendRow(v []byte, c *change.Change, ti *tableInfo, row, only []any) ([]byte, error) {
 	first := true
 	for i, val := range row {
-		if only != nil && equal(val, only[i]) {
+		if only != nil && change.Equal(val, only[i]) {
 			continue
 		}
 		if !first {
@@ -261,18 +260,6 @@ func appendValue(v []byte, col *change.Column, kind render.TextKind, val any) ([
 		return append(v, '"'), true
 	}
 	return v, false
-}
-
-// equal compares two row values of one column.
-func equal(a, b any) bool {
-	if ab, ok := a.([]byte); ok {
-		bb, ok := b.([]byte)
-		return ok && bytes.Equal(ab, bb) && (ab == nil) == (bb == nil)
-	}
-	if _, ok := b.([]byte); ok {
-		return false
-	}
-	return a == b
 }
 
 func (e *Encoder) appendDDL(v []byte, c *change.Change) []byte {

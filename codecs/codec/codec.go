@@ -67,6 +67,21 @@ type TombstoneEncoder interface {
 	Tombstone(c *change.Change, rec *Record) (bool, error)
 }
 
+// KeyChangeSplitter is implemented by encoders whose format writes an update
+// that changes the row's key (change.Change.KeyChanged) as a delete under
+// the old key, followed by its tombstone when the encoder writes them, and
+// then an insert under the new key, as Debezium does: one record keyed by
+// the new key would leave the old key alive on compacted topics and in
+// upsert sinks. The writer encodes and partitions the two halves of
+// change.Change.SplitKeyChange in turn instead of the update, so the delete
+// and its tombstone go to the old key's partition and the insert to the new
+// key's. Encoders without it write the update as one record.
+type KeyChangeSplitter interface {
+	Encoder
+	// SplitsKeyChanges reports whether the encoder wants key changes split.
+	SplitsKeyChanges() bool
+}
+
 // DecimalMode is Debezium's decimal.handling.mode.
 type DecimalMode string
 
@@ -117,8 +132,6 @@ type Options struct {
 	// SourceName is the logical name of the source (the topology source's
 	// name): Debezium's source.name and schema name prefix.
 	SourceName string
-	// ServerID is the source server's server_id (Debezium source.server_id).
-	ServerID uint32
 	// SourceVersion is the source server's version text, e.g.
 	// "10.11.6-MariaDB" (DTS Avro source.version). Default "mysql".
 	SourceVersion string
@@ -222,6 +235,11 @@ const (
 // It is the one place headers are built; every codec calls it last.
 func PositionHeaders(c *change.Change, rec *Record) {
 	v := rec.Value
+	if v == nil {
+		// A null value (a tombstone): the headers still go in the record's
+		// buffer, or every tombstone would allocate a new one.
+		v = rec.buf[:0]
+	}
 	n := len(v)
 	v = append(v, c.Pos.File...)
 	v = append(v, ':')

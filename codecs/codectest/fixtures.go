@@ -167,14 +167,17 @@ func BenchRow() []any {
 // Pos is the position fixture changes carry.
 var Pos = change.Position{File: "mysql-bin.000003", Pos: 4567, GTID: "0-1-42"}
 
+// ServerID is the origin server id of the fixture binlog changes.
+const ServerID = 1
+
 // Changes returns one change of every op on TypesTable, keyed by op name
 // ("insert", "update", "delete", "snapshot", "ddl"), plus "ddl_db" (a
 // database-level statement with no table).
 func Changes() map[string]*change.Change {
 	t := TypesTable()
 	base := func(op change.Op) *change.Change {
-		return &change.Change{Seq: 1001, Op: op, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
-			Topic: "cdc", Schema: "shop"}
+		return &change.Change{Seq: 1001, Op: op, EventRow: 1, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
+			Topic: "cdc", Schema: "shop", ServerID: ServerID}
 	}
 	ins := base(change.OpInsert)
 	ins.After = TypesRow()
@@ -185,9 +188,12 @@ func Changes() map[string]*change.Change {
 	snap := base(change.OpSnapshot)
 	snap.After = TypesRow()
 	snap.Pos = change.Position{File: "mysql-bin.000003", Pos: 4}
+	snap.ServerID, snap.EventRow = 0, 0
 	ddl := base(change.OpDDL)
+	ddl.EventRow = 0
 	ddl.SQL = "ALTER TABLE `all_types` ADD COLUMN `c_new` int NULL"
 	ddlDB := base(change.OpDDL)
+	ddlDB.EventRow = 0
 	ddlDB.Table = nil
 	ddlDB.SQL = "CREATE DATABASE `shop2`"
 	return map[string]*change.Change{

@@ -31,7 +31,10 @@ type Encoder struct {
 	ddl     topicIDs // DDL records' schema ids per topic
 }
 
-var _ codec.Encoder = (*Encoder)(nil)
+var (
+	_ codec.Encoder           = (*Encoder)(nil)
+	_ codec.KeyChangeSplitter = (*Encoder)(nil)
+)
 
 // New returns an Avro encoder registering its schemas in opts.Registry.
 func New(opts codec.Options) (*Encoder, error) {
@@ -75,11 +78,12 @@ const (
 )
 
 type column struct {
-	kind  kind
-	text  render.TextKind
-	scale int
-	bytes int // BIT(n>1) byte count
-	bits  int // BIT(n>1) n
+	kind     kind
+	text     render.TextKind
+	nullable bool
+	scale    int
+	bytes    int // BIT(n>1) byte count
+	bits     int // BIT(n>1) n
 }
 
 type tableInfo struct {
@@ -122,7 +126,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 }
 
 func (e *Encoder) columnOf(col *change.Column) column {
-	c := column{text: render.ColumnKind(col), scale: col.Scale}
+	c := column{text: render.ColumnKind(col), nullable: col.Nullable, scale: col.Scale}
 	switch col.Type {
 	case change.TypeTiny, change.TypeShort, change.TypeInt24:
 		c.kind = kInt
@@ -219,6 +223,10 @@ func (e *Encoder) idsFor(ids *topicIDs, topic, keySubj, keySchema, valSubj, valS
 	return key, value, nil
 }
 
+// SplitsKeyChanges implements codec.KeyChangeSplitter: an update that
+// changes the row's key is a delete and an insert, as Debezium writes it.
+func (e *Encoder) SplitsKeyChanges() bool { return true }
+
 // Encode implements codec.Encoder.
 func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	if c.Op == change.OpDDL {
@@ -263,7 +271,7 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 		for _, i := range ti.key {
 			var ok bool
 			if k, ok = appendField(k, &ti.cols[i], row[i], ti.keyOptional[i]); !ok {
-				return badValue(c, i, row[i])
+				return badValue(c, ti, i, row[i])
 			}
 		}
 		rec.Key = k
@@ -289,8 +297,13 @@ func rowLenError(c *change.Change, row []any, ti *tableInfo) error {
 		c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
 }
 
-func badValue(c *change.Change, i int, v any) error {
+func badValue(c *change.Change, ti *tableInfo, i int, v any) error {
 	col := &c.Table.Columns[i]
+	if _, ok := render.TimeOf(v); ok && ti.cols[i].kind == kTimeMillis {
+		return errkind.Terminal(fmt.Errorf("avro: %s column %s (%s NOT NULL): TIME %s is outside 00:00:00 to 24:00:00, "+
+			"which time.precision.mode connect cannot hold (Debezium stops there too) at %s: use time_precision: adaptive_time_microseconds",
+			c.Table.QualifiedName(), col.Name, col.ColumnType, v, c.Pos))
+	}
 	return errkind.Terminal(fmt.Errorf("avro: %s column %s (%s): cannot encode %T %v at %s",
 		c.Table.QualifiedName(), col.Name, col.ColumnType, v, v, c.Pos))
 }
@@ -307,7 +320,7 @@ func appendRow(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, er
 	for i, val := range row {
 		var ok bool
 		if v, ok = appendField(v, &ti.cols[i], val, true); !ok {
-			return v, badValue(c, i, val)
+			return v, badValue(c, ti, i, val)
 		}
 	}
 	return v, nil
@@ -317,13 +330,13 @@ func appendRow(v []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, er
 func (e *Encoder) appendSource(v []byte, c *change.Change, dbTable []byte) []byte {
 	v = append(v, e.srcHead...)
 	v = avrobin.AppendLong(v, int64(c.CommitTime)*1000)
-	if c.Op == change.OpSnapshot {
+	if c.FromSnapshot() {
 		v = append(v, 0, 8, 't', 'r', 'u', 'e')
 	} else {
 		v = append(v, 0, 10, 'f', 'a', 'l', 's', 'e')
 	}
 	v = append(v, dbTable...)
-	v = avrobin.AppendLong(v, int64(e.opts.ServerID))
+	v = avrobin.AppendLong(v, int64(c.ServerID))
 	if c.Pos.GTID == "" {
 		v = append(v, 0)
 	} else {
@@ -332,7 +345,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, dbTable []byte) []byt
 	}
 	v = avrobin.AppendString(v, c.Pos.File)
 	v = avrobin.AppendLong(v, int64(c.Pos.Pos))
-	v = avrobin.AppendLong(v, int64(c.Row))
+	v = avrobin.AppendLong(v, int64(c.EventRow))
 	return append(v, 0, 0) // thread, query: null
 }
 
@@ -476,10 +489,16 @@ func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 		if !ok {
 			break
 		}
+		us := t.Micros()
 		if col.kind == kTimeMicros {
-			return avrobin.AppendLong(v, t.Micros()), false, true
+			return avrobin.AppendLong(v, us), false, true
 		}
-		return avrobin.AppendLong(v, t.Micros()/1000), false, true
+		// Connect's Time is a time of day: Debezium writes null for a value
+		// outside 0..24 h in a nullable column and stops on a NOT NULL one.
+		if us < 0 || us > 86_400_000_000 {
+			return v, col.nullable, col.nullable
+		}
+		return avrobin.AppendLong(v, us/1000), false, true
 	case kDateTimeMicros, kDateTimeMillis:
 		dt, ok := dateTime(val)
 		if !ok {

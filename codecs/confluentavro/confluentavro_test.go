@@ -46,7 +46,7 @@ func (b *bed) encoder(t *testing.T, mod func(*codec.Options)) *confluentavro.Enc
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := codec.Options{Now: codectest.Now, Registry: cl, SourceName: "shop-src", ServerID: 1}
+	opts := codec.Options{Now: codectest.Now, Registry: cl, SourceName: "shop-src"}
 	if mod != nil {
 		mod(&opts)
 	}
@@ -238,7 +238,7 @@ func TestEncoder_EveryType_DecodedByGoavro(t *testing.T) {
 	src := env["source"].(map[string]any)
 	for k, w := range map[string]any{
 		"version": confluentavro.ConnectorVersion, "connector": "mysql", "name": "shop-src", "ts_ms": int64(1_700_000_000_000),
-		"db": "shop", "server_id": int64(1), "file": "mysql-bin.000003", "pos": int64(4567), "row": int32(2),
+		"db": "shop", "server_id": int64(1), "file": "mysql-bin.000003", "pos": int64(4567), "row": int32(1), // the index in the rows event
 	} {
 		if !reflect.DeepEqual(src[k], w) {
 			t.Errorf("source.%s = %#v, want %#v", k, src[k], w)
@@ -451,8 +451,24 @@ func TestEncoder_Options_DecimalAndTime(t *testing.T) {
 	if got, ok := unwrap(row["c_datetime6"]).(time.Time); !ok || !got.Equal(time.Date(2024, 2, 29, 12, 34, 56, 0, time.UTC)) {
 		t.Errorf("connect datetime6 = %v (milliseconds, timestamp-millis)", row["c_datetime6"])
 	}
-	if got, ok := unwrap(row["c_time_long"]).(time.Duration); !ok || got != (100*time.Hour+time.Second) {
-		t.Errorf("connect time = %#v", row["c_time_long"])
+	// Connect's Time is a time of day: 100:00:01 and -838:59:59 were written
+	// as such (the latter past Avro's int); Debezium writes null for them in
+	// a nullable column and stops on a NOT NULL one.
+	if row["c_time_long"] != nil || row["c_time"] != nil {
+		t.Errorf("connect time outside 0-24 h = %#v, %#v; want null", row["c_time_long"], row["c_time"])
+	}
+	inDay := *codectest.Changes()["insert"]
+	inDay.After = codectest.TypesRow()
+	inDay.After[16] = "23:59:59"
+	rec = codectest.Encode(t, e, &inDay)
+	row = image(func() map[string]any { m, _ := b.decode(t, rec.Value); return m }(), "after")
+	if got, ok := unwrap(row["c_time_long"]).(time.Duration); !ok || got != 24*time.Hour-time.Second {
+		t.Errorf("connect time 23:59:59 = %#v", row["c_time_long"])
+	}
+	notNull := &change.Table{Schema: "shop", Name: "t", Columns: []change.Column{{Name: "tm", Type: change.TypeTime2, ColumnType: "time"}}}
+	err := e.Encode(&change.Change{Op: change.OpInsert, Table: notNull, After: []any{"100:00:01"}, Topic: "cdc"}, &codec.Record{})
+	if err == nil || !errkind.IsTerminal(err) || !strings.Contains(err.Error(), "adaptive_time_microseconds") {
+		t.Errorf("NOT NULL TIME 100:00:01 in connect mode: err = %v, want a terminal error naming the fix", err)
 	}
 	if _, err := confluentavro.New(codec.Options{Registry: b.reader, Decimal: "nope"}); err == nil {
 		t.Error("unknown decimal mode accepted")

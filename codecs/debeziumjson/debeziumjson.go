@@ -25,8 +25,9 @@ type Encoder struct {
 }
 
 var (
-	_ codec.Encoder          = (*Encoder)(nil)
-	_ codec.TombstoneEncoder = (*Encoder)(nil)
+	_ codec.Encoder           = (*Encoder)(nil)
+	_ codec.TombstoneEncoder  = (*Encoder)(nil)
+	_ codec.KeyChangeSplitter = (*Encoder)(nil)
 )
 
 // New returns a Debezium JSON encoder.
@@ -212,6 +213,11 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	return nil
 }
 
+// SplitsKeyChanges implements codec.KeyChangeSplitter: an update that
+// changes the row's key is a delete, its tombstone and an insert, as
+// Debezium writes it.
+func (e *Encoder) SplitsKeyChanges() bool { return true }
+
 // Tombstone implements codec.TombstoneEncoder: with Options.Tombstones, a
 // delete is followed by a record with its key and a null value.
 func (e *Encoder) Tombstone(c *change.Change, rec *codec.Record) (bool, error) {
@@ -301,7 +307,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	v = append(v, `,"ts_ms":`...)
 	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
 	v = append(v, `,"snapshot":`...)
-	if c.Op == change.OpSnapshot {
+	if c.FromSnapshot() {
 		v = append(v, `"true"`...)
 	} else {
 		v = append(v, `"false"`...)
@@ -315,7 +321,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 		v = render.JSONString(v, table)
 	}
 	v = append(v, `,"server_id":`...)
-	v = strconv.AppendUint(v, uint64(e.opts.ServerID), 10)
+	v = strconv.AppendUint(v, uint64(c.ServerID), 10)
 	v = append(v, `,"gtid":`...)
 	if c.Pos.GTID == "" {
 		v = append(v, "null"...)
@@ -327,7 +333,7 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	v = append(v, `,"pos":`...)
 	v = strconv.AppendUint(v, uint64(c.Pos.Pos), 10)
 	v = append(v, `,"row":`...)
-	v = strconv.AppendUint(v, uint64(c.Row), 10)
+	v = strconv.AppendUint(v, uint64(c.EventRow), 10)
 	return append(v, `,"thread":null,"query":null}`...)
 }
 

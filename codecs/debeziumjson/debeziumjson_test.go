@@ -20,9 +20,6 @@ import (
 func newEncoder(t testing.TB, opts codec.Options) *Encoder {
 	t.Helper()
 	opts.Now = codectest.Now
-	if opts.ServerID == 0 {
-		opts.ServerID = 1
-	}
 	e, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
@@ -106,9 +103,18 @@ func TestEncoder_Conformance(t *testing.T) {
 }
 
 func TestEncoder_Envelope(t *testing.T) {
-	e := newEncoder(t, codec.Options{SourceName: "orders-db", ServerID: 7})
+	e := newEncoder(t, codec.Options{SourceName: "orders-db"})
 	ch := codectest.Changes()
 	for op, want := range map[string]string{"insert": "c", "update": "u", "delete": "d", "snapshot": "r"} {
+		// source.server_id is the change's origin server (the binlog event
+		// header's), 0 for a snapshot row as in Debezium; it was always
+		// an unset option.
+		serverID := "7"
+		if op == "snapshot" {
+			serverID = "0"
+		} else {
+			ch[op].ServerID = 7
+		}
 		rec := codectest.Encode(t, e, ch[op])
 		v := decodeJSON(t, rec.Value, false)
 		if v["op"] != want {
@@ -120,7 +126,7 @@ func TestEncoder_Envelope(t *testing.T) {
 			snap = "true"
 		}
 		if src["snapshot"] != snap || src["connector"] != "mysql" || src["name"] != "orders-db" ||
-			src["db"] != "shop" || src["table"] != "all_types" || *text(src["server_id"]) != "7" ||
+			src["db"] != "shop" || src["table"] != "all_types" || *text(src["server_id"]) != serverID ||
 			*text(src["ts_ms"]) != "1700000000000" || src["file"] != "mysql-bin.000003" {
 			t.Errorf("%s: source %v", op, src)
 		}
@@ -132,7 +138,7 @@ func TestEncoder_Envelope(t *testing.T) {
 		}
 	}
 	ins := decodeJSON(t, codectest.Encode(t, e, ch["insert"]).Value, false)
-	if src := ins["source"].(map[string]any); src["gtid"] != "0-1-42" || *text(src["pos"]) != "4567" || *text(src["row"]) != "2" {
+	if src := ins["source"].(map[string]any); src["gtid"] != "0-1-42" || *text(src["pos"]) != "4567" || *text(src["row"]) != "1" { // the index in the rows event, not the transaction's 2
 		t.Errorf("insert source position %v", src)
 	}
 	ddl := codectest.Encode(t, e, ch["ddl"])
@@ -603,5 +609,47 @@ func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
 				t.Errorf("%s: nullable %s = %v, want null", mode, col, after[col])
 			}
 		}
+	}
+}
+
+// TestEncoder_SchemaSyncDDLIsASnapshotRecord pins the schema-sync bug: the
+// snapshot's CREATE statements had snapshot "false", ts_ms 0 and an empty
+// position; Debezium's snapshot schema changes say "true" and carry the
+// snapshot's position and time.
+func TestEncoder_SchemaSyncDDLIsASnapshotRecord(t *testing.T) {
+	e := newEncoder(t, codec.Options{})
+	c := *codectest.Changes()["ddl"]
+	c.SchemaSync, c.ServerID = true, 0
+	c.Pos = change.Position{File: "mysql-bin.000007", Pos: 1234}
+	src := decodeJSON(t, codectest.Encode(t, e, &c).Value, false)["source"].(map[string]any)
+	if src["snapshot"] != "true" || src["file"] != "mysql-bin.000007" || *text(src["pos"]) != "1234" || *text(src["ts_ms"]) != "1700000000000" {
+		t.Errorf("schema-sync DDL source = %v", src)
+	}
+	bin := decodeJSON(t, codectest.Encode(t, e, codectest.Changes()["ddl"]).Value, false)["source"].(map[string]any)
+	if bin["snapshot"] != "false" {
+		t.Errorf("binlog DDL source.snapshot = %v, want false", bin["snapshot"])
+	}
+}
+
+// TestEncoder_Tombstone_NoAllocation pins a per-row allocation: a tombstone's
+// null value made the position headers a new buffer each time, which the
+// next record then grew again.
+func TestEncoder_Tombstone_NoAllocation(t *testing.T) {
+	e := newEncoder(t, codec.Options{Tombstones: true})
+	del := codectest.Changes()["delete"]
+	var rec codec.Record
+	run := func() {
+		rec.Reset()
+		if err := e.Encode(del, &rec); err != nil {
+			t.Fatal(err)
+		}
+		rec.Reset()
+		if ok, err := e.Tombstone(del, &rec); !ok || err != nil || rec.Value != nil || len(rec.Headers) != 4 {
+			t.Fatalf("tombstone: %v %v, value %q, %d headers", ok, err, rec.Value, len(rec.Headers))
+		}
+	}
+	run()
+	if n := testing.AllocsPerRun(50, run); n != 0 {
+		t.Errorf("%v allocations per delete and tombstone, want 0", n)
 	}
 }

@@ -238,6 +238,42 @@ func TestStream_Bed_ResumeFromMarkGetsExactlyTheRest(t *testing.T) {
 	}
 }
 
+// TestStream_Bed_EventRowAndServerID: on the real server, a transaction
+// with rows events of 2, 2 and 1 rows gives EventRow 0,1,0,1,0 (Debezium's
+// source.row) while Row counts 0..4 in the transaction, and every change
+// carries the server's server_id from the event headers (it was 0).
+func TestStream_Bed_EventRowAndServerID(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	src := bedSource(t)
+	db := testbed.NewDatabase(t)
+	q := "`" + db + "`.kv"
+	testbed.AdminExec(t, "CREATE TABLE "+q+" (k INT PRIMARY KEY, v VARCHAR(10))")
+	s := openBed(t, src, db, Resume{NextSeq: 1})
+	res := testbed.AdminExec(t, "SELECT @@server_id",
+		"BEGIN",
+		"INSERT INTO "+q+" VALUES (1,'a'),(2,'b')",
+		"UPDATE "+q+" SET v = 'x'",
+		"DELETE FROM "+q+" WHERE k = 1",
+		"COMMIT")
+	serverID, err := res[0].GetUint(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := collect(t, s, 5)
+	var eventRows, txnRows []uint32
+	for _, c := range got {
+		eventRows, txnRows = append(eventRows, c.EventRow), append(txnRows, c.Row)
+		if uint64(c.ServerID) != serverID || serverID == 0 {
+			t.Errorf("%s change: server id %d, want the server's %d", c.Op, c.ServerID, serverID)
+		}
+	}
+	if !slices.Equal(eventRows, []uint32{0, 1, 0, 1, 0}) || !slices.Equal(txnRows, []uint32{0, 1, 2, 3, 4}) {
+		t.Errorf("event rows %v, transaction rows %v; want [0 1 0 1 0] and [0 1 2 3 4]", eventRows, txnRows)
+	}
+}
+
 func TestStream_Bed_MissingBinlogIsTerminal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed")

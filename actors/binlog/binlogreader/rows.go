@@ -64,10 +64,12 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 			return
 		}
 		row, after, op := re.Rows[s.rowsIdx], []any(nil), s.rowsOp
+		eventRow := uint32(s.rowsIdx)
 		s.rowsIdx++
 		if op == change.OpUpdate { // images come in pairs: rowsEvent checked
 			after = re.Rows[s.rowsIdx]
 			s.rowsIdx++
+			eventRow /= 2
 		}
 		if v := t.versioned; v != nil {
 			if op = v.op(op, row, after); op == 0 {
@@ -78,7 +80,8 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 				after = after[:v.width]
 			}
 		}
-		c := change.Change{Seq: s.nextSeq, Op: op, Table: t.table, Pos: pos, Row: s.txnRow, CommitTime: ts}
+		c := change.Change{Seq: s.nextSeq, Op: op, EventRow: eventRow, Table: t.table, Pos: pos, Row: s.txnRow,
+			CommitTime: ts, ServerID: s.rowsHdr.ServerID}
 		t.normalize(row)
 		switch op {
 		case change.OpInsert:

@@ -199,6 +199,10 @@ func TestStream_MariaDB_TransactionsMarksAndValues(t *testing.T) {
 		if c.Size <= 0 {
 			t.Errorf("change %d has no size", i)
 		}
+		// Debezium's source.server_id: the event header's, not 0.
+		if c.ServerID != testServerID {
+			t.Errorf("change %d: server id %d, want the event header's %d", i, c.ServerID, testServerID)
+		}
 	}
 	sum := 0
 	for _, c := range b.Changes {
@@ -241,6 +245,40 @@ func TestStream_MariaDB_TransactionsMarksAndValues(t *testing.T) {
 	}
 	if m.Seq != 104 || m.Pos != (change.Position{File: "bin.000001", Pos: xid3.Header.LogPos}) || m.GTIDSet != "0-1-12" || m.Time != l.ts {
 		t.Errorf("mark = %+v", m)
+	}
+}
+
+// TestStream_EventRowCountsWithinTheRowsEvent pins Debezium's source.row:
+// it was the row's index in the transaction (0,1,2,3,4 over rows events of
+// 2, 2 and 1 rows); Debezium writes the index within the event, 0,1,0,1,0.
+// Change.Row keeps the transaction index the sluice.row header carries.
+func TestStream_EventRowCountsWithinTheRowsEvent(t *testing.T) {
+	l := newBinlog(t, mysql.MariaDBFlavor)
+	s := testStream(t, mysql.MariaDBFlavor, nil, "0-1-9", 1)
+	tt := ordersTable(70)
+	feed(s, l.rotate("bin.000001", 4, true), l.fde())
+	feed(s,
+		l.mariaGTID(0, 10, false),
+		l.tableMap(tt),
+		l.rows(replication.WRITE_ROWS_EVENTv1, tt, orderRow(1, "a", 1, 0, nil), orderRow(2, "b", 1, 0, nil)),
+		l.tableMap(tt),
+		l.rows(replication.UPDATE_ROWS_EVENTv1, tt,
+			orderRow(1, "a", 1, 0, nil), orderRow(1, "A", 1, 0, nil),
+			orderRow(2, "b", 1, 0, nil), orderRow(2, "B", 1, 0, nil)),
+		l.tableMap(tt),
+		l.rows(replication.DELETE_ROWS_EVENTv1, tt, orderRow(1, "A", 1, 0, nil)),
+		l.xid(1),
+	)
+	b, err := s.ReadBatch(t.Context(), 1<<20, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eventRows, txnRows []uint32
+	for _, c := range b.Changes {
+		eventRows, txnRows = append(eventRows, c.EventRow), append(txnRows, c.Row)
+	}
+	if !reflect.DeepEqual(eventRows, []uint32{0, 1, 0, 1, 0}) || !reflect.DeepEqual(txnRows, []uint32{0, 1, 2, 3, 4}) {
+		t.Errorf("event rows %v, transaction rows %v; want [0 1 0 1 0] and [0 1 2 3 4]", eventRows, txnRows)
 	}
 }
 
