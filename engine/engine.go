@@ -83,6 +83,9 @@ type sourcePlan struct {
 	snapshot *snapshotPlan
 	limiter  *snapshot.Limiter
 	history  *schema.History
+	// partitions are the partition counts, by sink and topic, the source's
+	// records are routed by; its checkpoints record them.
+	partitions map[string]map[string]int
 }
 
 // snapshotPlan is the run of a source's snapshot this process makes.
@@ -97,6 +100,10 @@ type sinkPlan struct {
 	cfg    *topology.Sink
 	open   func() (sink.Writer, error)
 	window time.Duration
+	// partitions are the topics' counts the records are routed by;
+	// describe reads the current ones (the running sink compares them).
+	partitions map[string]int
+	describe   func(context.Context, []string) (map[string]int, error)
 }
 
 type pipelinePlan struct {
@@ -243,7 +250,13 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}
 		partitions[s.Name] = counts
-		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name]})
+		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name], partitions: counts, describe: describeTopics(cfg)})
+	}
+	if err := checkPartitions(dag, st, partitions); err != nil {
+		return nil, err
+	}
+	for _, sp := range p.sources {
+		sp.partitions = routedBy(dag, sp.cfg.Name, partitions)
 	}
 	for i, pl := range dag.Pipelines {
 		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))

@@ -281,7 +281,8 @@ func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) che
 		u.Reset()
 		now := time.Now()
 		for src, m := range d.Marks {
-			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now})
+			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now,
+				Partitions: plans[src].partitions})
 		}
 		u.Schemas = append(u.Schemas, d.Schemas...)
 		for _, c := range d.Chunks {

@@ -77,6 +77,11 @@ type Checkpoint struct {
 	ServerUUID string
 	// CommittedAt is when the checkpoint was committed (set by the caller).
 	CommittedAt time.Time
+	// Partitions are the partition counts, by sink and topic, the records
+	// up to the checkpoint were routed by: a start finding another count
+	// refuses to write (actors/sink/partitions). Nil in checkpoints of
+	// versions that did not record them.
+	Partitions map[string]map[string]int
 }
 
 // Snapshot is a source's snapshot-level state.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -91,7 +92,8 @@ var (
 
 func fullUpdate() *store.Update {
 	var u store.Update
-	u.SetCheckpoint("orders-db", store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0})
+	u.SetCheckpoint("orders-db", store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0,
+		Partitions: map[string]map[string]int{"kafka": {"shop.orders": 3, "shop.items": 1}}})
 	u.SetSnapshot("orders-db", store.Snapshot{Started: true, StartedAt: t0, Pos: pos, GTIDSet: "0-1-40",
 		Tables: []string{"shop.orders", "shop.items"}, Extra: []byte{1, 2}})
 	u.PutChunk("orders-db", "shop.orders", store.Chunk{ID: 2, Low: []byte("k100"), High: nil, Rows: 17})
@@ -109,7 +111,8 @@ func checkFull(t *testing.T, s store.Store) {
 	if err != nil || !ok {
 		t.Fatalf("Checkpoint = %v, %v", ok, err)
 	}
-	want := store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0}
+	want := store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0,
+		Partitions: map[string]map[string]int{"kafka": {"shop.orders": 3, "shop.items": 1}}}
 	if !equalCheckpoint(cp, want) {
 		t.Fatalf("Checkpoint = %+v, want %+v", cp, want)
 	}
@@ -147,7 +150,7 @@ func checkFull(t *testing.T, s store.Store) {
 
 func equalCheckpoint(a, b store.Checkpoint) bool {
 	return a.Pos == b.Pos && a.GTIDSet == b.GTIDSet && a.Seq == b.Seq && a.ServerUUID == b.ServerUUID &&
-		a.CommittedAt.Equal(b.CommittedAt)
+		a.CommittedAt.Equal(b.CommittedAt) && maps.EqualFunc(a.Partitions, b.Partitions, maps.Equal)
 }
 
 func equalChunk(a, b store.Chunk) bool {

@@ -40,6 +40,8 @@ type checkpointRec struct {
 	Seq         uint64    `json:"seq"`
 	ServerUUID  string    `json:"server_uuid,omitempty"`
 	CommittedAt time.Time `json:"committed_at"`
+	// Partitions: sink → topic → partition count.
+	Partitions map[string]map[string]int `json:"partitions,omitempty"`
 }
 
 type snapshotRec struct {
@@ -65,7 +67,7 @@ type chunkRec struct {
 // EncodeCheckpoint renders a checkpoint record.
 func EncodeCheckpoint(c store.Checkpoint) ([]byte, error) {
 	return json.Marshal(checkpointRec{Pos: toPosRec(c.Pos), GTIDSet: c.GTIDSet, Seq: c.Seq,
-		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC()})
+		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC(), Partitions: c.Partitions})
 }
 
 // DecodeCheckpoint reads a checkpoint record; a damaged one is ErrBad.
@@ -75,7 +77,7 @@ func DecodeCheckpoint(b []byte) (store.Checkpoint, error) {
 		return store.Checkpoint{}, Bad(err)
 	}
 	return store.Checkpoint{Pos: r.Pos.position(), GTIDSet: r.GTIDSet, Seq: r.Seq,
-		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt}, nil
+		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt, Partitions: r.Partitions}, nil
 }
 
 // EncodeSnapshot renders a snapshot record.
