@@ -224,14 +224,8 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	for _, pl := range dag.Pipelines {
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
 	}
-	for _, s := range dag.Sources {
-		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes), log)
-		if err != nil {
-			return nil, err
-		}
-		p.sources = append(p.sources, sp)
-	}
-	p.commit = commitFunc(st, p.sources, reg)
+	// The sinks first: the sources' plans record the partition counts, and
+	// a changed count must be refused before a snapshot plan is committed.
 	partitions := map[string]map[string]int{}
 	for _, s := range dag.Sinks {
 		cfg := kafkawriter.Config{Sink: s, Logger: log, OnSkip: skipReporter(s.Name, reg.Sink(s.Name), log)}
@@ -255,9 +249,15 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	if err := checkPartitions(dag, st, partitions); err != nil {
 		return nil, err
 	}
-	for _, sp := range p.sources {
-		sp.partitions = routedBy(dag, sp.cfg.Name, partitions)
+	for _, s := range dag.Sources {
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes),
+			routedBy(dag, s.Name, partitions), log)
+		if err != nil {
+			return nil, err
+		}
+		p.sources = append(p.sources, sp)
 	}
+	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
 		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
 		if err != nil {
@@ -344,7 +344,7 @@ func Checkpoints(dag *topology.DAG, task string) (map[string]store.Checkpoint, e
 		if snap, ok, err := st.Snapshot(s.Name); err != nil {
 			return nil, err
 		} else if ok && snap.Started {
-			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet}
+			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet, Partitions: snap.Partitions}
 		}
 	}
 	return cps, nil

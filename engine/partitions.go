@@ -10,22 +10,32 @@ import (
 )
 
 // checkPartitions refuses to start when a topic's partition count is not
-// the one a source's checkpoint recorded: the records after the checkpoint
-// would hash onto other partitions than the ones before it. counts maps a
-// sink to its topics' counts now.
+// the one a source's checkpoint (or, before its first, its snapshot)
+// recorded: the records written next would hash onto other partitions than
+// the ones before them. counts maps a sink to its topics' counts now.
 func checkPartitions(dag *topology.DAG, st store.Store, counts map[string]map[string]int) error {
 	for _, s := range dag.Sources {
-		cp, _, err := st.Checkpoint(s.Name)
+		recorded, err := recordedPartitions(st, s.Name)
 		if err != nil {
 			return err
 		}
-		for sink, known := range cp.Partitions {
+		for sink, known := range recorded {
 			if err := partitions.Check(sink, known, counts[sink]); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// recordedPartitions is what source's checkpoint, else its snapshot,
+// recorded of the partition counts its records were routed by.
+func recordedPartitions(st store.Store, source string) (map[string]map[string]int, error) {
+	if cp, ok, err := st.Checkpoint(source); err != nil || ok {
+		return cp.Partitions, err
+	}
+	snap, _, err := st.Snapshot(source)
+	return snap.Partitions, err
 }
 
 // routedBy is the part of counts a source's records are routed by: the

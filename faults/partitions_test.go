@@ -148,3 +148,27 @@ func addPartitions(t *testing.T, broker, topic string, n int) {
 		t.Fatalf("add partitions to %s (%d in all): %v", topic, n, err)
 	}
 }
+
+// TestPartitionsAdded_DuringSnapshotRestartIsRefused: killed in the
+// snapshot (no checkpoint yet: the snapshot's record holds the count), then
+// partitions added; the restart must be refused too, not re-read the
+// unfinished chunks onto the new count.
+func TestPartitionsAdded_DuringSnapshotRestartIsRefused(t *testing.T) {
+	needBed(t)
+	db := testbed.NewDatabase(t)
+	topic := testbed.NewTopic(t, 3)
+	broker := testbed.Kafka(t)[0]
+	w := bedWorkload(t, db, "w1")
+	w.fill(t, "w1", 100_000)
+	tp := newTopo(t, "parts-snapshot", db, topic)
+	tp.Start, tp.ChunkSize = "initial", 1000
+	p := tp.start(t)
+	waitForWrites(t, broker, topic, 5000, time.Minute, p)
+	p.kill9()
+	if _, hasCP, done := readState(t, tp.checkpointFile(), "src"); hasCP || done {
+		t.Fatalf("killed too late: checkpoint %v, snapshot finished %v", hasCP, done)
+	}
+	addPartitions(t, broker, topic, 5)
+	checkRefused(t, tp, topic, fmt.Sprintf("topic %s has 5 partitions but had 3", topic),
+		fmt.Sprintf("recreate topic %s with 3 partitions, or take a new snapshot into a fresh topic", topic))
+}

@@ -98,6 +98,9 @@ type Snapshot struct {
 	FinishedAt time.Time
 	// Extra is opaque state of the snapshot algorithm.
 	Extra []byte
+	// Partitions are the partition counts, by sink and topic, the
+	// snapshot's records are routed by (as in Checkpoint).
+	Partitions map[string]map[string]int
 }
 
 // Chunk is the state of one snapshot chunk of a table.

@@ -53,6 +53,8 @@ type snapshotRec struct {
 	Finished   bool      `json:"finished"`
 	FinishedAt time.Time `json:"finished_at"`
 	Extra      []byte    `json:"extra,omitempty"`
+	// Partitions: sink → topic → partition count.
+	Partitions map[string]map[string]int `json:"partitions,omitempty"`
 }
 
 type chunkRec struct {
@@ -83,7 +85,8 @@ func DecodeCheckpoint(b []byte) (store.Checkpoint, error) {
 // EncodeSnapshot renders a snapshot record.
 func EncodeSnapshot(s store.Snapshot) ([]byte, error) {
 	return json.Marshal(snapshotRec{Started: s.Started, StartedAt: s.StartedAt.UTC(), Pos: toPosRec(s.Pos),
-		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra})
+		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra,
+		Partitions: s.Partitions})
 }
 
 // DecodeSnapshot reads a snapshot record; a damaged one is ErrBad.
@@ -93,7 +96,7 @@ func DecodeSnapshot(b []byte) (store.Snapshot, error) {
 		return store.Snapshot{}, Bad(err)
 	}
 	return store.Snapshot{Started: r.Started, StartedAt: r.StartedAt, Pos: r.Pos.position(), GTIDSet: r.GTIDSet,
-		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra}, nil
+		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra, Partitions: r.Partitions}, nil
 }
 
 // EncodeChunk renders a chunk record.
