@@ -102,6 +102,9 @@ type sourcePlan struct {
 	snapshot *snapshotPlan
 	limiter  *snapshot.Limiter
 	history  *schema.History
+	// partitions are the partition counts, by sink and topic, the source's
+	// records are routed by; its checkpoints record them.
+	partitions map[string]map[string]int
 }
 
 // snapshotPlan is the run of a source's snapshot this process makes.
@@ -116,6 +119,10 @@ type sinkPlan struct {
 	cfg    *topology.Sink
 	open   func() (sink.Writer, error)
 	window time.Duration
+	// partitions are the topics' counts the records are routed by;
+	// describe reads the current ones (the running sink compares them).
+	partitions map[string]int
+	describe   func(context.Context, []string) (map[string]int, error)
 }
 
 type pipelinePlan struct {
@@ -236,14 +243,8 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	for _, pl := range dag.Pipelines {
 		windows[pl.Sink.Name] = max(windows[pl.Sink.Name], pl.Source.RetryWindow)
 	}
-	for _, s := range dag.Sources {
-		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes), log)
-		if err != nil {
-			return nil, err
-		}
-		p.sources = append(p.sources, sp)
-	}
-	p.commit = commitFunc(st, p.sources, reg)
+	// The sinks first: the sources' plans record the partition counts, and
+	// a changed count must be refused before a snapshot plan is committed.
 	partitions := map[string]map[string]int{}
 	owner := ownerHeaders(opts)
 	for _, s := range dag.Sinks {
@@ -263,8 +264,20 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 			return nil, fmt.Errorf("sink %q: %w", s.Name, err)
 		}
 		partitions[s.Name] = counts
-		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name]})
+		p.sinks = append(p.sinks, &sinkPlan{cfg: s, open: open, window: windows[s.Name], partitions: counts, describe: describeTopics(cfg)})
 	}
+	if err := checkPartitions(dag, st, partitions); err != nil {
+		return nil, err
+	}
+	for _, s := range dag.Sources {
+		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes),
+			routedBy(dag, s.Name, partitions), log)
+		if err != nil {
+			return nil, err
+		}
+		p.sources = append(p.sources, sp)
+	}
+	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
 		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
 		if err != nil {
@@ -329,7 +342,7 @@ func Checkpoints(dag *topology.DAG, task string) (map[string]store.Checkpoint, e
 		if snap, ok, err := st.Snapshot(s.Name); err != nil {
 			return nil, err
 		} else if ok && snap.Started {
-			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet}
+			cps[s.Name] = store.Checkpoint{Pos: snap.Pos, GTIDSet: snap.GTIDSet, Partitions: snap.Partitions}
 		}
 	}
 	return cps, nil

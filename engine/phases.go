@@ -24,10 +24,12 @@ import (
 // prepareSource decides where a source starts: its checkpoint; else the end
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
-func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source, log *slog.Logger) (*sourcePlan, error) {
+func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source,
+	partitions map[string]map[string]int, log *slog.Logger) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
+		partitions:  partitions,
 		status:      stat,
 		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
 		resume:      flow.Resume{NextSeq: 1},
@@ -178,6 +180,7 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 	// although unacknowledged snapshot rows are not checkpointed one by one.
 	base := seqCeiling(snap)
 	snap.Extra = strconv.AppendUint(nil, base+snapshot.SeqSpan(chunkCount), 10)
+	snap.Partitions = sp.partitions // checked against the recorded ones (checkPartitions)
 	u.SetSnapshot(s.Name, snap)
 	if err := st.Commit(&u); err != nil {
 		return err
@@ -290,7 +293,8 @@ func commitFunc(st store.Store, sources []*sourcePlan, reg *status.Registry) che
 		u.Reset()
 		now := time.Now()
 		for src, m := range d.Marks {
-			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now})
+			u.SetCheckpoint(src, store.Checkpoint{Pos: m.Pos, GTIDSet: m.GTIDSet, Seq: m.Seq + 1, ServerUUID: plans[src].serverID, CommittedAt: now,
+				Partitions: plans[src].partitions})
 		}
 		u.Schemas = append(u.Schemas, d.Schemas...)
 		for _, c := range d.Chunks {

@@ -81,6 +81,7 @@ func (t *task) spawn(ctx actor.Context) {
 		pid := t.child(ctx, "sink/"+s.cfg.Name, sink.New(sink.Config{
 			Name: s.cfg.Name, Open: s.open, Checkpointer: t.checkpointer,
 			RetryWindow: s.window, Status: p.status.Sink(s.cfg.Name), Logger: t.log.With("sink", s.cfg.Name),
+			Partitions: s.partitions, Describe: s.describe,
 		}))
 		t.sinks[s.cfg.Name], t.sinkOf[pid.Id] = pid, s.cfg.Name
 	}

@@ -383,6 +383,8 @@ type checkpoint struct {
 	GTIDSet    string `json:"gtid_set"`
 	Seq        uint64 `json:"seq"`
 	ServerUUID string `json:"server_uuid"`
+	// Partitions: sink → topic → the partition count records were routed by.
+	Partitions map[string]map[string]int `json:"partitions"`
 }
 
 // readCheckpoint reads source's checkpoint from a stopped task's file,

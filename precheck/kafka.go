@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"syscall"
@@ -19,6 +21,8 @@ import (
 	"github.com/segmentio/kafka-go/sasl/plain"
 	"github.com/segmentio/kafka-go/sasl/scram"
 
+	"github.com/sluicecdc/sluice/actors/sink/partitions"
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -173,10 +177,11 @@ func checkAdvertised(ctx context.Context, cl *kafka.Client, s *topology.Sink, br
 // configured one and with the count recorded when the task started.
 func topicItem(s *topology.Sink, topic string, have, want int, known map[string]int) Item {
 	name := "sink." + s.Name + ".topic." + topic
-	if was, ok := known[topic]; ok && was != have {
+	for _, c := range partitions.Changed(s.Name, known, partitions.Counts{topic: have}) {
 		return Item{Name: name, Status: Fail,
-			Detail: fmt.Sprintf("topic %s has %s but had %d when the task started: keys now hash to other partitions, so per-key order across the change is lost", topic, plural(have, "partition"), was),
-			Fix:    fmt.Sprintf("restore the partition count (recreate topic %s with %d partitions) or start the task again from a new snapshot into a fresh topic", topic, was)}
+			Detail: fmt.Sprintf("topic %s has %s but had %d when the task started (its checkpoint records the count its records were routed by): keys now hash to other partitions, so per-key order across the change would be lost",
+				topic, plural(c.Now, "partition"), c.Was),
+			Fix: fmt.Sprintf("recreate topic %s with %d partitions, or take a new snapshot into a fresh topic (docs/partitioning.md, \"Changing a topic's partition count\")", topic, c.Was)}
 	}
 	if have < want {
 		return Item{Name: name, Status: Fail,
@@ -366,4 +371,24 @@ func sinkTransport(s *topology.Sink, timeout time.Duration) (*kafka.Transport, e
 		SASL:        mech,
 		MetadataTTL: time.Second,
 	}, nil
+}
+
+// recordedPartitions collects the partition counts the checkpoints
+// recorded, by sink and topic (the first source's, in name order, where two
+// disagree).
+func recordedPartitions(cps map[string]store.Checkpoint) map[string]map[string]int {
+	out := map[string]map[string]int{}
+	for _, src := range slices.Sorted(maps.Keys(cps)) {
+		for sink, topics := range cps[src].Partitions {
+			if out[sink] == nil {
+				out[sink] = map[string]int{}
+			}
+			for t, n := range topics {
+				if _, ok := out[sink][t]; !ok {
+					out[sink][t] = n
+				}
+			}
+		}
+	}
+	return out
 }

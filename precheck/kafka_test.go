@@ -11,6 +11,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -42,4 +43,27 @@ func TestKafkaConnectItem_Causes(t *testing.T) {
 
 func containsSecret(it Item, secret string) bool {
 	return strings.Contains(it.Detail, secret) || strings.Contains(it.Fix, secret)
+}
+
+func TestRecordedPartitions_FromTheCheckpoints(t *testing.T) {
+	cps := map[string]store.Checkpoint{
+		"b": {Partitions: map[string]map[string]int{"kafka": {"orders": 6, "items": 2}}},
+		"a": {Partitions: map[string]map[string]int{"kafka": {"orders": 3}}},
+		"c": {},
+	}
+	got := recordedPartitions(cps)
+	if len(got) != 1 || got["kafka"]["orders"] != 3 || got["kafka"]["items"] != 2 || len(got["kafka"]) != 2 {
+		t.Fatalf("recordedPartitions = %v, want kafka: orders 3 (source a first), items 2", got)
+	}
+	s := &topology.Sink{Name: "kafka", Brokers: []string{"b:9092"}}
+	if it := topicItem(s, "orders", 3, 1, got["kafka"]); it.Status != Pass {
+		t.Errorf("unchanged count: %+v", it)
+	}
+	it := topicItem(s, "orders", 4, 1, got["kafka"])
+	if it.Status != Fail || !strings.Contains(it.Detail, "has 4 partitions but had 3") || !strings.Contains(it.Fix, "recreate topic orders with 3 partitions") {
+		t.Errorf("changed count: %+v", it)
+	}
+	if it := topicItem(s, "new", 4, 1, got["kafka"]); it.Status != Pass {
+		t.Errorf("a topic nothing recorded: %+v", it)
+	}
 }

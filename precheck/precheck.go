@@ -24,8 +24,8 @@ type Options struct {
 	// file, if any.
 	Checkpoints map[string]store.Checkpoint
 	// Partitions maps a sink name to the partition count of each topic
-	// recorded when the task started; Run fails a topic whose count changed
-	// since. Nil skips the comparison.
+	// the task's records were routed by; Run fails a topic whose count
+	// changed since. Nil takes them from the Checkpoints (which record them).
 	Partitions map[string]map[string]int
 	// SnapshotRowsPerSecond is the snapshot speed assumed by the binlog
 	// retention check (default 100 000 rows/s; a source's
@@ -54,6 +54,9 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) *Report {
 	}
 	if opts.SnapshotRowsPerSecond <= 0 {
 		opts.SnapshotRowsPerSecond = DefaultSnapshotRowsPerSecond
+	}
+	if opts.Partitions == nil {
+		opts.Partitions = recordedPartitions(opts.Checkpoints)
 	}
 	log := opts.Logger
 	if log == nil {

@@ -101,6 +101,11 @@ type Checkpoint struct {
 	ServerUUID string
 	// CommittedAt is when the checkpoint was committed (set by the caller).
 	CommittedAt time.Time
+	// Partitions are the partition counts, by sink and topic, the records
+	// up to the checkpoint were routed by: a start finding another count
+	// refuses to write (actors/sink/partitions). Nil in checkpoints of
+	// versions that did not record them.
+	Partitions map[string]map[string]int
 }
 
 // Snapshot is a source's snapshot-level state.
@@ -117,6 +122,9 @@ type Snapshot struct {
 	FinishedAt time.Time
 	// Extra is opaque state of the snapshot algorithm.
 	Extra []byte
+	// Partitions are the partition counts, by sink and topic, the
+	// snapshot's records are routed by (as in Checkpoint).
+	Partitions map[string]map[string]int
 }
 
 // Chunk is the state of one snapshot chunk of a table.

@@ -26,6 +26,14 @@ type Config struct {
 	RetryWindow time.Duration
 	Status      *status.Sink
 	Logger      *slog.Logger
+	// Partitions are the partition counts, by topic, the pipelines route
+	// this sink's records by; Describe reads the current ones. When both
+	// are set the actor compares them every WatchEvery (default
+	// partitions.CheckEvery) and fails with a terminal error on a change
+	// (watch.go).
+	Partitions map[string]int
+	Describe   func(ctx context.Context, topics []string) (map[string]int, error)
+	WatchEvery time.Duration
 }
 
 // Actor writes batches to Kafka through a Writer.
@@ -45,6 +53,8 @@ type Actor struct {
 	failing bool
 	since   time.Time // first failure of the current outage
 	backoff time.Duration
+	// stopWatch ends the partition-count watch; nil when none runs.
+	stopWatch func()
 }
 
 // submission is one Write and its latest attempt.
@@ -79,6 +89,9 @@ func (a *Actor) Receive(ctx actor.Context) {
 	switch m := ctx.Message().(type) {
 	case *actor.Started:
 		a.open(ctx)
+		a.watchPartitions(ctx)
+	case *partitionsChanged:
+		panic(m.err) // terminal: the task stops
 	case *opened:
 		a.opened(ctx, m.o)
 	case *Write:
@@ -146,6 +159,10 @@ func (a *Actor) opened(ctx actor.Context, o *opening) {
 
 // release closes the writer, and the one being opened when it arrives.
 func (a *Actor) release() {
+	if a.stopWatch != nil {
+		a.stopWatch()
+		a.stopWatch = nil
+	}
 	if o := a.opening; o != nil {
 		o.mu.Lock()
 		o.stopped = true

@@ -36,3 +36,7 @@ type committed struct{}
 
 // reopen ends a backoff: open a new writer and resubmit.
 type reopen struct{}
+
+// partitionsChanged reports that a topic's partition count is no longer the
+// one the records are routed by (a terminal error naming it).
+type partitionsChanged struct{ err error }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -92,9 +93,10 @@ var (
 
 func fullUpdate() *store.Update {
 	var u store.Update
-	u.SetCheckpoint("orders-db", store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0})
+	u.SetCheckpoint("orders-db", store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0,
+		Partitions: map[string]map[string]int{"kafka": {"shop.orders": 3, "shop.items": 1}}})
 	u.SetSnapshot("orders-db", store.Snapshot{Started: true, StartedAt: t0, Pos: pos, GTIDSet: "0-1-40",
-		Tables: []string{"shop.orders", "shop.items"}, Extra: []byte{1, 2}})
+		Tables: []string{"shop.orders", "shop.items"}, Extra: []byte{1, 2}, Partitions: map[string]map[string]int{"kafka": {"shop.orders": 3}}})
 	u.PutChunk("orders-db", "shop.orders", store.Chunk{ID: 2, Low: []byte("k100"), High: nil, Rows: 17})
 	u.PutChunk("orders-db", "shop.orders", store.Chunk{ID: 0, Low: nil, High: []byte("k050"), Done: true, Rows: 50, Pos: pos})
 	u.PutChunk("orders-db", "shop.orders", store.Chunk{ID: 1, Low: []byte("k050"), High: []byte("k100"), Done: true, Rows: 50, Extra: []byte("x")})
@@ -110,7 +112,8 @@ func checkFull(t *testing.T, s store.Store) {
 	if err != nil || !ok {
 		t.Fatalf("Checkpoint = %v, %v", ok, err)
 	}
-	want := store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0}
+	want := store.Checkpoint{Pos: pos, GTIDSet: "0-1-42", Seq: 1001, ServerUUID: "1/0", CommittedAt: t0,
+		Partitions: map[string]map[string]int{"kafka": {"shop.orders": 3, "shop.items": 1}}}
 	if !equalCheckpoint(cp, want) {
 		t.Fatalf("Checkpoint = %+v, want %+v", cp, want)
 	}
@@ -119,7 +122,8 @@ func checkFull(t *testing.T, s store.Store) {
 		t.Fatalf("Snapshot = %v, %v", ok, err)
 	}
 	if !sn.Started || !sn.StartedAt.Equal(t0) || sn.Pos != pos || sn.GTIDSet != "0-1-40" || sn.Finished ||
-		!slices.Equal(sn.Tables, []string{"shop.orders", "shop.items"}) || !bytes.Equal(sn.Extra, []byte{1, 2}) {
+		!slices.Equal(sn.Tables, []string{"shop.orders", "shop.items"}) || !bytes.Equal(sn.Extra, []byte{1, 2}) ||
+		!maps.EqualFunc(sn.Partitions, map[string]map[string]int{"kafka": {"shop.orders": 3}}, maps.Equal) {
 		t.Fatalf("Snapshot = %+v", sn)
 	}
 	chunks, err := s.Chunks("orders-db", "shop.orders")
@@ -148,7 +152,7 @@ func checkFull(t *testing.T, s store.Store) {
 
 func equalCheckpoint(a, b store.Checkpoint) bool {
 	return a.Pos == b.Pos && a.GTIDSet == b.GTIDSet && a.Seq == b.Seq && a.ServerUUID == b.ServerUUID &&
-		a.CommittedAt.Equal(b.CommittedAt)
+		a.CommittedAt.Equal(b.CommittedAt) && maps.EqualFunc(a.Partitions, b.Partitions, maps.Equal)
 }
 
 func equalChunk(a, b store.Chunk) bool {

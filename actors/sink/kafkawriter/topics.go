@@ -111,6 +111,14 @@ func (w *Writer) partitionsFor(n int) int {
 	return w.st.partitions
 }
 
+// PartitionCounts reads the current partition counts of topics from fresh
+// metadata, without creating any; topics the cluster does not know are
+// left out.
+func (w *Writer) PartitionCounts(ctx context.Context, topics []string) (map[string]int, error) {
+	counts, _, err := w.describe(ctx, topics)
+	return counts, err
+}
+
 // describe reads the partition counts of names through a fresh connection
 // (kafka-go's transport serves metadata from a cache refreshed every few
 // seconds). Topics unknown to the cluster are returned in missing.

@@ -62,6 +62,8 @@ type checkpointRec struct {
 	Seq         uint64    `json:"seq"`
 	ServerUUID  string    `json:"server_uuid,omitempty"`
 	CommittedAt time.Time `json:"committed_at"`
+	// Partitions: sink → topic → partition count.
+	Partitions map[string]map[string]int `json:"partitions,omitempty"`
 }
 
 type snapshotRec struct {
@@ -73,6 +75,8 @@ type snapshotRec struct {
 	Finished   bool      `json:"finished"`
 	FinishedAt time.Time `json:"finished_at"`
 	Extra      []byte    `json:"extra,omitempty"`
+	// Partitions: sink → topic → partition count.
+	Partitions map[string]map[string]int `json:"partitions,omitempty"`
 }
 
 type chunkRec struct {
@@ -87,7 +91,7 @@ type chunkRec struct {
 // EncodeCheckpoint renders a checkpoint record.
 func EncodeCheckpoint(c store.Checkpoint) ([]byte, error) {
 	return json.Marshal(checkpointRec{Pos: toPosRec(c.Pos), GTIDSet: c.GTIDSet, Seq: c.Seq,
-		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC()})
+		ServerUUID: c.ServerUUID, CommittedAt: c.CommittedAt.UTC(), Partitions: c.Partitions})
 }
 
 // DecodeCheckpoint reads a checkpoint record; a damaged one is ErrBad.
@@ -97,13 +101,14 @@ func DecodeCheckpoint(b []byte) (store.Checkpoint, error) {
 		return store.Checkpoint{}, Bad(err)
 	}
 	return store.Checkpoint{Pos: r.Pos.position(), GTIDSet: r.GTIDSet, Seq: r.Seq,
-		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt}, nil
+		ServerUUID: r.ServerUUID, CommittedAt: r.CommittedAt, Partitions: r.Partitions}, nil
 }
 
 // EncodeSnapshot renders a snapshot record.
 func EncodeSnapshot(s store.Snapshot) ([]byte, error) {
 	return json.Marshal(snapshotRec{Started: s.Started, StartedAt: s.StartedAt.UTC(), Pos: toPosRec(s.Pos),
-		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra})
+		GTIDSet: s.GTIDSet, Tables: s.Tables, Finished: s.Finished, FinishedAt: s.FinishedAt.UTC(), Extra: s.Extra,
+		Partitions: s.Partitions})
 }
 
 // DecodeSnapshot reads a snapshot record; a damaged one is ErrBad.
@@ -113,7 +118,7 @@ func DecodeSnapshot(b []byte) (store.Snapshot, error) {
 		return store.Snapshot{}, Bad(err)
 	}
 	return store.Snapshot{Started: r.Started, StartedAt: r.StartedAt, Pos: r.Pos.position(), GTIDSet: r.GTIDSet,
-		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra}, nil
+		Tables: r.Tables, Finished: r.Finished, FinishedAt: r.FinishedAt, Extra: r.Extra, Partitions: r.Partitions}, nil
 }
 
 // EncodeChunk renders a chunk record.
