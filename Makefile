@@ -46,3 +46,20 @@ demo-cluster:
 ## bench: measure Sluice (and Debezium beside it) on the bed; report in bench/results/ (docs/benchmarks.md)
 bench: build testbed-up
 	./bin/sluice bench $(BENCH_FLAGS)
+
+# Per-stage Go benchmarks and the callgrind count (docs/benchmarks.md, "Stage benchmarks").
+.PHONY: bench-stages bench-callgrind
+BENCHSTAT      = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
+BENCH_STAGES   = ^Benchmark(Stage_|CatchUp_Path|Transformer_|Partitioner_|Encode_|RecordSet_Compress|ActorWorkload_Fake)
+BENCH_STAGES_OUT ?= bench/results/stages-$(shell date -u +%Y%m%d-%H%M%S).txt
+
+## bench-stages: every stage's Go benchmark, -count=6, into $(BENCH_STAGES_OUT); compare two with benchstat
+bench-stages:
+	@mkdir -p $(dir $(BENCH_STAGES_OUT))
+	$(GO) test -run '^$$' -bench '$(BENCH_STAGES)' -benchmem -count=6 -timeout 60m \
+		./actors/binlog/binlogreader ./actors/pipeline/... ./codecs/... ./actors/sink/kafkawriter | tee $(BENCH_STAGES_OUT)
+	@echo "compare two runs: go run $(BENCHSTAT) OLD.txt $(BENCH_STAGES_OUT)"
+
+## bench-callgrind: instructions per row event of the whole catch-up path (valgrind)
+bench-callgrind:
+	@bash bench/callgrind.sh path

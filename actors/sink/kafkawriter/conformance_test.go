@@ -22,4 +22,6 @@ func TestConformance_Fake(t *testing.T) { writertest.Run(t, writertest.Fake, ope
 
 func TestConformance_Bed(t *testing.T) { writertest.Run(t, writertest.Bed, open) }
 
-func BenchmarkActorWorkload_Bed(b *testing.B) { writertest.Bench(b, open) }
+func BenchmarkActorWorkload_Bed(b *testing.B) { writertest.Bench(b, writertest.Bed, open) }
+
+func BenchmarkActorWorkload_Fake(b *testing.B) { writertest.Bench(b, writertest.Fake, open) }

@@ -12,7 +12,8 @@ import (
 	"github.com/sluicecdc/sluice/actors/sink/kafkarecord"
 )
 
-// Bench measures a writer on the bed's Kafka as the sink actor drives it,
+// Bench measures a writer on cluster (the bed's Kafka, or an in-process
+// kfake broker whose CPU then counts too) as the sink actor drives it,
 // without compression and with lz4 (the sink's default):
 // submissions of 500 records (200-byte values, 8-byte keys, one header)
 // spread over 3 partitions, at most 64 in flight (the engine's credit), and
@@ -22,15 +23,14 @@ import (
 // the broker runs in its own process), under the sink's defaults
 // (batch_bytes 1 MiB, linger 5 ms). docs/cluster.md ("Fenced writes") has
 // how to run it for both writers and compare.
-func Bench(b *testing.B, open Opener) {
+func Bench(b *testing.B, cluster func(testing.TB) *Cluster, open Opener) {
 	for _, codec := range []string{"none", "lz4"} {
-		b.Run(codec, func(b *testing.B) { bench(b, open, codec) })
+		b.Run(codec, func(b *testing.B) { bench(b, cluster(b), open, codec) })
 	}
 }
 
-func bench(b *testing.B, open Opener, compression string) {
+func bench(b *testing.B, c *Cluster, open Opener, compression string) {
 	const per, window, partitions = 500, 64, 3
-	c := Bed(b)
 	topic := c.NewTopic(b, partitions)
 	s := sinkFor(c)
 	s.Compression, s.BatchBytes, s.Linger = compression, 1<<20, 5*time.Millisecond
@@ -73,6 +73,7 @@ func bench(b *testing.B, open Opener, compression string) {
 		}
 	}
 
+	b.ReportAllocs()
 	b.ResetTimer()
 	cpu0, t0 := cpuTime(), time.Now()
 	for i, sent := 0, 0; sent < b.N; i++ {
