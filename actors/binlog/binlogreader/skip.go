@@ -34,8 +34,8 @@ func (e *StatementStop) Error() string {
 		msg += "; " + e.Note
 	}
 	return msg + "; or, when the statement leaves the columns of the followed tables' rows as they were " +
-		"(an index, a comment, an option the parser does not know), stop the task, record the decision to skip it " +
-		"in the schema history and start again: " + e.SkipCommand("FILE")
+		"(an index, a comment, an option the parser does not know), record the decision to skip it " +
+		"in the schema history, then start the task again: " + e.SkipCommand("FILE")
 }
 
 func (e *StatementStop) Unwrap() error { return e.Err }

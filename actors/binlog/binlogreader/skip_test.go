@@ -1,0 +1,49 @@
+package binlogreader
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
+	"github.com/sluicecdc/sluice/schema"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/topology"
+)
+
+// A decision skips only its statement at its position; one at the
+// position for another statement is refused with a note for the stop.
+func TestStream_SkipDecided_OnlyThatStatementThere(t *testing.T) {
+	const sql = "ALTER TABLE t ADD INDEX iv (v) IGNORED"
+	at := change.Position{File: "mariadb-bin.000006", Pos: 4711}
+	s := newStream(Config{Source: &topology.Source{Name: "src", Flavor: topology.FlavorMariaDB}}, 1)
+	s.skips = map[change.Position]store.Skip{at: {Pos: at, Digest: schema.Digest(sql), Reason: "index only"}}
+
+	withGTID := at
+	withGTID.GTID = "0-1-9"
+	if skip, note := s.skipDecided(sql, withGTID); !skip || note != "" {
+		t.Errorf("the recorded statement at its position: skip %t, note %q", skip, note)
+	}
+	if skip, note := s.skipDecided(sql, change.Position{File: at.File, Pos: 4800}); skip || note != "" {
+		t.Errorf("the statement at another position: skip %t, note %q", skip, note)
+	}
+	skip, note := s.skipDecided("ALTER TABLE t ADD INDEX iw (w) IGNORED", at)
+	if skip || !strings.Contains(note, "is for another statement") {
+		t.Errorf("another statement at the position: skip %t, note %q", skip, note)
+	}
+
+	err := s.stopAtStatement(withGTID, note, errkind.Terminal(errors.New("cannot apply")))
+	var ss *StatementStop
+	if !errors.As(err, &ss) || !errkind.IsTerminal(err) || ss.Pos != at {
+		t.Fatalf("stop = %#v (terminal %t)", err, errkind.IsTerminal(err))
+	}
+	for _, part := range []string{"cannot apply", note, `sluice skip -f FILE --source src --at mariadb-bin.000006:4711 --reason "WHY"`} {
+		if !strings.Contains(err.Error(), part) {
+			t.Errorf("stop message lacks %q: %v", part, err)
+		}
+	}
+	if got := ss.SkipCommand("my tasks/orders.yaml"); !strings.HasPrefix(got, `sluice skip -f "my tasks/orders.yaml" --source src`) {
+		t.Errorf("SkipCommand with a space in the path = %s", got)
+	}
+}
