@@ -248,6 +248,8 @@ func (s *Stream) applyDDL(st *sourcedb.Statement, pos change.Position) error {
 		}
 	case err != nil:
 		return err
+	default:
+		s.skipUnneeded(pos)
 	}
 	s.tables.reset()
 	for _, r := range res.Renamed {

@@ -95,6 +95,15 @@ func (s *Stream) skipDecided(sql string, pos change.Position) (skip bool, note s
 	return true, ""
 }
 
+// skipUnneeded logs a decision recorded at pos for a statement the history
+// applied: it is not used.
+func (s *Stream) skipUnneeded(pos change.Position) {
+	if sk, ok := s.skips[decisionKey(pos)]; ok {
+		s.log.Warn("skip decision not applied: the schema history applied the statement at its position",
+			slog.String("pos", pos.String()), slog.String("digest", sk.Digest), slog.String("reason", sk.Reason))
+	}
+}
+
 // stopAtStatement turns the terminal error of a statement the history
 // cannot apply into a StatementStop.
 func (s *Stream) stopAtStatement(pos change.Position, note string, err error) error {

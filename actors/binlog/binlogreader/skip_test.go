@@ -1,7 +1,9 @@
 package binlogreader
 
 import (
+	"bytes"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -17,7 +19,8 @@ import (
 func TestStream_SkipDecided_OnlyThatStatementThere(t *testing.T) {
 	const sql = "ALTER TABLE t ADD INDEX iv (v) IGNORED"
 	at := change.Position{File: "mariadb-bin.000006", Pos: 4711}
-	s := newStream(Config{Source: &topology.Source{Name: "src", Flavor: topology.FlavorMariaDB}}, 1)
+	var logs bytes.Buffer
+	s := newStream(Config{Source: &topology.Source{Name: "src", Flavor: topology.FlavorMariaDB}, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, 1)
 	s.skips = map[change.Position]store.Skip{at: {Pos: at, Digest: schema.Digest(sql), Reason: "index only"}}
 
 	withGTID := at
@@ -45,5 +48,15 @@ func TestStream_SkipDecided_OnlyThatStatementThere(t *testing.T) {
 	}
 	if got := ss.SkipCommand("my tasks/orders.yaml"); !strings.HasPrefix(got, `sluice skip -f "my tasks/orders.yaml" --source src`) {
 		t.Errorf("SkipCommand with a space in the path = %s", got)
+	}
+
+	// A statement the history applied leaves the decision unused, and says so.
+	s.skipUnneeded(change.Position{File: at.File, Pos: 4800})
+	if strings.Contains(logs.String(), "history applied the statement") {
+		t.Errorf("a position without a decision logged one: %s", logs.String())
+	}
+	s.skipUnneeded(at)
+	if !strings.Contains(logs.String(), "skip decision not applied: the schema history applied the statement") {
+		t.Errorf("an unused decision was not logged: %s", logs.String())
 	}
 }
