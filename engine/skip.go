@@ -11,8 +11,12 @@ import (
 
 // RecordSkip records an operator's decision to skip one DDL statement of a
 // source (sluice skip) in the task's checkpoint store. The task must be
-// stopped: a running one holds the store (store.ErrLocked).
+// stopped: a running one holds the store (store.ErrLocked). A topology
+// change the store accepts is recorded and logged to log (nil: not logged).
 func RecordSkip(dag *topology.DAG, task, source string, sk store.Skip, log *slog.Logger) error {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
 	st, err := openStore(dag, Options{Task: task}, log)
 	if err != nil {
 		return err
