@@ -61,8 +61,8 @@ func (s *Stream) loadSkips(h *schema.History, from change.Position) error {
 		return fmt.Errorf("source %q: skip decisions: %w", s.name, err)
 	}
 	for _, sk := range list {
-		if !from.IsZero() && store.PosKey(sk.Pos) < store.PosKey(from) {
-			continue // behind the start: met (or not) on an earlier run
+		if !from.IsZero() && store.PosKey(sk.Pos) <= store.PosKey(from) {
+			continue // its event ends at or before the start: read on an earlier run
 		}
 		if s.skips == nil {
 			s.skips = make(map[change.Position]store.Skip)

@@ -60,3 +60,35 @@ func TestStream_SkipDecided_OnlyThatStatementThere(t *testing.T) {
 		t.Errorf("an unused decision was not logged: %s", logs.String())
 	}
 }
+
+// At the start, only the decisions whose statement ends after the start
+// position are kept and logged; one ending at the start was read before.
+func TestStream_LoadSkips_OnlyThoseAhead(t *testing.T) {
+	src := &topology.Source{Name: "src", Flavor: topology.FlavorMariaDB}
+	st := newMemStore(t)
+	var u store.Update
+	for _, p := range []uint32{100, 200, 300} {
+		u.PutSkip("src", store.Skip{Pos: change.Position{File: "mariadb-bin.000006", Pos: p}, Digest: "d", Reason: "r"})
+	}
+	u.PutSkip("src", store.Skip{Pos: change.Position{File: "mariadb-bin.000007", Pos: 4}, Digest: "d", Reason: "r"})
+	if err := st.Commit(&u); err != nil {
+		t.Fatal(err)
+	}
+	var logs bytes.Buffer
+	s := newStream(Config{Source: src, Logger: slog.New(slog.NewTextHandler(&logs, nil))}, 1)
+	if err := s.loadSkips(schema.New(schema.Config{Source: src, Store: st}), change.Position{File: "mariadb-bin.000006", Pos: 200}); err != nil {
+		t.Fatal(err)
+	}
+	want := []change.Position{{File: "mariadb-bin.000006", Pos: 300}, {File: "mariadb-bin.000007", Pos: 4}}
+	if len(s.skips) != len(want) {
+		t.Fatalf("kept %v, want %v", s.skips, want)
+	}
+	for _, p := range want {
+		if _, ok := s.skips[p]; !ok {
+			t.Errorf("decision at %s not kept: %v", p, s.skips)
+		}
+	}
+	if n := strings.Count(logs.String(), "skip decision recorded"); n != 2 {
+		t.Errorf("%d start log lines, want 2:\n%s", n, logs.String())
+	}
+}
