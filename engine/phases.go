@@ -36,6 +36,9 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		budget:      budget,
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
+	if err := reportSkips(st, s.Name, stat); err != nil {
+		return nil, err
+	}
 	id, err := serverIdentity(ctx, s)
 	if err != nil {
 		return nil, err

@@ -40,7 +40,8 @@
 //   - A statement the parser rejects (MariaDB's INVISIBLE columns, UUID and
 //     INET types, spatial types, system versioning…) that touches a
 //     followed table returns a *DDLError and changes nothing; the reader
-//     decides (re-read at the head of the binlog, or stop). One about other
+//     decides (re-read at the head of the binlog, pass over it by an
+//     operator's recorded decision, store.Skip, or stop). One about other
 //     tables only is ignored.
 //   - Table names are compared exactly (lower_case_table_names=0); column
 //     and key names without regard to case.

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -67,6 +68,7 @@ type Source struct {
 	position string
 	gtidSet  string
 	tables   map[string]*Table
+	skips    []SkipView
 
 	commitTime atomic.Int64 // Unix seconds of the last transaction read
 	caughtUp   atomic.Int64 // Unix nanos when the reader last saw the head of the log
@@ -119,6 +121,14 @@ func (s *Source) Restarted() { s.restarts.Add(1) }
 // the source dropped (ignore_ddl): the topics keep rows the tables no
 // longer have.
 func (s *Source) TruncatesIgnored(n uint64) { s.truncates.Add(n) }
+
+// SetSkips records the skip decisions in the source's checkpoint store
+// (sluice skip), in binlog order.
+func (s *Source) SetSkips(v []SkipView) {
+	s.mu.Lock()
+	s.skips = slices.Clone(v)
+	s.mu.Unlock()
+}
 
 // Checkpointed records the source's committed resume position.
 func (s *Source) Checkpointed(pos string) { s.checkpoint.Store(&pos) }

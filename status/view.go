@@ -1,6 +1,7 @@
 package status
 
 import (
+	"slices"
 	"sort"
 	"time"
 )
@@ -31,6 +32,20 @@ type SourceView struct {
 	// ignore_ddl.
 	TruncatesIgnored uint64      `json:"truncates_ignored"`
 	Tables           []TableView `json:"snapshot_tables,omitempty"`
+	// Skips are the DDL statements the schema history skips by an
+	// operator's decision (sluice skip).
+	Skips []SkipView `json:"skipped_statements,omitempty"`
+}
+
+// SkipView is one recorded decision to skip a DDL statement.
+type SkipView struct {
+	// Position is where the statement's event ends ("file:offset").
+	Position  string    `json:"position"`
+	Digest    string    `json:"digest"`
+	Statement string    `json:"statement,omitempty"`
+	Reason    string    `json:"reason"`
+	Who       string    `json:"who,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // TableView is one table's snapshot progress.
@@ -74,7 +89,7 @@ func (s *Source) view(now time.Time) SourceView {
 	s.mu.Lock()
 	v := SourceView{Name: s.name, Phase: s.phase, Position: s.position, GTIDSet: s.gtidSet,
 		Rows: s.rows.Load(), InflightBytes: s.inflight.Load(), BudgetBytes: s.budget, Restarts: s.restarts.Load(),
-		TruncatesIgnored: s.truncates.Load()}
+		TruncatesIgnored: s.truncates.Load(), Skips: slices.Clone(s.skips)}
 	for _, t := range s.tables {
 		v.Tables = append(v.Tables, t.view(now))
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 
+	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/precheck"
 )
@@ -74,6 +76,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := engine.Run(ctx, g, engine.Options{Task: task, Logger: log}); err != nil {
 		log.Error("task failed", "err", err)
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
+		var stop *binlogreader.StatementStop
+		if errors.As(err, &stop) {
+			fmt.Fprintf(stderr, "sluice run: to skip that statement, run: %s\n", stop.SkipCommand(*file))
+		}
 		return 1
 	}
 	return 0

@@ -92,6 +92,14 @@ func printStatus(w io.Writer, v *status.TaskView) {
 		if s.TruncatesIgnored > 0 {
 			fmt.Fprintf(w, "  TRUNCATE TABLE ignored %d times (ignore_ddl): the topics keep rows the tables no longer have\n", s.TruncatesIgnored)
 		}
+		for _, sk := range s.Skips {
+			who := sk.Who
+			if who == "" {
+				who = "-"
+			}
+			fmt.Fprintf(w, "  skipped     %s  %.120q  digest %s  by %s at %s: %s\n",
+				sk.Position, sk.Statement, sk.Digest, who, sk.At.Format(time.RFC3339), sk.Reason)
+		}
 		if s.Checkpoint != "" {
 			fmt.Fprintf(w, "  checkpoint  %s\n", s.Checkpoint)
 		}

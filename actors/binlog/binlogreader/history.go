@@ -132,8 +132,7 @@ func (s *Stream) resolve(db, table, why string, at change.Position, check func(*
 		return errkind.Terminal(fmt.Errorf(
 			"source %q: table %s.%s at %s: %s, and %s; Sluice does not guess a table definition. "+
 				"Ways out: take a new snapshot of the source (delete its checkpoint or set its start position, then restart: "+
-				"the definitions are captured afresh), or restart while the source is idle so that the definition can be re-read; "+
-				"skipping the statement by an audited command is not available yet",
+				"the definitions are captured afresh), or restart while the source is idle so that the definition can be re-read",
 			s.name, db, table, at, why, reason))
 	}
 	v, err := s.schema.Describe(ctx, db, table)
@@ -203,15 +202,7 @@ func (s *Stream) atHead(ctx context.Context, from change.Position, db, table str
 // statement naming it, a database statement naming its database, or any
 // other DDL whose text mentions the table's name.
 func ddlMayTouch(p *sourcedb.Parser, info, db, table string) bool {
-	defDB := ""
-	if strings.HasPrefix(info, "use ") {
-		if i := strings.Index(info, "; "); i > 0 {
-			if d, _, ok := sourcedb.Ident(strings.TrimSpace(info[4:i])); ok {
-				defDB = d
-			}
-			info = info[i+2:]
-		}
-	}
+	defDB, info := splitUse(info)
 	if sourcedb.Classify([]byte(info)) != sourcedb.KindDDL {
 		return false
 	}
@@ -234,23 +225,31 @@ func (s *Stream) applyDDL(st *sourcedb.Statement, pos change.Position) error {
 	var de *schema.DDLError
 	switch {
 	case errors.As(err, &de):
+		skip, note := s.skipDecided(sql, pos)
+		if skip {
+			return nil
+		}
 		why := "the schema history cannot apply the statement " + strconv.Quote(abbreviate(sql, 300)) + " (" + de.Err.Error() + ")"
 		if len(de.Tables) == 0 {
-			return errkind.Terminal(fmt.Errorf(
+			return s.stopAtStatement(pos, note, errkind.Terminal(fmt.Errorf(
 				"source %q at %s: %s and cannot tell which tables it changes; Sluice does not guess a table definition. "+
-					"Ways out: take a new snapshot of the source (delete its checkpoint or set its start position, then restart); "+
-					"skipping the statement by an audited command is not available yet", s.name, pos, why))
+					"Ways out: take a new snapshot of the source (delete its checkpoint or set its start position, then restart)", s.name, pos, why)))
 		}
 		for _, t := range de.Tables {
 			if !s.schema.Follows(t.Schema, t.Name) {
 				continue
 			}
 			if _, err := s.resolve(t.Schema, t.Name, why, pos, nil); err != nil {
+				if errkind.IsTerminal(err) {
+					return s.stopAtStatement(pos, note, err)
+				}
 				return err
 			}
 		}
 	case err != nil:
 		return err
+	default:
+		s.skipUnneeded(pos)
 	}
 	s.tables.reset()
 	for _, r := range res.Renamed {
@@ -267,6 +266,20 @@ func (s *Stream) applyDDL(st *sourcedb.Statement, pos change.Position) error {
 		}
 	}
 	return nil
+}
+
+// splitUse splits a statement as SHOW BINLOG EVENTS shows it ("use `db`;
+// ALTER …") into its default database and the statement as logged.
+func splitUse(info string) (db, sql string) {
+	if strings.HasPrefix(info, "use ") {
+		if i := strings.Index(info, "; "); i > 0 {
+			if d, _, ok := sourcedb.Ident(strings.TrimSpace(info[4:i])); ok {
+				db = d
+			}
+			return db, info[i+2:]
+		}
+	}
+	return "", info
 }
 
 func abbreviate(s string, n int) string {

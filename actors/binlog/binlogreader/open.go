@@ -19,6 +19,7 @@ import (
 	"github.com/sluicecdc/sluice/internal/mysqltls"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/sourcedb"
+	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -149,6 +150,8 @@ type Stream struct {
 	progress Progress
 
 	warnedDML map[string]bool
+
+	skips map[change.Position]store.Skip // recorded skip decisions ahead (skip.go)
 }
 
 // newStream builds a stream around an event queue; Open connects it.
@@ -270,6 +273,9 @@ func Open(ctx context.Context, cfg Config, from Resume) (*Stream, error) {
 		}
 		s.schema = t
 		s.tables.hist, s.tables.resolve = t, s.resolve
+		if err := s.loadSkips(cfg.History, from.Pos); err != nil {
+			return nil, err
+		}
 	}
 	s.file = pos.File
 	s.mark.Pos = pos
