@@ -68,7 +68,7 @@ const reconcileEvery = 250 * time.Millisecond
 // Run is the node's life: join, run the planned tasks, rejoin after a lost
 // membership, and when ctx ends drain every task, give them up and leave.
 // While etcd does not answer the node runs no task and tries to join again
-// every lease TTL; only a name held by another live node ends Run.
+// every quarter TTL; only a name held by another live node ends Run.
 func (n *Node) Run(ctx context.Context) error {
 	var lost *Member
 	for {
@@ -97,7 +97,7 @@ func (n *Node) Run(ctx context.Context) error {
 			if errors.Is(err, ErrNameInUse) {
 				return err
 			}
-			n.log.Warn("joining the cluster; trying again", "err", err, "in", n.cfg.LeaseTTL)
+			n.log.Warn("joining the cluster; trying again", "err", err, "in", n.cfg.LeaseTTL/4)
 			if n.pause(ctx) {
 				return nil
 			}
@@ -146,11 +146,22 @@ func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
 	changes := n.cli.Watch(wctx, n.cfg.Prefix+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	tick := time.NewTicker(reconcileEvery)
 	defer tick.Stop()
+	// A lost membership also ends the round under way, so that the tasks
+	// stop at once rather than after the round's deadline.
+	lctx, lcancel := context.WithCancel(ctx)
+	defer lcancel()
+	go func() {
+		select {
+		case <-m.Lost():
+			lcancel()
+		case <-lctx.Done():
+		}
+	}()
 	for {
 		// Each round's etcd calls are bounded by the lease TTL: a node cut
 		// off from etcd must come back here to see its membership lost and
 		// stop its tasks, not wait in a call until etcd answers again.
-		rctx, cancel := context.WithTimeout(ctx, n.cfg.LeaseTTL)
+		rctx, cancel := context.WithTimeout(lctx, n.cfg.LeaseTTL)
 		n.reconcile(rctx, m)
 		cancel()
 		select {

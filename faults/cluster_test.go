@@ -3,6 +3,7 @@ package faults
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kgo"
+	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/codecs/codec"
@@ -230,12 +233,8 @@ type deposal struct {
 func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, resume func(*node)) deposal {
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
-	db := testbed.NewDatabase(t)
 	tables := []string{"p0", "p1", "p2"}
-	w := bedWorkload(t, db, tables...)
-	for _, tb := range tables {
-		w.fill(t, tb, 1000)
-	}
+	db, w := filledTables(t, 1000, tables...)
 	nodes := startNodes(t, prefix, 3, via)
 	topics, tasks := map[string]string{}, map[string]string{}
 	for i, tb := range tables {
@@ -311,16 +310,25 @@ func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, re
 // loggedAt is the time of the first line of log that holds every one of
 // parts (zero when none does), from the node's time= field.
 func loggedAt(log string, parts ...string) time.Time {
+	if all := loggedTimes(log, parts...); len(all) > 0 {
+		return all[0]
+	}
+	return time.Time{}
+}
+
+// loggedTimes is the time of every line of log that holds all of parts.
+func loggedTimes(log string, parts ...string) []time.Time {
+	var out []time.Time
 	for _, line := range strings.Split(log, "\n") {
 		if !strings.HasPrefix(line, "time=") || !allIn(line, parts) {
 			continue
 		}
 		stamp, _, _ := strings.Cut(strings.TrimPrefix(line, "time="), " ")
 		if at, err := time.Parse(time.RFC3339Nano, stamp); err == nil {
-			return at
+			out = append(out, at)
 		}
 	}
-	return time.Time{}
+	return out
 }
 
 func allIn(s string, parts []string) bool {
@@ -505,6 +513,7 @@ func spread(ds []time.Duration) string {
 type ownerWatch struct {
 	mu    sync.Mutex
 	first map[owner]time.Time
+	last  time.Time // when the latest record came
 }
 
 func watchOwners(t *testing.T, broker string, topics []string) *ownerWatch {
@@ -525,6 +534,7 @@ func watchOwners(t *testing.T, broker string, topics []string) *ownerWatch {
 			now := time.Now()
 			ow.mu.Lock()
 			fs.EachRecord(func(r *kgo.Record) {
+				ow.last = now
 				m := kafka.Message{Headers: make([]kafka.Header, 0, len(r.Headers))}
 				for _, h := range r.Headers {
 					m.Headers = append(m.Headers, kafka.Header{Key: h.Key, Value: h.Value})
@@ -572,24 +582,12 @@ func TestCluster_JoinAndGracefulStopMoveTasksDrained(t *testing.T) {
 	needBed(t)
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
-	db := testbed.NewDatabase(t)
 	tables := []string{"j0", "j1", "j2", "j3"}
-	w := bedWorkload(t, db, tables...)
-	for _, tb := range tables {
-		w.fill(t, tb, 1000)
-	}
+	db, w := filledTables(t, 1000, tables...)
 	nodes := startNodes(t, prefix, 2, nil)
-	topics := map[string]string{}
-	var all []string
-	for i, tb := range tables {
-		topic := testbed.NewTopic(t, 2)
-		tp := newTopo(t, fmt.Sprintf("jtask%d", i), db, topic)
-		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
-		sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", tp.write(t))
-		topics[tb] = topic
-		all = append(all, topic)
-	}
-	before := waitLoads(t, prefix, 4, func(l map[string]int) bool { return l["n1"] == 2 && l["n2"] == 2 }, 30*time.Second)
+	topics, all := submitTableTasks(t, nodes[0].file, db, "jtask", tables)
+	cli := testbed.EtcdClient(t)
+	before := waitLoads(t, cli, prefix, 4, func(l map[string]int) bool { return l["n1"] == 2 && l["n2"] == 2 }, 30*time.Second)
 	seen := watchOwners(t, broker, all)
 	writes := w.run(1000, 0)
 	defer writes.stop()
@@ -620,7 +618,7 @@ func TestCluster_JoinAndGracefulStopMoveTasksDrained(t *testing.T) {
 
 	// A node joins: one task moves to it by a drain.
 	byName["n3"] = startNode(t, prefix, "n3", testbed.Etcd(t))
-	after := waitLoads(t, prefix, 4, func(l map[string]int) bool { return l["n3"] == 1 && l["n1"]+l["n2"] == 3 }, 30*time.Second)
+	after := waitLoads(t, cli, prefix, 4, func(l map[string]int) bool { return l["n3"] == 1 && l["n1"]+l["n2"] == 3 }, 30*time.Second)
 	measure("n3 joined", before, after, func(task, from string) time.Time {
 		log := byName[from].p.log()
 		at := loggedAt(log, "draining it", "task="+task)
@@ -648,32 +646,25 @@ func TestCluster_JoinAndGracefulStopMoveTasksDrained(t *testing.T) {
 			t.Fatalf("%s exited with %d after SIGTERM; log:\n%s", victim, code, tail(byName[victim].p.log(), 30))
 		}
 		t.Logf("SIGTERM of %s: it drained its tasks and left in %s", victim, time.Since(stopped).Round(time.Millisecond))
-		after = waitLoads(t, prefix, 4, func(l map[string]int) bool { return l[victim] == 0 && want(l) }, 30*time.Second)
+		after = waitLoads(t, cli, prefix, 4, func(l map[string]int) bool { return l[victim] == 0 && want(l) }, 30*time.Second)
 		measure("SIGTERM of "+victim, before, after, func(string, string) time.Time { return stopped })
 	}
 	t.Logf("RESULT cluster planned moves (%d: a join, two SIGTERMs; lease TTL 2s): drain start → first committed record of the new owner %s",
 		len(moves), spread(moves))
 
-	time.Sleep(2 * time.Second)
-	if err := writes.stop(); err != nil {
-		t.Fatal(err)
-	}
-	for _, tb := range tables {
-		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
-		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
-		handoffs := checkHandoffsResendNothing(t, topics[tb], out.Msgs)
-		t.Logf("%s: %d records, %d applied, %d duplicates, %d owners %v, %d hand-offs", tb, out.Records, out.Applied, out.Duplicates, len(writers), writers, handoffs)
+	finishAndScan(t, writes, w, broker, topics, func(topic string, out *outcome, writers map[owner]int) {
+		handoffs := checkHandoffsResendNothing(t, topic, out.Msgs)
+		t.Logf("%s: %d hand-offs", topic, handoffs)
 		if out.Duplicates != 0 {
-			t.Errorf("%s: %d duplicates; planned moves must re-send nothing", topics[tb], out.Duplicates)
+			t.Errorf("%s: %d duplicates; planned moves must re-send nothing", topic, out.Duplicates)
 		}
-	}
+	})
 }
 
-// waitLoads waits until all tasks of the cluster are owned and the number
+// waitLoads waits until all tasks of the cluster (in the etcd of cli) are owned and the number
 // each node owns satisfies ok, and returns the view.
-func waitLoads(t *testing.T, prefix string, tasks int, ok func(map[string]int) bool, timeout time.Duration) *cluster.View {
+func waitLoads(t *testing.T, cli *clientv3.Client, prefix string, tasks int, ok func(map[string]int) bool, timeout time.Duration) *cluster.View {
 	t.Helper()
-	cli := testbed.EtcdClient(t)
 	for deadline := time.Now().Add(timeout); ; time.Sleep(50 * time.Millisecond) {
 		v, err := cluster.Read(context.Background(), cli, prefix)
 		if err != nil {
@@ -768,4 +759,232 @@ func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message
 		}
 	}
 	return handoffs
+}
+
+// lastRecord is when the latest record of any owner came.
+func (ow *ownerWatch) lastRecord() time.Time {
+	ow.mu.Lock()
+	defer ow.mu.Unlock()
+	return ow.last
+}
+
+// TestCluster_EtcdDownTasksPauseAndResume runs 3 tasks on 3 nodes under
+// writes against an etcd of the test's own, kills that etcd with SIGKILL
+// for 30 s (60 s in the long form, -chaos) and starts it again on the same
+// data dir. While etcd is down no node can prove that it owns a task: every
+// node must stop its tasks within about a lease TTL, and nothing may be
+// committed to the topics after that until etcd is back. Once it is, the
+// nodes join again, the tasks are owned again and resume, every topic
+// equals its table and the owner scan shows no record of an owner after
+// its successor's first.
+func TestCluster_EtcdDownTasksPauseAndResume(t *testing.T) {
+	needBed(t)
+	outage := pick(30*time.Second, 60*time.Second)
+	e := startPrivateEtcd(t)
+	const prefix = "/sluice"
+	broker := testbed.Kafka(t)[0]
+	tables := []string{"e0", "e1", "e2"}
+	db, w := filledTables(t, 1000, tables...)
+	var nodes []*node
+	for _, name := range []string{"n1", "n2", "n3"} {
+		nodes = append(nodes, startNode(t, prefix, name, []string{e.addr}))
+	}
+	topics, all := submitTableTasks(t, nodes[0].file, db, "etask", tables)
+	cli := e.client(t)
+	before := waitLoads(t, cli, prefix, 3, func(l map[string]int) bool { return len(l) == 3 }, 30*time.Second)
+	seen := watchOwners(t, broker, all)
+	writes := w.run(1000, 0)
+	defer writes.stop()
+	time.Sleep(3 * time.Second)
+
+	e.kill(t)
+	down := time.Now()
+	// Every node declares its membership lost (a TTL of silence, a
+	// keep-alive check) and stops its tasks.
+	var lastStop time.Time
+	for _, nd := range nodes {
+		var at time.Time
+		for deadline := time.Now().Add(10 * time.Second); at.IsZero(); time.Sleep(100 * time.Millisecond) {
+			if at = loggedAt(nd.p.log(), "membership lost"); at.IsZero() && time.Now().After(deadline) {
+				t.Fatalf("%s did not stop its tasks within 10s of etcd going down; log:\n%s", nd.name, tail(nd.p.log(), 30))
+			}
+		}
+		t.Logf("%s stopped its tasks %s after etcd went down", nd.name, at.Sub(down).Round(time.Millisecond))
+		if at.Sub(down) > 4500*time.Millisecond {
+			t.Errorf("%s stopped its tasks %s after etcd went down, want within 4.5s (lease TTL 2s)", nd.name, at.Sub(down))
+		}
+		if at.After(lastStop) {
+			lastStop = at
+		}
+	}
+	time.Sleep(outage - time.Since(down))
+	// Nothing committed once the tasks stopped (their drains may commit a
+	// last transaction for a moment).
+	if last := seen.lastRecord(); last.After(lastStop.Add(3 * time.Second)) {
+		t.Errorf("a record was committed %s after etcd went down (the tasks stopped by %s): a node ran a task it could not prove it owned",
+			last.Sub(down).Round(time.Millisecond), lastStop.Sub(down).Round(time.Millisecond))
+	}
+	for _, nd := range nodes {
+		if !nd.p.running() {
+			t.Fatalf("%s exited while etcd was down; log:\n%s", nd.name, tail(nd.p.log(), 30))
+		}
+	}
+	e.start(t)
+	up := time.Now()
+	// A new client: the old one's reconnect backoff has grown during the
+	// outage (the nodes bound theirs; see dialEtcd).
+	after := waitLoads(t, e.client(t), prefix, 3, func(map[string]int) bool { return true }, 30*time.Second)
+	owned := time.Since(up)
+	var resumed time.Duration
+	for task, tk := range after.Tasks {
+		if tk.Epoch == before.Tasks[task].Epoch {
+			t.Fatalf("%s still at epoch %d after the outage", task, tk.Epoch)
+		}
+		resumed = max(resumed, seen.firstOf(t, owner{tk.Owner, tk.Epoch}, 30*time.Second).Sub(up))
+	}
+	if resumed > 5*time.Second {
+		t.Errorf("the tasks' first records came up to %s after etcd was back, want within 5s", resumed)
+	}
+	var joined time.Duration
+	for _, nd := range nodes {
+		at := loggedTimes(nd.p.log(), "joined the cluster")
+		if len(at) < 2 {
+			t.Fatalf("%s did not join again after the outage; log:\n%s", nd.name, tail(nd.p.log(), 30))
+		}
+		joined = max(joined, at[len(at)-1].Sub(up))
+	}
+	t.Logf("RESULT cluster etcd down %s: every node stopped its tasks by %s after the kill; etcd back → every node joined again %s, every task owned %s, every task's first record %s",
+		outage, lastStop.Sub(down).Round(time.Millisecond), joined.Round(time.Millisecond), owned.Round(time.Millisecond), resumed.Round(time.Millisecond))
+
+	finishAndScan(t, writes, w, broker, topics, func(topic string, _ *outcome, writers map[owner]int) {
+		if len(writers) < 2 {
+			t.Errorf("%s: records of %d owners; the task must have resumed under a new epoch after the outage", topic, len(writers))
+		}
+	})
+}
+
+// privateEtcd is a one-member etcd of the test's own, on free ports with a
+// temporary data dir and the flags testbed/up.sh gives the bed's, so that a
+// test can kill it without touching the shared one.
+type privateEtcd struct {
+	addr, peer, dir string
+	cmd             *exec.Cmd
+	done            chan struct{}
+}
+
+func startPrivateEtcd(t *testing.T) *privateEtcd {
+	t.Helper()
+	e := &privateEtcd{
+		addr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		peer: fmt.Sprintf("127.0.0.1:%d", freePort(t)),
+		dir:  t.TempDir(),
+	}
+	t.Cleanup(func() {
+		if e.cmd != nil {
+			e.kill(t)
+		}
+	})
+	e.start(t)
+	return e
+}
+
+// start starts etcd on its data dir and waits until it answers.
+func (e *privateEtcd) start(t *testing.T) {
+	t.Helper()
+	log, err := os.OpenFile(filepath.Join(e.dir, "etcd.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer log.Close()
+	e.cmd = exec.Command("etcd", "--name", "private", "--data-dir", filepath.Join(e.dir, "data"), "--logger", "zap",
+		"--listen-client-urls", "http://"+e.addr, "--advertise-client-urls", "http://"+e.addr,
+		"--listen-peer-urls", "http://"+e.peer, "--initial-advertise-peer-urls", "http://"+e.peer,
+		"--initial-cluster", "private=http://"+e.peer, "--initial-cluster-state", "new")
+	e.cmd.Stdout, e.cmd.Stderr = log, log
+	if err := e.cmd.Start(); err != nil {
+		t.Fatalf("starting a private etcd (etcd-server, as testbed/up.sh installs it): %v", err)
+	}
+	e.done = make(chan struct{})
+	go func(cmd *exec.Cmd, done chan struct{}) { _ = cmd.Wait(); close(done) }(e.cmd, e.done)
+	cli := e.client(t)
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_, err := cli.Get(ctx, "health")
+		cancel()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			raw, _ := os.ReadFile(filepath.Join(e.dir, "etcd.log"))
+			t.Fatalf("the private etcd at %s does not answer after 30s: %v\n%s", e.addr, err, tail(string(raw), 20))
+		}
+	}
+}
+
+// kill ends etcd with SIGKILL and waits for it.
+func (e *privateEtcd) kill(t *testing.T) {
+	t.Helper()
+	_ = e.cmd.Process.Signal(syscall.SIGKILL)
+	<-e.done
+	e.cmd = nil
+}
+
+// client is a client of the private etcd, closed in t.Cleanup.
+func (e *privateEtcd) client(t *testing.T) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{Endpoints: []string{e.addr}, DialTimeout: 5 * time.Second, Logger: zap.NewNop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
+}
+
+// submitTableTasks submits, through the node file nodeFile, one task per
+// table of db (named name0, name1, …), each from the initial snapshot into
+// a topic of its own with 2 partitions. It returns each table's topic and
+// the topics in table order.
+func submitTableTasks(t *testing.T, nodeFile, db, name string, tables []string) (topics map[string]string, all []string) {
+	t.Helper()
+	topics = map[string]string{}
+	for i, tb := range tables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("%s%d", name, i), db, topic)
+		tp.Tables, tp.Start = []string{db + "." + tb}, "initial"
+		sluiceCLI(t, "submit", "-c", nodeFile, "-f", tp.write(t))
+		topics[tb] = topic
+		all = append(all, topic)
+	}
+	return topics, all
+}
+
+// finishAndScan lets the writes run 2 s more and stops them, then checks
+// the topic of each table (topics: table → topic): it must equal its table
+// (converge), and the owner scan must be clean (checkOwnerOrder). check
+// gets each topic's outcome and its records per owner.
+func finishAndScan(t *testing.T, writes *writer, w *workload, broker string, topics map[string]string,
+	check func(topic string, out *outcome, writers map[owner]int)) {
+	t.Helper()
+	time.Sleep(2 * time.Second)
+	if err := writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tb := range slices.Sorted(maps.Keys(topics)) {
+		out := converge(t, broker, topics[tb], source{conn: w.conn, db: w.db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
+		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
+		t.Logf("%s: %d records, %d applied, %d duplicates, owners %v", tb, out.Records, out.Applied, out.Duplicates, writers)
+		check(topics[tb], out, writers)
+	}
+}
+
+// filledTables makes a database with tables of rows rows each and returns
+// it with a workload on them.
+func filledTables(t *testing.T, rows int, tables ...string) (string, *workload) {
+	t.Helper()
+	db := testbed.NewDatabase(t)
+	w := bedWorkload(t, db, tables...)
+	for _, tb := range tables {
+		w.fill(t, tb, rows)
+	}
+	return db, w
 }
