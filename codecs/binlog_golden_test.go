@@ -56,58 +56,12 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 	}
 	db := testbed.NewDatabase(t)
 	testbed.AdminExec(t, fmt.Sprintf(realTypesDDL, "`"+db+"`"))
-	pos := testbed.BinlogPosition(t)
-	testbed.AdminExec(t,
+	changes := bedChanges(t, db, "all_types", 4,
 		fmt.Sprintf("INSERT INTO `%s`.all_types VALUES %s", db, strings.Join(realTypesRows, ",")),
 		fmt.Sprintf("UPDATE `%s`.all_types SET c_varchar = 'changed', c_enum = 'small', c_dec2 = -0.05 WHERE id = 18446744073709551615", db),
 		fmt.Sprintf("DELETE FROM `%s`.all_types WHERE id = 1", db))
-
-	src := testbed.Source(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	stream, err := binlogreader.Open(ctx, binlogreader.Config{Source: src,
-		Select: func(d, table string) bool { return d == db && table == "all_types" }},
-		binlogreader.Resume{Pos: change.Position{File: pos.Name, Pos: pos.Pos}, NextSeq: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stream.Close()
-	var changes []change.Change
-	for len(changes) < 4 && ctx.Err() == nil {
-		b, err := stream.ReadBatch(ctx, 1<<20, 200*time.Millisecond)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, c := range b.Changes {
-			// Other tests' DDL about users on the shared server passes
-			// every selection: keep only this table's rows.
-			if c.Op != change.OpDDL {
-				changes = append(changes, c)
-			}
-		}
-	}
-	if len(changes) != 4 {
-		t.Fatalf("binlog gave %d changes, want 2 inserts, 1 update, 1 delete", len(changes))
-	}
-
-	// The snapshot read of the rows left (the updated one).
-	conn, err := sourcedb.Dial(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	tbl, err := sourcedb.Describe(ctx, conn, db, "all_types")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, _, err := snapshot.ReadChunk(ctx, conn, tbl, snapshot.Chunk{}, func(b *change.Batch) error {
-		changes = append(changes, b.Changes...)
-		return nil
-	}, 1<<20, nil); err != nil {
-		t.Fatal(err)
-	}
 	if len(changes) != 5 {
-		t.Fatalf("%d changes with the snapshot row, want 5", len(changes))
+		t.Fatalf("%d changes with the snapshot row, want 2 inserts, 1 update, 1 delete and the snapshot row", len(changes))
 	}
 	// Pin what differs from run to run: the database name, positions, times.
 	tables := map[*change.Table]*change.Table{}
@@ -168,4 +122,57 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 			codectest.Golden(t, "real_"+f.name+".golden", []byte(out.String()))
 		})
 	}
+}
+
+// bedChanges runs stmts on the bed and returns the n row changes they wrote
+// to the binlog of db.table, then the snapshot read of the table's rows.
+func bedChanges(t *testing.T, db, table string, n int, stmts ...string) []change.Change {
+	t.Helper()
+	pos := testbed.BinlogPosition(t)
+	testbed.AdminExec(t, stmts...)
+
+	src := testbed.Source(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := binlogreader.Open(ctx, binlogreader.Config{Source: src,
+		Select: func(d, tb string) bool { return d == db && tb == table }},
+		binlogreader.Resume{Pos: change.Position{File: pos.Name, Pos: pos.Pos}, NextSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stream.Close()
+	var changes []change.Change
+	for len(changes) < n && ctx.Err() == nil {
+		b, err := stream.ReadBatch(ctx, 1<<20, 200*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range b.Changes {
+			// Other tests' DDL about users on the shared server passes
+			// every selection: keep only this table's rows.
+			if c.Op != change.OpDDL {
+				changes = append(changes, c)
+			}
+		}
+	}
+	if len(changes) != n {
+		t.Fatalf("binlog gave %d row changes, want %d", len(changes), n)
+	}
+
+	conn, err := sourcedb.Dial(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tbl, err := sourcedb.Describe(ctx, conn, db, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := snapshot.ReadChunk(ctx, conn, tbl, snapshot.Chunk{}, func(b *change.Batch) error {
+		changes = append(changes, b.Changes...)
+		return nil
+	}, 1<<20, nil); err != nil {
+		t.Fatal(err)
+	}
+	return changes
 }

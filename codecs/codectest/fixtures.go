@@ -167,6 +167,24 @@ func BenchRow() []any {
 // Pos is the position fixture changes carry.
 var Pos = change.Position{File: "mysql-bin.000003", Pos: 4567, GTID: "0-1-42"}
 
+// ZeroDates is the insert of a row of zero dates, as the binlog reader
+// gives them, in NOT NULL columns (the key k among them) and nullable ones
+// (named *_null); dt6 has a zero month only.
+func ZeroDates() *change.Change {
+	tbl := &change.Table{Schema: "shop", Name: "zero", PrimaryKey: []int{0}, Columns: []change.Column{
+		col("k", change.TypeDateTime2, "datetime", notNull),
+		col("d", change.TypeDate, "date", notNull),
+		col("dt6", change.TypeDateTime2, "datetime(6)", notNull, decimal(0, 6)),
+		col("ts", change.TypeTimestamp2, "timestamp", notNull),
+		col("d_null", change.TypeDate, "date"),
+		col("dt_null", change.TypeDateTime2, "datetime"),
+		col("ts_null", change.TypeTimestamp2, "timestamp"),
+	}}
+	row := []any{"0000-00-00 00:00:00", "0000-00-00", "2024-00-15 00:00:00.000000", "0000-00-00 00:00:00",
+		"0000-00-00", "0000-00-00 00:00:00", "0000-00-00 00:00:00"}
+	return &change.Change{Op: change.OpInsert, Table: tbl, After: row, Pos: Pos}
+}
+
 // ServerID is the origin server id of the fixture binlog changes.
 const ServerID = 1
 

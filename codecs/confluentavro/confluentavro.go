@@ -406,8 +406,25 @@ func appendField(v []byte, col *column, val any, optional bool) ([]byte, bool) {
 	return v, ok
 }
 
+// The epoch as Avro writes a date or datetime (a long 0) and a
+// ZonedTimestamp: what Debezium writes for a zero date in a NOT NULL column.
+var (
+	epochLong      = avrobin.AppendLong(nil, 0)
+	epochTimestamp = avrobin.AppendString(nil, "1970-01-01T00:00:00Z")
+)
+
+// zeroDate writes a zero date as Debezium does: its binlog reader makes it
+// null, which stays null in a nullable column and becomes the converter's
+// fallback, the epoch (already encoded), in a NOT NULL one.
+func zeroDate(v []byte, col *column, epoch []byte) ([]byte, bool, bool) {
+	if col.nullable {
+		return v, true, true
+	}
+	return append(v, epoch...), false, true
+}
+
 // appendValue writes one non-null value of col's Avro type. null reports a
-// value Avro gets as null (MySQL's zero dates).
+// value Avro gets as null (MySQL's zero dates in nullable columns).
 func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 	switch col.kind {
 	case kInt, kLong, kYear:
@@ -477,7 +494,7 @@ func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 			break
 		}
 		if dt.IsZeroDate() {
-			return v, true, true
+			return zeroDate(v, col, epochLong)
 		}
 		return avrobin.AppendLong(v, render.DaysFromCivil(dt.Year, dt.Month, dt.Day)), false, true
 	case kTimeMicros, kTimeMillis:
@@ -505,7 +522,7 @@ func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 			break
 		}
 		if dt.IsZeroDate() {
-			return v, true, true
+			return zeroDate(v, col, epochLong)
 		}
 		if col.kind == kDateTimeMicros {
 			return avrobin.AppendLong(v, dt.UnixSeconds()*1_000_000+int64(dt.Micro)), false, true
@@ -521,7 +538,7 @@ func appendValue(v []byte, col *column, val any) (out []byte, null, ok bool) {
 			break
 		}
 		if dt.IsZeroDate() {
-			return v, true, true
+			return zeroDate(v, col, epochTimestamp)
 		}
 		// ISO-8601 in UTC with the column's fraction digits.
 		v = avrobin.AppendLong(v, int64(len(s)+1))

@@ -520,3 +520,32 @@ func BenchmarkEncode_Avro(b *testing.B) {
 		return e
 	})
 }
+
+// TestEncoder_ZeroDates_NotNullIsEpoch: a zero date is null in a nullable
+// column and the epoch in a NOT NULL one, key included, as Debezium writes
+// it (and debezium-json does); the NOT NULL key could not be encoded before.
+func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
+	b := newBed(t)
+	rec := codectest.Encode(t, b.encoder(t, nil), codectest.ZeroDates())
+	key, _ := b.decode(t, rec.Key)
+	env, _ := b.decode(t, rec.Value)
+	after := image(env, "after")
+	if got := unwrap(key["k"]); got != int64(0) {
+		t.Errorf("key k = %#v, want the epoch 0", got)
+	}
+	for col, want := range map[string]any{"k": int64(0), "d": time.Unix(0, 0).UTC(), "dt6": int64(0), "ts": "1970-01-01T00:00:00Z"} {
+		got := unwrap(after[col])
+		if w, ok := want.(time.Time); ok {
+			if g, ok := got.(time.Time); !ok || !g.Equal(w) {
+				t.Errorf("NOT NULL %s = %#v, want %v", col, got, w)
+			}
+		} else if got != want {
+			t.Errorf("NOT NULL %s = %#v, want %#v", col, got, want)
+		}
+	}
+	for _, col := range []string{"d_null", "dt_null", "ts_null"} {
+		if after[col] != nil {
+			t.Errorf("nullable %s = %v, want null", col, after[col])
+		}
+	}
+}

@@ -40,5 +40,6 @@
 //   - BIGINT UNSIGNED is a decimal(20,0) (Debezium's precise mode), never a
 //     long that would wrap; DECIMAL follows Options.Decimal, temporal types
 //     Options.Time, as in debezium-json.
-//   - Zero dates ('0000-00-00') are written as null.
+//   - Zero dates ('0000-00-00') are null in nullable columns and the epoch in
+//     NOT NULL ones (keys included), as Debezium writes them.
 package confluentavro

@@ -578,20 +578,9 @@ func TestEncoder_BigIntUnsigned_Modes(t *testing.T) {
 // them: null in a nullable column, the epoch in a NOT NULL one, keys
 // included (Sluice wrote null everywhere, which a required field cannot be).
 func TestEncoder_ZeroDates_NotNullIsEpoch(t *testing.T) {
-	tbl := &change.Table{Schema: "shop", Name: "zero", PrimaryKey: []int{0}, Columns: []change.Column{
-		{Name: "k", Type: change.TypeDateTime2, ColumnType: "datetime"},
-		{Name: "d", Type: change.TypeDate, ColumnType: "date"},
-		{Name: "dt6", Type: change.TypeDateTime2, ColumnType: "datetime(6)", Scale: 6},
-		{Name: "ts", Type: change.TypeTimestamp2, ColumnType: "timestamp"},
-		{Name: "d_null", Type: change.TypeDate, ColumnType: "date", Nullable: true},
-		{Name: "dt_null", Type: change.TypeDateTime2, ColumnType: "datetime", Nullable: true},
-		{Name: "ts_null", Type: change.TypeTimestamp2, ColumnType: "timestamp", Nullable: true},
-	}}
-	row := []any{"0000-00-00 00:00:00", "0000-00-00", "2024-00-15 00:00:00.000000", "0000-00-00 00:00:00",
-		"0000-00-00", "0000-00-00 00:00:00", "0000-00-00 00:00:00"}
 	for _, mode := range []codec.TimeMode{codec.TimeAdaptiveMicros, codec.TimeConnect} {
 		e := newEncoder(t, codec.Options{SchemasEnable: true, Time: mode})
-		rec := codectest.Encode(t, e, &change.Change{Op: change.OpInsert, Table: tbl, After: row, Pos: codectest.Pos})
+		rec := codectest.Encode(t, e, codectest.ZeroDates())
 		connectRead(t, rec.Key)
 		connectRead(t, rec.Value)
 		key := decodeJSON(t, rec.Key, true)

@@ -12,6 +12,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/replication"
 
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/charset"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/sourcedb"
@@ -113,9 +114,41 @@ func merge(tm *replication.TableMapEvent, bt, h *change.Table) (*change.Table, [
 	t.Columns = make([]change.Column, len(h.Columns))
 	copy(t.Columns, h.Columns)
 	for i := range t.Columns {
-		t.Columns[i].Type, t.Columns[i].Meta = bt.Columns[i].Type, bt.Columns[i].Meta
+		c, b := &t.Columns[i], &bt.Columns[i]
+		c.Type, c.Meta = b.Type, b.Meta
+		tableMapElements(c, b)
 	}
 	return &t, fixesFor(&t, tm)
+}
+
+// tableMapElements gives the history column c the ENUM or SET members the
+// TABLE_MAP (decoded as b) logs, when it logs them (FULL metadata): they are
+// the ones the row was written with, while the server's catalog
+// (information_schema and SHOW CREATE TABLE alike) renders definitions in
+// 3-byte UTF-8 and turns every character outside the BMP into "?". The
+// TABLE_MAP holds them in the column's charset: UTF-8 is taken as it is,
+// other charsets with a decoder are decoded; the rest (latin1 among them)
+// cannot hold such characters, so the catalog's names are exact.
+func tableMapElements(c, b *change.Column) {
+	if (c.Type != change.TypeEnum && c.Type != change.TypeSet) || b.Elements == nil || slices.Equal(b.Elements, c.Elements) {
+		return
+	}
+	elems := b.Elements
+	if !charset.IsUTF8(b.Charset) {
+		d := charset.Lookup(b.Charset)
+		if d == nil {
+			return
+		}
+		elems = make([]string, len(b.Elements))
+		for i, e := range b.Elements {
+			elems[i] = string(charset.AppendUTF8(d, nil, e))
+		}
+		if slices.Equal(elems, c.Elements) {
+			return
+		}
+	}
+	c.Elements = elems
+	c.ColumnType = change.EnumSetType(c.Type, elems)
 }
 
 // resolve handles a table whose history definition is missing or wrong at

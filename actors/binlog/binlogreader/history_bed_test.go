@@ -457,3 +457,48 @@ func capturedHistory(t *testing.T, srv *historyServer, st store.Store, sel func(
 	}
 	return hist, start
 }
+
+// TestStream_Bed_EnumSetMembersFromTableMap: ENUM and SET members with
+// 4-byte UTF-8 characters. The server's catalog stores them as "?" (its
+// definitions are 3-byte UTF-8), the binlog's TABLE_MAP (FULL metadata) as
+// written: binlog rows carry the real members, as the snapshot reads them.
+func TestStream_Bed_EnumSetMembersFromTableMap(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	srv := sharedServer(t)
+	db := fmt.Sprintf("compat_es_%08x", rand.Uint32())
+	srv.exec(t, "SET NAMES utf8mb4", "CREATE DATABASE "+db)
+	t.Cleanup(func() { srv.admin.Execute("DROP DATABASE IF EXISTS " + db) })
+	srv.exec(t, "CREATE TABLE "+db+".t (id INT PRIMARY KEY, e ENUM('a','\U0001F600') NOT NULL, "+
+		"s SET('a','\U0001F600','b\u00e9') NOT NULL) DEFAULT CHARSET=utf8mb4")
+	sel := func(d, _ string) bool { return d == db }
+	st := newMemStore(t)
+	hist, start := capturedHistory(t, srv, st, sel)
+	srv.exec(t, "INSERT INTO "+db+".t VALUES (1, '\U0001F600', 'a,\U0001F600,b\u00e9'), (2, 'a', '\U0001F600')")
+
+	s, err := Open(context.Background(), Config{Source: srv.src, Select: sel, History: hist}, Resume{Pos: start, NextSeq: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	rows, _, err := readRows(t, s, 2, st)
+	if err != nil {
+		t.Fatalf("ReadBatch: %v", err)
+	}
+	want := []string{"id=1 e=\U0001F600 s=a,\U0001F600,b\u00e9", "id=2 e=a s=\U0001F600"}
+	if len(rows) != len(want) {
+		t.Fatalf("%d rows, want %d", len(rows), len(want))
+	}
+	for i, c := range rows {
+		if got := rowText(c.Table, c.After); got != want[i] {
+			t.Errorf("row %d: %s, want %s", i, got, want[i])
+		}
+	}
+	tbl := rows[0].Table
+	for name, typ := range map[string]string{"e": "enum('a','\U0001F600')", "s": "set('a','\U0001F600','b\u00e9')"} {
+		if got := tbl.Columns[tbl.ColumnIndex(name)].ColumnType; got != typ {
+			t.Errorf("column %s: ColumnType %q, want %q", name, got, typ)
+		}
+	}
+}
