@@ -22,10 +22,11 @@ test-short:
 chaos: testbed-up
 	$(GO) test -count=1 -timeout 60m -run . -v ./faults/ -chaos
 
-## lint: gofmt and go vet
+## lint: gofmt, go vet, and go.mod/go.sum as go mod tidy leaves them
 lint:
 	@out="$$(gofmt -l $(GOFILES))"; if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy and commit the change"; exit 1; }
 
 ## testbed-up: start MariaDB, Kafka and etcd for the tests (idempotent); see docs/testbed.md
 testbed-up:

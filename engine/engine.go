@@ -163,6 +163,12 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	defer st.Close()
 
 	p, err := prepare(ctx, dag, st, reg, opts, log)
+	if err != nil && ctx.Err() != nil {
+		// Stopped while preparing: nothing was read, and each step prepare
+		// records is committed whole, so the next start carries on from it.
+		log.Info("stopped while starting; nothing was read", "interrupted", err)
+		return nil
+	}
 	if err != nil {
 		return err
 	}

@@ -243,19 +243,20 @@ func tail(s string, n int) string {
 
 // topo is the topology file a test runs.
 type topo struct {
-	Dir       string // holds the file (named Task.yaml) and the checkpoint dir
-	Task      string
-	Host      string
-	Port      int
-	User      string
-	Password  string
-	ServerID  int
-	Tables    []string // patterns
-	Start     string   // YAML of the source's start
-	ChunkSize int      // snapshot chunk size; 0: default
-	Retry     string   // retry_window; "": default
-	Brokers   string
-	Topic     string
+	Dir        string // holds the file (named Task.yaml) and the checkpoint dir
+	Task       string
+	Host       string
+	Port       int
+	User       string
+	Password   string
+	ServerID   int
+	Tables     []string // patterns
+	Start      string   // YAML of the source's start
+	ChunkSize  int      // snapshot chunk size; 0: default
+	RowsPerSec int      // snapshot max_rows_per_second (with ChunkSize); 0: no limit
+	Retry      string   // retry_window; "": default
+	Brokers    string
+	Topic      string
 	// Partitions of the topics sluice creates; 0: the topic exists.
 	Partitions      int
 	Policy          string
@@ -287,7 +288,7 @@ sources:
     retry_window: {{.Retry}}
 {{- end}}
 {{- if .ChunkSize}}
-    snapshot: {chunk_size: {{.ChunkSize}}, parallelism: 2}
+    snapshot: {chunk_size: {{.ChunkSize}}, parallelism: 2{{if .RowsPerSec}}, max_rows_per_second: {{.RowsPerSec}}{{end}}}
 {{- end}}
     objects:
       tables: [{{range $i, $p := .Tables}}{{if $i}}, {{end}}"{{$p}}"{{end}}]

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -407,5 +409,39 @@ func TestRun_Bed_SystemVersionedTables(t *testing.T) {
 		if it.Name == "source.bed.versioning."+db+".ts" {
 			t.Errorf("timestamp versioning flagged: %+v", it)
 		}
+	}
+}
+
+// Regression (issue 17, defect 11): brokers pointed at a port where
+// something other than Kafka listens (the MariaDB port, an HTTP server)
+// waited the whole timeout and said only "no answer … in time".
+func TestRun_Bed_BrokerIsNotKafka(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	webAddr := strings.TrimPrefix(web.URL, "http://")
+	my := testbed.MySQL(t)
+	for _, tc := range []struct {
+		broker, what string
+	}{
+		{my.Addr, "a MySQL/MariaDB server ("},
+		{webAddr, "something that accepted the connection but did not answer a Kafka ApiVersions request within 3s"},
+	} {
+		bt := newBedTopology(t, "nosuch", "unused")
+		bt.brokers = []string{tc.broker}
+		t0 := time.Now()
+		r := Run(context.Background(), bt.dag(t), Options{Timeout: 30 * time.Second})
+		took := time.Since(t0)
+		wantItem(t, find(t, r.Items, "sink.kafka.connect"), Fail,
+			fmt.Sprintf("broker %s of sink kafka is not Kafka: %s", tc.broker, tc.what), "correct brokers of sink kafka: host:port of a Kafka listener")
+		if took > 5*time.Second {
+			t.Errorf("broker %s: the precheck took %s, want under 5 s", tc.broker, took.Round(time.Millisecond))
+		}
+	}
+	// The bed's Kafka is judged Kafka.
+	if err := probeKafkaPeer(context.Background(), testbed.Kafka(t)[0]); err != nil {
+		t.Errorf("the bed's Kafka: %v", err)
 	}
 }

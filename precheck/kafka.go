@@ -57,6 +57,15 @@ func checkKafka(ctx context.Context, dag *topology.DAG, s *topology.Sink, known 
 	var bad []string
 	var firstErr error
 	for _, b := range s.Brokers {
+		if !s.TLS.Enabled {
+			if err := probeKafkaPeer(ctx, b); err != nil {
+				bad = append(bad, b)
+				if firstErr == nil {
+					firstErr = err
+				}
+				continue
+			}
+		}
 		v, err := cl.ApiVersions(ctx, &kafka.ApiVersionsRequest{Addr: kafka.TCP(b)})
 		if err == nil && v.Error != nil {
 			err = v.Error
@@ -276,7 +285,10 @@ func kafkaConnectItem(s *topology.Sink, broker string, err error) Item {
 	name := "sink." + s.Name + ".connect"
 	detail := fmt.Sprintf("cannot talk to Kafka broker %s (sink %s, %s): %v", broker, s.Name, kafkaSecurity(s), err)
 	var dns *net.DNSError
+	var peer *notKafkaError
 	switch {
+	case errors.As(err, &peer):
+		detail = fmt.Sprintf("broker %s of sink %s is not Kafka: %s answered there", broker, s.Name, peer.what)
 	case errors.As(err, &dns):
 		detail = fmt.Sprintf("unknown host in broker %s (sink %s): %s", broker, s.Name, dns.Err)
 	case errors.Is(err, syscall.ECONNREFUSED):
@@ -296,7 +308,10 @@ func hintKafka(s *topology.Sink, err error) string {
 	var unknownCA x509.UnknownAuthorityError
 	var verify *tls.CertificateVerificationError
 	var host x509.HostnameError
+	var peer *notKafkaError
 	switch {
+	case errors.As(err, &peer):
+		return fmt.Sprintf("correct brokers of sink %s: host:port of a Kafka listener (the broker's listeners / advertised.listeners), not the port of the database or another service", s.Name)
 	case errors.As(err, &dns), errors.Is(err, syscall.ECONNREFUSED):
 		return fmt.Sprintf("correct brokers of sink %s (host:port of a Kafka listener) and check that Kafka runs", s.Name)
 	case errors.Is(err, kafka.SASLAuthenticationFailed):

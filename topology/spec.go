@@ -3,6 +3,7 @@ package topology
 import (
 	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
@@ -166,6 +167,40 @@ func sizeV[T any, I ~int | ~int64](p func(*T) *I, lo int64) value {
 			}
 			*p(dst.(*T)) = I(v)
 		}
+	}}
+}
+
+// MaxInflightBytes bounds engine.inflight_bytes.
+const MaxInflightBytes = 64 << 30
+
+// FormatSize writes a size in the largest binary unit that divides it
+// (64GiB, 1MiB, 1500B), as the topology file accepts it.
+func FormatSize(v int64) string {
+	for _, u := range []struct {
+		unit string
+		mult int64
+	}{{"TiB", 1 << 40}, {"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}} {
+		if v >= u.mult && v%u.mult == 0 {
+			return strconv.FormatInt(v/u.mult, 10) + u.unit
+		}
+	}
+	return strconv.FormatInt(v, 10) + "B"
+}
+
+// budgetV is sizeV with an upper bound as well, for a budget of memory:
+// a value above hi would let Sluice buffer more than a machine holds
+// before it stops reading.
+func budgetV[T any](p func(*T) *int64, lo, hi int64, why string) value {
+	return value{typ: "size", dec: func(d *decoder, f *fieldSpec, n *yaml.Node, sc scope, dst any) {
+		v, ok := d.size(f, n, sc, lo)
+		if !ok {
+			return
+		}
+		if v > hi {
+			d.errorf(resolve(n), f.fix(), "%s %s is %s; it must be between %s and %s: %s", f.Key, sc.in(), n.Value, FormatSize(lo), FormatSize(hi), why)
+			return
+		}
+		*p(dst.(*T)) = v
 	}}
 }
 

@@ -55,6 +55,9 @@ type Actor struct {
 	// changes it started to send.
 	midTxn  bool
 	waiting bool // out of credit, waiting for flow.Released
+	// recovered is set once a batch of this reader was acknowledged and
+	// the unit was told Recovered.
+	recovered bool
 	// truncates follows the TRUNCATE TABLE statements ignore_ddl drops.
 	truncates truncates
 	ctx       context.Context
@@ -80,6 +83,10 @@ func (a *Actor) Receive(ctx actor.Context) {
 		if m.Epoch == a.cfg.Epoch {
 			a.credit.Add(m.Bytes)
 			a.cfg.Status.Released(m.Bytes)
+			if !a.recovered {
+				a.recovered = true
+				ctx.Send(ctx.Parent(), &source.Recovered{Source: a.cfg.Source.Name, Epoch: a.cfg.Epoch})
+			}
 			a.wake(ctx)
 		}
 	case *flow.Charged:

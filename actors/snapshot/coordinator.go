@@ -75,6 +75,9 @@ type Coordinator struct {
 	assigned map[string]*chunkWork // shard PID id → its chunk
 	stopped  bool
 	batchID  uint64
+	// recovered is set once a shard's batch was acknowledged and the unit
+	// was told Recovered.
+	recovered bool
 }
 
 // New returns the coordinator's producer.
@@ -96,6 +99,11 @@ func (c *Coordinator) Receive(ctx actor.Context) {
 		c.assign(ctx, m.shard)
 	case *chunkRead:
 		c.chunkDone(ctx, m)
+	case *source.Recovered:
+		if !c.recovered {
+			c.recovered = true
+			ctx.Send(ctx.Parent(), m)
+		}
 	case *flow.SnapshotCommitted:
 		c.cfg.Logger.Info("snapshot complete", "source", c.cfg.Source.Name)
 		ctx.Send(ctx.Parent(), &source.SnapshotDone{Source: c.cfg.Source.Name})

@@ -9,6 +9,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/sourcedb"
@@ -37,8 +38,11 @@ type shard struct {
 	conn    *client.Conn
 	credit  *flow.Credit
 	batchID uint64 // used by the reading goroutine only
-	ctx     context.Context
-	cancel  context.CancelFunc
+	// recovered is set once a batch of the shard was acknowledged and the
+	// coordinator was told (it tells the unit Recovered once per epoch).
+	recovered bool
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 func newShard(cfg shardConfig) actor.Producer {
@@ -70,6 +74,10 @@ func (sh *shard) Receive(ctx actor.Context) {
 		if m.Epoch == sh.cfg.epoch {
 			sh.credit.Add(m.Bytes)
 			sh.cfg.status.Released(m.Bytes)
+			if !sh.recovered {
+				sh.recovered = true
+				ctx.Send(ctx.Parent(), &source.Recovered{Source: sh.cfg.source.Name, Epoch: sh.cfg.epoch})
+			}
 		}
 	case *flow.Charged:
 		if m.Epoch == sh.cfg.epoch {

@@ -20,7 +20,8 @@ const (
 	firstRestartDelay = 200 * time.Millisecond
 	maxRestartDelay   = 10 * time.Second
 	// stableAfter ends a run of failures: children that ran this long
-	// since they were spawned recovered, whatever fails next is new.
+	// since they were spawned recovered, whatever fails next is new. A
+	// batch of theirs acknowledged (Recovered) ends it sooner.
 	stableAfter = 30 * time.Second
 	// maxBugRestarts bounds restarts after runtime errors within bugWindow.
 	maxBugRestarts = 3
@@ -110,6 +111,8 @@ func (u *Unit) Receive(ctx actor.Context) {
 		ctx.Send(u.reader, m)
 	case *ReadingStopped:
 		u.readingStopped(ctx)
+	case *Recovered:
+		u.recovered(m)
 	case *childFailed:
 		u.failed(ctx, m)
 	case *Restart:
@@ -152,6 +155,17 @@ func (u *Unit) failed(ctx actor.Context, m *childFailed) {
 	u.cfg.Logger.Warn("source failed; restarting it from its last durable mark", "source", u.cfg.Source,
 		"attempt", u.failures.Count(), "in", delay, "err", err)
 	u.restart(ctx, delay)
+}
+
+// recovered ends the run of failures once a batch of the restarted
+// children went all the way through.
+func (u *Unit) recovered(m *Recovered) {
+	if m.Epoch != u.epoch || u.failures.Count() == 0 {
+		return
+	}
+	u.cfg.Logger.Info("source recovered; its next failure starts a new retry window", "source", u.cfg.Source,
+		"after_failures", u.failures.Count(), "failing_for", u.failures.Since(time.Now()).Round(time.Millisecond))
+	u.failures.Reset()
 }
 
 // classify turns a panic's reason into the error the unit acts on: a

@@ -54,6 +54,10 @@ type faults struct {
 	readerErr       error  // returned by every reader start (e.g. a terminal error)
 	pipelineFailAt  uint64 // the pipeline fails with a retryable error on this seq, every time
 	window          time.Duration
+	// readerPanicAgainAt is a second seq the reader panics at, once.
+	readerPanicAgainAt uint64
+	// emitEvery paces the reader: one batch per tick (0: as fast as credit allows).
+	emitEvery time.Duration
 }
 
 func newBed(t *testing.T, grant int64, f *faults, snapshot bool) *bed {
@@ -77,11 +81,11 @@ func newBed(t *testing.T, grant int64, f *faults, snapshot bool) *bed {
 		Logger: slog.New(slog.DiscardHandler),
 	})))
 	b.sink = b.system.Root.Spawn(actor.PropsFromFunc(b.fakeSink))
-	var readerPanicked, pipelinePanicked atomic.Bool
+	var readerPanicked, readerPanickedAgain, pipelinePanicked atomic.Bool
 	reader := func(phase string) func(uint64, []*actor.PID) actor.Producer {
 		return func(epoch uint64, pipelines []*actor.PID) actor.Producer {
 			return func() actor.Actor {
-				return &fakeReader{cp: b.cp, epoch: epoch, pipelines: pipelines, phase: phase, f: f, panicked: &readerPanicked}
+				return &fakeReader{cp: b.cp, epoch: epoch, pipelines: pipelines, phase: phase, f: f, panicked: &readerPanicked, panickedAgain: &readerPanickedAgain}
 			}
 		}
 	}
@@ -219,6 +223,26 @@ func TestUnit_PersistentDownstreamFailure_EndsAfterTheRetryWindow(t *testing.T) 
 	}
 }
 
+// Regression (issue 17, defect 9): a run of failures lasted until the
+// children had run 30 s, so a second outage soon after a recovered one
+// ended the task at the first one's retry window.
+func TestUnit_RecoveredReader_StartsANewRetryWindow(t *testing.T) {
+	// Paced at one batch per 20 ms, the two failures are about 500 ms
+	// apart, longer than the window; each alone is well within it.
+	b := newBed(t, 300, &faults{readerPanicAt: 7, readerPanicAgainAt: 20, window: 250 * time.Millisecond, emitEvery: 20 * time.Millisecond}, false)
+	b.waitFor("every change durable, or a failure", func() bool { return b.durable == lastSeq || len(b.errs) > 0 })
+	b.mu.Lock()
+	errs := b.errs
+	b.mu.Unlock()
+	if len(errs) > 0 {
+		t.Fatalf("the task failed after two separate outages: %v", errs[0])
+	}
+	if got := b.restarts(); got != 2 {
+		t.Fatalf("restarts = %d, want 2", got)
+	}
+	b.checkNothingLost()
+}
+
 func TestUnit_TerminalError_FailsAtOnce(t *testing.T) {
 	b := newBed(t, 300, &faults{readerErr: errkind.Terminal(errors.New("binlog purged"))}, false)
 	b.waitFor("the unit to fail", func() bool { return len(b.errs) > 0 })
@@ -250,10 +274,13 @@ type fakeReader struct {
 	phase     string
 	f         *faults
 	panicked  *atomic.Bool
-	credit    *flow.Credit
-	next      uint64
-	id        uint64
-	stopping  bool
+	// panickedAgain is set once the reader panicked at readerPanicAgainAt.
+	panickedAgain *atomic.Bool
+	credit        *flow.Credit
+	recovered     bool
+	next          uint64
+	id            uint64
+	stopping      bool
 }
 
 type emit struct{}
@@ -278,14 +305,21 @@ func (r *fakeReader) Receive(ctx actor.Context) {
 	case *flow.Released:
 		if m.Epoch == r.epoch {
 			r.credit.Add(m.Bytes)
-			ctx.Send(ctx.Self(), &emit{})
+			if !r.recovered { // as the real readers do
+				r.recovered = true
+				ctx.Send(ctx.Parent(), &Recovered{Source: "db", Epoch: r.epoch})
+			}
+			if r.f.emitEvery == 0 {
+				ctx.Send(ctx.Self(), &emit{})
+			}
 		}
 	case *flow.StopReading:
 		r.stopping = true
 		ctx.Send(ctx.Parent(), &ReadingStopped{Source: "db"})
 	case *emit:
 		for !r.stopping && r.next <= lastSeq && r.credit.Available() > 0 {
-			if r.next == r.f.readerPanicAt && r.panicked.CompareAndSwap(false, true) {
+			if r.next == r.f.readerPanicAt && r.panicked.CompareAndSwap(false, true) ||
+				r.next == r.f.readerPanicAgainAt && r.panickedAgain.CompareAndSwap(false, true) {
 				panic(errors.New("connection reset"))
 			}
 			batch := &change.Batch{Source: "db", Mark: &change.Mark{Seq: r.next, Pos: change.Position{File: "b.1", Pos: uint32(r.next)}}}
@@ -297,6 +331,11 @@ func (r *fakeReader) Receive(ctx actor.Context) {
 				ctx.Send(p, &pipeline.Process{Source: "db", Epoch: r.epoch, ID: r.id, Batch: batch})
 			}
 			r.next++
+			if r.f.emitEvery > 0 {
+				root, self := ctx.ActorSystem().Root, ctx.Self()
+				time.AfterFunc(r.f.emitEvery, func() { root.Send(self, &emit{}) })
+				return
+			}
 		}
 	}
 }

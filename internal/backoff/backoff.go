@@ -53,6 +53,14 @@ func (r *Run) Delay() time.Duration {
 	return min(d, r.Max)
 }
 
+// Since is how long the run has lasted at now; zero when there is none.
+func (r *Run) Since(now time.Time) time.Duration {
+	if r.count == 0 {
+		return 0
+	}
+	return now.Sub(r.since)
+}
+
 // Count is the number of failures in the run.
 func (r *Run) Count() int { return r.count }
 
