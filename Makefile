@@ -51,7 +51,7 @@ bench: build testbed-up
 # Per-stage Go benchmarks and the callgrind count (docs/benchmarks.md, "Stage benchmarks").
 .PHONY: bench-stages bench-callgrind
 BENCHSTAT      = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
-BENCH_STAGES   = ^Benchmark(Stage_|CatchUp_Path|Transformer_|Partitioner_|Encode_|RecordSet_Compress|ActorWorkload_Fake)
+BENCH_STAGES   = ^Benchmark(Stage_|Stream_Decode|CatchUp_Path|Transformer_|Partitioner_|Encode_|RecordSet_Compress|ActorWorkload_Fake)
 BENCH_STAGES_OUT ?= bench/results/stages-$(shell date -u +%Y%m%d-%H%M%S).txt
 
 ## bench-stages: every stage's Go benchmark, -count=6, into $(BENCH_STAGES_OUT); compare two with benchstat

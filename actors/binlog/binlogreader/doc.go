@@ -43,8 +43,9 @@
 // logged), else the stream stops with a terminal error naming the table,
 // position and statement. Renames out of or into the selection are logged.
 //
-// Values follow change/value.go: go-mysql decodes with ParseTime=false,
-// UseDecimal=false and TIMESTAMP rendered in UTC; this package then turns
+// Values follow change/value.go: go-mysql decodes with ParseTime=true and
+// UseDecimal=false; this package then renders DATETIME and TIMESTAMP
+// values as text in UTC without fmt (temporal.go), turns
 // ENUM indexes into names and SET masks into "a,b", an empty MySQL JSON
 // document into "null", and (with a History, whose COLUMN_TYPE tells them
 // from BINARY) MariaDB's INET4, INET6 and UUID bytes into the text the

@@ -32,7 +32,7 @@ func newBinlog(t *testing.T, flavor string) *binlog {
 	t.Helper()
 	p := replication.NewBinlogParser()
 	p.SetFlavor(flavor)
-	p.SetParseTime(false)
+	p.SetParseTime(true)
 	p.SetTimestampStringLocation(time.UTC)
 	p.SetUseDecimal(false)
 	p.SetVerifyChecksum(true)

@@ -329,14 +329,17 @@ func (s *Stream) connect(ctx context.Context, cfg Config, pos change.Position, b
 		rt = 3 * hb
 	}
 	s.syncer = replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
-		ServerID:                src.ServerID,
-		Flavor:                  s.flavor,
-		Host:                    src.Host,
-		Port:                    uint16(src.Port),
-		User:                    src.User,
-		Password:                src.Password.Value(),
-		TLSConfig:               tc,
-		ParseTime:               false,
+		ServerID:  src.ServerID,
+		Flavor:    s.flavor,
+		Host:      src.Host,
+		Port:      uint16(src.Port),
+		User:      src.User,
+		Password:  src.Password.Value(),
+		TLSConfig: tc,
+		// DATETIME and TIMESTAMP values come as time.Time and are rendered
+		// by normalize (temporal.go): go-mysql's strings cost an
+		// fmt.Sprintf per value, a sixth of the catch-up path's CPU.
+		ParseTime:               true,
 		TimestampStringLocation: time.UTC,
 		UseDecimal:              false,
 		HeartbeatPeriod:         hb,

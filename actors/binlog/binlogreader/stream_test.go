@@ -108,8 +108,8 @@ func TestBuildTable_FullMetadata(t *testing.T) {
 	if !reflect.DeepEqual(tbl.Columns[2].Elements, []string{"new", "paid", "it's"}) {
 		t.Errorf("enum elements = %q", tbl.Columns[2].Elements)
 	}
-	if len(fixes) != 3 { // enum, set, json
-		t.Errorf("%d value fixes, want 3", len(fixes))
+	if len(fixes) != 4 { // enum, set, json, datetime
+		t.Errorf("%d value fixes, want 4", len(fixes))
 	}
 }
 

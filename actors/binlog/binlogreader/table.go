@@ -27,6 +27,7 @@ const (
 	fixSet                          // int64 bit mask → "a,b"
 	fixJSON                         // MySQL JSON: empty document → "null"
 	fixTimeFrac                     // TIME(n): go-mysql drops an all-zero fraction
+	fixTemporal                     // DATETIME(n), TIMESTAMP(n): time.Time → its text in UTC
 	fixBinaryPad                    // BINARY(n): go-mysql drops trailing zero bytes
 	fixUnsigned                     // no signedness in the TABLE_MAP: go-mysql decoded an unsigned integer as signed
 	fixInet4                        // MariaDB INET4, logged as BINARY(4) → its text
@@ -43,7 +44,7 @@ type colFix struct {
 	kind  fixKind
 	names []any    // ENUM: element names, boxed once (index = value-1)
 	elems []string // SET: element names (bit i = elems[i])
-	n     int      // TIME: fractional digits; BINARY: length in bytes
+	n     int      // TIME, DATETIME, TIMESTAMP: fractional digits; BINARY: length in bytes
 }
 
 // tableEntry is one TABLE_MAP definition as Sluice sees it.
@@ -244,6 +245,10 @@ func fixesFor(t *change.Table, tm *replication.TableMapEvent) []colFix {
 			if col.Meta > 0 {
 				fixes = append(fixes, colFix{col: i, kind: fixTimeFrac, n: int(col.Meta)})
 			}
+		case change.TypeDateTime, change.TypeTimestamp:
+			fixes = append(fixes, colFix{col: i, kind: fixTemporal})
+		case change.TypeDateTime2, change.TypeTimestamp2:
+			fixes = append(fixes, colFix{col: i, kind: fixTemporal, n: min(int(col.Meta), 6)})
 		case change.TypeString:
 			if k, ok := textTypes[col.ColumnType]; ok {
 				fixes = append(fixes, colFix{col: i, kind: k})

@@ -6,6 +6,7 @@ import (
 	"github.com/sluicecdc/sluice/change"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Size accounting: a cheap estimate of a change's decoded footprint, not an
@@ -57,6 +58,10 @@ func (e *tableEntry) normalize(row []any) {
 		case fixTimeFrac:
 			if s, ok := row[f.col].(string); ok && strings.IndexByte(s, '.') < 0 {
 				row[f.col] = s + "." + zeros[:f.n]
+			}
+		case fixTemporal:
+			if t, ok := row[f.col].(time.Time); ok {
+				row[f.col] = temporalText(t, f.n)
 			}
 		case fixUnsigned:
 			row[f.col] = unsignedValue(row[f.col], byte(f.n))

@@ -3,6 +3,7 @@ package binlogreader
 import (
 	"math"
 	"strings"
+	"time"
 
 	"github.com/sluicecdc/sluice/change"
 )
@@ -65,15 +66,14 @@ func (v *versioned) op(op change.Op, row, after []any) change.Op {
 
 // current reports whether a row image's ROW END holds its type's maximum:
 // TIMESTAMP(6) 2038-01-19 03:14:07.999999 (2106-02-07 06:28:15.999999 from
-// MariaDB 11.5 on 64-bit systems) in UTC, as go-mysql renders it, or the
-// largest BIGINT UNSIGNED.
+// MariaDB 11.5 on 64-bit systems) in UTC, or the largest BIGINT UNSIGNED.
 func (v *versioned) current(row []any) bool {
 	if v.rowEnd >= len(row) {
 		return true
 	}
 	switch x := row[v.rowEnd].(type) {
-	case string:
-		return x == "2038-01-19 03:14:07.999999" || x == "2106-02-07 06:28:15.999999"
+	case time.Time: // go-mysql decodes with ParseTime
+		return x.Nanosecond() == 999999000 && (x.Unix() == 1<<31-1 || x.Unix() == 1<<32-1)
 	case uint64:
 		return x == math.MaxUint64
 	case int64:

@@ -2,6 +2,7 @@ package binlogreader
 
 import (
 	"testing"
+	"time"
 
 	"github.com/sluicecdc/sluice/change"
 )
@@ -12,8 +13,13 @@ func TestVersioned_Op(t *testing.T) {
 	if v == nil || v.rowEnd != 3 || v.width != 2 {
 		t.Fatalf("implicit period: %+v", v)
 	}
-	cur := []any{int32(1), "x", "2024-01-01 00:00:00.000000", "2038-01-19 03:14:07.999999"}
-	hist := []any{int32(1), "x", "2024-01-01 00:00:00.000000", "2024-06-01 00:00:00.000000"}
+	// TIMESTAMP(6) as go-mysql decodes it with ParseTime.
+	start := time.Unix(1704067200, 0)
+	cur := []any{int32(1), "x", start, time.Unix(1<<31-1, 999999000)}
+	hist := []any{int32(1), "x", start, time.Unix(1717200000, 0)}
+	if !v.current([]any{int32(1), "x", start, time.Unix(1<<32-1, 999999000)}) {
+		t.Error("ROW END 2106-02-07 06:28:15.999999 (MariaDB 11.5 on 64-bit) is not current")
+	}
 	for _, tc := range []struct {
 		name       string
 		op         change.Op

@@ -73,4 +73,8 @@
 //     asks the transport for the real cause before classifying the error.
 //   - Record timestamps are the time the batch is built (CreateTime); the
 //     source commit time travels in headers.
+//   - Importing the package replaces kafka-go's lz4 codec for the whole
+//     process (kafka-go has one global codec table, no per-client codec):
+//     lz4 batches are written by internal/lz4frame with pooled encoders
+//     (lz4.go); decompression stays kafka-go's.
 package kafkawriter

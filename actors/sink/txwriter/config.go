@@ -137,6 +137,9 @@ func options(cfg *Config) ([]kgo.Opt, error) {
 		kgo.MaxBufferedRecords(math.MaxInt),
 		kgo.WithLogger(&logger{l: log}),
 	}
+	if strings.EqualFold(s.Compression, "lz4") {
+		opts = append(opts, kgo.WithCompressor(lz4Compressor{}))
+	}
 	if tc != nil {
 		opts = append(opts, kgo.DialTLSConfig(tc))
 	}

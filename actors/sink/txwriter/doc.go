@@ -9,7 +9,9 @@
 // It is the sink actor's Writer like kafkawriter, with the same settings
 // (brokers, TLS, SASL PLAIN and SCRAM-SHA-256/512, compression, linger, max
 // message bytes and the oversize policies of kafkarecord), acks=all,
-// idempotence, and the partitions the router chose. It does not encode
+// idempotence, and the partitions the router chose (lz4 batches are
+// compressed by internal/lz4frame with pooled encoders, as kafkawriter's).
+// It does not encode
 // records, choose partitions, create topics (kafkawriter.EnsureTopics does,
 // before the task starts) or keep checkpoints.
 //

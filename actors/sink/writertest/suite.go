@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -415,9 +416,23 @@ func testCompression(t *testing.T, c *Cluster, open Opener) {
 				})
 			}
 			s := sinkFor(c)
-			s.Compression = codec
+			s.Compression, s.BatchBytes = codec, 1<<20
 			w := mustOpen(t, open, Config{Sink: s})
-			in := msgs(topic, 100, 1)
+			// 180 KB in one batch: several lz4 blocks of 64 KiB, of text
+			// that compresses and of random bytes that do not.
+			in := msgs(topic, 600, 1)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := range in {
+				v := fmt.Appendf(in[i].Value[:0:0], "v%06d:", i)
+				for len(v) < 300 {
+					if i < len(in)/2 {
+						v = append(v, "some text that repeats "...)
+					} else {
+						v = append(v, byte(rng.Uint32()))
+					}
+				}
+				in[i].Value = v[:300]
+			}
 			commit(t, w, w.Submit(in))
 			checkOrder(t, readCommitted(t, c, topic, len(in)), in)
 			mu.Lock()
