@@ -708,29 +708,47 @@ func maxLoad(l map[string]int) int {
 	return m
 }
 
-// checkHandoffsResendNothing checks msgs (a topic's committed records by
-// partition and offset) for drained hand-offs: in each partition, every
-// record of an owner that took the partition over from another must carry
-// a sluice.seq above every seq committed before that owner's first record.
-// It returns the hand-offs it checked.
+// checkHandoffsResendNothing fails the test on any re-send handoffResends
+// finds in msgs, and returns the hand-offs it checked.
 func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message) (handoffs int) {
 	t.Helper()
+	handoffs, resends, err := handoffResends(msgs)
+	if err != nil {
+		t.Fatalf("%s: %v", topic, err)
+	}
+	for p, r := range resends {
+		t.Errorf("%s/%d: %d records at or below a seq committed before their owner took over (first at offset %d): a planned move re-sent them",
+			topic, p, r.n, r.first)
+	}
+	return handoffs
+}
+
+// resend counts the re-sent records of a partition.
+type resend struct {
+	n     int
+	first int64 // the offset of the first
+}
+
+// handoffResends checks msgs (a topic's committed records by partition and
+// offset) for drained hand-offs: in each partition, every record of an
+// owner that took the partition over from another must carry a sluice.seq
+// above every seq committed before that owner's first record. It returns
+// the hand-offs and, per partition, the records that do not.
+func handoffResends(msgs []kafka.Message) (handoffs int, resends map[int]resend, err error) {
 	type part struct {
-		cur      owner
-		max      uint64 // the highest seq so far
-		floor    uint64 // the highest seq before cur's first record
-		handed   bool   // cur took the partition over from another owner
-		resends  int
-		firstBad int64
+		cur    owner
+		max    uint64 // the highest seq so far
+		floor  uint64 // the highest seq before cur's first record
+		handed bool   // cur took the partition over from another owner
 	}
 	parts := map[int]*part{}
+	resends = map[int]resend{}
 	for _, m := range msgs {
 		o, err := ownerOf(m)
 		if err != nil {
-			t.Fatalf("%s/%d offset %d: %v", topic, m.Partition, m.Offset, err)
+			return 0, nil, fmt.Errorf("partition %d offset %d: %w", m.Partition, m.Offset, err)
 		}
-		var seq uint64
-		found := false
+		seq, found := uint64(0), false
 		for _, h := range m.Headers {
 			if h.Key == codec.HeaderSeq {
 				seq, err = strconv.ParseUint(string(h.Value), 10, 64)
@@ -738,7 +756,7 @@ func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message
 			}
 		}
 		if !found {
-			t.Fatalf("%s/%d offset %d: no %s header", topic, m.Partition, m.Offset, codec.HeaderSeq)
+			return 0, nil, fmt.Errorf("partition %d offset %d: no %s header", m.Partition, m.Offset, codec.HeaderSeq)
 		}
 		p := parts[m.Partition]
 		switch {
@@ -750,20 +768,43 @@ func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message
 			handoffs++
 		}
 		if p.handed && seq <= p.floor {
-			if p.resends == 0 {
-				p.firstBad = m.Offset
+			r := resends[m.Partition]
+			if r.n == 0 {
+				r.first = m.Offset
 			}
-			p.resends++
+			r.n++
+			resends[m.Partition] = r
 		}
 		p.max = max(p.max, seq)
 	}
-	for n, p := range parts {
-		if p.resends > 0 {
-			t.Errorf("%s/%d: %d records at or below a seq committed before their owner took over (first at offset %d): a planned move re-sent them",
-				topic, n, p.resends, p.firstBad)
-		}
+	return handoffs, resends, nil
+}
+
+// The hand-off check finds a new owner's re-send (a seq at or below the
+// last before its first record) and passes a hand-off that starts after it.
+// A check of its own: no bed needed.
+func TestCluster_HandoffCheckFindsResends(t *testing.T) {
+	rec := func(part int, off int64, node string, epoch, seq int) kafka.Message {
+		return kafka.Message{Partition: part, Offset: off, Headers: []kafka.Header{
+			{Key: codec.HeaderNode, Value: []byte(node)},
+			{Key: codec.HeaderEpoch, Value: fmt.Append(nil, epoch)},
+			{Key: codec.HeaderSeq, Value: fmt.Append(nil, seq)},
+		}}
 	}
-	return handoffs
+	msgs := []kafka.Message{
+		rec(0, 0, "n1", 5, 10), rec(0, 1, "n1", 5, 11), rec(0, 2, "n2", 9, 12), rec(0, 3, "n2", 9, 13), // clean
+		rec(1, 0, "n1", 5, 20), rec(1, 1, "n1", 5, 21), rec(1, 2, "n2", 9, 21), rec(1, 3, "n2", 9, 22), // re-sends 21
+	}
+	handoffs, resends, err := handoffResends(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handoffs != 2 || len(resends) != 1 || resends[1] != (resend{n: 1, first: 2}) {
+		t.Fatalf("handoffs %d, resends %v; want 2 and one in partition 1 at offset 2", handoffs, resends)
+	}
+	if _, _, err := handoffResends([]kafka.Message{{Headers: msgs[0].Headers[:2]}}); err == nil {
+		t.Fatal("a record without sluice.seq passed")
+	}
 }
 
 // lastRecord is when the latest record of any owner came.
