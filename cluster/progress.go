@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -12,7 +13,7 @@ import (
 
 // Progress is what a task's owner last reported of it, kept in etcd so that
 // any node's tools show it: per source, the phase and the last committed
-// checkpoint position with the time this node first saw it.
+// checkpoint position with the time this node first saw it, and the lag.
 type Progress struct {
 	Node    string           `json:"node"`
 	Epoch   int64            `json:"epoch"`
@@ -25,6 +26,9 @@ type SourceProgress struct {
 	Phase      string    `json:"phase"`
 	Checkpoint string    `json:"checkpoint,omitempty"`
 	At         time.Time `json:"checkpointed_at,omitzero"`
+	// LagSeconds is the age of the last transaction read, in whole
+	// seconds, so that a steady lag is not put again every second.
+	LagSeconds float64 `json:"lag_seconds"`
 }
 
 // progressEvery is how often a node looks for new checkpoints of its tasks
@@ -51,7 +55,7 @@ func (n *Node) report(ctx context.Context) {
 			prev = r.reported.Sources
 		}
 		for _, s := range r.owned.Status.View(now).Sources {
-			sp := SourceProgress{Name: s.Name, Phase: s.Phase, Checkpoint: s.Checkpoint}
+			sp := SourceProgress{Name: s.Name, Phase: s.Phase, Checkpoint: s.Checkpoint, LagSeconds: math.Round(s.LagSeconds)}
 			if i := slices.IndexFunc(prev, func(o SourceProgress) bool { return o.Name == s.Name }); i >= 0 && prev[i].Checkpoint == s.Checkpoint {
 				sp.At = prev[i].At
 			} else if s.Checkpoint != "" {

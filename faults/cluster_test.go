@@ -1087,7 +1087,7 @@ func TestCluster_TasksAndMetricsShowEachTasksProgress(t *testing.T) {
 		}
 	}
 	out := sluiceCLI(t, "tasks", "-c", nodes[1].file)
-	for _, want := range []string{"PHASE", "CHECKPOINT", "AGE", status.PhaseBinlog} {
+	for _, want := range []string{"PHASE", "LAG", "CHECKPOINT", "AGE", status.PhaseBinlog} {
 		if !strings.Contains(out, want) {
 			t.Errorf("sluice tasks shows no %q:\n%s", want, out)
 		}

@@ -173,7 +173,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	now := time.Now()
-	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE\tSOURCE\tPHASE\tCHECKPOINT\tAGE")
+	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE\tSOURCE\tPHASE\tLAG\tCHECKPOINT\tAGE")
 	for _, r := range rows {
 		state := "running"
 		switch {
@@ -190,14 +190,14 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s", r.Task, node, r.Epoch, state)
 		if r.Progress == nil || len(r.Progress.Sources) == 0 {
-			fmt.Fprint(w, "\t-\t-\t-\t-\n")
+			fmt.Fprint(w, "\t-\t-\t-\t-\t-\n")
 			continue
 		}
 		for i, src := range r.Progress.Sources {
 			if i > 0 {
 				fmt.Fprint(w, "\t\t\t")
 			}
-			fmt.Fprintf(w, "\t%s\t%s\t%s\t%s\n", src.Name, src.Phase, orDash(src.Checkpoint), checkpointAge(src.At, now))
+			fmt.Fprintf(w, "\t%s\t%s\t%gs\t%s\t%s\n", src.Name, src.Phase, src.LagSeconds, orDash(src.Checkpoint), checkpointAge(src.At, now))
 		}
 	}
 	_ = w.Flush()
