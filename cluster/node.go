@@ -51,10 +51,11 @@ type Node struct {
 const failedTaskDelay = 10 * time.Second
 
 type running struct {
-	owned  Owned
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
+	owned    Owned
+	cancel   context.CancelFunc
+	done     chan struct{}
+	err      error
+	reported *Progress // the last progress put in etcd
 }
 
 // NewNode makes a node of cfg over cli.
@@ -146,6 +147,8 @@ func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
 	changes := n.cli.Watch(wctx, n.cfg.Prefix+"/", clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	tick := time.NewTicker(reconcileEvery)
 	defer tick.Stop()
+	progress := time.NewTicker(progressEvery)
+	defer progress.Stop()
 	// A lost membership also ends the round under way, so that the tasks
 	// stop at once rather than after the round's deadline.
 	lctx, lcancel := context.WithCancel(ctx)
@@ -174,6 +177,10 @@ func (n *Node) serve(ctx context.Context, m *Member) (lost bool) {
 				changes = nil
 			}
 		case <-tick.C:
+		case <-progress.C:
+			rctx, cancel := context.WithTimeout(lctx, n.cfg.LeaseTTL)
+			n.report(rctx)
+			cancel()
 		}
 	}
 }

@@ -122,7 +122,7 @@ func Purge(ctx context.Context, cli *clientv3.Client, prefix, task string) error
 	resp, err := cli.Txn(ctx).
 		If(clientv3.Compare(clientv3.CreateRevision(k.removed(task)), ">", 0),
 			clientv3.Compare(clientv3.CreateRevision(k.owner(task)), "=", 0)).
-		Then(clientv3.OpDelete(k.spec(task)), clientv3.OpDelete(k.removed(task)),
+		Then(clientv3.OpDelete(k.spec(task)), clientv3.OpDelete(k.removed(task)), clientv3.OpDelete(k.progress(task)),
 			clientv3.OpDelete(k.state(task), clientv3.WithPrefix())).
 		Commit()
 	if err != nil {

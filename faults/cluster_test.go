@@ -2,9 +2,12 @@ package faults
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"maps"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,11 +27,13 @@ import (
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/internal/testbed"
+	"github.com/sluicecdc/sluice/status"
 )
 
 // node is one `sluice node` process of a test cluster.
 type node struct {
 	name, file string
+	statusAddr string
 	p          *proc
 }
 
@@ -54,9 +59,9 @@ func startNodes(t *testing.T, prefix string, n int, via map[string]string) []*no
 func startNode(t *testing.T, prefix, name string, eps []string) *node {
 	t.Helper()
 	dir := t.TempDir()
-	nd := &node{name: name, file: filepath.Join(dir, "node.yaml")}
-	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: 127.0.0.1:%d\nlease_ttl: 2s\nprefix: %s\n",
-		nd.name, strings.Join(eps, ", "), freePort(t), dir, freePort(t), prefix)
+	nd := &node{name: name, file: filepath.Join(dir, "node.yaml"), statusAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: %s\nlease_ttl: 2s\nprefix: %s\n",
+		nd.name, strings.Join(eps, ", "), freePort(t), dir, nd.statusAddr, prefix)
 	if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -703,29 +708,47 @@ func maxLoad(l map[string]int) int {
 	return m
 }
 
-// checkHandoffsResendNothing checks msgs (a topic's committed records by
-// partition and offset) for drained hand-offs: in each partition, every
-// record of an owner that took the partition over from another must carry
-// a sluice.seq above every seq committed before that owner's first record.
-// It returns the hand-offs it checked.
+// checkHandoffsResendNothing fails the test on any re-send handoffResends
+// finds in msgs, and returns the hand-offs it checked.
 func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message) (handoffs int) {
 	t.Helper()
+	handoffs, resends, err := handoffResends(msgs)
+	if err != nil {
+		t.Fatalf("%s: %v", topic, err)
+	}
+	for p, r := range resends {
+		t.Errorf("%s/%d: %d records at or below a seq committed before their owner took over (first at offset %d): a planned move re-sent them",
+			topic, p, r.n, r.first)
+	}
+	return handoffs
+}
+
+// resend counts the re-sent records of a partition.
+type resend struct {
+	n     int
+	first int64 // the offset of the first
+}
+
+// handoffResends checks msgs (a topic's committed records by partition and
+// offset) for drained hand-offs: in each partition, every record of an
+// owner that took the partition over from another must carry a sluice.seq
+// above every seq committed before that owner's first record. It returns
+// the hand-offs and, per partition, the records that do not.
+func handoffResends(msgs []kafka.Message) (handoffs int, resends map[int]resend, err error) {
 	type part struct {
-		cur      owner
-		max      uint64 // the highest seq so far
-		floor    uint64 // the highest seq before cur's first record
-		handed   bool   // cur took the partition over from another owner
-		resends  int
-		firstBad int64
+		cur    owner
+		max    uint64 // the highest seq so far
+		floor  uint64 // the highest seq before cur's first record
+		handed bool   // cur took the partition over from another owner
 	}
 	parts := map[int]*part{}
+	resends = map[int]resend{}
 	for _, m := range msgs {
 		o, err := ownerOf(m)
 		if err != nil {
-			t.Fatalf("%s/%d offset %d: %v", topic, m.Partition, m.Offset, err)
+			return 0, nil, fmt.Errorf("partition %d offset %d: %w", m.Partition, m.Offset, err)
 		}
-		var seq uint64
-		found := false
+		seq, found := uint64(0), false
 		for _, h := range m.Headers {
 			if h.Key == codec.HeaderSeq {
 				seq, err = strconv.ParseUint(string(h.Value), 10, 64)
@@ -733,7 +756,7 @@ func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message
 			}
 		}
 		if !found {
-			t.Fatalf("%s/%d offset %d: no %s header", topic, m.Partition, m.Offset, codec.HeaderSeq)
+			return 0, nil, fmt.Errorf("partition %d offset %d: no %s header", m.Partition, m.Offset, codec.HeaderSeq)
 		}
 		p := parts[m.Partition]
 		switch {
@@ -745,20 +768,43 @@ func checkHandoffsResendNothing(t *testing.T, topic string, msgs []kafka.Message
 			handoffs++
 		}
 		if p.handed && seq <= p.floor {
-			if p.resends == 0 {
-				p.firstBad = m.Offset
+			r := resends[m.Partition]
+			if r.n == 0 {
+				r.first = m.Offset
 			}
-			p.resends++
+			r.n++
+			resends[m.Partition] = r
 		}
 		p.max = max(p.max, seq)
 	}
-	for n, p := range parts {
-		if p.resends > 0 {
-			t.Errorf("%s/%d: %d records at or below a seq committed before their owner took over (first at offset %d): a planned move re-sent them",
-				topic, n, p.resends, p.firstBad)
-		}
+	return handoffs, resends, nil
+}
+
+// The hand-off check finds a new owner's re-send (a seq at or below the
+// last before its first record) and passes a hand-off that starts after it.
+// A check of its own: no bed needed.
+func TestCluster_HandoffCheckFindsResends(t *testing.T) {
+	rec := func(part int, off int64, node string, epoch, seq int) kafka.Message {
+		return kafka.Message{Partition: part, Offset: off, Headers: []kafka.Header{
+			{Key: codec.HeaderNode, Value: []byte(node)},
+			{Key: codec.HeaderEpoch, Value: fmt.Append(nil, epoch)},
+			{Key: codec.HeaderSeq, Value: fmt.Append(nil, seq)},
+		}}
 	}
-	return handoffs
+	msgs := []kafka.Message{
+		rec(0, 0, "n1", 5, 10), rec(0, 1, "n1", 5, 11), rec(0, 2, "n2", 9, 12), rec(0, 3, "n2", 9, 13), // clean
+		rec(1, 0, "n1", 5, 20), rec(1, 1, "n1", 5, 21), rec(1, 2, "n2", 9, 21), rec(1, 3, "n2", 9, 22), // re-sends 21
+	}
+	handoffs, resends, err := handoffResends(msgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if handoffs != 2 || len(resends) != 1 || resends[1] != (resend{n: 1, first: 2}) {
+		t.Fatalf("handoffs %d, resends %v; want 2 and one in partition 1 at offset 2", handoffs, resends)
+	}
+	if _, _, err := handoffResends([]kafka.Message{{Headers: msgs[0].Headers[:2]}}); err == nil {
+		t.Fatal("a record without sluice.seq passed")
+	}
 }
 
 // lastRecord is when the latest record of any owner came.
@@ -987,4 +1033,88 @@ func filledTables(t *testing.T, rows int, tables ...string) (string, *workload) 
 		w.fill(t, tb, rows)
 	}
 	return db, w
+}
+
+// TestCluster_TasksAndMetricsShowEachTasksProgress runs 3 tasks on 3 nodes
+// under writes and checks what an operator sees: sluice tasks (from any
+// node's file) shows each task's phase and last checkpoint, as its owner
+// reported it to etcd, with the checkpoint's age; each node's status_addr
+// serves /metrics with every sample of its tasks labelled with the node and
+// the task, each family's HELP once, and no sample of another node's task.
+func TestCluster_TasksAndMetricsShowEachTasksProgress(t *testing.T) {
+	needBed(t)
+	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
+	tables := []string{"m0", "m1", "m2"}
+	db, w := filledTables(t, 500, tables...)
+	nodes := startNodes(t, prefix, 3, nil)
+	submitTableTasks(t, nodes[2].file, db, "mtask", tables)
+	v := waitLoads(t, testbed.EtcdClient(t), prefix, 3, func(l map[string]int) bool { return len(l) == 3 }, 30*time.Second)
+	writes := w.run(300, 0)
+	defer writes.stop()
+
+	// Every task's progress, reported by its owner, with a fresh checkpoint
+	// of the binlog phase.
+	type listing struct {
+		Tasks []struct {
+			Task     string            `json:"task"`
+			Node     string            `json:"node"`
+			Epoch    int64             `json:"epoch"`
+			Progress *cluster.Progress `json:"progress"`
+		} `json:"tasks"`
+	}
+	var last string
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(500 * time.Millisecond) {
+		last = sluiceCLI(t, "tasks", "-c", nodes[0].file, "--json")
+		var l listing
+		if err := json.Unmarshal([]byte(last), &l); err != nil {
+			t.Fatalf("sluice tasks --json: %v\n%s", err, last)
+		}
+		fresh := 0
+		for _, tk := range l.Tasks {
+			p := tk.Progress
+			if p == nil || p.Node != tk.Node || p.Epoch != tk.Epoch || len(p.Sources) != 1 {
+				continue
+			}
+			if s := p.Sources[0]; s.Phase == status.PhaseBinlog && s.Checkpoint != "" && time.Since(s.At) < 5*time.Second {
+				fresh++
+			}
+		}
+		if fresh == 3 && len(l.Tasks) == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20s, %d of 3 tasks show a fresh binlog checkpoint reported by their owner:\n%s", fresh, last)
+		}
+	}
+	out := sluiceCLI(t, "tasks", "-c", nodes[1].file)
+	for _, want := range []string{"PHASE", "LAG", "CHECKPOINT", "AGE", status.PhaseBinlog} {
+		if !strings.Contains(out, want) {
+			t.Errorf("sluice tasks shows no %q:\n%s", want, out)
+		}
+	}
+	t.Logf("sluice tasks:\n%s", out)
+
+	for _, nd := range nodes {
+		resp, err := http.Get("http://" + nd.statusAddr + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		body := string(raw)
+		if n := strings.Count(body, "# HELP sluice_sink_records_total "); n != 1 {
+			t.Errorf("%s /metrics: HELP of sluice_sink_records_total %d times, want once:\n%s", nd.name, n, body)
+		}
+		for name, tk := range v.Tasks {
+			series := fmt.Sprintf(`sluice_sink_records_total{node=%q,task=%q,sink=`, nd.name, name)
+			if has := strings.Contains(body, series); has != (tk.Owner == nd.name) {
+				t.Errorf("%s /metrics: %s present %v, but the task's owner is %s:\n%s", nd.name, series, has, tk.Owner, body)
+			}
+		}
+		for _, line := range strings.Split(body, "\n") {
+			if line != "" && !strings.HasPrefix(line, "#") && !strings.Contains(line, fmt.Sprintf("{node=%q,task=", nd.name)) {
+				t.Errorf("%s /metrics: a sample without the node and task labels: %s", nd.name, line)
+			}
+		}
+	}
 }

@@ -124,6 +124,9 @@ type taskRow struct {
 	Epoch   int64  `json:"epoch,omitempty"`
 	Planned string `json:"planned,omitempty"`
 	Removed bool   `json:"removed,omitempty"`
+	// Progress is the last report of an owner, maybe of an earlier one
+	// (its epoch says which).
+	Progress *cluster.Progress `json:"progress,omitempty"`
 }
 
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -144,10 +147,19 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		fmt.Fprintf(stderr, "sluice tasks: %v\n", err)
 		return 1
 	}
+	progress, err := cluster.ReadProgress(ctx, cli, cfg.Prefix)
+	if err != nil {
+		fmt.Fprintf(stderr, "sluice tasks: %v\n", err)
+		return 1
+	}
 	plan := v.Plan()
 	var rows []taskRow
 	for name, t := range v.Tasks {
-		rows = append(rows, taskRow{Task: name, Node: t.Owner, Epoch: t.Epoch, Planned: plan[name], Removed: t.Removed})
+		r := taskRow{Task: name, Node: t.Owner, Epoch: t.Epoch, Planned: plan[name], Removed: t.Removed}
+		if p, ok := progress[name]; ok {
+			r.Progress = &p
+		}
+		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(a, b taskRow) int { return strings.Compare(a.Task, b.Task) })
 	if *asJSON {
@@ -160,7 +172,8 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		return 0
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE")
+	now := time.Now()
+	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE\tSOURCE\tPHASE\tLAG\tCHECKPOINT\tAGE")
 	for _, r := range rows {
 		state := "running"
 		switch {
@@ -175,11 +188,37 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		if node == "" {
 			node = "-"
 		}
-		fmt.Fprintf(w, "%s\t%s\t%d\t%s\n", r.Task, node, r.Epoch, state)
+		fmt.Fprintf(w, "%s\t%s\t%d\t%s", r.Task, node, r.Epoch, state)
+		if r.Progress == nil || len(r.Progress.Sources) == 0 {
+			fmt.Fprint(w, "\t-\t-\t-\t-\t-\n")
+			continue
+		}
+		for i, src := range r.Progress.Sources {
+			if i > 0 {
+				fmt.Fprint(w, "\t\t\t")
+			}
+			fmt.Fprintf(w, "\t%s\t%s\t%gs\t%s\t%s\n", src.Name, src.Phase, src.LagSeconds, orDash(src.Checkpoint), checkpointAge(src.At, now))
+		}
 	}
 	_ = w.Flush()
 	fmt.Fprintf(stdout, "%d nodes: %s\n", len(v.Members), strings.Join(v.MemberNames(), ", "))
 	return 0
+}
+
+// checkpointAge is how long ago a checkpoint was first reported ("-" for
+// none), by this machine's clock against the reporting node's.
+func checkpointAge(at, now time.Time) string {
+	if at.IsZero() {
+		return "-"
+	}
+	return now.Sub(at).Round(100 * time.Millisecond).String()
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }
 
 func runRemove(ctx context.Context, args []string, stdout, stderr io.Writer) int {

@@ -49,6 +49,12 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if cfg.StatusAddr != "" {
 		mux := http.NewServeMux()
 		mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) { status.WriteJSON(w, node.Statuses()) })
+		mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, _ *http.Request) {
+			w.Header().Set("Content-Type", "text/plain; version=0.0.4")
+			if err := node.WriteMetrics(w); err != nil {
+				log.Warn("writing the node's metrics", "err", err)
+			}
+		})
 		stop, err := status.Listen(cfg.StatusAddr, "", mux, func(err error) { log.Error("node status endpoint", "err", err) })
 		if err != nil {
 			fmt.Fprintf(stderr, "sluice node: %v\n", err)
