@@ -131,6 +131,7 @@ func checkKafka(ctx context.Context, dag *topology.DAG, s *topology.Sink, known 
 				Detail: fmt.Sprintf("metadata of topic %s: %v", name, t.Error)})
 		}
 	}
+	items = append(items, checkMessageFormat(ctx, cl, s, versions, md, missing))
 	if skip := validateOnlyMissing(s, versions, missing); len(skip) > 0 {
 		items = append(items, skip...)
 	} else if len(missing) > 0 {
