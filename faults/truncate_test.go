@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -14,7 +15,7 @@ import (
 // Regression: with ignore_ddl (the default) a TRUNCATE TABLE of a selected
 // table was dropped without a word, and the topic kept rows the table no
 // longer had. It is still dropped (no format here can carry it), but warned
-// about and counted in /metrics.
+// about and counted in /status and /metrics.
 func TestTruncate_IgnoredIsWarnedAndCounted(t *testing.T) {
 	needBed(t)
 	db := testbed.NewDatabase(t)
@@ -33,12 +34,19 @@ func TestTruncate_IgnoredIsWarnedAndCounted(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		body := get(t, "http://127.0.0.1:"+strconv.Itoa(tp.HTTPPort)+"/metrics")
-		if strings.Contains(body, metric) && strings.Contains(p.log(), "TRUNCATE TABLE (or TRUNCATE/DROP PARTITION) of a selected table dropped") &&
+		st := get(t, "http://127.0.0.1:"+strconv.Itoa(tp.HTTPPort)+"/status")
+		var view struct {
+			Sources []struct {
+				TruncatesIgnored uint64 `json:"truncates_ignored"`
+			} `json:"sources"`
+		}
+		_ = json.Unmarshal([]byte(st), &view)
+		if strings.Contains(body, metric) && len(view.Sources) == 1 && view.Sources[0].TruncatesIgnored == 1 && strings.Contains(p.log(), "TRUNCATE TABLE (or TRUNCATE/DROP PARTITION) of a selected table dropped") &&
 			strings.Contains(p.log(), db+".t at ") {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no %s in /metrics, or no warning naming %s.t in the log:\n%s", metric, db, tail(p.log(), 20))
+			t.Fatalf("no %s in /metrics, not 1 truncates_ignored in /status, or no warning naming %s.t in the log:\n%s\n/status:\n%s", metric, db, tail(p.log(), 20), st)
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
