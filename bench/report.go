@@ -10,7 +10,15 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/sluicecdc/sluice/topology"
 )
+
+// snapshotDefault is the setting of the snapshot run at the parallelism a
+// topology without one gets on this machine.
+func snapshotDefault() string {
+	return fmt.Sprintf("parallelism=%d", topology.SnapshotSettings{}.Readers())
+}
 
 // Meta states the conditions of a run.
 type Meta struct {
@@ -187,8 +195,8 @@ func (rep Report) Markdown() string {
 		def := ""
 		if d, ok := rep.find(sc, "sluice", "default"); ok {
 			def = fmt.Sprintf("%+.0f%%", (best.RowsPerSec/d.RowsPerSec-1)*100)
-		} else if d, ok := rep.find(sc, "sluice", "parallelism=4"); ok {
-			def = fmt.Sprintf("%+.0f%% (default parallelism=4)", (best.RowsPerSec/d.RowsPerSec-1)*100)
+		} else if d, ok := rep.find(sc, "sluice", snapshotDefault()); ok {
+			def = fmt.Sprintf("%+.0f%% (default %s)", (best.RowsPerSec/d.RowsPerSec-1)*100, snapshotDefault())
 		}
 		fmt.Fprintf(&b, "| %s | %s | %.0f | %s |\n", sc, best.Setting, best.RowsPerSec, def)
 	}
@@ -203,7 +211,7 @@ func (rep Report) Markdown() string {
 			var s Result
 			var okS bool
 			if sc == "snapshot" {
-				s, okS = rep.find(sc, "sluice", "parallelism=4")
+				s, okS = rep.find(sc, "sluice", snapshotDefault())
 			} else {
 				s, okS = rep.find(sc, "sluice", "default")
 			}
@@ -323,7 +331,7 @@ func (rep Report) Charts() map[string]Chart {
 		}
 		var s Result
 		if sc == "snapshot" {
-			s, _ = rep.find(sc, "sluice", "parallelism=4")
+			s, _ = rep.find(sc, "sluice", snapshotDefault())
 		} else {
 			s, _ = rep.find(sc, "sluice", "default")
 		}

@@ -230,9 +230,9 @@ func (r *Runner) snapshot(ctx context.Context) error {
 	}
 	if r.o.Sweep {
 		for _, cs := range []int{2048, 32768} {
-			res := Result{Scenario: "snapshot", Setting: fmt.Sprintf("parallelism=4 chunk_size=%d", cs)}
+			res := Result{Scenario: "snapshot", Setting: fmt.Sprintf("%s chunk_size=%d", snapshotDefault(), cs)}
 			cfg := r.baseSluice(fmt.Sprintf("snap-cs%d", cs), db+".*", "initial")
-			cfg.Parallelism, cfg.ChunkSize = 4, cs
+			cfg.ChunkSize = cs
 			r.add(res, r.sluiceRun(ctx, &res, cfg, r.o.SnapshotRows))
 		}
 	}

@@ -1,6 +1,9 @@
 package topology
 
-import "time"
+import (
+	"runtime"
+	"time"
+)
 
 // This file is the contract between topology/ and the engine: the validated,
 // defaults-resolved DAG. No YAML type appears here.
@@ -191,9 +194,25 @@ type Phases struct {
 // SnapshotSettings tune the snapshot.
 type SnapshotSettings struct {
 	ChunkSize         int // rows per chunk (default 8192)
-	Parallelism       int // shard readers (default 4)
+	Parallelism       int // shard readers; 0 (the default) picks itself: Readers
 	MaxRowsPerSecond  int // 0 = unlimited
 	MaxBytesPerSecond int // 0 = unlimited
+}
+
+// maxDefaultReaders caps the readers a default snapshot opens: each holds a
+// connection and a consistent-snapshot transaction on the source.
+const maxDefaultReaders = 4
+
+// Readers is the number of chunks read at once: Parallelism, or when that
+// is 0 one reader per Go processor up to maxDefaultReaders. A reader keeps
+// about one core busy (decoding, encoding, compressing its rows), so more
+// readers than cores add only heap and scheduling, not speed
+// (docs/benchmarks.md).
+func (s SnapshotSettings) Readers() int {
+	if s.Parallelism > 0 {
+		return s.Parallelism
+	}
+	return min(runtime.GOMAXPROCS(0), maxDefaultReaders)
 }
 
 // Transform is a chainable stage applying rules to matching tables.

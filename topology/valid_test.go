@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -162,6 +163,21 @@ func BenchmarkParse_Full(b *testing.B) {
 	for b.Loop() {
 		if g, diags := parse("testdata/valid/full.yaml", data, lookup, readSecretFile); g == nil {
 			b.Fatal(diags)
+		}
+	}
+}
+
+// A snapshot without parallelism reads one chunk per Go processor, at most
+// maxDefaultReaders; a set parallelism is kept.
+func TestSnapshotSettings_Readers(t *testing.T) {
+	before := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(before) })
+	for _, tc := range []struct{ procs, parallelism, want int }{
+		{1, 0, 1}, {2, 0, 2}, {4, 0, 4}, {16, 0, maxDefaultReaders}, {2, 8, 8}, {16, 1, 1},
+	} {
+		runtime.GOMAXPROCS(tc.procs)
+		if got := (SnapshotSettings{Parallelism: tc.parallelism}).Readers(); got != tc.want {
+			t.Errorf("GOMAXPROCS %d, parallelism %d: Readers() = %d, want %d", tc.procs, tc.parallelism, got, tc.want)
 		}
 	}
 }

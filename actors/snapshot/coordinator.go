@@ -145,7 +145,7 @@ func (c *Coordinator) start(ctx actor.Context, m *flow.Start) {
 	if c.finishIfDone(ctx) {
 		return
 	}
-	n := min(max(1, c.cfg.Source.Phases.Parallelism), len(c.work))
+	n := min(c.cfg.Source.Phases.Readers(), len(c.work))
 	for k := 1; k <= n; k++ {
 		ctx.Spawn(actor.PropsFromProducer(newShard(shardConfig{
 			source: c.cfg.Source, epoch: c.cfg.Epoch, index: k, grant: max(1, m.Grant/int64(n)),

@@ -120,9 +120,9 @@ func TestReadChunk_MillionRows(t *testing.T) {
 		if rows.Load() != uint64(n) || sum.Load() != wantSum {
 			t.Fatalf("%d shards read %d rows (id sum %d), want %d (%d)", shards, rows.Load(), sum.Load(), n, wantSum)
 		}
-		t.Logf("%d shard(s): %d rows in %v = %.0f rows/s, %.1f MB/s (estimated change bytes); client CPU %.2f µs/row, %.1f allocs/row",
+		t.Logf("%d shard(s): %d rows in %v = %.0f rows/s, %.1f MB/s (estimated change bytes); client CPU %.2f µs/row, %.1f allocs/row, %.0f B allocated/row",
 			shards, n, d.Round(time.Millisecond), float64(n)/d.Seconds(), float64(bytes.Load())/d.Seconds()/1e6,
-			float64(cpu.Microseconds())/float64(n), float64(ms1.Mallocs-ms0.Mallocs)/float64(n))
+			float64(cpu.Microseconds())/float64(n), float64(ms1.Mallocs-ms0.Mallocs)/float64(n), float64(ms1.TotalAlloc-ms0.TotalAlloc)/float64(n))
 	}
 }
 

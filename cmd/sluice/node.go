@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/engine"
@@ -36,7 +37,9 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	defer cli.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	mem := newMemoryLimiter(os.Getenv("GOMEMLIMIT"), log)
 	run := func(ctx context.Context, t cluster.Owned) error {
+		defer mem.add(t.DAG)()
 		tlog := log.With("task", t.Name)
 		return engine.Run(ctx, t.DAG, engine.Options{
 			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true, Node: cfg.Name, Epoch: t.Epoch,

@@ -8,12 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"runtime/debug"
 
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/precheck"
-	"github.com/sluicecdc/sluice/topology"
 )
 
 func init() {
@@ -76,7 +74,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 1
 	}
-	setMemoryLimit(g, os.Getenv("GOMEMLIMIT"), log)
+	newMemoryLimiter(os.Getenv("GOMEMLIMIT"), log).add(g)
 	if err := engine.Run(ctx, g, engine.Options{Task: task, Logger: log}); err != nil {
 		log.Error("task failed", "err", err)
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
@@ -102,33 +100,4 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("bad --log-format %q: use text or json", format)
-}
-
-// memoryLimitSlack is the memory besides the in-flight data: code, runtime,
-// client and socket buffers, the checkpoint store (about 60 MiB measured).
-const memoryLimitSlack = 64 << 20
-
-// memoryLimit is the default soft memory limit of a task: twice the data
-// its sources may hold in flight (engine.inflight_bytes each, decoded rows
-// and encoded records together) plus memoryLimitSlack. The budget bounds
-// the live heap, so the limit leaves a collection at least the budget to
-// free: the collector runs about as often as GOGC=100 would make it, yet the
-// heap cannot grow past the limit when garbage piles up between
-// collections. (A limit near the live heap makes the collector run
-// nonstop: docs/benchmarks.md.)
-func memoryLimit(g *topology.DAG) int64 {
-	return 2*int64(len(g.Sources))*g.Engine.InflightBytes + memoryLimitSlack
-}
-
-// setMemoryLimit applies memoryLimit unless GOMEMLIMIT (env) is set: the
-// Go runtime has read that already, "off" included. GOGC is left to the
-// runtime (100 unless set).
-func setMemoryLimit(g *topology.DAG, env string, log *slog.Logger) {
-	if env != "" {
-		log.Info("memory limit from GOMEMLIMIT", "GOMEMLIMIT", env)
-		return
-	}
-	limit := memoryLimit(g)
-	debug.SetMemoryLimit(limit)
-	log.Info("memory limit", "bytes", limit, "change", "set GOMEMLIMIT (e.g. GOMEMLIMIT=512MiB, or off for none)")
 }

@@ -47,19 +47,53 @@ func TestMemoryLimit_TwiceTheBudgetsPlusSlack(t *testing.T) {
 	}
 }
 
-func TestSetMemoryLimit_GOMEMLIMITWins(t *testing.T) {
+func TestMemoryLimiter_GOMEMLIMITWins(t *testing.T) {
 	before := debug.SetMemoryLimit(-1)
 	t.Cleanup(func() { debug.SetMemoryLimit(before) })
 	g := topologyWith(t, "", 1)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 
 	debug.SetMemoryLimit(1 << 40)
-	setMemoryLimit(g, "off", log)
+	newMemoryLimiter("off", log).add(g)()
 	if got := debug.SetMemoryLimit(-1); got != 1<<40 {
 		t.Fatalf("with GOMEMLIMIT set the limit changed to %d", got)
 	}
-	setMemoryLimit(g, "", log)
+	newMemoryLimiter("", log).add(g)
 	if got := debug.SetMemoryLimit(-1); got != memoryLimit(g) {
 		t.Fatalf("without GOMEMLIMIT the limit is %d, want %d", got, memoryLimit(g))
+	}
+}
+
+// A node's limit follows the set of tasks it runs: the sum over them,
+// recomputed as tasks start and stop, a restarted task counted once.
+func TestMemoryLimiter_NodeSumsItsTasks(t *testing.T) {
+	before := debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetMemoryLimit(before) })
+	a := topologyWith(t, "", 1)                                  // 64 MiB budget
+	b := topologyWith(t, "engine: {inflight_bytes: 32MiB}\n", 2) // 2 × 32 MiB
+	m := newMemoryLimiter("", slog.New(slog.NewTextHandler(io.Discard, nil)))
+	limit := func() int64 { return debug.SetMemoryLimit(-1) >> 20 }
+	const slack = memoryLimitSlack >> 20
+
+	removeA := m.add(a)
+	if got := limit(); got != 128+slack {
+		t.Fatalf("one task: %d MiB, want %d", got, 128+slack)
+	}
+	removeB := m.add(b)
+	if got := limit(); got != 128+128+slack {
+		t.Fatalf("two tasks: %d MiB, want %d", got, 256+slack)
+	}
+	restartedA := m.add(a) // the new run starts before the old one has returned
+	removeA()
+	if got := limit(); got != 256+slack {
+		t.Fatalf("task restarted: %d MiB, want %d", got, 256+slack)
+	}
+	restartedA()
+	if got := limit(); got != 128+slack {
+		t.Fatalf("task a stopped: %d MiB, want %d", got, 128+slack)
+	}
+	removeB()
+	if got := limit(); got != slack {
+		t.Fatalf("no tasks: %d MiB, want %d", got, slack)
 	}
 }
