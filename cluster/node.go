@@ -220,12 +220,19 @@ func (n *Node) reconcile(ctx context.Context, m *Member) {
 			// The drain may outlast the round's deadline: the release gets
 			// its own, or the task would stay owned here by nobody running it.
 			if err := n.bounded(context.Background(), func(ctx context.Context) error { return m.Release(ctx, name, r.owned.Epoch) }); err != nil {
-				n.log.Warn("giving up a drained task; it moves when this node's lease ends", "task", name, "err", err)
+				n.log.Warn("giving up a drained task; trying again next round", "task", name, "err", err)
 			}
 			n.log.Info("task drained and given up", "task", name)
 		}
 	}
 	for name, t := range v.Tasks {
+		if t.Owner == n.cfg.Name && n.running[name] == nil {
+			// Owned here by nobody running it: a release after a drain
+			// that etcd did not answer. The epoch guard keeps a newer
+			// owner's key.
+			_ = m.Release(ctx, name, t.Epoch)
+			continue
+		}
 		if t.Removed || plan[name] != n.cfg.Name || t.Owner != "" || n.running[name] != nil || time.Now().Before(n.retryAt[name]) {
 			continue
 		}
