@@ -128,7 +128,7 @@ func TestRun_Bed_AllPass(t *testing.T) {
 	wantItem(t, find(t, r.Items, "sink.kafka.topic."+topic), Pass, "exists with 3 partitions", "")
 	// The bed runs Kafka 4.4.0, the newest release kversion knows.
 	wantItem(t, find(t, r.Items, "sink.kafka.broker_version"), Pass, "Kafka 4.4 (from its ApiVersions answer:", "")
-	wantItem(t, find(t, r.Items, "sink.kafka.message_format"), Pass, "the brokers have no message.format.version setting (Kafka 4", "")
+	wantItem(t, find(t, r.Items, "sink.kafka.message_format"), Pass, "the brokers report no message.format.version setting (Kafka 4", "")
 	if s := r.Summary(nil); !s.OK() || s.Warnings != 0 {
 		t.Errorf("summary %+v", s)
 	}

@@ -28,8 +28,9 @@ import (
 
 // checkSink runs every check of one Kafka sink: the bootstrap brokers answer
 // (TLS and SASL included), every broker the cluster advertises answers, the
-// broker speaks the needed API versions, and each topic exists with enough
-// partitions or may be created, and the schema registry answers. known, when set, holds the partition counts
+// broker speaks the needed API versions (and which release it is), the
+// topics take record headers (message format v2), and each topic exists
+// with enough partitions or may be created, and the schema registry answers. known, when set, holds the partition counts
 // recorded when the task started.
 func checkSink(ctx context.Context, dag *topology.DAG, s *topology.Sink, known map[string]int, opts *Options) []Item {
 	ctx, cancel := context.WithTimeout(ctx, opts.Timeout)

@@ -126,7 +126,7 @@ func messageFormatItem(s *topology.Sink, c formatConfigs, missing []string) Item
 			Fix:    fmt.Sprintf("grant the sink's Kafka user DESCRIBE_CONFIGS on its topics and the cluster, or check by hand that no topic of sink %s has message.format.version below 0.11", s.Name)}
 	}
 	if len(topics) == 0 && c.brokerFormat == "" {
-		return Item{Name: name, Status: Pass, Detail: "the brokers have no message.format.version setting (Kafka 4 stores only message format v2, which carries headers)"}
+		return Item{Name: name, Status: Pass, Detail: "the brokers report no message.format.version setting (Kafka 4 has none: it stores only message format v2, which carries headers)"}
 	}
 	return Item{Name: name, Status: Pass, Detail: fmt.Sprintf("message format v2 (which carries headers) on %s", plural(len(topics), "existing topic"))}
 }

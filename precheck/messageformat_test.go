@@ -41,7 +41,7 @@ func TestMessageFormatItem_Decision(t *testing.T) {
 		{"IBP 3.0 ignores the setting", formatConfigs{ibp: "3.0-IV1", topics: map[string]string{"a": "0.10.2"}}, nil,
 			Pass, "inter.broker.protocol.version is 3.0-IV1: every record is stored in message format v2", ""},
 		{"Kafka 4 has no setting", formatConfigs{topics: map[string]string{}}, nil,
-			Pass, "the brokers have no message.format.version setting", ""},
+			Pass, "the brokers report no message.format.version setting", ""},
 		{"refused", formatConfigs{topics: map[string]string{}, unreadable: []string{"a (Topic Authorization Failed)"}}, nil,
 			Warn, "the message format of a (Topic Authorization Failed) could not be read", "DESCRIBE_CONFIGS"},
 	} {

@@ -7,8 +7,11 @@
 // take the code out of their client's error type.
 package kafkacode
 
+import "strings"
+
 // Codes of the Kafka protocol (see Kafka's Errors.java).
 const (
+	UnknownServerError                 int16 = -1
 	MessageTooLarge                    int16 = 10
 	InvalidTopic                       int16 = 17
 	RecordListTooLarge                 int16 = 18
@@ -62,11 +65,44 @@ func Fenced(code int16) bool {
 	return false
 }
 
+// HeadersRefused reports whether a broker refused a produce because the
+// topic stores message format v0/v1, which has no record headers. Brokers
+// 0.11 to 2.x with message.format.version below 0.11 throw "Magic v1 does
+// not support record headers" while converting the batch down, which
+// reaches the client as UNKNOWN_SERVER_ERROR with that message (Produce v8,
+// Kafka 2.4, on; older brokers send the code alone, which stays retryable:
+// precheck's sink.NAME.message_format catches those before a run).
+func HeadersRefused(code int16, message string) bool {
+	switch code {
+	case UnsupportedForMessageFormat:
+		return true
+	case UnknownServerError:
+		return strings.Contains(message, "does not support record headers")
+	}
+	return false
+}
+
+// TerminalMessage is Terminal for an error whose broker message the client
+// kept: an UNKNOWN_SERVER_ERROR is terminal when its message says the topic
+// cannot hold record headers.
+func TerminalMessage(code int16, message string) bool {
+	return Terminal(code) || HeadersRefused(code, message)
+}
+
+// HintMessage is Hint for an error whose broker message the client kept.
+func HintMessage(code int16, message string) string {
+	if HeadersRefused(code, message) {
+		return FixHeaders
+	}
+	return Hint(code)
+}
+
 // Fixes for failures without a broker code of their own, which every writer
 // words the same.
 const (
 	FixMissingTopic = "create the topic with enough partitions, or set create_topics: missing on the sink"
 	FixTimeout      = "the broker did not answer in time"
+	FixHeaders      = "the topic stores Kafka message format v0/v1 (message.format.version below 0.11), which cannot carry the record headers Sluice writes: raise it (kafka-configs.sh --bootstrap-server BROKER --alter --entity-type topics --entity-name TOPIC --add-config message.format.version=0.11.0 or the brokers' inter.broker.protocol.version) and, for new topics, log.message.format.version on the brokers; sluice precheck reports it as sink.NAME.message_format"
 )
 
 // Hint says how to fix the error with code, or "".

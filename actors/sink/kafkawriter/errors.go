@@ -69,7 +69,7 @@ func retryable(err error) bool {
 		return false
 	}
 	var ke kafka.Error
-	if errors.As(err, &ke) && kafkacode.Terminal(int16(ke)) {
+	if errors.As(err, &ke) && kafkacode.TerminalMessage(int16(ke), err.Error()) {
 		return false
 	}
 	if kafkatls.Permanent(err) {
@@ -96,7 +96,7 @@ func staleMetadata(err error) bool {
 func hintFor(err error) string {
 	var ke kafka.Error
 	if errors.As(err, &ke) {
-		if h := kafkacode.Hint(int16(ke)); h != "" {
+		if h := kafkacode.HintMessage(int16(ke), err.Error()); h != "" {
 			return h
 		}
 	}
