@@ -45,6 +45,24 @@ func commitSome(t *testing.T, s *boltstore.Store) {
 	}
 }
 
+// writtenFile makes a closed checkpoint file with data pages and returns
+// its directory, path and bytes.
+func writtenFile(t *testing.T) (dir, path string, b []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, boltstore.FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, b
+}
+
 // refused asserts that opening dir fails with want and leaves the file's
 // bytes exactly as they were.
 func refused(t *testing.T, dir string, want error) {
@@ -93,17 +111,7 @@ func TestOpen_Corrupt_Garbage(t *testing.T) {
 }
 
 func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	commitSome(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, boltstore.FileName)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, b := writtenFile(t)
 	// Flip bytes inside both meta pages (pages 0 and 1, checksummed).
 	ps := os.Getpagesize()
 	b[40] ^= 0xff
@@ -119,17 +127,7 @@ func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
 // checkpoint: the task started over from its configured start position.
 func TestOpen_Corrupt_OneDamagedMetaPage(t *testing.T) {
 	for _, page := range []int{0, 1} {
-		dir := t.TempDir()
-		s := openT(t, dir)
-		commitSome(t, s)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, boltstore.FileName)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir, path, b := writtenFile(t)
 		b[page*os.Getpagesize()+40] ^= 0xff
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
@@ -139,17 +137,7 @@ func TestOpen_Corrupt_OneDamagedMetaPage(t *testing.T) {
 }
 
 func TestOpen_Corrupt_DamagedDataPage(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	commitSome(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, boltstore.FileName)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, b := writtenFile(t)
 	// Overwrite the headers of every page past the metas with an invalid
 	// page type: the freelist rebuild walks them on open.
 	ps := os.Getpagesize()
@@ -185,17 +173,7 @@ func damaged(t *testing.T, err error, path string) {
 // garbage offsets). Each is refused as damaged, never with a crash or Go's
 // runtime error text.
 func TestOpen_Corrupt_GarbagePage(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	commitSome(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, boltstore.FileName)
-	good, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, good := writtenFile(t)
 	ps := os.Getpagesize()
 	if len(good) < 4*ps {
 		t.Fatalf("file has %d bytes, want data pages past the metas", len(good))
