@@ -3,6 +3,7 @@ package faults
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -68,10 +69,22 @@ func TestBadInput_ClearErrorCheckpointIntact(t *testing.T) {
 				bad[i] ^= 0x5a // damage the meta pages and the first data pages
 			}
 			return bad
-		}, want: []string{"corrupt", "checkpoints.db"}},
+		}, want: []string{"checkpoints.db is damaged", "restore it from a backup"}},
+		{name: "checkpoint with garbage in its data pages", file: func(good []byte) []byte {
+			// Behind intact page headers, so bbolt follows garbage offsets.
+			bad := bytes.Clone(good)
+			ps := os.Getpagesize()
+			rnd := rand.New(rand.NewPCG(1, 2))
+			for off := 2 * ps; off+ps <= len(bad); off += ps {
+				for i := off + 16; i < off+ps; i++ {
+					bad[i] = byte(rnd.Uint32())
+				}
+			}
+			return bad
+		}, want: []string{"checkpoints.db is damaged", "restore it from a backup"}},
 		{name: "checkpoint that is not a bbolt file", file: func([]byte) []byte {
 			return []byte("this is not a checkpoint file\n")
-		}, want: []string{"corrupt", "checkpoints.db"}},
+		}, want: []string{"checkpoints.db is damaged", "restore it from a backup"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tp := *base
@@ -107,6 +120,9 @@ func TestBadInput_ClearErrorCheckpointIntact(t *testing.T) {
 			}
 			if !bytes.Equal(before, after) {
 				t.Errorf("the checkpoint file changed (%d bytes before, %d after)", len(before), len(after))
+			}
+			if strings.Contains(out, "runtime error") || strings.Contains(out, "goroutine ") {
+				t.Errorf("the output carries Go's runtime error text:\n%s", out)
 			}
 			t.Logf("exit %d: %s", code, tail(out, 3))
 		})

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,7 +181,7 @@ func openBoltMode(path string, opts Options, readOnly bool) (db *bolt.DB, err er
 	defer func() {
 		// bbolt panics on some damage it finds while rebuilding the freelist.
 		if r := recover(); r != nil {
-			db, err = nil, corrupt(path, fmt.Errorf("%v", r))
+			db, err = nil, corrupt(path, fromPanic(r))
 		}
 	}()
 	db, err = bolt.Open(path, 0o600, &bolt.Options{
@@ -205,9 +206,25 @@ func openBoltMode(path string, opts Options, readOnly bool) (db *bolt.DB, err er
 }
 
 func corrupt(path string, cause error) error {
-	return fmt.Errorf("%w: %s cannot be read (%v); it was left untouched: restore it from a backup, "+
+	return &damagedError{fmt.Sprintf("checkpoint file %s is damaged: %v; it was left untouched: restore it from a backup, "+
 		"or move it away (mv %s %s.broken) to start the task from scratch, which snapshots again or "+
-		"starts at the configured start position", store.ErrCorrupt, path, cause, path, path)
+		"starts at the configured start position", path, cause, path, path)}
+}
+
+// damagedError is ErrCorrupt under a message that starts with the path.
+type damagedError struct{ msg string }
+
+func (e *damagedError) Error() string { return e.msg }
+func (e *damagedError) Unwrap() error { return store.ErrCorrupt }
+
+// fromPanic says what a panic recovered while bbolt read the file means.
+// Go's runtime text (an index out of range, a nil pointer) only says that a
+// page's offsets lead outside the page or the file, so it is not shown.
+func fromPanic(r any) error {
+	if _, ok := r.(runtime.Error); ok {
+		return errors.New("a page holds garbage: its entries point outside the page or the file")
+	}
+	return fmt.Errorf("a page fails bbolt's own check (%s)", strings.TrimPrefix(fmt.Sprint(r), "assertion failed: "))
 }
 
 // writeOwner records who holds the lock, for the ErrLocked message of the

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -44,6 +45,24 @@ func commitSome(t *testing.T, s *boltstore.Store) {
 	}
 }
 
+// writtenFile makes a closed checkpoint file with data pages and returns
+// its directory, path and bytes.
+func writtenFile(t *testing.T) (dir, path string, b []byte) {
+	t.Helper()
+	dir = t.TempDir()
+	s := openT(t, dir)
+	commitSome(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path = filepath.Join(dir, boltstore.FileName)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, path, b
+}
+
 // refused asserts that opening dir fails with want and leaves the file's
 // bytes exactly as they were.
 func refused(t *testing.T, dir string, want error) {
@@ -58,7 +77,9 @@ func refused(t *testing.T, dir string, want error) {
 		t.Fatalf("Open = %v, want %v", err, want)
 	}
 	t.Logf("Open: %v", err)
-	if !strings.Contains(err.Error(), path) {
+	if want == store.ErrCorrupt {
+		damaged(t, err, path)
+	} else if !strings.Contains(err.Error(), path) {
 		t.Errorf("error does not name the file %s", path)
 	}
 	after, err := os.ReadFile(path)
@@ -90,17 +111,7 @@ func TestOpen_Corrupt_Garbage(t *testing.T) {
 }
 
 func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	commitSome(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, boltstore.FileName)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, b := writtenFile(t)
 	// Flip bytes inside both meta pages (pages 0 and 1, checksummed).
 	ps := os.Getpagesize()
 	b[40] ^= 0xff
@@ -116,17 +127,7 @@ func TestOpen_Corrupt_DamagedMetaPages(t *testing.T) {
 // checkpoint: the task started over from its configured start position.
 func TestOpen_Corrupt_OneDamagedMetaPage(t *testing.T) {
 	for _, page := range []int{0, 1} {
-		dir := t.TempDir()
-		s := openT(t, dir)
-		commitSome(t, s)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(dir, boltstore.FileName)
-		b, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatal(err)
-		}
+		dir, path, b := writtenFile(t)
 		b[page*os.Getpagesize()+40] ^= 0xff
 		if err := os.WriteFile(path, b, 0o600); err != nil {
 			t.Fatal(err)
@@ -136,17 +137,7 @@ func TestOpen_Corrupt_OneDamagedMetaPage(t *testing.T) {
 }
 
 func TestOpen_Corrupt_DamagedDataPage(t *testing.T) {
-	dir := t.TempDir()
-	s := openT(t, dir)
-	commitSome(t, s)
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, boltstore.FileName)
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dir, path, b := writtenFile(t)
 	// Overwrite the headers of every page past the metas with an invalid
 	// page type: the freelist rebuild walks them on open.
 	ps := os.Getpagesize()
@@ -157,6 +148,73 @@ func TestOpen_Corrupt_DamagedDataPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	refused(t, dir, store.ErrCorrupt)
+}
+
+// damaged asserts the ErrCorrupt message a user sees: it names the file and
+// the fix, and carries none of Go's runtime text.
+func damaged(t *testing.T, err error, path string) {
+	t.Helper()
+	msg := err.Error()
+	for _, want := range []string{"checkpoint file " + path + " is damaged: ", "restore it from a backup", "move it away"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error %q lacks %q", msg, want)
+		}
+	}
+	for _, bad := range []string{"runtime error", "out of range", "nil pointer", "invalid memory", "goroutine", "panic"} {
+		if strings.Contains(msg, bad) {
+			t.Errorf("error %q carries Go's runtime text %q", msg, bad)
+		}
+	}
+}
+
+// TestOpen_Corrupt_GarbagePage overwrites one page past the metas at a time
+// with pseudo-random bytes, as a bad disk block or a stray write would: the
+// whole page, and the page's body behind an intact header (bbolt then follows
+// garbage offsets). Each is refused as damaged, never with a crash or Go's
+// runtime error text.
+func TestOpen_Corrupt_GarbagePage(t *testing.T) {
+	dir, path, good := writtenFile(t)
+	ps := os.Getpagesize()
+	if len(good) < 4*ps {
+		t.Fatalf("file has %d bytes, want data pages past the metas", len(good))
+	}
+	var refusedPages int
+	const pageHeader = 16
+	for at := 2 * ps; at+ps <= 2*len(good); at += ps {
+		off, from := at, at // first pass: whole pages; second: bodies only
+		if at >= len(good) {
+			off = at - len(good) + 2*ps
+			from = off + pageHeader
+		}
+		if off+ps > len(good) {
+			break
+		}
+		b := bytes.Clone(good)
+		rnd := rand.New(rand.NewPCG(uint64(at), 17))
+		for i := from; i < off+ps; i++ {
+			b[i] = byte(rnd.Uint32())
+		}
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		st, err := boltstore.Open(dir, task, boltstore.Options{})
+		if err == nil {
+			// A page that is free (no longer reachable) may hold anything.
+			if err := st.Close(); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		if !errors.Is(err, store.ErrCorrupt) {
+			t.Fatalf("page at %d (garbage from %d): Open = %v, want ErrCorrupt", off, from, err)
+		}
+		damaged(t, err, path)
+		refusedPages++
+	}
+	if refusedPages == 0 {
+		t.Fatal("no damaged page was refused")
+	}
+	t.Logf("%d of %d damaged pages refused", refusedPages, 2*(len(good)/ps-2))
 }
 
 func TestOpen_Corrupt_Truncated(t *testing.T) {

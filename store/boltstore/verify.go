@@ -39,7 +39,7 @@ func verify(path string, opts Options) (id record.Identity, err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = corrupt(path, fmt.Errorf("%v", r))
+			err = corrupt(path, fromPanic(r))
 		}
 	}()
 	err = db.View(func(tx *bolt.Tx) error {

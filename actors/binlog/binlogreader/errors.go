@@ -25,7 +25,14 @@ func classifyServerError(err error, src *topology.Source, where string) error {
 		return nil
 	}
 	var me *mysql.MyError
-	if !errors.As(err, &me) || me.Code != mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
+	if errors.As(err, &me) && sameServerID(me) {
+		return errkind.Terminal(fmt.Errorf(
+			"source %q: another replica (perhaps another Sluice task) is connected with server_id %d: "+
+				"give each task its own server_id under the source in the topology (the server keeps one "+
+				"replica per server_id and drops the other, so both would reconnect forever): %w",
+			src.Name, src.ServerID, err))
+	}
+	if me == nil || me.Code != mysql.ER_MASTER_FATAL_ERROR_READING_BINLOG {
 		return sourcedb.Explain(src, "reading the binlog at "+where, err)
 	}
 	msg := strings.ToLower(me.Message)
@@ -42,10 +49,16 @@ func classifyServerError(err error, src *topology.Source, where string) error {
 				"delete this source's checkpoint (or set its start position) and restart; "+
 				"to prevent it, keep binlogs longer (binlog_expire_logs_seconds / expire_logs_days): %w",
 			src.Name, where, me.Message, err))
-	case strings.Contains(msg, "same server_uuid") || strings.Contains(msg, "same server_id"):
-		return errkind.Terminal(fmt.Errorf(
-			"source %q: another replica uses the same server_id as Sluice; give this source a unique server_id in the topology: %w",
-			src.Name, err))
 	}
 	return errkind.Terminal(fmt.Errorf("source %q cannot serve the binlog from %s: %w", src.Name, where, err))
+}
+
+// mariadbSlaveSameID is MariaDB's ER_SLAVE_SAME_ID, sent to a replica that
+// another one with its server_id replaced; MySQL sends its text inside 1236.
+const mariadbSlaveSameID = 4052
+
+func sameServerID(me *mysql.MyError) bool {
+	msg := strings.ToLower(me.Message)
+	return me.Code == mariadbSlaveSameID ||
+		strings.Contains(msg, "same server_uuid") || strings.Contains(msg, "same server_id")
 }
