@@ -26,7 +26,12 @@ func TestResetMaster_RefusedOnResume(t *testing.T) {
 	tp.pointAt(t, mb.addr)
 	tp.Start = "initial"
 
+	// Rows before the start, so that the snapshot writes them and the
+	// workload's updates and deletes all have rows to change: its records
+	// then come from the binlog, whatever the start's timing.
+	w.fill(t, "w1", 200)
 	p := tp.start(t)
+	waitForWrites(t, tp.Brokers, topic, 199, time.Minute, p)
 	if err := w.run(2000, 500).wait(time.Minute); err != nil {
 		t.Fatal(err)
 	}
