@@ -1,10 +1,8 @@
 package precheck
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"net"
 
 	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/topology"
@@ -22,12 +20,4 @@ func sourceConnectItem(src *topology.Source, err error) Item {
 	}
 	it.Detail = fmt.Sprintf("cannot connect to %s as %s (source %s): %v", src.Addr(), src.User, src.Name, err)
 	return it
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

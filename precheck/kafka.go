@@ -22,6 +22,7 @@ import (
 	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/sluicecdc/sluice/actors/sink/partitions"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/store"
 	"github.com/sluicecdc/sluice/topology"
 )
@@ -246,7 +247,7 @@ func checkMissingTopics(ctx context.Context, cl *kafka.Client, s *topology.Sink,
 			e = res.Errors[t]
 		}
 		switch {
-		case isTimeout(e):
+		case errkind.IsTimeout(e):
 			items = append(items, Item{Name: name, Status: Warn,
 				Detail: fmt.Sprintf("topic %s does not exist yet; Sluice will create it with %d partitions, replication factor %d, but the broker did not confirm in time that it would accept the creation", t, want[t], rf),
 				Fix:    fmt.Sprintf("create the topic yourself if the task fails to: kafka-topics.sh --bootstrap-server %s --create --topic %s --partitions %d --replication-factor %d", s.Brokers[0], t, want[t], rf)})
@@ -301,7 +302,7 @@ func kafkaConnectItem(s *topology.Sink, broker string, err error) Item {
 		detail = fmt.Sprintf("connection refused at Kafka broker %s: nothing listens there (sink %s)", broker, s.Name)
 	case errors.Is(err, kafka.SASLAuthenticationFailed):
 		detail = fmt.Sprintf("SASL %s login as %q refused by broker %s (sink %s)", s.SASL.Mechanism, s.SASL.User, broker, s.Name)
-	case isTimeout(err):
+	case errkind.IsTimeout(err):
 		detail = fmt.Sprintf("no answer from Kafka broker %s in time (sink %s, %s)", broker, s.Name, kafkaSecurity(s))
 	}
 	return Item{Name: name, Status: Fail, Detail: detail, Fix: hintKafka(s, err)}
@@ -332,7 +333,7 @@ func hintKafka(s *topology.Sink, err error) string {
 		return "the broker's certificate does not name the host in brokers: connect with a name it lists"
 	case errors.As(err, &unknownCA), errors.As(err, &verify):
 		return fmt.Sprintf("point tls.ca_file of sink %s at the CA that signed the broker's certificate", s.Name)
-	case isTimeout(err), errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+	case errkind.IsTimeout(err), errors.Is(err, syscall.ECONNRESET), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		if !s.TLS.Enabled {
 			return fmt.Sprintf("check the broker address and firewalls; if the listener uses TLS or SASL, configure tls / sasl on sink %s", s.Name)
 		}

@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"time"
+
+	"github.com/sluicecdc/sluice/internal/errkind"
 )
 
 // notKafkaError says that what listens at a broker address is something
@@ -58,7 +60,7 @@ func probeKafkaPeer(ctx context.Context, addr string) error {
 		return nil
 	}
 	n, err := io.ReadAtLeast(c, buf, 8)
-	if n == 0 && isTimeout(err) {
+	if n == 0 && errkind.IsTimeout(err) {
 		return &notKafkaError{addr: addr, what: fmt.Sprintf("something that accepted the connection but did not answer a Kafka ApiVersions request within %s "+
 			"(a server waiting for its own protocol, such as HTTP, or a stalled broker)", answerWait)}
 	}

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -59,7 +60,7 @@ func checkRegistry(ctx context.Context, s *topology.Sink, timeout time.Duration)
 			return fail(fmt.Sprintf("connection refused by the schema registry at %s", reg.URL), fmt.Sprintf("check registry.url of sink %s and that the registry runs", s.Name))
 		case errors.As(err, &unknownCA), errors.As(err, &verify):
 			return fail(fmt.Sprintf("the schema registry's certificate at %s is not trusted", reg.URL), fmt.Sprintf("set registry.ca_file of sink %s to the CA that signed it", s.Name))
-		case isTimeout(err):
+		case errkind.IsTimeout(err):
 			return fail(fmt.Sprintf("no answer from the schema registry at %s in time", reg.URL), "check the URL and firewalls")
 		}
 		return fail(fmt.Sprintf("schema registry at %s: %v", reg.URL, redact(err.Error(), reg.Password.Value())), fmt.Sprintf("check registry.url of sink %s", s.Name))

@@ -1,7 +1,6 @@
 package sourcedb
 
 import (
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -119,7 +118,7 @@ func explain(src *topology.Source, what string, err error) (*Error, bool) {
 	if errors.Is(err, syscall.EHOSTUNREACH) || errors.Is(err, syscall.ENETUNREACH) {
 		return e(fmt.Sprintf("no route to %s (source %s)", addr, src.Name), "check the host and the network path (routes, VPN, security groups)"), false
 	}
-	if isTimeout(err) {
+	if errkind.IsTimeout(err) {
 		return e(fmt.Sprintf("no answer from %s within the connect timeout (source %s): a firewall may drop the packets, or the host is down", addr, src.Name),
 			"check host, port and firewalls between this machine and the server"), false
 	}
@@ -165,12 +164,4 @@ func tlsProblem(err error, src *topology.Source) (problem, fix string, ok bool) 
 			"check the TLS settings of the source against the server's (ssl_ca, ssl_cert, tls_version)", true
 	}
 	return "", "", false
-}
-
-func isTimeout(err error) bool {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return true
-	}
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -1,6 +1,10 @@
 package errkind
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"net"
+)
 
 // terminalError marks its wrapped error as terminal.
 type terminalError struct{ err error }
@@ -22,4 +26,14 @@ func Terminal(err error) error {
 func IsTerminal(err error) bool {
 	var t *terminalError
 	return errors.As(err, &t)
+}
+
+// IsTimeout reports whether err is a deadline that passed or a network
+// operation that timed out, the errors whose fix is "is it reachable?".
+func IsTimeout(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -1,10 +1,13 @@
 package errkind
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"testing"
+	"time"
 )
 
 func TestTerminal_SurvivesWrapping(t *testing.T) {
@@ -36,5 +39,36 @@ func TestTerminal_SurvivesWrapping(t *testing.T) {
 	}
 	if Terminal(base) != base {
 		t.Error("marking twice wraps twice")
+	}
+}
+
+func TestIsTimeout_DeadlinesAndNetworkTimeoutsOnly(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(time.Millisecond))
+	_, readErr := conn.Read(make([]byte, 1))
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"deadline", context.DeadlineExceeded, true},
+		{"wrapped deadline", fmt.Errorf("dial: %w", context.DeadlineExceeded), true},
+		{"read past its deadline", readErr, true},
+		{"canceled", context.Canceled, false},
+		{"refused", &net.OpError{Op: "dial", Err: errors.New("connection refused")}, false},
+		{"nil", nil, false},
+	} {
+		if got := IsTimeout(tc.err); got != tc.want {
+			t.Errorf("%s (%v): IsTimeout = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }
