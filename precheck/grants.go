@@ -79,9 +79,9 @@ func parseGrant(line string) (g grant, ok bool) {
 	return g, true
 }
 
-// indexKeyword finds kw (e.g. " ON ") outside backticks, quotes and
-// parentheses, case-insensitively; -1 when absent.
-func indexKeyword(s, kw string) int {
+// eachTop calls f with the offset of every byte of s that stands outside
+// backticks, quotes and parentheses, until f returns false.
+func eachTop(s string, f func(i int) bool) {
 	depth := 0
 	var quote byte
 	for i := 0; i < len(s); i++ {
@@ -97,36 +97,37 @@ func indexKeyword(s, kw string) int {
 			depth++
 		case c == ')':
 			depth--
-		case depth == 0 && i+len(kw) <= len(s) && strings.EqualFold(s[i:i+len(kw)], kw):
-			return i
+		case depth == 0 && !f(i):
+			return
 		}
 	}
-	return -1
+}
+
+// indexKeyword finds kw (e.g. " ON ") outside backticks, quotes and
+// parentheses, case-insensitively; -1 when absent.
+func indexKeyword(s, kw string) int {
+	at := -1
+	eachTop(s, func(i int) bool {
+		if i+len(kw) <= len(s) && strings.EqualFold(s[i:i+len(kw)], kw) {
+			at = i
+			return false
+		}
+		return true
+	})
+	return at
 }
 
 // splitTop splits s at commas outside parentheses and quotes.
 func splitTop(s string) []string {
 	var out []string
-	depth, start := 0, 0
-	var quote byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case quote != 0:
-			if c == quote {
-				quote = 0
-			}
-		case c == '`' || c == '\'' || c == '"':
-			quote = c
-		case c == '(':
-			depth++
-		case c == ')':
-			depth--
-		case c == ',' && depth == 0:
+	start := 0
+	eachTop(s, func(i int) bool {
+		if s[i] == ',' {
 			out = append(out, s[start:i])
 			start = i + 1
 		}
-	}
+		return true
+	})
 	return append(out, s[start:])
 }
 
