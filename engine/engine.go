@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -55,7 +56,13 @@ type Options struct {
 	// which owner wrote each record. A single sluice run sets neither.
 	Node  string
 	Epoch int64
+	// System is the actor system the task's actors run in (a cluster
+	// node's, shared by all its tasks); nil makes one for the run.
+	System *actor.ActorSystem
 }
+
+// runs numbers the runs in a shared actor system (Options.System).
+var runs atomic.Int64
 
 // ownerHeaders are the headers of opts' owner, built once per run: every
 // record shares their bytes.
@@ -173,12 +180,19 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		return err
 	}
 
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
+	system, name := opts.System, "task"
+	if system == nil {
+		system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(slog.DiscardHandler)
+		}))
+	} else {
+		// One name per run: a task stopped without waiting may still be
+		// winding down when its next run starts in the same system.
+		name = fmt.Sprintf("task/%s@%d.%d", opts.Task, opts.Epoch, runs.Add(1))
+	}
 	p.system = system
 	t := newTask(p, log)
-	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), "task")
+	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), name)
 	if err != nil {
 		return fmt.Errorf("start task: %w", err)
 	}

@@ -34,6 +34,7 @@ import (
 type node struct {
 	name, file string
 	statusAddr string
+	advertise  string // the node's remote address
 	p          *proc
 }
 
@@ -59,9 +60,9 @@ func startNodes(t *testing.T, prefix string, n int, via map[string]string) []*no
 func startNode(t *testing.T, prefix, name string, eps []string) *node {
 	t.Helper()
 	dir := t.TempDir()
-	nd := &node{name: name, file: filepath.Join(dir, "node.yaml"), statusAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
-	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: 127.0.0.1:%d\ndata_dir: %s\nstatus_addr: %s\nlease_ttl: 2s\nprefix: %s\n",
-		nd.name, strings.Join(eps, ", "), freePort(t), dir, nd.statusAddr, prefix)
+	nd := &node{name: name, file: filepath.Join(dir, "node.yaml"), statusAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), advertise: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
+	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: %s\ndata_dir: %s\nstatus_addr: %s\nlease_ttl: 2s\nprefix: %s\n",
+		nd.name, strings.Join(eps, ", "), nd.advertise, dir, nd.statusAddr, prefix)
 	if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
