@@ -418,23 +418,34 @@ func ownerOf(m kafka.Message) (owner, error) {
 	return o, nil
 }
 
-// TestCluster_RepeatedKillsOfTheOwner kills the node that owns a task with
-// SIGKILL again and again under writes (3 times; 12 in the long form, -chaos)
-// at random moments, restarting the killed node each time. Each time it
-// measures the failover: kill → the task owned by another node in etcd,
-// and kill → the first committed record of the new owner as a
-// read_committed consumer sees it. At the end every topic equals its table
-// and no partition has a record of an owner after its successor's.
+// TestCluster_RepeatedKillsOfTheOwner kills the owner of a task with
+// SIGKILL over and over under a steady workload (1,000 row changes a
+// second), half of the kills during a task's initial snapshot and half in
+// the binlog phase (4 kills, 12 with -chaos), and starts the killed node
+// again each time. A binlog kill hits the owner of rtask0 at a random
+// moment; a snapshot kill submits a task on a table of its own (40,000
+// rows, chunks of 200) and hits its owner once the owner reports the
+// snapshot under way. Each kill is timed to the task owned by another node
+// and to the first committed record of the new owner; afterwards every
+// topic, replayed, equals its table and no partition has a record of an
+// owner after its successor's.
 func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 	needBed(t)
-	kills := pick(3, 12)
+	kills := pick(4, 12)
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
 	db := testbed.NewDatabase(t)
 	tables := []string{"r0", "r1", "r2"}
-	w := bedWorkload(t, db, tables...)
+	var snapTables []string
+	for i := range (kills + 1) / 2 {
+		snapTables = append(snapTables, fmt.Sprintf("b%d", i))
+	}
+	w := bedWorkload(t, db, append(slices.Clone(tables), snapTables...)...)
 	for _, tb := range tables {
 		w.fill(t, tb, 2000)
+	}
+	for _, tb := range snapTables {
+		w.fill(t, tb, 40000)
 	}
 	nodes := startNodes(t, prefix, 3, nil)
 	byName := map[string]*node{}
@@ -453,21 +464,47 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 		topics[tb] = topic
 		all = append(all, topic)
 	}
-	const task = "rtask0" // the task whose owner is killed
+	snapTopos := map[string]string{} // table → its topology file, submitted at its kill
+	for i, tb := range snapTables {
+		topic := testbed.NewTopic(t, 2)
+		tp := newTopo(t, fmt.Sprintf("rsnap%d", i), db, topic)
+		tp.Tables, tp.Start, tp.ChunkSize = []string{db + "." + tb}, "initial", 200
+		snapTopos[tb] = tp.write(t)
+		topics[tb] = topic
+		all = append(all, topic)
+	}
 	seen := watchOwners(t, broker, all)
 	writes := w.run(1000, 0)
 	defer writes.stop()
 
 	cli := testbed.EtcdClient(t)
 	var owned, first []time.Duration
+	phases := map[string]int{}
 	for i := range kills {
-		v := waitOwned(t, prefix, len(tables), names, 30*time.Second)
-		old := owner{v.Tasks[task].Owner, v.Tasks[task].Epoch}
-		// At a random moment of the writes.
-		time.Sleep(time.Duration(300+rand.IntN(2000)) * time.Millisecond)
+		task, want := "rtask0", status.PhaseBinlog
+		if i%2 == 0 {
+			task, want = fmt.Sprintf("rsnap%d", i/2), status.PhaseSnapshot
+			sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", snapTopos[snapTables[i/2]])
+		}
+		old := waitTaskOwned(t, cli, prefix, task, names, 30*time.Second)
 		victim := byName[old.node]
+		if want == status.PhaseSnapshot {
+			// As soon as the owner reports its first chunks, and a little
+			// later at random.
+			waitPhase(t, victim, task, old.epoch, func(s status.SourceView) bool {
+				return s.Phase == status.PhaseSnapshot && len(s.Tables) == 1 && s.Tables[0].ChunksDone > 0
+			}, 20*time.Second)
+			time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
+		} else {
+			time.Sleep(time.Duration(300+rand.IntN(2000)) * time.Millisecond)
+		}
+		phase := taskPhase(t, victim, task, old.epoch)
 		victim.p.kill9()
 		killed := time.Now()
+		phases[phase]++
+		if phase != want {
+			t.Errorf("kill %d: %s was in the %q phase at the kill, want %q (a snapshot that ended too soon: make its table larger)", i+1, task, phase, want)
+		}
 		var next owner
 		for deadline := killed.Add(15 * time.Second); next.node == "" || next.node == old.node; time.Sleep(20 * time.Millisecond) {
 			if time.Now().After(deadline) {
@@ -482,12 +519,12 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 		owned = append(owned, time.Since(killed))
 		at := seen.firstOf(t, next, 30*time.Second)
 		first = append(first, at.Sub(killed))
-		t.Logf("kill %d of %s (owner of %s at epoch %d): owned by %v after %s, its first record after %s",
-			i+1, old.node, task, old.epoch, next, owned[i].Round(time.Millisecond), first[i].Round(time.Millisecond))
+		t.Logf("kill %d of %s (owner of %s at epoch %d, %s phase): owned by %v after %s, its first record after %s",
+			i+1, old.node, task, old.epoch, phase, next, owned[i].Round(time.Millisecond), first[i].Round(time.Millisecond))
 		victim.p = startCommand(t, filepath.Join(filepath.Dir(victim.file), "node.log"), "node", "-c", victim.file)
 	}
-	t.Logf("RESULT cluster repeated kill9 (%d kills, lease TTL 2s): kill → owned elsewhere %s; kill → first committed record of the new owner %s",
-		kills, spread(owned), spread(first))
+	t.Logf("RESULT cluster repeated kill9 (%d kills: %d in the snapshot phase, %d in the binlog phase; lease TTL 2s): kill → owned elsewhere %s; kill → first committed record of the new owner %s",
+		kills, phases[status.PhaseSnapshot], phases[status.PhaseBinlog], spread(owned), spread(first))
 	for i := range owned {
 		if owned[i] > 4*time.Second {
 			t.Errorf("kill %d: owned elsewhere after %s, want within the lease TTL + 2s (4s)", i+1, owned[i])
@@ -499,11 +536,68 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 	if err := writes.stop(); err != nil {
 		t.Fatal(err)
 	}
-	for _, tb := range tables {
+	for _, tb := range slices.Sorted(maps.Keys(topics)) {
 		out := converge(t, broker, topics[tb], source{conn: w.conn, db: db, tables: map[string][]string{tb: {"id"}}}, 90*time.Second)
 		writers := checkOwnerOrder(t, topics[tb], out.Msgs)
 		t.Logf("%s: %d records, %d applied, %d duplicates, by %d owners", tb, out.Records, out.Applied, out.Duplicates, len(writers))
 	}
+}
+
+// waitTaskOwned waits until task is owned by one of live and returns its
+// owner.
+func waitTaskOwned(t *testing.T, cli *clientv3.Client, prefix, task string, live []string, timeout time.Duration) owner {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		v, err := cluster.Read(context.Background(), cli, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk := v.Tasks[task]; tk != nil && slices.Contains(live, tk.Owner) {
+			return owner{tk.Owner, tk.Epoch}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after %s, %s not owned by any of %v: %+v", timeout, task, live, v.Tasks[task])
+		}
+	}
+}
+
+// nodeSource is the first source of task (at epoch) as nd's own /status
+// shows it, and whether nd runs it.
+func nodeSource(t *testing.T, nd *node, task string, epoch int64) (status.SourceView, bool) {
+	t.Helper()
+	var own []cluster.NodeStatus
+	if err := json.Unmarshal([]byte(httpGet(t, "http://"+nd.statusAddr+"/status?scope=node")), &own); err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range own {
+		for _, ts := range ns.Tasks {
+			if ts.Task == task && ts.Epoch == epoch && len(ts.View.Sources) > 0 {
+				return ts.View.Sources[0], true
+			}
+		}
+	}
+	return status.SourceView{}, false
+}
+
+// waitPhase waits until nd runs task at epoch and its source satisfies ok.
+func waitPhase(t *testing.T, nd *node, task string, epoch int64, ok func(status.SourceView) bool, timeout time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
+		if s, runs := nodeSource(t, nd, task, epoch); runs && ok(s) {
+			return
+		}
+		if time.Now().After(deadline) {
+			s, _ := nodeSource(t, nd, task, epoch)
+			t.Fatalf("after %s, %s on %s is at %+v", timeout, task, nd.name, s)
+		}
+	}
+}
+
+// taskPhase is the phase of task's source on nd ("" when nd does not run it).
+func taskPhase(t *testing.T, nd *node, task string, epoch int64) string {
+	t.Helper()
+	s, _ := nodeSource(t, nd, task, epoch)
+	return s.Phase
 }
 
 // spread is "min / median / max" of ds.
