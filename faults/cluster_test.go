@@ -28,6 +28,7 @@ import (
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/store/etcdstore"
 )
 
 // node is one `sluice node` process of a test cluster.
@@ -239,6 +240,10 @@ type deposal struct {
 func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, resume func(*node)) deposal {
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
+	began, err := testbed.EtcdClient(t).Get(context.Background(), prefix+"/")
+	if err != nil {
+		t.Fatal(err)
+	}
 	tables := []string{"p0", "p1", "p2"}
 	db, w := filledTables(t, 1000, tables...)
 	nodes := startNodes(t, prefix, 3, via)
@@ -310,7 +315,45 @@ func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, re
 			t.Errorf("%s: %d records of the deposed owner %v and %d of newer owners; the test needs both", topics[tb], writers[old], old, newer)
 		}
 	}
+	auditCheckpoints(t, prefix, deposed, began.Header.Revision+1, slices.Collect(maps.Values(tasks)))
 	return d
+}
+
+// auditCheckpoints scans etcd's history of every task's state from
+// revision from on (etcdstore.Audit): every revision that wrote a
+// checkpoint, snapshot or chunk state must carry the writer mark of the
+// task's owner at that revision, so that no deposed owner committed a
+// checkpoint after its takeover. For each moved task (deposed: task → its
+// owner before), both the deposed owner and a newer one must have
+// committed, so that the scan proves something.
+func auditCheckpoints(t *testing.T, prefix string, deposed map[string]owner, from int64, tasks []string) {
+	t.Helper()
+	cli := testbed.EtcdClient(t)
+	for _, task := range tasks {
+		writes, err := etcdstore.Audit(context.Background(), cli, etcdstore.TaskPrefix(prefix, task), prefix+"/owners/"+task, from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		by := map[int64]int{}
+		for _, w := range writes {
+			by[w.Writer]++
+			if w.Deposed() {
+				t.Errorf("%s: revision %d wrote %v by epoch %d while the owner's epoch was %d: a deposed owner committed", task, w.Revision, w.Keys, w.Writer, w.Owner)
+			}
+		}
+		t.Logf("%s: %d commits in etcd's history, by epoch %v", task, len(writes), by)
+		if old, ok := deposed[task]; ok {
+			newer := 0
+			for e, n := range by {
+				if e > old.epoch {
+					newer += n
+				}
+			}
+			if by[old.epoch] == 0 || newer == 0 {
+				t.Errorf("%s: %d commits of the deposed epoch %d and %d of newer ones; the audit needs both", task, by[old.epoch], old.epoch, newer)
+			}
+		}
+	}
 }
 
 // loggedAt is the time of the first line of log that holds every one of
@@ -486,18 +529,19 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 			task, want = fmt.Sprintf("rsnap%d", i/2), status.PhaseSnapshot
 			sluiceCLI(t, "submit", "-c", nodes[0].file, "-f", snapTopos[snapTables[i/2]])
 		}
-		old := waitTaskOwned(t, cli, prefix, task, names, 30*time.Second)
-		victim := byName[old.node]
+		var old owner
 		if want == status.PhaseSnapshot {
 			// As soon as the owner reports its first chunks, and a little
 			// later at random.
-			waitPhase(t, victim, task, old.epoch, func(s status.SourceView) bool {
+			old = waitPhase(t, cli, prefix, byName, task, func(s status.SourceView) bool {
 				return s.Phase == status.PhaseSnapshot && len(s.Tables) == 1 && s.Tables[0].ChunksDone > 0
-			}, 20*time.Second)
+			}, 30*time.Second)
 			time.Sleep(time.Duration(rand.IntN(400)) * time.Millisecond)
 		} else {
+			old = waitPhase(t, cli, prefix, byName, task, func(s status.SourceView) bool { return s.Phase == status.PhaseBinlog }, 30*time.Second)
 			time.Sleep(time.Duration(300+rand.IntN(2000)) * time.Millisecond)
 		}
+		victim := byName[old.node]
 		phase := taskPhase(t, victim, task, old.epoch)
 		victim.p.kill9()
 		killed := time.Now()
@@ -543,31 +587,18 @@ func TestCluster_RepeatedKillsOfTheOwner(t *testing.T) {
 	}
 }
 
-// waitTaskOwned waits until task is owned by one of live and returns its
-// owner.
-func waitTaskOwned(t *testing.T, cli *clientv3.Client, prefix, task string, live []string, timeout time.Duration) owner {
-	t.Helper()
-	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
-		v, err := cluster.Read(context.Background(), cli, prefix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tk := v.Tasks[task]; tk != nil && slices.Contains(live, tk.Owner) {
-			return owner{tk.Owner, tk.Epoch}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("after %s, %s not owned by any of %v: %+v", timeout, task, live, v.Tasks[task])
-		}
-	}
-}
-
 // nodeSource is the first source of task (at epoch) as nd's own /status
 // shows it, and whether nd runs it.
 func nodeSource(t *testing.T, nd *node, task string, epoch int64) (status.SourceView, bool) {
 	t.Helper()
 	var own []cluster.NodeStatus
-	if err := json.Unmarshal([]byte(httpGet(t, "http://"+nd.statusAddr+"/status?scope=node")), &own); err != nil {
-		t.Fatal(err)
+	resp, err := http.Get("http://" + nd.statusAddr + "/status?scope=node")
+	if err != nil {
+		return status.SourceView{}, false // starting again
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(&own); err != nil {
+		t.Fatalf("%s /status?scope=node: %v", nd.name, err)
 	}
 	for _, ns := range own {
 		for _, ts := range ns.Tasks {
@@ -579,16 +610,26 @@ func nodeSource(t *testing.T, nd *node, task string, epoch int64) (status.Source
 	return status.SourceView{}, false
 }
 
-// waitPhase waits until nd runs task at epoch and its source satisfies ok.
-func waitPhase(t *testing.T, nd *node, task string, epoch int64, ok func(status.SourceView) bool, timeout time.Duration) {
+// waitPhase waits until the owner of task (it may move: a restarted node
+// takes its share again) reports the task's source in a state ok accepts,
+// and returns the owner.
+func waitPhase(t *testing.T, cli *clientv3.Client, prefix string, nodes map[string]*node, task string, ok func(status.SourceView) bool, timeout time.Duration) owner {
 	t.Helper()
+	var last status.SourceView
 	for deadline := time.Now().Add(timeout); ; time.Sleep(20 * time.Millisecond) {
-		if s, runs := nodeSource(t, nd, task, epoch); runs && ok(s) {
-			return
+		v, err := cluster.Read(context.Background(), cli, prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tk := v.Tasks[task]; tk != nil && nodes[tk.Owner] != nil && nodes[tk.Owner].p.running() {
+			if s, runs := nodeSource(t, nodes[tk.Owner], task, tk.Epoch); runs {
+				if last = s; ok(s) {
+					return owner{tk.Owner, tk.Epoch}
+				}
+			}
 		}
 		if time.Now().After(deadline) {
-			s, _ := nodeSource(t, nd, task, epoch)
-			t.Fatalf("after %s, %s on %s is at %+v", timeout, task, nd.name, s)
+			t.Fatalf("after %s, %s's owner reports %+v", timeout, task, last)
 		}
 	}
 }
