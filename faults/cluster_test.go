@@ -60,6 +60,13 @@ func startNodes(t *testing.T, prefix string, n int, via map[string]string) []*no
 // starts it.
 func startNode(t *testing.T, prefix, name string, eps []string) *node {
 	t.Helper()
+	return startNodeIn(t, prefix, name, eps, "")
+}
+
+// startNodeIn is startNode with the node run in the network namespace
+// netns ("" for this process's).
+func startNodeIn(t *testing.T, prefix, name string, eps []string, netns string) *node {
+	t.Helper()
 	dir := t.TempDir()
 	nd := &node{name: name, file: filepath.Join(dir, "node.yaml"), statusAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)), advertise: fmt.Sprintf("127.0.0.1:%d", freePort(t))}
 	cfg := fmt.Sprintf("name: %s\netcd: [%s]\nadvertise: %s\ndata_dir: %s\nstatus_addr: %s\nlease_ttl: 2s\nprefix: %s\n",
@@ -67,7 +74,11 @@ func startNode(t *testing.T, prefix, name string, eps []string) *node {
 	if err := os.WriteFile(nd.file, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	nd.p = startCommand(t, filepath.Join(dir, "node.log"), "node", "-c", nd.file)
+	var wrap []string
+	if netns != "" {
+		wrap = []string{"ip", "netns", "exec", netns}
+	}
+	nd.p = startCommandIn(t, filepath.Join(dir, "node.log"), wrap, "node", "-c", nd.file)
 	return nd
 }
 
@@ -189,7 +200,7 @@ func TestCluster_PausedNodeIsFencedAndItsTasksMove(t *testing.T) {
 			}
 		}
 	}
-	deposeLiveNode(t, "sigstop", nil, signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
+	deposeLiveNode(t, "sigstop", func(prefix string) []*node { return startNodes(t, prefix, 3, nil) }, signal(syscall.SIGSTOP), signal(syscall.SIGCONT))
 }
 
 // TestCluster_NodeCutOffFromEtcdStopsItsTasks cuts one node off from etcd
@@ -206,7 +217,7 @@ func TestCluster_NodeCutOffFromEtcdStopsItsTasks(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = px.Close() })
-	d := deposeLiveNode(t, "etcd cut", map[string]string{"n1": px.Addr()},
+	d := deposeLiveNode(t, "etcd cut", func(prefix string) []*node { return startNodes(t, prefix, 3, map[string]string{"n1": px.Addr()}) },
 		func(*node) { px.Cut() },
 		func(*node) {
 			if err := px.Restore(); err != nil {
@@ -236,8 +247,9 @@ type deposal struct {
 // notice that its membership is lost and stop its tasks; a read_committed
 // scan of every topic must show no record of the deposed owner after the
 // first record of its successor (by the owner headers), and every topic
-// must equal its table. via is startNodes'.
-func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, resume func(*node)) deposal {
+// must equal its table. start starts the 3 nodes, n1 first, under the
+// cluster prefix it is given.
+func deposeLiveNode(t *testing.T, what string, start func(prefix string) []*node, depose, resume func(*node)) deposal {
 	prefix := strings.TrimSuffix(testbed.NewEtcdPrefix(t), "/")
 	broker := testbed.Kafka(t)[0]
 	began, err := testbed.EtcdClient(t).Get(context.Background(), prefix+"/")
@@ -246,7 +258,7 @@ func deposeLiveNode(t *testing.T, what string, via map[string]string, depose, re
 	}
 	tables := []string{"p0", "p1", "p2"}
 	db, w := filledTables(t, 1000, tables...)
-	nodes := startNodes(t, prefix, 3, via)
+	nodes := start(prefix)
 	topics, tasks := map[string]string{}, map[string]string{}
 	for i, tb := range tables {
 		topic := testbed.NewTopic(t, 2)
