@@ -248,6 +248,16 @@ func (p *streamPair) event(typ replication.EventType, body []byte) *replication.
 func (p *streamPair) compare(formats bool) int {
 	t := p.t
 	got, want := changesOf(readAll(t, p.s, 1<<20)), changesOf(readAll(t, p.g, 1<<20))
+	p.compareChanges(got, want, formats)
+	return len(got)
+}
+
+// compareChanges compares the changes of the row decoder (got) with those
+// of go-mysql's (want): values by type and value, and with formats every
+// format's record byte for byte.
+func (p *streamPair) compareChanges(got, want []change.Change, formats bool) {
+	t := p.t
+	t.Helper()
 	if len(got) != len(want) || len(got) == 0 {
 		t.Fatalf("%d changes with the row decoder, %d with go-mysql's", len(got), len(want))
 	}
@@ -297,7 +307,6 @@ func (p *streamPair) compare(formats bool) int {
 			}
 		}
 	}
-	return len(got)
 }
 
 func changesOf(bs []*change.Batch) []change.Change {
