@@ -209,6 +209,15 @@ func (o *Options) NowMillis() int64 {
 	return time.Now().UnixMilli()
 }
 
+// AppendHeader adds a header whose value is a copy of value, kept in rec's
+// buffer behind its value and position headers (call it after
+// PositionHeaders), so that a recycled record allocates nothing for it.
+func AppendHeader(rec *Record, key string, value []byte) {
+	n := len(rec.buf)
+	rec.buf = append(rec.buf, value...)
+	rec.Headers = append(rec.Headers, Header{Key: key, Value: rec.buf[n:len(rec.buf):len(rec.buf)]})
+}
+
 // Header keys of the position headers.
 const (
 	HeaderPos  = "sluice.pos"

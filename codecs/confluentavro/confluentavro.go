@@ -260,10 +260,7 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	if len(ti.key) == 0 {
 		rec.Key = nil
 	} else {
-		row := c.After
-		if row == nil {
-			row = c.Before
-		}
+		row := c.KeyRow()
 		if len(row) != len(ti.cols) {
 			return rowLenError(c, row, ti)
 		}
