@@ -46,7 +46,7 @@ func New(opts codec.Options) (*Encoder, error) {
 		return nil, err
 	}
 	h := avrobin.AppendString(nil, ConnectorVersion)
-	h = avrobin.AppendString(h, "mysql")
+	h = avrobin.AppendString(h, opts.DebeziumConnector())
 	h = avrobin.AppendString(h, server)
 	return &Encoder{opts: opts, reg: opts.Registry, server: server, srcHead: h}, nil
 }

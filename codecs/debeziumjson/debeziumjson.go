@@ -23,6 +23,10 @@ type Encoder struct {
 	server  string
 	tables  render.TableCache[tableInfo]
 	scratch []byte // a key-change header's value
+	// connector is Debezium's connector name, "mysql" or "mariadb", and the
+	// schemas that name it.
+	connector                                  string
+	sourceSchema, ddlKeySchema, ddlValueSchema string
 }
 
 var (
@@ -37,7 +41,9 @@ func New(opts codec.Options) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Encoder{opts: opts, server: server}, nil
+	e := &Encoder{opts: opts, server: server, connector: opts.DebeziumConnector()}
+	e.sourceSchema, e.ddlKeySchema, e.ddlValueSchema = connectorSchemas(e.connector)
+	return e, nil
 }
 
 // kind is how one column's values are written.
@@ -90,9 +96,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 		ti.names[i] = append(render.JSONString(nil, t.Columns[i].Name), ':')
 		ti.cols[i] = e.columnOf(&t.Columns[i])
 	}
-	s := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
-	s = render.JSONString(s, e.server)
-	ti.source = s
+	ti.source = e.sourcePrefix()
 	if e.opts.SchemasEnable {
 		ti.keySchema, ti.valSchema = e.schemas(t, ti)
 	}
@@ -369,6 +373,13 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	return append(v, `,"thread":null,"query":null}`...)
 }
 
+// sourcePrefix is the source block up to its name:
+// `"source":{"version":…,"connector":…,"name":"server"`.
+func (e *Encoder) sourcePrefix() []byte {
+	s := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"` + e.connector + `","name":`)
+	return render.JSONString(s, e.server)
+}
+
 // appendDDL writes a schema-change event: key {"databaseName"}, value
 // {source, ts_ms, databaseName, schemaName, ddl, tableChanges}, each with
 // the schema-change topic's schema when schemas are on.
@@ -378,16 +389,14 @@ func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 		db, table = c.Table.Schema, c.Table.Name
 	}
 	if e.opts.SchemasEnable {
-		k = append(k, `{"schema":`+ddlKeySchema+`,"payload":`...)
-		v = append(v, `{"schema":`+ddlValueSchema+`,"payload":`...)
+		k = append(append(append(k, `{"schema":`...), e.ddlKeySchema...), `,"payload":`...)
+		v = append(append(append(v, `{"schema":`...), e.ddlValueSchema...), `,"payload":`...)
 	}
 	k = append(k, `{"databaseName":`...)
 	k = render.JSONString(k, db)
 	k = append(k, '}')
-	prefix := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
-	prefix = render.JSONString(prefix, e.server)
 	v = append(v, '{')
-	v = e.appendSource(v, c, prefix, db, table)
+	v = e.appendSource(v, c, e.sourcePrefix(), db, table)
 	v = append(v, `,"ts_ms":`...)
 	v = strconv.AppendInt(v, e.opts.NowMillis(), 10)
 	v = append(v, `,"databaseName":`...)

@@ -709,3 +709,43 @@ func TestEncoder_KeyChangeHeaders(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoder_MariaDBConnector pins source.connector for a MariaDB source:
+// Debezium 3.x's MariaDB connector writes "mariadb" and names its schemas
+// io.debezium.connector.mariadb.*; Sluice wrote "mysql" whatever the source.
+func TestEncoder_MariaDBConnector(t *testing.T) {
+	for _, tc := range []struct{ flavor, want string }{{"", "mysql"}, {"mysql", "mysql"}, {"mariadb", "mariadb"}} {
+		e := newEncoder(t, codec.Options{SourceFlavor: tc.flavor, SchemasEnable: true})
+		for _, op := range []string{"insert", "ddl"} {
+			rec := codectest.Encode(t, e, codectest.Changes()[op])
+			var v struct {
+				Schema  json.RawMessage `json:"schema"`
+				Payload struct {
+					Source struct {
+						Connector string `json:"connector"`
+					} `json:"source"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal(rec.Value, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.Payload.Source.Connector != tc.want {
+				t.Errorf("flavor %q %s: source.connector %q, want %q", tc.flavor, op, v.Payload.Source.Connector, tc.want)
+			}
+			name := `"io.debezium.connector.` + tc.want + `.Source"`
+			if !bytes.Contains(v.Schema, []byte(name)) {
+				t.Errorf("flavor %q %s: the source schema is not named %s", tc.flavor, op, name)
+			}
+			if op == "ddl" {
+				for _, n := range []string{"SchemaChangeValue"} {
+					if !bytes.Contains(v.Schema, []byte(`"io.debezium.connector.`+tc.want+`.`+n+`"`)) {
+						t.Errorf("flavor %q: DDL value schema not named for %s", tc.flavor, tc.want)
+					}
+				}
+				if !bytes.Contains(rec.Key, []byte(`"io.debezium.connector.`+tc.want+`.SchemaChangeKey"`)) {
+					t.Errorf("flavor %q: DDL key schema %s", tc.flavor, rec.Key)
+				}
+			}
+		}
+	}
+}
