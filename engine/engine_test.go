@@ -55,7 +55,8 @@ type setup struct {
 	// rules replaces the table rules (a YAML list; $db and $topic are
 	// substituted); empty selects db.orders*.
 	rules string
-	// sinkExtra is appended to the sink's YAML (indented 4 spaces).
+	// sinkExtra is appended to the sink's YAML (indented 4 spaces); $topic
+	// is the harness's topic.
 	sinkExtra string
 	ddl       []string
 }
@@ -73,6 +74,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		rules = "- $db.orders*"
 	}
 	rules = strings.NewReplacer("$db", h.db, "$topic", h.topic).Replace(rules)
+	s.sinkExtra = strings.ReplaceAll(s.sinkExtra, "$topic", h.topic)
 	if s.start == "" {
 		pos := testbed.BinlogPosition(t)
 		s.start = fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos)
