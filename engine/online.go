@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -44,7 +45,7 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 	var added []string
 	for _, n := range names {
 		name := n.String()
-		if containsString(skip, name) {
+		if slices.Contains(skip, name) {
 			continue
 		}
 		chunks, err := st.Chunks(s.Name, name)
@@ -145,15 +146,6 @@ func describeOnline(ctx context.Context, conn *client.Conn, sp *sourcePlan, n so
 		}
 	}
 	return tp, est, nil
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // liveTask is what the running task's POST /snapshot needs; nil while the

@@ -33,26 +33,9 @@ import (
 func TestOnline_AddTableWhileStreaming(t *testing.T) {
 	needBed(t)
 	rows := pick(30_000, 200_000)
-	db := testbed.NewDatabase(t)
-	topic := testbed.NewTopic(t, 4)
-	broker := testbed.Kafka(t)[0]
-	w := bedWorkload(t, db, "a", "b")
-	w.fill(t, "b", rows)
-	tp := newTopo(t, "online-add", db, topic)
-	tp.Tables = []string{db + ".a"}
-	tp.Start = "initial" // phases.snapshot on: added tables are snapshotted
-	tp.ChunkSize = 2000
-
-	writes := w.run(2000, 0)
-	defer writes.stop()
-	p := tp.start(t)
-	waitForWrites(t, broker, topic, 300, time.Minute, p)
-	if code := p.term(30 * time.Second); code != 0 {
-		t.Fatalf("stop before the change: exit code %d; log:\n%s", code, tail(p.log(), 30))
-	}
-
-	tp.Tables = []string{db + ".a", db + ".b"}
-	p = tp.start(t)
+	at := addTable(t, "online-add", rows, 2000, 0, 2000)
+	defer at.writes.stop()
+	db, topic, broker, tp, p, writes := at.db, at.topic, at.broker, at.tp, at.p, at.writes
 	file := filepath.Join(tp.Dir, tp.Task+".yaml")
 	waitLog(t, p, "online snapshot complete", 1, 3*time.Minute)
 
@@ -108,26 +91,10 @@ func TestOnline_AddTableWhileStreaming(t *testing.T) {
 func TestOnline_Kill9DuringAddedTableSnapshot(t *testing.T) {
 	needBed(t)
 	rows := pick(20_000, 200_000)
-	db := testbed.NewDatabase(t)
-	topic := testbed.NewTopic(t, 4)
-	broker := testbed.Kafka(t)[0]
-	w := bedWorkload(t, db, "a", "b")
-	w.fill(t, "b", rows)
-	tp := newTopo(t, "online-kill", db, topic)
-	tp.Tables = []string{db + ".a"}
-	tp.Start = "initial"
-	tp.ChunkSize = 1000
-	tp.RowsPerSec = pick(5000, 20000) // so that the kill lands inside the snapshot
-
-	writes := w.run(1500, 0)
-	defer writes.stop()
-	p := tp.start(t)
-	waitForWrites(t, broker, topic, 300, time.Minute, p)
-	if code := p.term(30 * time.Second); code != 0 {
-		t.Fatalf("stop before the change: exit code %d", code)
-	}
-	tp.Tables = []string{db + ".a", db + ".b"}
-	p = tp.start(t)
+	// The rate cap makes the kill land inside the snapshot.
+	at := addTable(t, "online-kill", rows, 1000, pick(5000, 20000), 1500)
+	defer at.writes.stop()
+	db, topic, broker, tp, p, writes := at.db, at.topic, at.broker, at.tp, at.p, at.writes
 	deadline := time.Now().Add(2 * time.Minute)
 	for {
 		done, total := tableProgress(tp.HTTPPort, "src", db+".b")
@@ -168,6 +135,37 @@ func TestOnline_Kill9DuringAddedTableSnapshot(t *testing.T) {
 	if code := p.term(30 * time.Second); code != 0 {
 		t.Errorf("graceful stop: exit code %d", code)
 	}
+}
+
+// addedTable is a task that streamed table a of db and was restarted with
+// table b, holding rows, added to its file, while a workload writes to both.
+type addedTable struct {
+	db, topic, broker string
+	tp                *topo
+	p                 *proc
+	writes            *writer
+}
+
+// addTable starts the task of addedTable: chunks of chunk rows, at most
+// rowsPerSec (0: no cap), the workload at rate row changes a second.
+func addTable(t *testing.T, task string, rows, chunk, rowsPerSec, rate int) *addedTable {
+	t.Helper()
+	at := &addedTable{db: testbed.NewDatabase(t), topic: testbed.NewTopic(t, 4), broker: testbed.Kafka(t)[0]}
+	w := bedWorkload(t, at.db, "a", "b")
+	w.fill(t, "b", rows)
+	at.tp = newTopo(t, task, at.db, at.topic)
+	at.tp.Tables = []string{at.db + ".a"}
+	at.tp.Start = "initial" // phases.snapshot on: added tables are snapshotted
+	at.tp.ChunkSize, at.tp.RowsPerSec = chunk, rowsPerSec
+	at.writes = w.run(rate, 0)
+	p := at.tp.start(t)
+	waitForWrites(t, at.broker, at.topic, 300, time.Minute, p)
+	if code := p.term(30 * time.Second); code != 0 {
+		t.Fatalf("stop before the change: exit code %d; log:\n%s", code, tail(p.log(), 30))
+	}
+	at.tp.Tables = []string{at.db + ".a", at.db + ".b"}
+	at.p = at.tp.start(t)
+	return at
 }
 
 // waitLog waits until p's log holds msg n times since p started and returns

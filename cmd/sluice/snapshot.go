@@ -70,13 +70,10 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if *source != "" {
 		q.Set("source", *source)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+*addr+"/snapshot?"+q.Encode(), nil)
+	req, err := taskRequest(ctx, http.MethodPost, *addr, *token, "/snapshot?"+q.Encode())
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice snapshot: %v\n", err)
 		return 2
-	}
-	if *token != "" {
-		req.Header.Set("Authorization", "Bearer "+*token)
 	}
 	resp, err := (&http.Client{Timeout: 2 * time.Minute}).Do(req)
 	if err != nil {
@@ -97,4 +94,17 @@ func runSnapshot(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fmt.Fprintf(stdout, "snapshot of %s queued on source %s of task %s: %d chunks, read while the binlog streams (sluice status shows the progress)\n",
 		v.Table, v.Source, v.Task, v.Chunks)
 	return 0
+}
+
+// taskRequest is a request to a running task's endpoint at addr, with its
+// bearer token when one is set.
+func taskRequest(ctx context.Context, method, addr, token, path string) (*http.Request, error) {
+	req, err := http.NewRequestWithContext(ctx, method, "http://"+addr+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req, nil
 }
