@@ -52,6 +52,17 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 		if err != nil {
 			return err
 		}
+		if former != nil && s.Phases.Snapshot {
+			if _, was := former.Match(n.Schema, n.Name); !was {
+				// Added (or added back: what an older plan of it read is
+				// stale, its changes since were not sent): a new plan.
+				if _, err := queueOnline(ctx, conn, sp, st, n, chunks); err != nil {
+					return err
+				}
+				added = append(added, name)
+				continue
+			}
+		}
 		var rest []snapshot.Chunk
 		for _, c := range chunks {
 			if !c.Done {
@@ -72,18 +83,7 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 				return err
 			}
 			log.Info("online snapshot resumes", "source", s.Name, "table", name, "chunks_left", len(rest), "chunks", len(chunks))
-			continue
 		}
-		if former == nil || !s.Phases.Snapshot {
-			continue
-		}
-		if _, was := former.Match(n.Schema, n.Name); was {
-			continue
-		}
-		if _, err := queueOnline(ctx, conn, sp, st, n, chunks); err != nil {
-			return err
-		}
-		added = append(added, name)
 	}
 	if len(added) > 0 {
 		log.Info("tables added to the task are snapshotted while the binlog streams", "source", s.Name, "tables", strings.Join(added, ", "))

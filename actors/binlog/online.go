@@ -36,8 +36,12 @@ type online struct {
 	inFlight bool
 	result   *chunkFetched
 	ddlSent  bool
-	ctx      context.Context
-	cancel   context.CancelFunc
+	// stats of cur, for the log line at its end
+	started          time.Time
+	rows, rereads    uint64
+	reading, waiting time.Duration
+	ctx              context.Context
+	cancel           context.CancelFunc
 }
 
 // chunkFetched carries one chunk read on the online goroutine to the
@@ -52,7 +56,9 @@ type chunkFetched struct {
 	// MySQL) and at the time the read ended.
 	pos change.Position
 	at  time.Time
-	err error
+	// took is the time the read took.
+	took time.Duration
+	err  error
 }
 
 func newOnline(set *snapshot.Online, done []flow.ChunkID) *online {
@@ -92,7 +98,10 @@ func (a *Actor) onlineStep(ctx actor.Context) {
 			a.cfg.Logger.Info("online snapshot: chunk read again", "source", a.cfg.Source.Name, "table", r.table.Table.QualifiedName(),
 				"chunk", r.chunk.ID, "ddl", o.win.DDL, "snapshot_at", r.pos, "window_from", o.low)
 			o.next--
+			o.rereads++
 		} else {
+			o.waiting += time.Since(r.at)
+			o.reading += r.took
 			a.inject(ctx, r)
 		}
 	}
@@ -128,6 +137,7 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 				return
 			}
 			o.win = snapshot.NewWindow(o.cur.Table)
+			o.started, o.rows, o.rereads, o.reading, o.waiting = time.Now(), 0, 0, 0, 0
 			a.cfg.Logger.Info("online snapshot starting", "source", a.cfg.Source.Name, "table", o.cur.Table.QualifiedName(),
 				"chunks", len(o.cur.Chunks), "from", a.stream.Progress().Pos)
 		}
@@ -138,7 +148,10 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 		if o.next < len(o.cur.Chunks) {
 			break
 		}
-		a.cfg.Logger.Info("online snapshot complete", "source", a.cfg.Source.Name, "table", name)
+		took := time.Since(o.started)
+		a.cfg.Logger.Info("online snapshot complete", "source", a.cfg.Source.Name, "table", name, "rows", o.rows,
+			"took", took.Round(time.Millisecond), "rows_per_second", int(float64(o.rows)/max(took.Seconds(), 0.001)),
+			"reading", o.reading.Round(time.Millisecond), "waiting_for_stream", o.waiting.Round(time.Millisecond), "chunks_read_again", o.rereads)
 		o.set.Done(o.cur)
 		o.cur = nil
 	}
@@ -155,6 +168,7 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 	lim := o.set.Limiter
 	go func() {
 		r := &chunkFetched{epoch: epoch, table: t, chunk: ch}
+		began := time.Now()
 		conn, err := sourcedb.Dial(rctx, src)
 		if err == nil {
 			r.rows, r.pos, err = snapshot.ReadChunk(rctx, conn, t.Table, ch, func(b *change.Batch) error {
@@ -167,6 +181,7 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 			r.err = fmt.Errorf("source %s: online snapshot of %s: %w", src.Name, t.Table.QualifiedName(), err)
 		}
 		r.at = time.Now()
+		r.took = r.at.Sub(began)
 		if rctx.Err() == nil {
 			root.Send(self, r)
 		}
@@ -222,6 +237,7 @@ func (a *Actor) inject(ctx actor.Context, r *chunkFetched) {
 		Chunk: &checkpointer.ChunkDone{Source: src, Table: name, ID: r.chunk.ID, Low: r.chunk.Low, High: r.chunk.High, Rows: kept, Pos: r.pos},
 	})
 	r.table.Progress.ChunkDone()
+	o.rows += kept
 	o.done[flow.ChunkID{Table: name, ID: r.chunk.ID}] = true
 	if a.cfg.Logger.Enabled(context.Background(), -4) {
 		a.cfg.Logger.Debug("online snapshot chunk injected", "source", src, "table", name, "chunk", r.chunk.ID,
