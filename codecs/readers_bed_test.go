@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/linkedin/goavro/v2"
+	"github.com/sluicecdc/sluice/codecs/dtsavro"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/internal/testbed"
 	"github.com/sluicecdc/sluice/topology"
@@ -98,6 +100,7 @@ func TestReaders_Bed_RealConsumers(t *testing.T) {
 
 	source := testbed.NewTopic(t, 1) // also the source's name, so its default DDL topic
 	dbzOn, dbzOnDDL, dbzOff, canal := testbed.NewTopic(t, 1), testbed.NewTopic(t, 1), testbed.NewTopic(t, 1), testbed.NewTopic(t, 1)
+	dts := testbed.NewTopic(t, 1)
 	cfg := testbed.MySQL(t)
 	host, port, _ := strings.Cut(cfg.Addr, ":")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -109,7 +112,7 @@ func TestReaders_Bed_RealConsumers(t *testing.T) {
 	broker := testbed.Kafka(t)[0]
 	yml := strings.NewReplacer("$dir", t.TempDir(), "$http", httpAddr, "$source", source, "$host", host, "$port", port,
 		"$user", cfg.User, "$password", cfg.Password, "$server_id", strconv.Itoa(7000+rand.IntN(1000)), "$database", db,
-		"$broker", broker, "$dbz_on_ddl", dbzOnDDL, "$dbz_on", dbzOn, "$dbz_off", dbzOff, "$canal", canal).Replace(`version: 1
+		"$broker", broker, "$dbz_on_ddl", dbzOnDDL, "$dbz_on", dbzOn, "$dbz_off", dbzOff, "$canal", canal, "$dts", dts).Replace(`version: 1
 engine:
   checkpoint_dir: $dir
   http_addr: $http
@@ -133,6 +136,7 @@ sinks:
   - {name: dbz_off, from: r, brokers: [$broker], topic: $dbz_off, linger: 2ms, format: debezium-json,
      debezium: {tombstones: true, decimal_handling: string}}
   - {name: canal, from: r, brokers: [$broker], topic: $canal, linger: 2ms, format: canal-json, canal_flavor: canal}
+  - {name: dts, from: r, brokers: [$broker], topic: $dts, linger: 2ms, format: dts-avro}
 `)
 	dag, diags := topology.Parse("readers.yaml", []byte(yml))
 	if dag == nil || diags.Errors() > 0 {
@@ -162,6 +166,22 @@ sinks:
 
 	// The snapshot first: 3 rows and the schema sync in every sink.
 	testbed.ReadTopic(t, canal, 4, 60*time.Second)
+	// DTS Avro's source.version is the server's version (it was always
+	// "mysql": the engine never passed it).
+	codec, err := goavro.NewCodec(dtsavro.RecordSchema())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, msg := range testbed.ReadTopic(t, dts, 4, 60*time.Second) {
+		native, rest, err := codec.NativeFromBinary(msg.Value)
+		if err != nil || len(rest) != 0 {
+			t.Fatalf("dts-avro record: %v (%d bytes left)", err, len(rest))
+		}
+		src := native.(map[string]any)["source"].(map[string]any)
+		if v, _ := src["version"].(string); !strings.Contains(v, "MariaDB") || strings.HasPrefix(v, "5.5.5-") {
+			t.Errorf("dts-avro source %v: version is not the server's", src)
+		}
+	}
 	m := "`" + db + "`.m"
 	testbed.AdminExec(t, "SET time_zone = '+00:00'",
 		"INSERT INTO "+m+" VALUES "+matrixMid,

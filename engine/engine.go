@@ -94,6 +94,7 @@ type sourcePlan struct {
 	cfg         *topology.Source
 	status      *status.Source
 	serverID    string // identity of the connected server
+	version     string // its version text (DTS Avro source.version)
 	selectTable func(db, table string) bool
 	// resume is where the binlog phase starts (after the snapshot, if any).
 	resume flow.Resume
@@ -285,7 +286,13 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		opts := codecs.OptionsFor(pl.Sink, pl.Source)
+		for _, sp := range p.sources {
+			if sp.cfg == pl.Source {
+				opts.SourceVersion = sp.version
+			}
+		}
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
 		if err != nil {
 			return nil, err
 		}
