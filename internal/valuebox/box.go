@@ -7,9 +7,9 @@ import "unsafe"
 // little memory.
 const (
 	wordChunk  = 512      // 8-byte values (4 KiB)
-	strChunk   = 256      // string headers (4 KiB)
-	bytesChunk = 128      // []byte headers (3 KiB)
-	textChunk  = 16 << 10 // rendered text
+	strChunk   = 512      // string headers (8 KiB)
+	bytesChunk = 256      // []byte headers (6 KiB)
+	textChunk  = 32 << 10 // rendered and copied text
 	maxText    = textChunk / 4
 )
 
@@ -166,4 +166,20 @@ func (b *Box) Text(p []byte) any {
 	at := len(b.text)
 	b.text = append(b.text, p...)
 	return b.String(unsafe.String(&b.text[at], len(p)))
+}
+
+// CopyBytes boxes a copy of p, typically a value in a buffer the caller
+// reads the next one into: the copy goes into the text chunk and is capped,
+// so that an append to it never writes into its neighbour. An empty p gives
+// an empty, non-nil slice.
+func (b *Box) CopyBytes(p []byte) any {
+	if len(p) > maxText {
+		return b.Bytes(append([]byte(nil), p...))
+	}
+	if cap(b.text)-len(b.text) < len(p) || b.text == nil {
+		b.text = make([]byte, 0, textChunk)
+	}
+	at := len(b.text)
+	b.text = append(b.text, p...)
+	return b.Bytes(b.text[at:len(b.text):len(b.text)])
 }

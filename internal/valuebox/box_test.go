@@ -39,6 +39,16 @@ func TestBox_ValuesKeepTypeAndContent(t *testing.T) {
 	if v != "2024-05-06 07:08:09.123456" {
 		t.Errorf("text aliases the caller's buffer: %q", v)
 	}
+	if got, ok := b.CopyBytes(blob).([]byte); !ok || string(got) != "\x00\x01\x02" || &got[0] == &blob[0] || cap(got) != 3 {
+		t.Errorf("copied bytes %#v (cap %d): want a capped copy", got, cap(got))
+	}
+	if got, ok := b.CopyBytes(nil).([]byte); !ok || got == nil || len(got) != 0 {
+		t.Errorf("copied empty bytes %#v: want an empty, non-nil slice", got)
+	}
+	// Boxed values hash and compare as the values they hold.
+	if m := map[any]int{b.String("héllo"): 1, b.Int64(-1 << 40): 2}; m["héllo"] != 1 || m[int64(-1<<40)] != 2 {
+		t.Errorf("boxed values do not hash as their values: %v", m)
+	}
 	if got, ok := b.Bytes(blob).([]byte); !ok || string(got) != "\x00\x01\x02" || &got[0] != &blob[0] {
 		t.Errorf("bytes %#v: want the caller's slice, not a copy", got)
 	}
