@@ -101,14 +101,17 @@ type sourcePlan struct {
 	cfg         *topology.Source
 	status      *status.Source
 	serverID    string // identity of the connected server
+	version     string // its version text (DTS Avro source.version)
 	selectTable func(db, table string) bool
 	// resume is where the binlog phase starts (after the snapshot, if any).
 	resume flow.Resume
 	budget int64
 	// snapshot is nil when the source starts in the binlog phase.
 	snapshot *snapshotPlan
-	limiter  *snapshot.Limiter
-	history  *schema.History
+	// online lists the tables the binlog reader snapshots as it streams.
+	online  *snapshot.Online
+	limiter *snapshot.Limiter
+	history *schema.History
 	// partitions are the partition counts, by sink and topic, the source's
 	// records are routed by; its checkpoints record them.
 	partitions map[string]map[string]int
@@ -151,25 +154,28 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	// The endpoint first: a refused address must fail before anything is
 	// created or connected.
+	var live atomic.Pointer[liveTask]
 	reg := opts.Status
 	if reg == nil {
 		reg = status.NewRegistry()
 	}
 	if addr := dag.Engine.HTTPAddr; addr != "" {
-		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg)
+		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg,
+			status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(&live)})
 		if err != nil {
 			return err
 		}
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := openStore(dag, opts, log)
+	st, accepted, err := openStoreAccepted(dag, opts, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer live.Store(nil) // before the store closes
 
-	p, err := prepare(ctx, dag, st, reg, opts, log)
+	p, err := prepare(ctx, dag, st, reg, opts, accepted, log)
 	if err != nil && ctx.Err() != nil {
 		// Stopped while preparing: nothing was read, and each step prepare
 		// records is committed whole, so the next start carries on from it.
@@ -196,6 +202,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("start task: %w", err)
 	}
+	live.Store(&liveTask{task: opts.Task, plan: p, st: st, log: log})
 	log.Info("task running", "task", opts.Task, "sources", len(p.sources), "pipelines", len(p.pipelines), "sinks", len(p.sinks))
 
 	select {
@@ -257,7 +264,7 @@ func drain(system *actor.ActorSystem, taskPID *actor.PID, t *task, timeout time.
 	}
 }
 
-func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, opts Options, log *slog.Logger) (*plan, error) {
+func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, opts Options, accepted *acceptance, log *slog.Logger) (*plan, error) {
 	p := &plan{dag: dag, status: reg}
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
@@ -291,7 +298,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	for _, s := range dag.Sources {
 		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes),
-			routedBy(dag, s.Name, partitions), log)
+			routedBy(dag, s.Name, partitions), accepted.formerObjects(s.Name), log)
 		if err != nil {
 			return nil, err
 		}
@@ -299,7 +306,13 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		opts := codecs.OptionsFor(pl.Sink, pl.Source)
+		for _, sp := range p.sources {
+			if sp.cfg == pl.Source {
+				opts.SourceVersion = sp.version
+			}
+		}
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
 		if err != nil {
 			return nil, err
 		}
