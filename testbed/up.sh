@@ -39,6 +39,19 @@ esac
 # wanted NAME: this run starts the service NAME.
 wanted() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
+# --- one start at a time ---------------------------------------------------
+# Two runs at once (two `make testbed-up`, or `make test` in two checkouts)
+# would both find the bed down and start each service twice on one data
+# directory. The later run waits here for the earlier one, then takes the
+# fast path below. The services are spawned with every descriptor above 2
+# closed (spawn in lib.sh), so they never hold the lock after this script.
+mkdir -p "$BED_DIR"
+exec 9>>"$BED_DIR/up.lock"
+if ! flock -n 9; then
+	say "another testbed/up.sh is starting the bed in $BED_DIR; waiting for it"
+	flock -w 900 9 || die "another testbed/up.sh has held $BED_DIR/up.lock for 15 minutes; stop it (fuser -v $BED_DIR/up.lock names it) and run again"
+fi
+
 # --- fast path -------------------------------------------------------------
 if { ! wanted mariadb || { command -v mariadb >/dev/null && pid_alive "$MYSQL_PID" && mysql_healthy && mysql_tls_on; }; } &&
 	{ ! wanted kafka || { command -v kcat >/dev/null && pid_alive "$KAFKA_PID" && kafka_healthy && kafka_secured_up; }; } &&
