@@ -16,9 +16,9 @@ import (
 //
 //	name: n1                     # unique among live nodes
 //	etcd: [127.0.0.1:2379]       # the etcd endpoints (3 members in production)
-//	advertise: 10.0.0.5:7101     # the address other nodes and tools reach this node at
+//	advertise: 10.0.0.5:7101     # where the node listens for other nodes and tools (protoactor-go remote)
 //	data_dir: /var/lib/sluice    # node-local files
-//	status_addr: 127.0.0.1:8801  # /status, /metrics, /healthz of the node
+//	status_addr: 127.0.0.1:8801  # /status (the cluster), /metrics (the node; ?scope=cluster: all), /healthz
 //	lease_ttl: 2s                # how long etcd waits before a silent node's tasks move
 //	prefix: /sluice              # the cluster's keys in etcd
 type NodeConfig struct {

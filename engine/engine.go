@@ -56,7 +56,13 @@ type Options struct {
 	// which owner wrote each record. A single sluice run sets neither.
 	Node  string
 	Epoch int64
+	// System is the actor system the task's actors run in (a cluster
+	// node's, shared by all its tasks); nil makes one for the run.
+	System *actor.ActorSystem
 }
+
+// runs numbers the runs in a shared actor system (Options.System).
+var runs atomic.Int64
 
 // ownerHeaders are the headers of opts' owner, built once per run: every
 // record shares their bytes.
@@ -95,6 +101,7 @@ type sourcePlan struct {
 	cfg         *topology.Source
 	status      *status.Source
 	serverID    string // identity of the connected server
+	version     string // its version text (DTS Avro source.version)
 	selectTable func(db, table string) bool
 	// resume is where the binlog phase starts (after the snapshot, if any).
 	resume flow.Resume
@@ -179,12 +186,19 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		return err
 	}
 
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
+	system, name := opts.System, "task"
+	if system == nil {
+		system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(slog.DiscardHandler)
+		}))
+	} else {
+		// One name per run: a task stopped without waiting may still be
+		// winding down when its next run starts in the same system.
+		name = fmt.Sprintf("task/%s@%d.%d", opts.Task, opts.Epoch, runs.Add(1))
+	}
 	p.system = system
 	t := newTask(p, log)
-	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), "task")
+	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), name)
 	if err != nil {
 		return fmt.Errorf("start task: %w", err)
 	}
@@ -292,7 +306,13 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		opts := codecs.OptionsFor(pl.Sink, pl.Source)
+		for _, sp := range p.sources {
+			if sp.cfg == pl.Source {
+				opts.SourceVersion = sp.version
+			}
+		}
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
 		if err != nil {
 			return nil, err
 		}

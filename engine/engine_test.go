@@ -20,8 +20,8 @@ import (
 
 	"github.com/sluicecdc/sluice/codecs/registry/registrytest"
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
 	"github.com/sluicecdc/sluice/topology"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // harness runs the engine against the real test bed.
@@ -55,7 +55,8 @@ type setup struct {
 	// rules replaces the table rules (a YAML list; $db and $topic are
 	// substituted); empty selects db.orders*.
 	rules string
-	// sinkExtra is appended to the sink's YAML (indented 4 spaces).
+	// sinkExtra is appended to the sink's YAML (indented 4 spaces); $topic
+	// is the harness's topic.
 	sinkExtra string
 	ddl       []string
 }
@@ -73,6 +74,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		rules = "- $db.orders*"
 	}
 	rules = strings.NewReplacer("$db", h.db, "$topic", h.topic).Replace(rules)
+	s.sinkExtra = strings.ReplaceAll(s.sinkExtra, "$topic", h.topic)
 	if s.start == "" {
 		pos := testbed.BinlogPosition(t)
 		s.start = fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicecdc/sluice/actors/checkpointer"
@@ -40,11 +41,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	if err := reportSkips(st, s.Name, stat); err != nil {
 		return nil, err
 	}
-	id, err := serverIdentity(ctx, s)
+	id, version, err := serverIdentity(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	sp.serverID = id
+	sp.serverID, sp.version = id, version
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
@@ -208,18 +209,18 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 }
 
 // serverIdentity names the server s is connected to, as checkpoints record
-// it (see gtid.Identity).
-func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
+// it (see gtid.Identity), and returns its version as its handshake gives it
+// ("10.11.6-MariaDB-log", without the "5.5.5-" prefix MariaDB sends).
+func serverIdentity(ctx context.Context, s *topology.Source) (id, version string, err error) {
 	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer conn.Close()
-	id, err := gtid.Identity(conn, s.Flavor)
-	if err != nil {
-		return "", fmt.Errorf("source %q: %w", s.Name, err)
+	if id, err = gtid.Identity(conn, s.Flavor); err != nil {
+		return "", "", fmt.Errorf("source %q: %w", s.Name, err)
 	}
-	return id, nil
+	return id, strings.TrimPrefix(conn.GetServerVersion(), "5.5.5-"), nil
 }
 
 // checkSwitch decides whether cp, taken on another server, resumes on the
