@@ -11,6 +11,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/sourcedb"
 )
 
@@ -165,13 +166,24 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 	o.low = a.stream.Progress().Pos
 	o.inFlight = true
 	root, self, src, epoch, t, rctx := ctx.ActorSystem().Root, ctx.Self(), a.cfg.Source, a.cfg.Epoch, o.cur, o.ctx
-	lim := o.set.Limiter
+	lim, budget := o.set.Limiter, a.grant
 	go func() {
 		r := &chunkFetched{epoch: epoch, table: t, chunk: ch}
 		began := time.Now()
 		conn, err := sourcedb.Dial(rctx, src)
 		if err == nil {
+			var held int64
 			r.rows, r.pos, err = snapshot.ReadChunk(rctx, conn, t.Table, ch, func(b *change.Batch) error {
+				// A chunk is held whole until its place in the stream: one
+				// larger than half the source's budget (the other half for
+				// its encoded records) would overrun the memory bound (a
+				// table without a usable key is one chunk).
+				if held += int64(b.Bytes); held > budget/2 {
+					return errkind.Terminal(fmt.Errorf("the chunk holds more than half the source's in-flight budget (engine.inflight_bytes, %d bytes), and an online snapshot "+
+						"holds a chunk whole until it joins the stream: give the table a primary key (or a unique key over NOT NULL columns) "+
+						"of a type it can be split by, set a smaller snapshot.chunk_size, raise engine.inflight_bytes, or remove the table "+
+						"from the source's objects.tables", budget))
+				}
 				r.batches = append(r.batches, b)
 				return nil
 			}, maxBatchBytes, lim)
