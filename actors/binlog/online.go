@@ -53,8 +53,8 @@ type chunkFetched struct {
 	chunk   snapshot.Chunk
 	batches []*change.Batch
 	rows    uint64
-	// pos is the chunk's consistent-snapshot position (MariaDB; zero on
-	// MySQL) and at the time the read ended.
+	// pos is the chunk's consistent-snapshot position (MariaDB), or the
+	// server's position after the read (MySQL); at is when the read ended.
 	pos change.Position
 	at  time.Time
 	// took is the time the read took.
@@ -187,6 +187,13 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 				r.batches = append(r.batches, b)
 				return nil
 			}, maxBatchBytes, lim)
+			if err == nil && r.pos.File == "" {
+				// MySQL gives no snapshot position: the current one, read
+				// after the chunk, is past everything the chunk saw.
+				var p sourcedb.Point
+				p, err = sourcedb.SnapshotPoint(rctx, conn, src)
+				r.pos = p.Pos
+			}
 			_ = conn.Close()
 		}
 		if err != nil {
