@@ -396,3 +396,40 @@ func TestOnline_KeylessTableOverBudgetIsRefused(t *testing.T) {
 		t.Errorf("the task without the table: exit code %d; log:\n%s", code, tail(p.log(), 20))
 	}
 }
+
+// TestOnline_DDLDuringAddedTableSnapshot alters the added table while it
+// is snapshotted under writes: the chunk whose window saw the statement is
+// read again after the table is described again, and the topic still ends
+// equal to the source, per-key order kept.
+func TestOnline_DDLDuringAddedTableSnapshot(t *testing.T) {
+	needBed(t)
+	rows := 20_000
+	at := addTable(t, "online-ddl", rows, 1000, 5000, 1500)
+	defer at.writes.stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		done, total := tableProgress(at.tp.HTTPPort, "src", at.db+".b")
+		if total > 0 && done >= 3 {
+			break
+		}
+		if time.Now().After(deadline) || !at.p.running() {
+			t.Fatalf("the snapshot of b never got 3 chunks through; log:\n%s", tail(at.p.log(), 30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mustExec(t, testbed.AdminConn(t), "ALTER TABLE `"+at.db+"`.b ADD INDEX by_n (n)")
+	again := waitLog(t, at.p, "online snapshot: chunk read again", 1, time.Minute)
+	if !strings.Contains(again, "ddl=true") {
+		t.Errorf("the chunk was read again for another reason: %s", again)
+	}
+	t.Log(waitLog(t, at.p, "online snapshot complete", 1, 3*time.Minute))
+	if err := at.writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := converge(t, at.broker, at.topic, source{conn: testbed.AdminConn(t), db: at.db,
+		tables: map[string][]string{"a": {"id"}, "b": {"id"}}, partial: true}, 3*time.Minute)
+	checkSnapshotOrder(t, out.Msgs, at.db+".b")
+	if code := at.p.term(30 * time.Second); code != 0 {
+		t.Errorf("graceful stop: exit code %d", code)
+	}
+}
