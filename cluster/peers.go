@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,6 +11,7 @@ import (
 	"log/slog"
 	"maps"
 	"net"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +22,8 @@ import (
 	"github.com/asynkron/protoactor-go/remote"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/peer"
 	grpcstatus "google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -93,7 +98,11 @@ type Peers struct {
 // address (node file: advertise) with the node actor that answers the
 // others for local.
 func StartPeers(cfg NodeConfig, local Local, log *slog.Logger) (*Peers, error) {
-	p, err := startSystem(cfg.Advertise, cfg.Advertise, log)
+	server, dial, err := transport(cfg.RemoteTLS)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", cfg.Name, err)
+	}
+	p, err := startSystem(cfg.Advertise, cfg.Advertise, server, dial, log)
 	if err != nil {
 		return nil, fmt.Errorf("node %s: listening for other nodes at advertise %s: %w (choose a free address in the node file)", cfg.Name, cfg.Advertise, err)
 	}
@@ -108,16 +117,34 @@ func StartPeers(cfg NodeConfig, local Local, log *slog.Logger) (*Peers, error) {
 
 // DialPeers starts a tool's actor system, listening at listen (host:port,
 // port 0 for any): the nodes send their answers there, so it must be an
-// address they reach.
-func DialPeers(listen string, log *slog.Logger) (*Peers, error) {
-	p, err := startSystem(listen, "", log)
+// address they reach. With tlsCfg (a node file's remote_tls) it talks
+// mutual TLS, as the nodes do.
+func DialPeers(listen string, tlsCfg *RemoteTLS, log *slog.Logger) (*Peers, error) {
+	server, dial, err := transport(tlsCfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := startSystem(listen, "", server, dial, log)
 	if err != nil {
 		return nil, fmt.Errorf("listening for the nodes' answers at %s: %w (give an address the nodes can reach, --listen HOST:0)", listen, err)
 	}
 	return p, nil
 }
 
-func startSystem(listen, advertise string, log *slog.Logger) (p *Peers, err error) {
+// transport is the gRPC server's and dialer's options of tlsCfg (nil:
+// plain gRPC).
+func transport(tlsCfg *RemoteTLS) ([]grpc.ServerOption, []grpc.DialOption, error) {
+	if tlsCfg == nil {
+		return nil, []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, nil
+	}
+	srv, cli, err := tlsCfg.credentials()
+	if err != nil {
+		return nil, nil, err
+	}
+	return []grpc.ServerOption{grpc.Creds(srv)}, []grpc.DialOption{grpc.WithTransportCredentials(cli)}, nil
+}
+
+func startSystem(listen, advertise string, server []grpc.ServerOption, dial []grpc.DialOption, log *slog.Logger) (p *Peers, err error) {
 	host, portText, err := net.SplitHostPort(listen)
 	if err != nil {
 		return nil, err
@@ -139,10 +166,10 @@ func startSystem(listen, advertise string, log *slog.Logger) (p *Peers, err erro
 	// connection at info.
 	quiet := slog.New(levelFilter{log.Handler(), slog.LevelWarn}).With("component", "remote")
 	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger { return quiet }))
-	opts := []remote.ConfigOption{remote.WithServerOptions(
+	opts := []remote.ConfigOption{remote.WithServerOptions(append(server,
 		grpc.ChainStreamInterceptor(guardStream(quiet)),
 		grpc.ChainUnaryInterceptor(guardUnary(quiet)),
-	)}
+	)...), remote.WithDialOptions(dial...)}
 	if advertise != "" {
 		opts = append(opts, remote.WithAdvertisedHost(advertise))
 	}
@@ -158,6 +185,28 @@ func startSystem(listen, advertise string, log *slog.Logger) (p *Peers, err erro
 
 // System is the actor system (a node's tasks run in it).
 func (p *Peers) System() *actor.ActorSystem { return p.system }
+
+// credentials are the server's and the client's TLS of c: each presents
+// the node's certificate and accepts only peers whose certificate the CA
+// signed.
+func (c *RemoteTLS) credentials() (server, client credentials.TransportCredentials, err error) {
+	pair, err := tls.LoadX509KeyPair(c.Cert, c.Key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("remote_tls cert %s, key %s: %w (give the node's PEM certificate and key)", c.Cert, c.Key, err)
+	}
+	pem, err := os.ReadFile(c.CA)
+	if err != nil {
+		return nil, nil, fmt.Errorf("remote_tls ca: %w (give the PEM certificate of the CA that signs the nodes' certificates)", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, nil, fmt.Errorf("remote_tls ca %s holds no PEM certificate", c.CA)
+	}
+	server = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, ClientCAs: pool,
+		ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12})
+	client = credentials.NewTLS(&tls.Config{Certificates: []tls.Certificate{pair}, RootCAs: pool, MinVersion: tls.VersionTLS12})
+	return server, client, nil
+}
 
 // Address is where the others reach this actor system.
 func (p *Peers) Address() string { return p.address }

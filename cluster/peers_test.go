@@ -56,7 +56,7 @@ func TestPeers_ClusterStatusAndMetricsFromEveryNode(t *testing.T) {
 	p2, c2 := peerNode(t, "n2", "c")
 	gone := freeAddr(t)
 	members := map[string]string{"n1": c1.Advertise, "n2": c2.Advertise, "n3": gone}
-	tool, err := DialPeers("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	tool, err := DialPeers("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +158,7 @@ func TestPeers_BadMessagesDoNotCrashTheNode(t *testing.T) {
 		t.Errorf("ListProcesses: %v, want the node's refusal", err)
 	}
 
-	tool, err := DialPeers("127.0.0.1:0", slog.New(slog.DiscardHandler))
+	tool, err := DialPeers("127.0.0.1:0", nil, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

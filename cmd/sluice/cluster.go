@@ -175,7 +175,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			host, _, _ := net.SplitHostPort(cfg.Advertise)
 			*listen = net.JoinHostPort(host, "0")
 		}
-		if err := askOwners(ctx, *listen, v.Members, rows); err != nil {
+		if err := askOwners(ctx, *listen, cfg.RemoteTLS, v.Members, rows); err != nil {
 			fmt.Fprintf(stderr, "sluice tasks: %v\n", err)
 			return 1
 		}
@@ -233,8 +233,8 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 
 // askOwners asks the owner of every owned task in rows for its live state,
 // each owner once, all at once, from an actor system listening at listen.
-func askOwners(ctx context.Context, listen string, members map[string]string, rows []taskRow) error {
-	peers, err := cluster.DialPeers(listen, slog.New(slog.DiscardHandler))
+func askOwners(ctx context.Context, listen string, tlsCfg *cluster.RemoteTLS, members map[string]string, rows []taskRow) error {
+	peers, err := cluster.DialPeers(listen, tlsCfg, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
