@@ -73,39 +73,23 @@ public final class FlinkReaders {
     for (int a = 1; a < args.length; a++) {
       String[] p = args[a].split(":", 2);
       String variant = p[0], topic = p[1];
-      int v = variant.equals("canal") ? 1 : variant.equals("debezium") ? 2 : 3;
+      int v = variantOf(variant);
       ObjectNode out = JSONW.createObjectNode();
       out.put("topic", topic);
       out.put("mode", "flink-" + variant);
       Map<String, Map<String, Object>> rows = new TreeMap<>();
       List<String> errors = new ArrayList<>();
       int n = 0;
+      // One job at a time, so that the jobs do not compete for the cores.
+      TableResult job = null;
       try {
-        StringBuilder ddl = new StringBuilder("CREATE TABLE t_" + a + " (");
-        for (int i = 0; i < COLUMNS.length; i++) {
-          ddl.append(i > 0 ? ", " : "").append('`').append(COLUMNS[i][0]).append("` ").append(COLUMNS[i][v]);
-        }
-        String format = v == 1 ? "canal-json" : "debezium-json";
-        ddl.append(") WITH ('connector' = 'kafka', 'topic' = '").append(topic)
-            .append("', 'properties.bootstrap.servers' = '").append(brokers)
-            .append("', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = '")
-            .append(format).append("'");
-        if (v == 3) {
-          ddl.append(", 'debezium-json.schema-include' = 'true'");
-        }
-        if (v == 1) {
-          // Flink's canal-json skips a CREATE record but fails on every other DDL type Canal
-          // writes (ALTER, ERASE, ...): "Unknown \"type\" value \"ALTER\"". Every row is still
-          // compared, so a data record skipped by mistake fails the test.
-          ddl.append(", 'canal-json.ignore-parse-errors' = 'true'");
-        }
-        if (v != 1) {
-          ddl.append(", 'debezium-json.timestamp-format.standard' = 'ISO-8601'");
-        }
-        ddl.append(")");
-        env.executeSql(ddl.toString());
-        TableResult r = env.executeSql("SELECT * FROM t_" + a);
-        try (CloseableIterator<Row> it = r.collect()) {
+        env.executeSql(tableDDL(a, v, topic, brokers));
+        job = env.executeSql("SELECT * FROM t_" + a);
+      } catch (Exception e) {
+        errors.add(causes(e));
+      }
+      if (job != null) {
+        try (CloseableIterator<Row> it = job.collect()) {
           while (it.hasNext()) {
             Row row = it.next();
             n++;
@@ -121,14 +105,9 @@ public final class FlinkReaders {
               errors.add(k + " of a key never written: " + key);
             }
           }
+        } catch (Exception e) {
+          errors.add(causes(e));
         }
-      } catch (Exception e) {
-        Throwable c = e;
-        StringBuilder msg = new StringBuilder(e.toString());
-        while ((c = c.getCause()) != null) {
-          msg.append(" <- ").append(c);
-        }
-        errors.add(msg.toString());
       }
       out.put("records", n);
       ObjectNode rs = out.putObject("rows");
@@ -140,6 +119,52 @@ public final class FlinkReaders {
       System.out.println(JSONW.writeValueAsString(out));
     }
     System.exit(0); // Flink's local executor leaves non-daemon threads behind
+  }
+
+  static int variantOf(String variant) {
+    switch (variant) {
+      case "canal":
+        return 1;
+      case "debezium":
+        return 2;
+      case "debezium-schema":
+        return 3;
+      default:
+        throw new IllegalArgumentException("unknown variant " + variant);
+    }
+  }
+
+  /** tableDDL declares the matrix of variant v over topic, bounded at its current end. */
+  static String tableDDL(int a, int v, String topic, String brokers) {
+    StringBuilder ddl = new StringBuilder("CREATE TABLE t_" + a + " (");
+    for (int i = 0; i < COLUMNS.length; i++) {
+      ddl.append(i > 0 ? ", " : "").append('`').append(COLUMNS[i][0]).append("` ").append(COLUMNS[i][v]);
+    }
+    ddl.append(") WITH ('connector' = 'kafka', 'topic' = '").append(topic)
+        .append("', 'properties.bootstrap.servers' = '").append(brokers)
+        .append("', 'scan.startup.mode' = 'earliest-offset', 'scan.bounded.mode' = 'latest-offset', 'format' = '")
+        .append(v == 1 ? "canal-json" : "debezium-json").append("'");
+    if (v == 1) {
+      // Flink's canal-json skips a CREATE record but fails on every other DDL type Canal
+      // writes (ALTER, ERASE, ...): "Unknown \"type\" value \"ALTER\"". Every row is still
+      // compared, so a data record skipped by mistake fails the test.
+      ddl.append(", 'canal-json.ignore-parse-errors' = 'true'");
+    }
+    if (v == 3) {
+      ddl.append(", 'debezium-json.schema-include' = 'true'");
+    }
+    if (v != 1) {
+      ddl.append(", 'debezium-json.timestamp-format.standard' = 'ISO-8601'");
+    }
+    return ddl.append(")").toString();
+  }
+
+  static String causes(Throwable e) {
+    StringBuilder msg = new StringBuilder(e.toString());
+    for (Throwable c = e.getCause(); c != null; c = c.getCause()) {
+      msg.append(" <- ").append(c);
+    }
+    return msg.toString();
   }
 
   /** value renders a Flink field as the Go test compares it. */
