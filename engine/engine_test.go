@@ -20,8 +20,8 @@ import (
 
 	"github.com/sluicecdc/sluice/codecs/registry/registrytest"
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
 	"github.com/sluicecdc/sluice/topology"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // harness runs the engine against the real test bed.

@@ -9,7 +9,7 @@ import (
 
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // TestRun_FencedRecordsNameTheirOwner runs a task as a cluster node does

@@ -26,7 +26,7 @@ import (
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
 func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source,
-	partitions map[string]map[string]int, log *slog.Logger) (*sourcePlan, error) {
+	partitions map[string]map[string]int, former *topology.Objects, log *slog.Logger) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
@@ -35,6 +35,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
 		resume:      flow.Resume{NextSeq: 1},
 		budget:      budget,
+		online:      &snapshot.Online{Limiter: snapshot.NewLimiter(s.Phases.MaxRowsPerSecond, s.Phases.MaxBytesPerSecond)},
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
 	if err := reportSkips(st, s.Name, stat); err != nil {
@@ -63,6 +64,9 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
 				"checkpoint_server", cp.ServerUUID, "server", id, "gtid", cp.GTIDSet)
 		}
+		if err := planOnline(ctx, sp, st, former, nil, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 		return sp, nil
 	}
 	snap, ok, err := st.Snapshot(s.Name)
@@ -71,6 +75,9 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if ok && snap.Finished {
 		sp.resume = flow.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
+		if err := planOnline(ctx, sp, st, former, nil, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 		return sp, nil
 	}
 	if !s.Phases.Snapshot {
@@ -85,6 +92,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if err := planSnapshot(ctx, sp, st, snap, ok); err != nil {
 		return nil, fmt.Errorf("source %q: snapshot: %w", s.Name, err)
+	}
+	if ok { // resumed: tables added since it started are read online after it
+		if err := planOnline(ctx, sp, st, former, sp.snapshot.record.Tables, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 	}
 	return sp, nil
 }

@@ -15,7 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // spec is one end-to-end case in testdata/e2e: tables, table rules, SQL

@@ -10,8 +10,8 @@ import (
 	"time"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // A table removed from the topology before a restart is no longer sent;

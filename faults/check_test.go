@@ -11,7 +11,9 @@ import (
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/sourcedb"
+	"github.com/sluicecdc/sluice/topology"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // outcome is what a scenario's final check found.
@@ -50,41 +52,27 @@ func (s source) keyCols() map[string][]string {
 }
 
 // converge waits until the topic is quiet, then replays it and compares it
-// with the source tables, again and again until they are equal or timeout
-// passes. Then it audits the topic (re-sends identical, one partition per
-// key, per-key order without gaps on the counter column n) and fails the
-// test on any problem.
+// with the source tables with verify.Compare (what sluice verify runs:
+// chunked checksums, then the differing chunks row by row, as the sluice
+// account), again and again until they are equal or timeout passes. Then
+// it audits the topic (re-sends identical, one partition per key, per-key
+// order without gaps on the counter column n) and fails the test on any
+// problem.
 func converge(t *testing.T, broker, topic string, src source, timeout time.Duration) *outcome {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	keys := src.keyCols()
+	conn := verifyConn(t, src.conn)
 	for {
 		waitForQuiet(t, broker, topic, 1500*time.Millisecond, time.Until(deadline)+time.Second)
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		msgs, err := verify.ReadAll(ctx, broker, topic)
-		cancel()
-		if err != nil {
-			t.Fatalf("read %s: %v", topic, err)
-		}
-		st, err := verify.Replay(msgs, keys)
-		if err != nil {
-			t.Fatal(err)
-		}
+		results, st, msgs := compareOnce(t, broker, topic, conn, src)
 		var diffs []string
 		rows := 0
-		names := make([]string, 0, len(src.tables))
-		for tb := range src.tables {
-			names = append(names, tb)
-		}
-		sort.Strings(names)
-		for _, tb := range names {
-			want, err := verify.SourceRows(src.conn, "`"+src.db+"`.`"+tb+"`", src.tables[tb])
-			if err != nil {
-				t.Fatal(err)
-			}
-			rows += len(want)
-			for _, d := range verify.Diff(want, st.Tables[src.db+"."+tb], 10) {
-				diffs = append(diffs, tb+": "+d)
+		for _, res := range results {
+			rows += res.SourceRows
+			if !res.Clean() {
+				diffs = append(diffs, fmt.Sprintf("%s: %d missing %v, %d extra %v, %d differing %v",
+					res.Table, res.Missing, res.MissingKeys, res.Extra, res.ExtraKeys, res.Changed, res.ChangedKeys))
 			}
 		}
 		if len(diffs) > 0 {
@@ -111,6 +99,70 @@ func converge(t *testing.T, broker, topic string, src source, timeout time.Durat
 		}
 		return &outcome{Records: a.Records, Applied: st.Applied, Duplicates: st.Duplicates, Rewinds: len(a.Rewinds), Rows: rows, Msgs: msgs}
 	}
+}
+
+// compareOnce reads topic, replays it and compares it with src's tables
+// through conn (see verifyConn) with verify.Compare, once; results are in
+// table name order.
+func compareOnce(t *testing.T, broker, topic string, conn *client.Conn, src source) ([]*verify.TableResult, *verify.State, []kafka.Message) {
+	t.Helper()
+	names := make([]string, 0, len(src.tables))
+	for tb := range src.tables {
+		names = append(names, tb)
+	}
+	sort.Strings(names)
+	tables := map[string]*verify.Table{}
+	for _, tb := range names {
+		desc, err := sourcedb.Describe(context.Background(), conn, src.db, tb)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vt, err := verify.TableOf(desc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tables[vt.ID()] = vt
+	}
+	dec, err := verify.NewDecoder(&topology.Sink{Name: "faults", Format: topology.FormatCanalJSON, CanalFlavor: topology.CanalFlavorDTS}, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	msgs, err := verify.ReadAll(ctx, broker, topic)
+	cancel()
+	if err != nil {
+		t.Fatalf("read %s: %v", topic, err)
+	}
+	st, err := verify.ReplayWith(msgs, src.keyCols(), dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var results []*verify.TableResult
+	for _, tb := range names {
+		vt := tables[src.db+"."+tb]
+		res, err := verify.Compare(context.Background(), conn, vt, st.Tables[vt.ID()], verify.Options{MaxKeys: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+	}
+	return results, st, msgs
+}
+
+// verifyConn connects to the server c is connected to as the sluice
+// account (the privileges sluice verify has), with the session sluice
+// reads with (sourcedb.Prepare).
+func verifyConn(t *testing.T, c *client.Conn) *client.Conn {
+	t.Helper()
+	vc, err := client.ConnectWithTimeout(c.RemoteAddr().String(), "sluice", "sluice", "", 5*time.Second)
+	if err != nil {
+		t.Fatalf("connect as sluice to %s: %v", c.RemoteAddr(), err)
+	}
+	t.Cleanup(func() { _ = vc.Close() })
+	if err := sourcedb.Prepare(vc); err != nil {
+		t.Fatal(err)
+	}
+	return vc
 }
 
 // runMark records the topic's end offsets and the committed checkpoint at

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // TestDDL_WhileStreaming runs ADD COLUMN, DROP COLUMN and RENAME TABLE (out

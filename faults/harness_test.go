@@ -103,6 +103,13 @@ func startSluice(t *testing.T, file, logPath string, args ...string) *proc {
 // still runs.
 func startCommand(t *testing.T, logPath string, args ...string) *proc {
 	t.Helper()
+	return startCommandIn(t, logPath, nil, args...)
+}
+
+// startCommandIn is startCommand with the sluice command run by wrap (e.g.
+// ip netns exec NAME), nil for none.
+func startCommandIn(t *testing.T, logPath string, wrap []string, args ...string) *proc {
+	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +117,9 @@ func startCommand(t *testing.T, logPath string, args ...string) *proc {
 	fmt.Fprintf(f, "=== sluice %s at %s\n", strings.Join(args, " "), time.Now().Format(time.RFC3339Nano))
 	p := &proc{t: t, logPath: logPath, done: make(chan struct{})}
 	p.cmd = exec.Command(sluiceBin, args...)
+	if len(wrap) > 0 {
+		p.cmd = exec.Command(wrap[0], append(append(wrap[1:len(wrap):len(wrap)], sluiceBin), args...)...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {

@@ -12,7 +12,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // newTopicMaxBytes creates a topic on the bed's Kafka whose
@@ -158,21 +158,11 @@ func TestOversize_Skip(t *testing.T) {
 	if !p.running() {
 		t.Fatalf("sluice exited (code %d) with oversize: skip; log:\n%s", p.exit, tail(p.log(), 20))
 	}
-	msgs, err := verify.ReadAll(context.Background(), broker, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := verify.Replay(msgs, map[string][]string{db + ".big": {"id"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	want, err := verify.SourceRows(testbed.AdminConn(t), "`"+db+"`.big", []string{"id"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	diff := verify.Diff(want, st.Tables[db+".big"], 10)
-	if len(diff) != 1 || diff[0] != "missing row 51" {
-		t.Errorf("differences from the source = %q, want only the skipped row 51", diff)
+	admin := testbed.AdminConn(t)
+	results, _, msgs := compareOnce(t, broker, topic, verifyConn(t, admin), source{conn: admin, db: db, tables: map[string][]string{"big": {"id"}}})
+	if r := results[0]; r.Missing != 1 || fmt.Sprint(r.MissingKeys) != "[51]" || r.Extra != 0 || r.Changed != 0 {
+		t.Errorf("differences from the source: %d missing %v, %d extra %v, %d differing %v; want only the skipped row 51 missing",
+			r.Missing, r.MissingKeys, r.Extra, r.ExtraKeys, r.Changed, r.ChangedKeys)
 	}
 	if code := p.term(30 * time.Second); code != 0 {
 		t.Errorf("SIGTERM: exit code %d", code)

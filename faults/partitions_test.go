@@ -11,7 +11,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // TestPartitionsAdded_RunningTaskStopsAndRestartIsRefused pins defect 7 of

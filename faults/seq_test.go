@@ -11,7 +11,7 @@ import (
 
 	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // TestKill9_MidTransactionResendsKeepTheirSeq pins defect 8 of issue 17:

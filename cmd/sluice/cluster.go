@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"strings"
@@ -18,6 +20,7 @@ import (
 	grpcbackoff "google.golang.org/grpc/backoff"
 
 	"github.com/sluicecdc/sluice/cluster"
+	"github.com/sluicecdc/sluice/status"
 )
 
 // The cluster's tools (submit, tasks, remove) talk to etcd, the cluster's
@@ -127,12 +130,17 @@ type taskRow struct {
 	// Progress is the last report of an owner, maybe of an earlier one
 	// (its epoch says which).
 	Progress *cluster.Progress `json:"progress,omitempty"`
+	// Live is the owner's own view of the task (--live), asked over remote.
+	Live      *status.TaskView `json:"live,omitempty"`
+	LiveError string           `json:"live_error,omitempty"`
 }
 
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("sluice tasks", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
+	live := fs.Bool("live", false, "ask each task's owner node for its live state (over the nodes' remote), instead of its last report in etcd")
+	listen := fs.String("listen", "", "with --live, the `host:port` the nodes send their answers to (default: the node file's advertise host, any port)")
 	cf := addClusterFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -162,6 +170,16 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		rows = append(rows, r)
 	}
 	slices.SortFunc(rows, func(a, b taskRow) int { return strings.Compare(a.Task, b.Task) })
+	if *live {
+		if *listen == "" {
+			host, _, _ := net.SplitHostPort(cfg.Advertise)
+			*listen = net.JoinHostPort(host, "0")
+		}
+		if err := askOwners(ctx, *listen, cfg.RemoteTLS, v.Members, rows); err != nil {
+			fmt.Fprintf(stderr, "sluice tasks: %v\n", err)
+			return 1
+		}
+	}
 	if *asJSON {
 		out := struct {
 			Members map[string]string `json:"members"`
@@ -173,7 +191,11 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
 	now := time.Now()
-	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE\tSOURCE\tPHASE\tLAG\tCHECKPOINT\tAGE")
+	last := "AGE"
+	if *live {
+		last = "ROWS"
+	}
+	fmt.Fprintln(w, "TASK\tNODE\tEPOCH\tSTATE\tSOURCE\tPHASE\tLAG\tCHECKPOINT\t"+last)
 	for _, r := range rows {
 		state := "running"
 		switch {
@@ -189,6 +211,10 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 			node = "-"
 		}
 		fmt.Fprintf(w, "%s\t%s\t%d\t%s", r.Task, node, r.Epoch, state)
+		if *live {
+			writeLive(w, r)
+			continue
+		}
 		if r.Progress == nil || len(r.Progress.Sources) == 0 {
 			fmt.Fprint(w, "\t-\t-\t-\t-\t-\n")
 			continue
@@ -203,6 +229,61 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	_ = w.Flush()
 	fmt.Fprintf(stdout, "%d nodes: %s\n", len(v.Members), strings.Join(v.MemberNames(), ", "))
 	return 0
+}
+
+// askOwners asks the owner of every owned task in rows for its live state,
+// each owner once, all at once, from an actor system listening at listen.
+func askOwners(ctx context.Context, listen string, tlsCfg *cluster.RemoteTLS, members map[string]string, rows []taskRow) error {
+	peers, err := cluster.DialPeers(listen, tlsCfg, slog.New(slog.DiscardHandler))
+	if err != nil {
+		return err
+	}
+	defer peers.Close()
+	owners := map[string]string{}
+	for _, r := range rows {
+		if addr, ok := members[r.Node]; ok {
+			owners[r.Node] = addr
+		}
+	}
+	byNode := map[string]cluster.NodeStatus{}
+	for _, ns := range peers.ClusterStatus(ctx, owners) {
+		byNode[ns.Node] = ns
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Node == "" {
+			continue
+		}
+		ns, ok := byNode[r.Node]
+		switch {
+		case !ok:
+			r.LiveError = "owner " + r.Node + " is not a live member"
+		case ns.Error != "":
+			r.LiveError = "owner " + r.Node + ": " + ns.Error
+		default:
+			r.LiveError = "owner " + r.Node + " does not run it (yet)"
+			for _, ts := range ns.Tasks {
+				if ts.Task == r.Task && ts.Epoch == r.Epoch {
+					r.Live, r.LiveError = &ts.View, ""
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// writeLive writes the source columns of r from its owner's live view.
+func writeLive(w io.Writer, r taskRow) {
+	if r.Live == nil || len(r.Live.Sources) == 0 {
+		fmt.Fprintf(w, "\t-\t-\t-\t-\t-\t%s\n", r.LiveError)
+		return
+	}
+	for i, src := range r.Live.Sources {
+		if i > 0 {
+			fmt.Fprint(w, "\t\t\t")
+		}
+		fmt.Fprintf(w, "\t%s\t%s\t%.1fs\t%s\t%d\n", src.Name, src.Phase, src.LagSeconds, orDash(src.Checkpoint), src.Rows)
+	}
 }
 
 // checkpointAge is how long ago a checkpoint was first reported ("-" for

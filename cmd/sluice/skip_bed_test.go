@@ -14,8 +14,8 @@ import (
 	"time"
 
 	"github.com/sluicecdc/sluice/internal/testbed"
-	"github.com/sluicecdc/sluice/internal/verify"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/verify"
 )
 
 // The whole skip as a user does it, on the real MariaDB and Kafka: a task

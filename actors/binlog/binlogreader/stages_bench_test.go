@@ -129,8 +129,9 @@ type decoder struct {
 func newDecoder(tb testing.TB) *decoder {
 	t := &testing.T{}
 	l := newBinlog(t, mysql.MariaDBFlavor)
-	l.fde()
-	return &decoder{tb: tb, parser: l.parser, s: testStream(t, mysql.MariaDBFlavor, nil, "", 1)}
+	s := testStream(t, mysql.MariaDBFlavor, nil, "", 1)
+	s.events <- l.fde() // as the syncer hands it over: the stream learns the checksum
+	return &decoder{tb: tb, parser: l.parser, s: s}
 }
 
 // decode parses raw and hands each batch the Stream returns to sink; it

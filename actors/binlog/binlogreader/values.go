@@ -20,6 +20,16 @@ var emptyString any = ""
 
 const zeros = "000000"
 
+// normalizeRows normalizes every row of a rows event go-mysql decoded.
+func (e *tableEntry) normalizeRows(rows [][]any) {
+	if len(e.fixes) == 0 {
+		return
+	}
+	for _, row := range rows {
+		e.normalize(row)
+	}
+}
+
 // normalize rewrites, in place, the values go-mysql decodes differently from
 // change/value.go: ENUM indexes become names, SET masks become "a,b", an empty
 // MySQL JSON document becomes "null", MariaDB's INET4, INET6 and UUID bytes

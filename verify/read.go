@@ -15,16 +15,42 @@ import (
 // transaction markers left out), ordered by partition, then offset, as
 // Replay expects.
 func ReadAll(ctx context.Context, broker, topic string) ([]kafka.Message, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(broker), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.KeepControlRecords(), kgo.FetchMaxWait(200*time.Millisecond))
+	byPart := map[int][]kafka.Message{}
+	parts := 0
+	err := Stream(ctx, topic, func(m kafka.Message) error {
+		byPart[m.Partition] = append(byPart[m.Partition], m)
+		parts = max(parts, m.Partition+1)
+		return nil
+	}, kgo.SeedBrokers(broker))
 	if err != nil {
 		return nil, err
+	}
+	var out []kafka.Message
+	for p := range parts {
+		out = append(out, byPart[p]...)
+	}
+	return out, nil
+}
+
+// stall is how long a read may go without a record before Stream gives up.
+const stall = 30 * time.Second
+
+// Stream reads every committed record of topic present when it starts, in
+// offset order within each partition (partitions interleave), and hands
+// each to fn; an error from fn ends the read. opts connect the client
+// (seed brokers, TLS, SASL).
+func Stream(ctx context.Context, topic string, fn func(kafka.Message) error, opts ...kgo.Opt) error {
+	opts = append(opts, kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords(), kgo.FetchMaxWait(200*time.Millisecond))
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return err
 	}
 	defer cl.Close()
 	ends, err := stableOffsets(ctx, cl, topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	// Every transaction ends with a marker at its last offset, which
 	// KeepControlRecords returns: a partition is read once a record at or
@@ -38,17 +64,16 @@ func ReadAll(ctx context.Context, broker, topic string) ([]kafka.Message, error)
 		}
 		return true
 	}
-	byPart := map[int32][]kafka.Message{}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(stall)
 	for !done() {
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%s: reading up to the last stable offsets %v took over 30s (read up to %v)", topic, ends, next)
+			return fmt.Errorf("%s: no record for %s while reading up to the last stable offsets %v (read up to %v)", topic, stall, ends, next)
 		}
 		pctx, cancel := context.WithTimeout(ctx, time.Second)
 		fs := cl.PollFetches(pctx)
 		cancel()
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
 		fs.EachError(func(t string, p int32, e error) {
 			if err == nil && !isTimeout(e) {
@@ -56,25 +81,25 @@ func ReadAll(ctx context.Context, broker, topic string) ([]kafka.Message, error)
 			}
 		})
 		if err != nil {
-			return nil, err
+			return err
 		}
 		fs.EachRecord(func(r *kgo.Record) {
+			deadline = time.Now().Add(stall)
 			next[r.Partition] = max(next[r.Partition], r.Offset+1)
-			if r.Attrs.IsControl() {
+			if r.Attrs.IsControl() || err != nil {
 				return
 			}
 			m := kafka.Message{Topic: r.Topic, Partition: int(r.Partition), Offset: r.Offset, Key: r.Key, Value: r.Value, Time: r.Timestamp}
 			for _, h := range r.Headers {
 				m.Headers = append(m.Headers, kafka.Header{Key: h.Key, Value: h.Value})
 			}
-			byPart[r.Partition] = append(byPart[r.Partition], m)
+			err = fn(m)
 		})
+		if err != nil {
+			return err
+		}
 	}
-	var out []kafka.Message
-	for p := int32(0); p < int32(len(ends)); p++ {
-		out = append(out, byPart[p]...)
-	}
-	return out, nil
+	return nil
 }
 
 func isTimeout(err error) bool { return err == context.DeadlineExceeded }

@@ -79,58 +79,127 @@ type State struct {
 	Problems []string
 }
 
-// Replay applies messages (in partition, then offset order, as
-// testbed.ReadTopic returns them) as upserts by the key columns of each
-// table.
+// Replay applies Canal JSON messages (in partition, then offset order, as
+// ReadAll returns them) as upserts by the key columns of each table.
 func Replay(msgs []kafka.Message, keyCols map[string][]string) (*State, error) {
-	st := &State{Tables: map[string]map[string]Row{}}
-	maxSeq := map[int]uint64{}
-	keyPart := map[string]int{}
+	return ReplayWith(msgs, keyCols, DecodeCanal)
+}
+
+// ReplayWith is Replay for records that decode decodes.
+func ReplayWith(msgs []kafka.Message, keyCols map[string][]string, decode Decoder) (*State, error) {
+	r := NewReplayer(keyCols, decode)
 	for _, m := range msgs {
-		recs, err := DecodeCanal(m)
-		if err != nil {
+		if err := r.Apply(m); err != nil {
 			return nil, err
 		}
+	}
+	return r.State, nil
+}
+
+// Replayer applies records one at a time, so that a topic need not be held
+// in memory: only the replayed rows are. Records of one partition must come
+// in offset order; partitions may interleave.
+type Replayer struct {
+	State *State
+	// ApplyResends applies re-sent records instead of dropping them (they
+	// are still counted as Duplicates). A re-send repeats a partition's
+	// changes in order, so applying it leaves the same rows; it is the
+	// safe choice when snapshot records cannot be told from binlog
+	// inserts (the canal flavour writes both as INSERT, and snapshot
+	// chunks number their rows from blocks of their own).
+	ApplyResends bool
+	keyCols      map[string][]string
+	decode       Decoder
+	maxSeq       map[int]uint64
+	atMax        map[int]map[string]bool // partition → table/key/type applied at maxSeq
+	keyPart      map[string]int
+	// movedAt holds, for each key an UPDATE moved away from, that UPDATE's
+	// sequence: the moved key's earlier records may sit in another
+	// partition and be read after it (Canal JSON and DTS Avro place the
+	// UPDATE by its new key), and must not bring the old key back.
+	movedAt map[string]uint64
+}
+
+// NewReplayer returns a replayer over the tables of keyCols (db.table →
+// key columns).
+func NewReplayer(keyCols map[string][]string, decode Decoder) *Replayer {
+	return &Replayer{State: &State{Tables: map[string]map[string]Row{}}, keyCols: keyCols, decode: decode,
+		maxSeq: map[int]uint64{}, atMax: map[int]map[string]bool{}, keyPart: map[string]int{},
+		movedAt: map[string]uint64{}}
+}
+
+// Apply decodes m and applies its rows. A record whose sequence is below
+// its partition's highest, or equal to it with a key and type already
+// applied at that sequence, is a re-send, counted and not applied (one
+// change split into a delete and an insert, as Debezium writes a key
+// change, shares one sequence).
+func (rp *Replayer) Apply(m kafka.Message) error {
+	recs, err := rp.decode(m)
+	if err != nil {
+		return err
+	}
+	rp.ApplyDecoded(m.Partition, recs)
+	return nil
+}
+
+// ApplyDecoded applies the records decoded from one message of partition.
+func (rp *Replayer) ApplyDecoded(partition int, recs []Record) {
+	st := rp.State
+	for _, r := range recs {
+		cols, ok := rp.keyCols[r.Table]
+		if !ok {
+			if len(st.Problems) < maxProblems {
+				st.Problems = append(st.Problems, fmt.Sprintf("record of unselected table %s (seq %d)", r.Table, r.Seq))
+			}
+			continue
+		}
+		k := Key(r.Row, cols)
+		id := r.Table + "/" + k
 		// Snapshot rows are state read at or after the snapshot point and
 		// always precede the binlog's records: applying one again is
 		// harmless, and their sequence numbers ascend within a chunk only.
-		if len(recs) > 0 && recs[0].Type != "INIT" && recs[0].Seq <= maxSeq[m.Partition] {
-			st.Duplicates += len(recs)
-			continue
-		}
-		for _, r := range recs {
-			cols, ok := keyCols[r.Table]
-			if !ok {
-				st.Problems = append(st.Problems, fmt.Sprintf("record of unselected table %s (seq %d)", r.Table, r.Seq))
-				continue
-			}
-			k := Key(r.Row, cols)
-			id := r.Table + "/" + k
-			if p, seen := keyPart[id]; seen && p != r.Partition {
-				st.Problems = append(st.Problems, fmt.Sprintf("key %s in partitions %d and %d", id, p, r.Partition))
-			}
-			keyPart[id] = r.Partition
-			rows := st.Tables[r.Table]
-			if rows == nil {
-				rows = map[string]Row{}
-				st.Tables[r.Table] = rows
-			}
-			switch r.Type {
-			case "DELETE":
-				delete(rows, k)
-			case "UPDATE":
-				if before := Key(merge(r.Row, r.Old), cols); before != k {
-					delete(rows, before) // the key itself changed
+		if r.Type != "INIT" {
+			p := partition
+			if r.Seq < rp.maxSeq[p] || r.Seq == rp.maxSeq[p] && rp.atMax[p][id+"/"+r.Type] {
+				st.Duplicates++
+				if !rp.ApplyResends {
+					continue
 				}
-				rows[k] = r.Row
-			default:
-				rows[k] = r.Row
 			}
-			st.Applied++
-			maxSeq[m.Partition] = max(maxSeq[m.Partition], r.Seq)
+			if r.Seq > rp.maxSeq[p] || rp.atMax[p] == nil {
+				rp.maxSeq[p], rp.atMax[p] = r.Seq, map[string]bool{}
+			}
+			rp.atMax[p][id+"/"+r.Type] = true
 		}
+		if moved, ok := rp.movedAt[id]; ok {
+			if r.Seq < moved || r.Type == "INIT" {
+				continue // a record from before the key moved away
+			}
+			delete(rp.movedAt, id)
+		}
+		if p, seen := rp.keyPart[id]; seen && p != r.Partition && len(st.Problems) < maxProblems {
+			st.Problems = append(st.Problems, fmt.Sprintf("key %s in partitions %d and %d", id, p, r.Partition))
+		}
+		rp.keyPart[id] = r.Partition
+		rows := st.Tables[r.Table]
+		if rows == nil {
+			rows = map[string]Row{}
+			st.Tables[r.Table] = rows
+		}
+		switch r.Type {
+		case "DELETE":
+			delete(rows, k)
+		case "UPDATE":
+			if before := Key(merge(r.Row, r.Old), cols); before != k {
+				delete(rows, before) // the key itself changed
+				rp.movedAt[r.Table+"/"+before] = r.Seq
+			}
+			rows[k] = r.Row
+		default:
+			rows[k] = r.Row
+		}
+		st.Applied++
 	}
-	return st, nil
 }
 
 // merge returns row with the columns of old overriding it: an UPDATE's
@@ -218,15 +287,9 @@ func Diff(want, got map[string]Row, max int) []string {
 
 func diffRow(want, got Row) string {
 	var d []string
-	for c, w := range want {
-		g, ok := got[c]
-		switch {
-		case !ok:
-			d = append(d, c+" missing")
-		case (w == nil) != (g == nil):
-			d = append(d, fmt.Sprintf("%s = %s, want %s", c, show(g), show(w)))
-		case w != nil && *w != *g:
-			d = append(d, fmt.Sprintf("%s = %s, want %s", c, show(g), show(w)))
+	for c := range want {
+		if x := diffValue(&Column{Name: c, Kind: KindText}, want, got); x != "" {
+			d = append(d, x)
 		}
 	}
 	sort.Strings(d)
