@@ -21,6 +21,8 @@ import (
 
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/etcdstore"
 )
 
 // The cluster's tools (submit, tasks, remove) talk to etcd, the cluster's
@@ -133,6 +135,9 @@ type taskRow struct {
 	// Live is the owner's own view of the task (--live), asked over remote.
 	Live      *status.TaskView `json:"live,omitempty"`
 	LiveError string           `json:"live_error,omitempty"`
+	// Skips are the task's skip decisions (sluice skip -c), recorded or
+	// waiting for the owner's next start.
+	Skips []etcdstore.SourceSkips `json:"skips,omitempty"`
 }
 
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -166,6 +171,10 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		r := taskRow{Task: name, Node: t.Owner, Epoch: t.Epoch, Planned: plan[name], Removed: t.Removed}
 		if p, ok := progress[name]; ok {
 			r.Progress = &p
+		}
+		if r.Skips, err = etcdstore.ListSkips(ctx, cli, etcdstore.TaskPrefix(cfg.Prefix, name)); err != nil {
+			fmt.Fprintf(stderr, "sluice tasks: task %s: %v\n", name, err)
+			return 1
 		}
 		rows = append(rows, r)
 	}
@@ -227,6 +236,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	_ = w.Flush()
+	writeSkips(stdout, rows)
 	fmt.Fprintf(stdout, "%d nodes: %s\n", len(v.Members), strings.Join(v.MemberNames(), ", "))
 	return 0
 }
@@ -283,6 +293,24 @@ func writeLive(w io.Writer, r taskRow) {
 			fmt.Fprint(w, "\t\t\t")
 		}
 		fmt.Fprintf(w, "\t%s\t%s\t%.1fs\t%s\t%d\n", src.Name, src.Phase, src.LagSeconds, orDash(src.Checkpoint), src.Rows)
+	}
+}
+
+// writeSkips lists the tasks' skip decisions, one a line.
+func writeSkips(w io.Writer, rows []taskRow) {
+	for _, r := range rows {
+		for _, src := range r.Skips {
+			for i, list := range [][]store.Skip{src.Recorded, src.Requested} {
+				state := "recorded"
+				if i == 1 {
+					state = "requested, taken at the owner's next start"
+				}
+				for _, sk := range list {
+					fmt.Fprintf(w, "skip: task %s source %s at %s (%s): %.120q, because %q, by %s at %s\n", r.Task, src.Source, sk.Pos, state,
+						sk.Statement, sk.Reason, orDash(sk.Who), sk.At.Format(time.RFC3339))
+				}
+			}
+		}
 	}
 }
 
