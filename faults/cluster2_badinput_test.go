@@ -52,7 +52,9 @@ func TestCluster_BadInputIsRefusedWithTheFix(t *testing.T) {
 		strings.Join(testbed.Etcd(t), ", "), freePort(t), dir, prefix))
 
 	// An invalid topology: a router policy that does not exist.
-	tp := newTopo(t, "badin", "badinput_db", "badinput_topic")
+	db := testbed.NewDatabase(t)
+	testbed.AdminExec(t, "CREATE TABLE "+db+".t (id INT PRIMARY KEY)")
+	tp := newTopo(t, "badin", db, testbed.NewTopic(t, 1))
 	good := tp.write(t)
 	spec, err := os.ReadFile(good)
 	if err != nil {
@@ -73,8 +75,34 @@ func TestCluster_BadInputIsRefusedWithTheFix(t *testing.T) {
 	}
 	t.Logf("invalid topology: %s", strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]))
 
+	// A topology the precheck fails (the source's password is wrong): not
+	// registered, and the failed item is named.
+	wrong := filepath.Join(dir, "wrongpw.yaml")
+	write(wrong, strings.Replace(string(spec), "password: "+tp.Password, "password: not-"+tp.Password, 1))
+	start := time.Now()
+	out, _ = sluiceFails(t, "submit", "-c", nodeFile, "-f", wrong)
+	if !strings.Contains(out, "task wrongpw not submitted: precheck failed") || !strings.Contains(out, "source.src.connect") || !strings.Contains(out, "--ignore NAME") {
+		t.Errorf("a topology the precheck fails: want the failed item named:\n%s", out)
+	}
+	if v, err := cluster.Read(ctx, cli, prefix); err != nil || len(v.Tasks) != 0 {
+		t.Errorf("a topology the precheck fails was registered: %+v, %v", v, err)
+	}
+	t.Logf("precheck failure after %s: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+	// The same items from sluice precheck, as a cluster runs the task: the
+	// transactional id is checked (the bed's Kafka has no ACLs), the
+	// checkpoint directory is not.
+	out = sluiceCLI(t, "precheck", "-f", good, "--cluster-task", "badin")
+	if !regexp.MustCompile(`PASS\s+sink\.kafka\.transactional_id`).MatchString(out) || strings.Contains(out, "engine.checkpoint_dir") {
+		t.Errorf("sluice precheck --cluster-task: want sink.kafka.transactional_id passed and no checkpoint directory item:\n%s", out)
+	}
+	// --no-precheck submits it anyway; remove --purge takes it away again.
+	sluiceCLI(t, "submit", "-c", nodeFile, "-f", wrong, "--no-precheck")
+	sluiceCLI(t, "remove", "-c", nodeFile, "--purge", "wrongpw")
+
 	// A task name that exists: refused, naming both fixes; both work.
-	sluiceCLI(t, "submit", "-c", nodeFile, "-f", good)
+	start = time.Now()
+	out = sluiceCLI(t, "submit", "-c", nodeFile, "-f", good)
+	t.Logf("a submission with its precheck took %s: %s", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
 	out, _ = sluiceFails(t, "submit", "-c", nodeFile, "-f", good)
 	if !strings.Contains(out, `task "badin" exists`) || !strings.Contains(out, "--name") || !strings.Contains(out, "sluice remove badin") {
 		t.Errorf("a name that exists: want the fixes --name and sluice remove badin:\n%s", out)
