@@ -565,6 +565,16 @@ func repoRoot(t *testing.T) string {
 
 func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 	t.Helper()
+	b := newPrivate(t, only, env...)
+	t.Cleanup(func() { b.script(t, "down.sh") })
+	b.script(t, "up.sh")
+	return b
+}
+
+// newPrivate prepares a private instance (its directory, ports and the
+// environment of the testbed scripts) without starting it.
+func newPrivate(t *testing.T, only string, env ...string) *privateBed {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "sluice-bed-")
 	if err != nil {
 		t.Fatal(err)
@@ -595,8 +605,6 @@ func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 	default:
 		t.Fatalf("startPrivate(%q)", only)
 	}
-	t.Cleanup(func() { b.script(t, "down.sh") })
-	b.script(t, "up.sh")
 	return b
 }
 
