@@ -96,5 +96,6 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) *Report {
 		r.Items = append(r.Items, p...)
 	}
 	r.Items = append(r.Items, eng...)
+	crossCheckCompaction(dag, r.Items)
 	return r
 }
