@@ -44,6 +44,12 @@ demo:
 demo-cluster:
 	@bash testbed/demo-cluster.sh
 
+## bench-cluster: cluster figures on the bed: node RSS with 2 and 10 tasks, 3 nodes against 1, etcd commit cost (docs/cluster.md)
+.PHONY: bench-cluster
+bench-cluster: testbed-up
+	$(GO) test -count=1 -timeout 40m -run '^TestCluster_ThroughputAndMemory$$' -v ./faults/ -cluster-bench
+	$(GO) test -count=1 -run '^$$' -bench . -benchtime 300x ./store/etcdstore/
+
 ## bench: measure Sluice (and Debezium beside it) on the bed; report in bench/results/ (docs/benchmarks.md)
 bench: build testbed-up
 	./bin/sluice bench $(BENCH_FLAGS)

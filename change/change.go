@@ -58,6 +58,9 @@ type Change struct {
 	// table's CREATE statement as the snapshot read it), not a statement
 	// from the binlog.
 	SchemaSync bool
+	// Half marks the two halves of a key-changing update (SplitKeyChange);
+	// NotSplit for every other change.
+	Half Half
 	// EventRow is the row's index within its binlog rows event (0-based; an
 	// UPDATE's before and after images are one row), Debezium's source.row.
 	// 0 for DDL and snapshot rows.
@@ -67,6 +70,8 @@ type Change struct {
 	Table *Table
 	// Before and After are aligned with Table.Columns. Before is set for
 	// updates and deletes, After for inserts, updates and snapshot rows.
+	// The halves of a split key change keep both (see SplitKeyChange): read
+	// a row change's own row with KeyRow.
 	Before, After []any
 	// SQL is the DDL statement; Schema is the default database it ran in.
 	SQL    string
@@ -117,15 +122,53 @@ func (c *Change) KeyChanged() bool {
 	return false
 }
 
+// Half is which half of a split key change a change is.
+type Half uint8
+
+const (
+	// NotSplit is every change that is not a half of a split key change.
+	NotSplit Half = iota
+	// KeyChangeDelete is the delete of the old row. Its After still holds
+	// the new row, so that the record can name the new key (Debezium's
+	// __debezium.newkey header).
+	KeyChangeDelete
+	// KeyChangeInsert is the insert of the new row. Its Before still holds
+	// the old row (for __debezium.oldkey).
+	KeyChangeInsert
+)
+
 // SplitKeyChange returns the delete of c's old row and the insert of its new
-// row that a key-changing update is written as, in that order. Both keep
-// c's sequence number, position, row index and commit time: they are one
-// change of the source.
+// row that a key-changing update is written as, in that order, marked by
+// Half. Both keep c's sequence number, position, row index and commit time:
+// they are one change of the source. Each keeps the other image too (the
+// delete's After, the insert's Before), for the other key: a delete's own row
+// is its Before and an insert's its After, as KeyRow returns.
 func (c *Change) SplitKeyChange() (del, ins Change) {
 	del, ins = *c, *c
-	del.Op, del.After = OpDelete, nil
-	ins.Op, ins.Before = OpInsert, nil
+	del.Op, del.Half = OpDelete, KeyChangeDelete
+	ins.Op, ins.Half = OpInsert, KeyChangeInsert
 	return del, ins
+}
+
+// KeyRow is the row a row change is keyed and partitioned by: a delete's
+// Before, else After (Before when After is nil).
+func (c *Change) KeyRow() []any {
+	if c.Op == OpDelete || c.After == nil {
+		return c.Before
+	}
+	return c.After
+}
+
+// OtherRow is the other image of a split key change's half (the new row of
+// the delete, the old row of the insert); nil for any other change.
+func (c *Change) OtherRow() []any {
+	switch c.Half {
+	case KeyChangeDelete:
+		return c.After
+	case KeyChangeInsert:
+		return c.Before
+	}
+	return nil
 }
 
 // Batch carries changes of one source across an actor boundary, in source

@@ -133,11 +133,14 @@ func TestChange_SplitKeyChange(t *testing.T) {
 	c := Change{Seq: 7, Op: OpUpdate, Table: tb, Before: []any{int32(1)}, After: []any{int32(2)},
 		Pos: Position{File: "f", Pos: 9, GTID: "0-1-2"}, Row: 3, CommitTime: 5}
 	del, ins := c.SplitKeyChange()
-	if del.Op != OpDelete || del.After != nil || del.Before[0] != int32(1) {
+	if del.Op != OpDelete || del.Half != KeyChangeDelete || del.KeyRow()[0] != int32(1) || del.OtherRow()[0] != int32(2) {
 		t.Errorf("delete half = %+v", del)
 	}
-	if ins.Op != OpInsert || ins.Before != nil || ins.After[0] != int32(2) {
+	if ins.Op != OpInsert || ins.Half != KeyChangeInsert || ins.KeyRow()[0] != int32(2) || ins.OtherRow()[0] != int32(1) {
 		t.Errorf("insert half = %+v", ins)
+	}
+	if c.OtherRow() != nil || c.KeyRow()[0] != int32(2) {
+		t.Errorf("the update's KeyRow/OtherRow = %v/%v", c.KeyRow(), c.OtherRow())
 	}
 	for _, h := range []Change{del, ins} {
 		if h.Seq != 7 || h.Pos != c.Pos || h.Row != 3 || h.CommitTime != 5 || h.Table != tb {

@@ -16,11 +16,15 @@ import (
 //
 //	name: n1                     # unique among live nodes
 //	etcd: [127.0.0.1:2379]       # the etcd endpoints (3 members in production)
-//	advertise: 10.0.0.5:7101     # the address other nodes and tools reach this node at
+//	advertise: 10.0.0.5:7101     # where the node listens for other nodes and tools (protoactor-go remote)
 //	data_dir: /var/lib/sluice    # node-local files
-//	status_addr: 127.0.0.1:8801  # /status, /metrics, /healthz of the node
+//	status_addr: 127.0.0.1:8801  # /status (the cluster), /metrics (the node; ?scope=cluster: all), /healthz
 //	lease_ttl: 2s                # how long etcd waits before a silent node's tasks move
 //	prefix: /sluice              # the cluster's keys in etcd
+//	remote_tls:                  # optional: mutual TLS between nodes
+//	  ca: /etc/sluice/ca.pem
+//	  cert: /etc/sluice/n1.pem
+//	  key: /etc/sluice/n1-key.pem
 type NodeConfig struct {
 	Name       string        `yaml:"name"`
 	Etcd       []string      `yaml:"etcd"`
@@ -29,6 +33,18 @@ type NodeConfig struct {
 	StatusAddr string        `yaml:"status_addr"`
 	LeaseTTL   time.Duration `yaml:"lease_ttl"`
 	Prefix     string        `yaml:"prefix"`
+	// RemoteTLS, when set, makes the traffic between nodes (and the tools'
+	// questions) mutual TLS.
+	RemoteTLS *RemoteTLS `yaml:"remote_tls"`
+}
+
+// RemoteTLS is the mutual TLS of the nodes' remote: every node and tool
+// presents a certificate signed by CA and accepts only such peers. A
+// node's certificate must name its advertise host (an IP or DNS SAN).
+type RemoteTLS struct {
+	CA   string `yaml:"ca"`   // PEM file: the CA that signs every node's certificate
+	Cert string `yaml:"cert"` // PEM file: this node's certificate
+	Key  string `yaml:"key"`  // PEM file: its private key
 }
 
 // DefaultLeaseTTL is the lease a node holds: a killed node's tasks move
@@ -82,6 +98,9 @@ func ParseNodeConfig(file string, data []byte) (*NodeConfig, error) {
 	}
 	if c.LeaseTTL < time.Second {
 		bad("lease_ttl %s: at least 1s (etcd counts leases in seconds)", c.LeaseTTL)
+	}
+	if t := c.RemoteTLS; t != nil && (t.CA == "" || t.Cert == "" || t.Key == "") {
+		bad("remote_tls: give ca, cert and key (PEM files), or leave remote_tls out for plain gRPC between nodes")
 	}
 	if !strings.HasPrefix(c.Prefix, "/") || strings.HasSuffix(c.Prefix, "/") {
 		bad("prefix %q: a key prefix that starts and does not end with / (e.g. /sluice)", c.Prefix)

@@ -19,6 +19,7 @@ func TestParseNodeConfig(t *testing.T) {
 		{"name: n\netcd: [e:1]\nadvertise: a:1\ndata_dir: d\nlease: 2s\n", "line 5: field lease not found"},
 		{"name: n\netcd: [e:1]\nadvertise: a:1\ndata_dir: d\nlease_ttl: 100ms\n", "lease_ttl 100ms"},
 		{"name: n\netcd: [nope]\nadvertise: a\n", "advertise"},
+		{"name: n\netcd: [e:1]\nadvertise: a:1\ndata_dir: d\nremote_tls: {ca: ca.pem, cert: n.pem}\n", "remote_tls: give ca, cert and key"},
 	} {
 		_, err := ParseNodeConfig("n.yaml", []byte(tc.yaml))
 		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "n.yaml") {

@@ -23,9 +23,7 @@ func (n *Node) WriteMetrics(w io.Writer) error {
 	n.mu.Unlock()
 	slices.SortFunc(tasks, func(a, b *running) int { return strings.Compare(a.owned.Name, b.owned.Name) })
 
-	var order []string             // families, in the order first seen
-	heads := map[string][]byte{}   // family → its HELP and TYPE lines
-	samples := map[string][]byte{} // family → its samples
+	var e exposition
 	now := time.Now()
 	var one bytes.Buffer
 	for _, r := range tasks {
@@ -33,31 +31,62 @@ func (n *Node) WriteMetrics(w io.Writer) error {
 		if err := r.owned.Status.WriteMetrics(&one, now); err != nil {
 			return err
 		}
-		labels := "node=" + strconv.Quote(n.cfg.Name) + ",task=" + strconv.Quote(r.owned.Name)
-		family := ""
-		for _, line := range strings.Split(strings.TrimSuffix(one.String(), "\n"), "\n") {
-			if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
-				family, _, _ = strings.Cut(rest, " ")
-				if _, seen := heads[family]; !seen {
-					order = append(order, family)
-					heads[family] = nil
-				}
+		e.add(one.String(), "node="+strconv.Quote(n.cfg.Name)+",task="+strconv.Quote(r.owned.Name))
+	}
+	_, err := w.Write(e.bytes())
+	return err
+}
+
+// exposition merges Prometheus texts into one, each family's HELP and TYPE
+// lines once, before all its samples.
+type exposition struct {
+	order   []string          // families, in the order first seen
+	heads   map[string][]byte // family → its HELP and TYPE lines
+	samples map[string][]byte // family → its samples
+}
+
+// add adds text's families, with labels ("" for none) put in front of each
+// sample's own.
+func (e *exposition) add(text, labels string) {
+	if e.heads == nil {
+		e.heads, e.samples = map[string][]byte{}, map[string][]byte{}
+	}
+	family := ""
+	for _, line := range strings.Split(strings.TrimSuffix(text, "\n"), "\n") {
+		if line == "" {
+			continue
+		}
+		if rest, ok := strings.CutPrefix(line, "# HELP "); ok {
+			family, _, _ = strings.Cut(rest, " ")
+			if _, seen := e.heads[family]; !seen {
+				e.order = append(e.order, family)
+				e.heads[family] = nil
 			}
-			if strings.HasPrefix(line, "#") {
-				if !bytes.Contains(heads[family], []byte(line+"\n")) {
-					heads[family] = append(heads[family], line+"\n"...)
-				}
-				continue
+		}
+		if strings.HasPrefix(line, "#") {
+			if !bytes.Contains(e.heads[family], []byte(line+"\n")) {
+				e.heads[family] = append(e.heads[family], line+"\n"...)
 			}
-			samples[family] = appendLabelled(samples[family], line, labels)
+			continue
+		}
+		if _, seen := e.heads[family]; !seen {
+			e.order = append(e.order, family)
+			e.heads[family] = nil
+		}
+		if labels == "" {
+			e.samples[family] = append(append(e.samples[family], line...), '\n')
+		} else {
+			e.samples[family] = appendLabelled(e.samples[family], line, labels)
 		}
 	}
+}
+
+func (e *exposition) bytes() []byte {
 	var out []byte
-	for _, f := range order {
-		out = append(append(out, heads[f]...), samples[f]...)
+	for _, f := range e.order {
+		out = append(append(out, e.heads[f]...), e.samples[f]...)
 	}
-	_, err := w.Write(out)
-	return err
+	return out
 }
 
 // appendLabelled appends the sample line with labels added in front of its

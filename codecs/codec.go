@@ -86,7 +86,7 @@ func OptionsFor(sink *topology.Sink, source *topology.Source) Options {
 		}
 	}
 	if source != nil {
-		o.SourceName = source.Name
+		o.SourceName, o.SourceFlavor = source.Name, string(source.Flavor)
 	}
 	return o
 }

@@ -18,7 +18,9 @@ func TestRun_DebeziumJSON_SnapshotRecordsCarryReadTimeAndPosition(t *testing.T) 
 		t.Skip("short mode: needs the test bed")
 	}
 	h := newHarness(t, setup{partitions: 1, policy: "pk_hash", start: "initial",
-		sinkExtra: "    format: debezium-json",
+		// The schema-sync DDL goes to a topic named for the source unless
+		// ddl_topic says otherwise: here, the table's topic, to read both.
+		sinkExtra: "    format: debezium-json\n    ddl_topic: $topic",
 		ddl:       []string{"CREATE TABLE $db.orders (id INT PRIMARY KEY)"}})
 	exec(t, h.db, "INSERT INTO $db.orders VALUES (1)")
 	before := time.Now().Add(-time.Second).UnixMilli() // the times have 1 s resolution

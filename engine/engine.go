@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -55,7 +56,13 @@ type Options struct {
 	// which owner wrote each record. A single sluice run sets neither.
 	Node  string
 	Epoch int64
+	// System is the actor system the task's actors run in (a cluster
+	// node's, shared by all its tasks); nil makes one for the run.
+	System *actor.ActorSystem
 }
+
+// runs numbers the runs in a shared actor system (Options.System).
+var runs atomic.Int64
 
 // ownerHeaders are the headers of opts' owner, built once per run: every
 // record shares their bytes.
@@ -94,14 +101,17 @@ type sourcePlan struct {
 	cfg         *topology.Source
 	status      *status.Source
 	serverID    string // identity of the connected server
+	version     string // its version text (DTS Avro source.version)
 	selectTable func(db, table string) bool
 	// resume is where the binlog phase starts (after the snapshot, if any).
 	resume flow.Resume
 	budget int64
 	// snapshot is nil when the source starts in the binlog phase.
 	snapshot *snapshotPlan
-	limiter  *snapshot.Limiter
-	history  *schema.History
+	// online lists the tables the binlog reader snapshots as it streams.
+	online  *snapshot.Online
+	limiter *snapshot.Limiter
+	history *schema.History
 	// partitions are the partition counts, by sink and topic, the source's
 	// records are routed by; its checkpoints record them.
 	partitions map[string]map[string]int
@@ -144,25 +154,28 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	// The endpoint first: a refused address must fail before anything is
 	// created or connected.
+	var live atomic.Pointer[liveTask]
 	reg := opts.Status
 	if reg == nil {
 		reg = status.NewRegistry()
 	}
 	if addr := dag.Engine.HTTPAddr; addr != "" {
-		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg)
+		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg,
+			status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(&live)})
 		if err != nil {
 			return err
 		}
 		defer stopHTTP()
 		log.Info("status endpoint", "addr", "http://"+addr+"/status", "metrics", "http://"+addr+"/metrics")
 	}
-	st, err := openStore(dag, opts, log)
+	st, accepted, err := openStoreAccepted(dag, opts, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	defer live.Store(nil) // before the store closes
 
-	p, err := prepare(ctx, dag, st, reg, opts, log)
+	p, err := prepare(ctx, dag, st, reg, opts, accepted, log)
 	if err != nil && ctx.Err() != nil {
 		// Stopped while preparing: nothing was read, and each step prepare
 		// records is committed whole, so the next start carries on from it.
@@ -173,15 +186,23 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		return err
 	}
 
-	system := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return slog.New(slog.DiscardHandler)
-	}))
+	system, name := opts.System, "task"
+	if system == nil {
+		system = actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+			return slog.New(slog.DiscardHandler)
+		}))
+	} else {
+		// One name per run: a task stopped without waiting may still be
+		// winding down when its next run starts in the same system.
+		name = fmt.Sprintf("task/%s@%d.%d", opts.Task, opts.Epoch, runs.Add(1))
+	}
 	p.system = system
 	t := newTask(p, log)
-	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), "task")
+	taskPID, err := system.Root.SpawnNamed(actor.PropsFromProducer(func() actor.Actor { return t }), name)
 	if err != nil {
 		return fmt.Errorf("start task: %w", err)
 	}
+	live.Store(&liveTask{task: opts.Task, plan: p, st: st, log: log})
 	log.Info("task running", "task", opts.Task, "sources", len(p.sources), "pipelines", len(p.pipelines), "sinks", len(p.sinks))
 
 	select {
@@ -243,7 +264,7 @@ func drain(system *actor.ActorSystem, taskPID *actor.PID, t *task, timeout time.
 	}
 }
 
-func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, opts Options, log *slog.Logger) (*plan, error) {
+func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status.Registry, opts Options, accepted *acceptance, log *slog.Logger) (*plan, error) {
 	p := &plan{dag: dag, status: reg}
 	windows := map[string]time.Duration{}
 	for _, pl := range dag.Pipelines {
@@ -251,6 +272,14 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	// The sinks first: the sources' plans record the partition counts, and
 	// a changed count must be refused before a snapshot plan is committed.
+	// Added tables' snapshots are planned before anything else can fail:
+	// the store recorded the new selection when it opened, so from the
+	// next start on they no longer look added.
+	// A stop does not interrupt it (a few queries): the next start would
+	// not see the tables as added.
+	if err := planAdded(context.WithoutCancel(ctx), dag, st, accepted, log); err != nil {
+		return nil, err
+	}
 	partitions := map[string]map[string]int{}
 	owner := ownerHeaders(opts)
 	for _, s := range dag.Sinks {
@@ -285,7 +314,13 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	p.commit = commitFunc(st, p.sources, reg)
 	for i, pl := range dag.Pipelines {
-		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], codecs.OptionsFor(pl.Sink, pl.Source))
+		opts := codecs.OptionsFor(pl.Sink, pl.Source)
+		for _, sp := range p.sources {
+			if sp.cfg == pl.Source {
+				opts.SourceVersion = sp.version
+			}
+		}
+		stage, err := pipeline.NewStage(pl, partitions[pl.Sink.Name], opts)
 		if err != nil {
 			return nil, err
 		}

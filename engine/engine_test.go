@@ -55,7 +55,8 @@ type setup struct {
 	// rules replaces the table rules (a YAML list; $db and $topic are
 	// substituted); empty selects db.orders*.
 	rules string
-	// sinkExtra is appended to the sink's YAML (indented 4 spaces).
+	// sinkExtra is appended to the sink's YAML (indented 4 spaces); $topic
+	// is the harness's topic.
 	sinkExtra string
 	ddl       []string
 }
@@ -73,6 +74,7 @@ func newHarness(t *testing.T, s setup) *harness {
 		rules = "- $db.orders*"
 	}
 	rules = strings.NewReplacer("$db", h.db, "$topic", h.topic).Replace(rules)
+	s.sinkExtra = strings.ReplaceAll(s.sinkExtra, "$topic", h.topic)
 	if s.start == "" {
 		pos := testbed.BinlogPosition(t)
 		s.start = fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos)
@@ -108,7 +110,7 @@ sinks:
     topic: %s
     linger: 2ms
 %s
-`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
+`, h.dir, h.addr, host, port, cfg.User, cfg.Password, testbed.ServerID(), s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
 	h.src, h.rules = src, indent(rules, 8)
 	h.parse(src)
 	return h

@@ -135,10 +135,30 @@ type acceptance struct {
 
 	applied []string
 	legacy  bool // the stored record has a digest only
+	// former is the recorded topology, when the store had one.
+	former *shape
+}
+
+// formerObjects is the selection of source when the checkpoints were
+// written, nil when it is not known (a new store, a new source, an identity
+// record of an earlier Sluice).
+func (a *acceptance) formerObjects(source string) *topology.Objects {
+	if a == nil || a.former == nil {
+		return nil
+	}
+	ss, ok := a.former.Sources[source]
+	if !ok {
+		return nil
+	}
+	o := &topology.Objects{Exclude: ss.Exclude}
+	for _, p := range slices.Sorted(maps.Keys(ss.Rules)) {
+		o.Tables = append(o.Tables, &topology.TableRule{Pattern: p})
+	}
+	return o
 }
 
 func (a *acceptance) accept(stored store.Identity, loc store.Location) error {
-	a.applied, a.legacy = nil, false
+	a.applied, a.legacy, a.former = nil, false, nil
 	scratch := fmt.Sprintf("start the task from scratch (a new snapshot of every source): give it a new %s, or %s", loc.Setting, loc.Discard)
 	if stored.Topology == "" {
 		if stored.TopologyHash == a.hash || stored.TopologyHash == a.formerHash {
@@ -155,6 +175,7 @@ func (a *acceptance) accept(stored store.Identity, loc store.Location) error {
 	if err := json.Unmarshal([]byte(stored.Topology), &old); err != nil {
 		return fmt.Errorf("%w: %s: its recorded topology does not decode (%v); %s", store.ErrCorrupt, loc.Name, err, scratch)
 	}
+	a.former = &old
 	applied, refused := diffShapes(old, a.current)
 	if len(refused) > 0 {
 		return fmt.Errorf("%w: %s holds the checkpoints of task %q, and %s; or %s",

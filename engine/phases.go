@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/sluicecdc/sluice/actors/checkpointer"
@@ -34,16 +35,17 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		selectTable: func(db, table string) bool { _, ok := objects.Match(db, table); return ok },
 		resume:      flow.Resume{NextSeq: 1},
 		budget:      budget,
+		online:      &snapshot.Online{Limiter: snapshot.NewLimiter(s.Phases.MaxRowsPerSecond, s.Phases.MaxBytesPerSecond)},
 	}
 	sp.history = schema.New(schema.Config{Source: s, Store: st, Select: sp.selectTable})
 	if err := reportSkips(st, s.Name, stat); err != nil {
 		return nil, err
 	}
-	id, err := serverIdentity(ctx, s)
+	id, version, err := serverIdentity(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	sp.serverID = id
+	sp.serverID, sp.version = id, version
 	if cp, ok, err := st.Checkpoint(s.Name); err != nil {
 		return nil, err
 	} else if ok {
@@ -62,6 +64,9 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
 				"checkpoint_server", cp.ServerUUID, "server", id, "gtid", cp.GTIDSet)
 		}
+		if err := planOnline(ctx, sp, st, nil, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 		return sp, nil
 	}
 	snap, ok, err := st.Snapshot(s.Name)
@@ -70,6 +75,9 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if ok && snap.Finished {
 		sp.resume = flow.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
+		if err := planOnline(ctx, sp, st, nil, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 		return sp, nil
 	}
 	if !s.Phases.Snapshot {
@@ -84,6 +92,11 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if err := planSnapshot(ctx, sp, st, snap, ok); err != nil {
 		return nil, fmt.Errorf("source %q: snapshot: %w", s.Name, err)
+	}
+	if ok { // resumed: tables added since it started are read online after it
+		if err := planOnline(ctx, sp, st, sp.snapshot.record.Tables, log); err != nil {
+			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
+		}
 	}
 	return sp, nil
 }
@@ -196,18 +209,18 @@ func planSnapshot(ctx context.Context, sp *sourcePlan, st store.Store, snap stor
 }
 
 // serverIdentity names the server s is connected to, as checkpoints record
-// it (see gtid.Identity).
-func serverIdentity(ctx context.Context, s *topology.Source) (string, error) {
+// it (see gtid.Identity), and returns its version as its handshake gives it
+// ("10.11.6-MariaDB-log", without the "5.5.5-" prefix MariaDB sends).
+func serverIdentity(ctx context.Context, s *topology.Source) (id, version string, err error) {
 	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	defer conn.Close()
-	id, err := gtid.Identity(conn, s.Flavor)
-	if err != nil {
-		return "", fmt.Errorf("source %q: %w", s.Name, err)
+	if id, err = gtid.Identity(conn, s.Flavor); err != nil {
+		return "", "", fmt.Errorf("source %q: %w", s.Name, err)
 	}
-	return id, nil
+	return id, strings.TrimPrefix(conn.GetServerVersion(), "5.5.5-"), nil
 }
 
 // checkSwitch decides whether cp, taken on another server, resumes on the

@@ -12,9 +12,16 @@ import (
 // topology's checkpoint_dir, under the task's identity: a changed topology
 // is applied (and logged) or refused there.
 func openStore(dag *topology.DAG, opts Options, log *slog.Logger) (store.Store, error) {
+	st, _, err := openStoreAccepted(dag, opts, log)
+	return st, err
+}
+
+// openStoreAccepted is openStore that also returns what the store accepted
+// (the selection the checkpoints were written under, for added tables).
+func openStoreAccepted(dag *topology.DAG, opts Options, log *slog.Logger) (store.Store, *acceptance, error) {
 	id, accepted, err := storeIdentity(dag, opts.Task)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var st store.Store
 	if opts.OpenStore != nil {
@@ -23,8 +30,8 @@ func openStore(dag *topology.DAG, opts Options, log *slog.Logger) (store.Store, 
 		st, err = boltstore.Open(dag.Engine.CheckpointDir, id, boltstore.Options{Logger: log})
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	accepted.report(log)
-	return st, nil
+	return st, accepted, nil
 }

@@ -109,7 +109,7 @@ func (t *task) unitConfig(s *sourcePlan) source.Config {
 	children.Binlog = func(epoch uint64, pipelines []*actor.PID) actor.Producer {
 		return binlog.New(binlog.Config{
 			Source: s.cfg, Select: s.selectTable, Epoch: epoch, Pipelines: pipelines,
-			Checkpointer: t.checkpointer, Status: s.status, History: s.history,
+			Checkpointer: t.checkpointer, Status: s.status, History: s.history, Online: s.online,
 			Logger: t.log, // the reader names its source
 		})
 	}

@@ -103,6 +103,13 @@ func startSluice(t *testing.T, file, logPath string, args ...string) *proc {
 // still runs.
 func startCommand(t *testing.T, logPath string, args ...string) *proc {
 	t.Helper()
+	return startCommandIn(t, logPath, nil, args...)
+}
+
+// startCommandIn is startCommand with the sluice command run by wrap (e.g.
+// ip netns exec NAME), nil for none.
+func startCommandIn(t *testing.T, logPath string, wrap []string, args ...string) *proc {
+	t.Helper()
 	f, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
@@ -110,6 +117,9 @@ func startCommand(t *testing.T, logPath string, args ...string) *proc {
 	fmt.Fprintf(f, "=== sluice %s at %s\n", strings.Join(args, " "), time.Now().Format(time.RFC3339Nano))
 	p := &proc{t: t, logPath: logPath, done: make(chan struct{})}
 	p.cmd = exec.Command(sluiceBin, args...)
+	if len(wrap) > 0 {
+		p.cmd = exec.Command(wrap[0], append(append(wrap[1:len(wrap):len(wrap)], sluiceBin), args...)...)
+	}
 	p.cmd.Stdout, p.cmd.Stderr = f, f
 	p.started = time.Now()
 	if err := p.cmd.Start(); err != nil {
@@ -315,8 +325,6 @@ sinks:
 {{- end}}
 `))
 
-var serverIDs atomic.Int64
-
 // newTopo fills a topo for the shared bed: the sluice account, a fresh
 // server_id, the bed's Kafka, and a start at the current binlog position
 // (so that writes made before sluice runs are captured too).
@@ -329,7 +337,7 @@ func newTopo(t *testing.T, task, db, topic string) *topo {
 		Start:    fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos),
 		Dir:      t.TempDir(), Task: task,
 		Host: cfg.Host(), Port: int(cfg.Port()), User: cfg.User, Password: cfg.Password,
-		ServerID: 7000 + int(time.Now().UnixNano()%1000)*10 + int(serverIDs.Add(1)),
+		ServerID: int(testbed.ServerID()),
 		Tables:   []string{db + ".*"}, Brokers: testbed.Kafka(t)[0], Topic: topic,
 	}
 }

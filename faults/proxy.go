@@ -37,14 +37,26 @@ type Proxy struct {
 // NewProxy listens on a free loopback port and forwards to target
 // (host:port).
 func NewProxy(target string) (*Proxy, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	return NewProxyOn("127.0.0.1:0", target)
+}
+
+// NewProxyOn listens on addr (host:port; port 0 for a free one) and
+// forwards to target.
+func NewProxyOn(addr, target string) (*Proxy, error) {
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
+	return proxyFrom(ln, target), nil
+}
+
+// proxyFrom forwards the connections ln accepts to target. Restore listens
+// again in this process's network namespace.
+func proxyFrom(ln net.Listener, target string) *Proxy {
 	p := &Proxy{target: target, addr: ln.Addr().String(), ln: ln, conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.serve(ln)
-	return p, nil
+	return p
 }
 
 // Addr is the proxy's listen address, host:port.

@@ -12,10 +12,13 @@ import (
 )
 
 // Serve starts the HTTP endpoint of one task on addr and returns a function
-// that stops it: /status, /metrics and /healthz (see Listen for addr and
-// token).
-func Serve(addr, token string, r *Registry) (stop func(), err error) {
+// that stops it: /status, /metrics and /healthz, and routes (see Listen for
+// addr and token).
+func Serve(addr, token string, r *Registry, routes ...Route) (stop func(), err error) {
 	mux := http.NewServeMux()
+	for _, rt := range routes {
+		mux.Handle(rt.Pattern, rt.Handler)
+	}
 	mux.HandleFunc("GET /status", func(w http.ResponseWriter, _ *http.Request) {
 		WriteJSON(w, r.View(time.Now()))
 	})
@@ -24,6 +27,13 @@ func Serve(addr, token string, r *Registry) (stop func(), err error) {
 		_ = r.WriteMetrics(w, time.Now())
 	})
 	return Listen(addr, token, mux, r.SetError)
+}
+
+// Route is one more handler Serve serves, behind the same token: the
+// engine's commands to the running task (POST /snapshot).
+type Route struct {
+	Pattern string // as http.ServeMux takes it, e.g. "POST /snapshot"
+	Handler http.Handler
 }
 
 // WriteJSON answers with v as indented JSON.

@@ -145,6 +145,15 @@ func (s *Source) Table(name string, chunks int, estimatedRows uint64) *Table {
 	return t
 }
 
+// NewTable is Table for a table read again: its line starts over.
+func (s *Source) NewTable(name string, chunks int, estimatedRows uint64) *Table {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := &Table{name: name, chunks: chunks, estimated: estimatedRows, started: time.Now()}
+	s.tables[name] = t
+	return t
+}
+
 // Table is one table's snapshot progress.
 type Table struct {
 	name       string

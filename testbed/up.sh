@@ -84,7 +84,9 @@ fi
 if wanted kafka; then
 	command -v kcat >/dev/null || missing+=(kcat)
 	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-	if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+	# The real-reader tests (codecs/compat) compile Java: a JDK, not only a JRE.
+	command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+	command -v mvn >/dev/null || missing+=(maven) # Kafka (first time) and the real-reader tests
 fi
 if wanted mariadb || wanted kafka; then
 	command -v openssl >/dev/null || missing+=(openssl)

@@ -169,8 +169,8 @@ func checkColumns(d *decoder, n *yaml.Node, sc scope, dst any, present map[strin
 
 func checkSink(d *decoder, n *yaml.Node, sc scope, dst any, present map[string]*yaml.Node) {
 	s := dst.(*Sink)
-	if present["ddl_topic"] == nil {
-		s.DDLTopic = s.Topic
+	if present["ddl_topic"] == nil && !s.Format.DebeziumEnvelope() {
+		s.DDLTopic = s.Topic // Debezium envelopes: the source's name, see Pipeline.DDLTopic
 	}
 	if v := present["sasl"]; v != nil && (present["tls"] == nil || !s.TLS.Enabled) {
 		d.warnf(resolve(v), "add tls: {} (or tls: {ca_file: ...}) so that credentials are encrypted", "sasl without tls %s sends credentials over plain TCP", sc.in())

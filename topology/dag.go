@@ -53,6 +53,22 @@ type Pipeline struct {
 	Sink       *Sink
 }
 
+// DDLTopic is the topic p's DDL records (schema sync and binlog DDL) go to:
+// the sink's ddl_topic; without one, the sink's topic, except for the
+// Debezium envelopes (debezium-json, avro), whose DDL goes to a topic named
+// for the source, as Debezium writes schema changes to its <topic.prefix>
+// topic and never into a table's (Debezium consumers such as Flink's
+// debezium-json format fail on a schema change in a data topic).
+func (p *Pipeline) DDLTopic() string {
+	if p.Sink.DDLTopic != "" {
+		return p.Sink.DDLTopic
+	}
+	if p.Sink.Format.DebeziumEnvelope() {
+		return p.Source.Name
+	}
+	return p.Sink.Topic
+}
+
 // Engine holds task-wide settings.
 type Engine struct {
 	// CheckpointDir holds the task's bbolt checkpoint file.
@@ -252,6 +268,11 @@ const (
 	FormatAvro         Format = "avro"
 )
 
+// DebeziumEnvelope reports whether f is one of Debezium's envelopes
+// (debezium-json, avro), whose consumers expect no schema changes in a
+// table's topic.
+func (f Format) DebeziumEnvelope() bool { return f == FormatDebeziumJSON || f == FormatAvro }
+
 // CanalFlavor is the Canal JSON flavour.
 type CanalFlavor string
 
@@ -317,7 +338,8 @@ type Sink struct {
 	SASL    SASL
 	// Topic receives every table not mapped to a topic of its own.
 	Topic string
-	// DDLTopic receives DDL records (default: Topic).
+	// DDLTopic receives DDL records (default: Topic; for the Debezium
+	// envelopes "", and Pipeline.DDLTopic names the source's topic).
 	DDLTopic    string
 	Format      Format
 	CanalFlavor CanalFlavor

@@ -329,7 +329,7 @@ var sinkSpec = &objectSpec{
 		{Key: "topic", Required: true, Example: "shop",
 			Doc:   "Topic of every table that no table rule maps to a topic of its own.",
 			value: strV(func(s *Sink) *string { return &s.Topic }, checkTopic)},
-		{Key: "ddl_topic", DefaultDoc: "the sink's `topic`", Example: "shop-ddl",
+		{Key: "ddl_topic", DefaultDoc: "the sink's `topic`; for debezium-json and avro, the source's name (Debezium's schema-change topic)", Example: "shop-ddl",
 			Doc:   "Topic of the DDL records (schema sync and, unless ignore_ddl, binlog DDL).",
 			value: strV(func(s *Sink) *string { return &s.DDLTopic }, checkTopic)},
 		{Key: "format", Default: string(FormatCanalJSON), Example: string(FormatDTSAvro),

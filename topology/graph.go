@@ -99,6 +99,7 @@ func (d *decoder) link(g *DAG) {
 		return
 	}
 	d.pipelines(g, gr)
+	d.checkDDLTopics(g)
 	d.checkOverlap(g)
 	d.checkKeys(g)
 	d.checkServerIDs()
@@ -335,6 +336,45 @@ func effectiveTopic(p *Pipeline, r *TableRule) string {
 		t = p.Sink.Topic
 	}
 	return t
+}
+
+// checkDDLTopics reports a Debezium-envelope sink without ddl_topic whose
+// default DDL topic, the source's name, is also a topic its rows go to:
+// the schema changes would land in a table's topic, where Debezium's
+// consumers fail on them.
+func (d *decoder) checkDDLTopics(g *DAG) {
+	data := map[*Sink]map[string]bool{}
+	for _, p := range g.Pipelines {
+		if data[p.Sink] == nil {
+			data[p.Sink] = map[string]bool{p.Sink.Topic: true}
+		}
+		for _, r := range p.Source.Objects.Tables {
+			data[p.Sink][effectiveTopic(p, r)] = true
+		}
+		for _, t := range p.Transforms {
+			for _, r := range t.Tables {
+				if r.Topic != "" {
+					data[p.Sink][r.Topic] = true
+				}
+			}
+		}
+	}
+	reported := map[*Sink]bool{}
+	for _, p := range g.Pipelines {
+		if p.Sink.DDLTopic != "" || !p.Sink.Format.DebeziumEnvelope() || !data[p.Sink][p.DDLTopic()] || reported[p.Sink] {
+			continue
+		}
+		reported[p.Sink] = true
+		var at *yaml.Node
+		for _, dc := range d.decls {
+			if dc.obj == any(p.Sink) {
+				at = dc.nameNode
+			}
+		}
+		d.errorf(at, "set ddl_topic to a topic of its own (say ddl_topic: "+p.Source.Name+"-schema-changes)",
+			"sink %q (format %s) writes DDL of source %q to the topic named for the source, %q, which also receives rows; Debezium consumers fail on schema changes in a table's topic",
+			p.Sink.Name, p.Sink.Format, p.Source.Name, p.DDLTopic())
+	}
 }
 
 // checkOverlap reports two sources writing tables that may be the same

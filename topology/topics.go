@@ -22,6 +22,7 @@ func (dag *DAG) Topics(s *Sink) map[string]int {
 		if pl.Sink != s {
 			continue
 		}
+		add(pl.DDLTopic(), 0)
 		for _, r := range pl.Source.Objects.Tables {
 			add(r.Topic, r.Partitions)
 		}

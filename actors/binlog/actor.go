@@ -10,6 +10,7 @@ import (
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
+	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/actors/source"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/schema"
@@ -37,7 +38,10 @@ type Config struct {
 	// History is the source's schema history (table definitions by binlog
 	// position), for servers that log no column names.
 	History *schema.History
-	Logger  *slog.Logger
+	// Online lists the tables to snapshot while the stream goes on
+	// (online.go); nil when there are none and none can be added.
+	Online *snapshot.Online
+	Logger *slog.Logger
 }
 
 // Actor reads a source's binlog.
@@ -60,8 +64,14 @@ type Actor struct {
 	recovered bool
 	// truncates follows the TRUNCATE TABLE statements ignore_ddl drops.
 	truncates truncates
-	ctx       context.Context
-	cancel    context.CancelFunc
+	// online runs the snapshots of Config.Online; lastMark and lastSeq
+	// are the stream's position after the last batch sent.
+	online   *online
+	lastMark *change.Mark
+	lastSeq  uint64
+	grant    int64 // the source's budget
+	ctx      context.Context
+	cancel   context.CancelFunc
 }
 
 // New returns the actor's producer.
@@ -79,6 +89,8 @@ func (a *Actor) Receive(ctx actor.Context) {
 		a.open(ctx, m)
 	case *readNext:
 		a.read(ctx)
+	case *chunkFetched:
+		a.fetched(ctx, m)
 	case *flow.Released:
 		if m.Epoch == a.cfg.Epoch {
 			a.credit.Add(m.Bytes)
@@ -108,7 +120,7 @@ func (a *Actor) open(ctx actor.Context, m *flow.Start) {
 	if m.Epoch != a.cfg.Epoch || a.stream != nil || a.stopping {
 		return
 	}
-	a.credit = flow.NewCredit(m.Grant)
+	a.credit, a.grant = flow.NewCredit(m.Grant), m.Grant
 	r := m.Resume
 	a.cfg.Logger.Info("binlog phase starting", "source", a.cfg.Source.Name, "from", r.Pos, "gtid_set", r.GTIDSet, "epoch", a.cfg.Epoch)
 	a.ctx, a.cancel = context.WithCancel(context.Background())
@@ -119,6 +131,10 @@ func (a *Actor) open(ctx actor.Context, m *flow.Start) {
 		panic(err)
 	}
 	a.stream, a.reading = stream, true
+	a.lastSeq = r.NextSeq - 1
+	if a.cfg.Online != nil {
+		a.online = newOnline(a.cfg.Online, m.ChunksDone)
+	}
 	ctx.Send(ctx.Self(), &readNext{})
 }
 
@@ -154,6 +170,9 @@ func (a *Actor) read(ctx actor.Context) {
 	if p.Truncates != a.truncates.seen && a.cfg.Source.Phases.IgnoreDDL {
 		a.noteTruncates(p)
 	}
+	if a.online != nil {
+		a.online.note(batch)
+	}
 	schemas := a.stream.TakeSchemaUpdates()
 	if len(batch.Changes) > 0 || batch.Mark != nil || len(schemas) > 0 {
 		a.send(ctx, batch, schemas)
@@ -164,6 +183,9 @@ func (a *Actor) read(ctx actor.Context) {
 	if a.stopping && !a.midTxn {
 		a.stop(ctx)
 		return
+	}
+	if a.online != nil && !a.midTxn && (a.online.result != nil || (!a.online.inFlight && (a.online.cur != nil || a.online.gen != a.cfg.Online.Generation()))) {
+		a.onlineStep(ctx)
 	}
 	ctx.Send(ctx.Self(), &readNext{})
 }
@@ -176,6 +198,7 @@ func (a *Actor) send(ctx actor.Context, b *change.Batch, schemas []store.TableSc
 	}
 	a.credit.Take(int64(b.Bytes))
 	if m := b.Mark; m != nil {
+		a.lastMark, a.lastSeq = m, m.Seq
 		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), m.Pos.String(), m.GTIDSet, m.Time)
 	} else {
 		a.cfg.Status.Read(len(b.Changes), int64(b.Bytes), "", "", 0)
@@ -213,6 +236,9 @@ func (a *Actor) stop(ctx actor.Context) {
 }
 
 func (a *Actor) close() {
+	if a.online != nil {
+		a.online.close()
+	}
 	if a.cancel != nil {
 		a.cancel()
 	}

@@ -2,10 +2,11 @@ package snapshot
 
 import (
 	"strconv"
-	"unsafe"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/valuebox"
 )
 
 // conv says how a text-protocol value becomes the Go value the binlog
@@ -78,15 +79,15 @@ func convOf(c *change.Column) conv {
 // read from the client's parsed value whatever its signedness (the bits are
 // the same), so a server that flags a column differently cannot break it.
 //
-// With an arena, bytes are copied into its blocks and values boxed in its
-// slabs (a few allocations per thousand values instead of one or two per
-// value); a nil arena allocates each value.
-func convert(k conv, fv *mysql.FieldValue, a *arena) (any, int) {
+// With a Box, values are boxed in its chunks and bytes copied into them (a
+// few allocations per thousand values instead of one or two per value); a
+// nil Box allocates each value.
+func convert(k conv, fv *mysql.FieldValue, b *valuebox.Box) (any, int) {
 	if fv.Type == mysql.FieldValueTypeNull {
 		return nil, valueOverhead
 	}
-	if a != nil {
-		return a.convert(k, fv)
+	if b != nil {
+		return boxed(k, fv, b)
 	}
 	switch k {
 	case convInt8:
@@ -112,90 +113,55 @@ func convert(k conv, fv *mysql.FieldValue, a *arena) (any, int) {
 	case convFloat64:
 		return floatOf(fv), valueOverhead + 8
 	case convBit:
-		var v uint64
-		for _, b := range fv.AsString() {
-			v = v<<8 | uint64(b)
-		}
-		return int64(v), valueOverhead + 8
+		return bitsOf(fv), valueOverhead + 8
 	case convBytes:
-		b := a.copy(fv.AsString())
-		return b, valueOverhead + len(b)
+		v := fv.AsString()
+		return append(make([]byte, 0, len(v)), v...), valueOverhead + len(v)
 	}
-	b := a.copy(fv.AsString())
-	if len(b) == 0 {
-		return "", valueOverhead
-	}
-	return unsafe.String(&b[0], len(b)), valueOverhead + len(b) // b is a fresh copy
+	v := fv.AsString()
+	return string(v), valueOverhead + len(v)
 }
 
-// Arena sizes: values up to arenaMaxValue bytes share blocks of arenaBlock.
-const (
-	arenaBlock    = 64 << 10
-	arenaMaxValue = 1 << 10
-)
-
-// arena hands out copies of small values from shared blocks. A block stays
-// alive while any value cut from it does; values are capped slices, so an
-// append to one never writes into its neighbour.
-type arena struct {
-	block   []byte
-	strings slab[string]
-	bytes   slab[[]byte]
-	i64     slab[int64]
-	u64     slab[uint64]
-	i32     slab[int32]
-	u32     slab[uint32]
-	f64     slab[float64]
-	f32     slab[float32]
-}
-
-// convert is the arena's convert: the same values, boxed in slabs.
-func (a *arena) convert(k conv, fv *mysql.FieldValue) (any, int) {
+// boxed is convert with a Box: the same values, boxed in its chunks.
+func boxed(k conv, fv *mysql.FieldValue, b *valuebox.Box) (any, int) {
 	switch k {
+	case convInt16:
+		return b.Int16(int16(intBits(fv))), valueOverhead + 2
+	case convUint16:
+		return b.Uint16(uint16(intBits(fv))), valueOverhead + 2
 	case convInt32:
-		return a.i32.box(int32(intBits(fv))), valueOverhead + 4
+		return b.Int32(int32(intBits(fv))), valueOverhead + 4
 	case convUint32:
-		return a.u32.box(uint32(intBits(fv))), valueOverhead + 4
+		return b.Uint32(uint32(intBits(fv))), valueOverhead + 4
 	case convInt64:
-		return a.i64.box(int64(intBits(fv))), valueOverhead + 8
+		return b.Int64(int64(intBits(fv))), valueOverhead + 8
 	case convUint64:
-		return a.u64.box(intBits(fv)), valueOverhead + 8
+		return b.Uint64(intBits(fv)), valueOverhead + 8
+	case convYear:
+		return b.Int(int(intBits(fv))), valueOverhead + 8
 	case convFloat32:
-		return a.f32.box(float32(floatOf(fv))), valueOverhead + 4
+		return b.Float32(float32(floatOf(fv))), valueOverhead + 4
 	case convFloat64:
-		return a.f64.box(floatOf(fv)), valueOverhead + 8
+		return b.Float64(floatOf(fv)), valueOverhead + 8
 	case convBit:
-		var v uint64
-		for _, b := range fv.AsString() {
-			v = v<<8 | uint64(b)
-		}
-		return a.i64.box(int64(v)), valueOverhead + 8
+		return b.Int64(bitsOf(fv)), valueOverhead + 8
 	case convBytes:
-		b := a.copy(fv.AsString())
-		return a.bytes.box(b), valueOverhead + len(b)
+		v := fv.AsString()
+		return b.CopyBytes(v), valueOverhead + len(v)
 	case convString:
-		b := a.copy(fv.AsString())
-		if len(b) == 0 {
-			return "", valueOverhead
-		}
-		// The arena's bytes are never written again: the string is immutable.
-		return a.strings.box(unsafe.String(&b[0], len(b))), valueOverhead + len(b)
+		v := fv.AsString()
+		return b.Text(v), valueOverhead + len(v)
 	}
 	return convert(k, fv, nil)
 }
 
-func (a *arena) copy(src []byte) []byte {
-	if a == nil || len(src) > arenaMaxValue {
-		b := make([]byte, len(src))
-		copy(b, src)
-		return b
+// bitsOf is a BIT value: its big-endian bytes as an integer.
+func bitsOf(fv *mysql.FieldValue) int64 {
+	var v uint64
+	for _, c := range fv.AsString() {
+		v = v<<8 | uint64(c)
 	}
-	if cap(a.block)-len(a.block) < len(src) {
-		a.block = make([]byte, 0, arenaBlock)
-	}
-	n := len(a.block)
-	a.block = append(a.block, src...)
-	return a.block[n:len(a.block):len(a.block)]
+	return int64(v)
 }
 
 // intBits is an integer field's value as uint64 bits.

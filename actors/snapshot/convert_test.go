@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
+
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/valuebox"
 )
 
 func TestConvert_ValueTypes(t *testing.T) {
@@ -47,10 +49,10 @@ func TestConvert_ValueTypes(t *testing.T) {
 		{"null", change.Column{Type: change.TypeLong}, null, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, a := range []*arena{nil, {}} {
+			for _, a := range []*valuebox.Box{nil, {}} {
 				got, size := convert(convOf(&tc.col), &tc.in, a)
 				if !reflect.DeepEqual(got, tc.want) || reflect.TypeOf(got) != reflect.TypeOf(tc.want) {
-					t.Errorf("convert (arena %v) = %#v (%T), want %#v (%T)", a != nil, got, got, tc.want, tc.want)
+					t.Errorf("convert (box %v) = %#v (%T), want %#v (%T)", a != nil, got, got, tc.want, tc.want)
 				}
 				if size < valueOverhead {
 					t.Errorf("size %d below the per-value overhead", size)
@@ -63,7 +65,7 @@ func TestConvert_ValueTypes(t *testing.T) {
 func TestConvert_CopiesBytes(t *testing.T) {
 	buf := []byte("abc")
 	fv := mysql.NewFieldValue(mysql.FieldValueTypeString, 0, buf)
-	got, _ := convert(convBytes, &fv, &arena{})
+	got, _ := convert(convBytes, &fv, &valuebox.Box{})
 	buf[0] = 'X'
 	if string(got.([]byte)) != "abc" {
 		t.Fatalf("value aliases the client's buffer: %q", got)

@@ -9,6 +9,7 @@ import (
 	"github.com/go-mysql-org/go-mysql/mysql"
 	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/internal/charset"
+	"github.com/sluicecdc/sluice/internal/valuebox"
 	"github.com/sluicecdc/sluice/sourcedb"
 )
 
@@ -17,6 +18,9 @@ const DefaultBatchBytes = 1 << 20
 
 // rowSlab is how many rows' value slices are allocated at once.
 const rowSlab = 128
+
+// maxBatchRows bounds the rows a batch is first allocated for.
+const maxBatchRows = 1 << 14
 
 // ReadChunk reads one chunk of t in its own consistent-snapshot transaction
 // (START TRANSACTION WITH CONSISTENT SNAPSHOT, READ ONLY) and hands its rows,
@@ -64,13 +68,17 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 	convs := converters(t)
 	n := len(convs)
 	var (
-		batch  = &change.Batch{Changes: make([]change.Change, 0, 256)}
+		// batch is allocated at its first row: with room for as many rows
+		// as the first row's size says fit in batchBytes, or as many as the
+		// batch before held. The Changes are most of what a row costs.
+		batch  *change.Batch
+		hint   int
 		slab   []any
-		mem    arena
+		box    valuebox.Box
 		result mysql.Result
 	)
 	flush := func() error {
-		if len(batch.Changes) == 0 {
+		if batch == nil || len(batch.Changes) == 0 {
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
@@ -78,7 +86,7 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 			return err
 		}
 		b := batch
-		batch = &change.Batch{Changes: make([]change.Change, 0, len(b.Changes)+len(b.Changes)/8)}
+		batch, hint = nil, len(b.Changes)+len(b.Changes)/16
 		if err := emit(b); err != nil {
 			return err
 		}
@@ -95,14 +103,21 @@ func ReadChunk(ctx context.Context, conn *client.Conn, t *change.Table, ch Chunk
 		slab = slab[n:]
 		size := rowOverhead
 		for i := range row {
-			v, sz := convert(convs[i], &row[i], &mem)
+			v, sz := convert(convs[i], &row[i], &box)
 			vals[i] = v
 			size += sz
 		}
-		if batch.Bytes+size > batchBytes && len(batch.Changes) > 0 {
+		if batch != nil && batch.Bytes+size > batchBytes && len(batch.Changes) > 0 {
 			if err := flush(); err != nil {
 				return err
 			}
+		}
+		if batch == nil {
+			c := hint
+			if c == 0 {
+				c = min(batchBytes/size+batchBytes/size/8+1, maxBatchRows)
+			}
+			batch = &change.Batch{Changes: make([]change.Change, 0, c)}
 		}
 		batch.Add(change.Change{Op: change.OpSnapshot, Table: t, After: vals, Pos: pos, CommitTime: readAt, Size: size})
 		rows++

@@ -49,13 +49,10 @@ func runStatus(ctx context.Context, args []string, stdout, stderr io.Writer) int
 			*token = g.Engine.HTTPToken.Value()
 		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+*addr+"/status", nil)
+	req, err := taskRequest(ctx, http.MethodGet, *addr, *token, "/status")
 	if err != nil {
 		fmt.Fprintf(stderr, "sluice status: %v\n", err)
 		return 2
-	}
-	if *token != "" {
-		req.Header.Set("Authorization", "Bearer "+*token)
 	}
 	resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
 	if err != nil {

@@ -132,6 +132,10 @@ type Options struct {
 	// SourceName is the logical name of the source (the topology source's
 	// name): Debezium's source.name and schema name prefix.
 	SourceName string
+	// SourceFlavor is the source server's kind, "mysql" (default) or
+	// "mariadb" (topology.Flavor): Debezium's connector name, which its
+	// MariaDB connector writes as source.connector "mariadb".
+	SourceFlavor string
 	// SourceVersion is the source server's version text, e.g.
 	// "10.11.6-MariaDB" (DTS Avro source.version). Default "mysql".
 	SourceVersion string
@@ -166,6 +170,15 @@ type Registry interface {
 	// unless marked terminal (errkind): a schema the registry refuses as
 	// incompatible or invalid, refused credentials.
 	Register(ctx context.Context, subject, schema string) (int32, error)
+}
+
+// DebeziumConnector is Debezium's connector name for the source: "mariadb"
+// for a MariaDB source (Debezium 3.x's MariaDB connector), else "mysql".
+func (o Options) DebeziumConnector() string {
+	if o.SourceFlavor == "mariadb" {
+		return "mariadb"
+	}
+	return "mysql"
 }
 
 // DebeziumModes returns o with the Debezium decimal, time and BIGINT
@@ -207,6 +220,15 @@ func (o *Options) NowMillis() int64 {
 		return o.Now().UnixMilli()
 	}
 	return time.Now().UnixMilli()
+}
+
+// AppendHeader adds a header whose value is a copy of value, kept in rec's
+// buffer behind its value and position headers (call it after
+// PositionHeaders), so that a recycled record allocates nothing for it.
+func AppendHeader(rec *Record, key string, value []byte) {
+	n := len(rec.buf)
+	rec.buf = append(rec.buf, value...)
+	rec.Headers = append(rec.Headers, Header{Key: key, Value: rec.buf[n:len(rec.buf):len(rec.buf)]})
 }
 
 // Header keys of the position headers.

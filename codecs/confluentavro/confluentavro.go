@@ -46,7 +46,7 @@ func New(opts codec.Options) (*Encoder, error) {
 		return nil, err
 	}
 	h := avrobin.AppendString(nil, ConnectorVersion)
-	h = avrobin.AppendString(h, "mysql")
+	h = avrobin.AppendString(h, opts.DebeziumConnector())
 	h = avrobin.AppendString(h, server)
 	return &Encoder{opts: opts, reg: opts.Registry, server: server, srcHead: h}, nil
 }
@@ -260,10 +260,7 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	if len(ti.key) == 0 {
 		rec.Key = nil
 	} else {
-		row := c.After
-		if row == nil {
-			row = c.Before
-		}
+		row := c.KeyRow()
 		if len(row) != len(ti.cols) {
 			return rowLenError(c, row, ti)
 		}

@@ -19,9 +19,14 @@ const ConnectorVersion = "sluice-1"
 
 // Encoder writes Debezium JSON. It is not safe for concurrent use.
 type Encoder struct {
-	opts   codec.Options
-	server string
-	tables render.TableCache[tableInfo]
+	opts    codec.Options
+	server  string
+	tables  render.TableCache[tableInfo]
+	scratch []byte // a key-change header's value
+	// connector is Debezium's connector name, "mysql" or "mariadb", and the
+	// schemas that name it.
+	connector                                  string
+	sourceSchema, ddlKeySchema, ddlValueSchema string
 }
 
 var (
@@ -36,7 +41,9 @@ func New(opts codec.Options) (*Encoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Encoder{opts: opts, server: server}, nil
+	e := &Encoder{opts: opts, server: server, connector: opts.DebeziumConnector()}
+	e.sourceSchema, e.ddlKeySchema, e.ddlValueSchema = connectorSchemas(e.connector)
+	return e, nil
 }
 
 // kind is how one column's values are written.
@@ -89,9 +96,7 @@ func (e *Encoder) buildTable(t *change.Table) *tableInfo {
 		ti.names[i] = append(render.JSONString(nil, t.Columns[i].Name), ':')
 		ti.cols[i] = e.columnOf(&t.Columns[i])
 	}
-	s := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
-	s = render.JSONString(s, e.server)
-	ti.source = s
+	ti.source = e.sourcePrefix()
 	if e.opts.SchemasEnable {
 		ti.keySchema, ti.valSchema = e.schemas(t, ti)
 	}
@@ -183,7 +188,7 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	default:
 		return errkind.Terminal(fmt.Errorf("debezium-json: unknown op %s at %s", c.Op, c.Pos))
 	}
-	if rec.Key, err = e.appendKey(rec.Key, c, ti); err != nil {
+	if rec.Key, err = e.appendKey(rec.Key, c, ti, c.KeyRow()); err != nil {
 		return err
 	}
 	v := rec.Value
@@ -210,6 +215,35 @@ func (e *Encoder) Encode(c *change.Change, rec *codec.Record) error {
 	}
 	rec.Value = v
 	codec.PositionHeaders(c, rec)
+	return e.keyChangeHeader(c, ti, rec)
+}
+
+// Header keys Debezium puts on the records of a split key change
+// (RelationalChangeRecordEmitter.PK_UPDATE_NEWKEY_FIELD / _OLDKEY_FIELD).
+const (
+	HeaderNewKey = "__debezium.newkey"
+	HeaderOldKey = "__debezium.oldkey"
+)
+
+// keyChangeHeader adds, to a half of a split key change, the header naming
+// the other key: __debezium.newkey on the delete (and its tombstone),
+// __debezium.oldkey on the insert. Its value is the key struct as JSON
+// without a schema, as Kafka Connect's default SimpleHeaderConverter writes
+// a struct.
+func (e *Encoder) keyChangeHeader(c *change.Change, ti *tableInfo, rec *codec.Record) error {
+	other := c.OtherRow()
+	if other == nil || len(ti.key) == 0 {
+		return nil
+	}
+	name := HeaderNewKey
+	if c.Half == change.KeyChangeInsert {
+		name = HeaderOldKey
+	}
+	var err error
+	if e.scratch, err = e.appendKeyStruct(e.scratch[:0], c, ti, other, nil); err != nil {
+		return err
+	}
+	codec.AppendHeader(rec, name, e.scratch)
 	return nil
 }
 
@@ -226,30 +260,32 @@ func (e *Encoder) Tombstone(c *change.Change, rec *codec.Record) (bool, error) {
 	}
 	ti := e.tables.Get(c.Table, e.buildTable)
 	var err error
-	if rec.Key, err = e.appendKey(rec.Key, c, ti); err != nil || rec.Key == nil {
+	if rec.Key, err = e.appendKey(rec.Key, c, ti, c.KeyRow()); err != nil || rec.Key == nil {
 		return false, err
 	}
 	rec.Value = nil
 	codec.PositionHeaders(c, rec)
-	return true, nil
+	return true, e.keyChangeHeader(c, ti, rec)
 }
 
 // appendKey writes the key struct of the row's key columns, or a nil key for
 // a table without a primary or unique key.
-func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, error) {
+func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo, row []any) ([]byte, error) {
+	return e.appendKeyStruct(k, c, ti, row, ti.keySchema)
+}
+
+// appendKeyStruct writes the key struct of row, inside the schema/payload
+// wrapper when schema (the wrapper's prefix) is set.
+func (e *Encoder) appendKeyStruct(k []byte, c *change.Change, ti *tableInfo, row []any, schema []byte) ([]byte, error) {
 	if len(ti.key) == 0 {
 		return nil, nil
-	}
-	row := c.After
-	if row == nil {
-		row = c.Before
 	}
 	if len(row) != len(ti.cols) {
 		return k, errkind.Terminal(fmt.Errorf("debezium-json: %s: row has %d values for %d columns at %s",
 			c.Table.QualifiedName(), len(row), len(ti.cols), c.Pos))
 	}
-	if ti.keySchema != nil {
-		k = append(k, ti.keySchema...)
+	if schema != nil {
+		k = append(k, schema...)
 	}
 	k = append(k, '{')
 	for n, i := range ti.key {
@@ -263,7 +299,7 @@ func (e *Encoder) appendKey(k []byte, c *change.Change, ti *tableInfo) ([]byte, 
 		}
 	}
 	k = append(k, '}')
-	if ti.keySchema != nil {
+	if schema != nil {
 		k = append(k, '}')
 	}
 	return k, nil
@@ -337,6 +373,13 @@ func (e *Encoder) appendSource(v []byte, c *change.Change, prefix []byte, db, ta
 	return append(v, `,"thread":null,"query":null}`...)
 }
 
+// sourcePrefix is the source block up to its name:
+// `"source":{"version":…,"connector":…,"name":"server"`.
+func (e *Encoder) sourcePrefix() []byte {
+	s := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"` + e.connector + `","name":`)
+	return render.JSONString(s, e.server)
+}
+
 // appendDDL writes a schema-change event: key {"databaseName"}, value
 // {source, ts_ms, databaseName, schemaName, ddl, tableChanges}, each with
 // the schema-change topic's schema when schemas are on.
@@ -346,16 +389,14 @@ func (e *Encoder) appendDDL(k, v []byte, c *change.Change) ([]byte, []byte) {
 		db, table = c.Table.Schema, c.Table.Name
 	}
 	if e.opts.SchemasEnable {
-		k = append(k, `{"schema":`+ddlKeySchema+`,"payload":`...)
-		v = append(v, `{"schema":`+ddlValueSchema+`,"payload":`...)
+		k = append(append(append(k, `{"schema":`...), e.ddlKeySchema...), `,"payload":`...)
+		v = append(append(append(v, `{"schema":`...), e.ddlValueSchema...), `,"payload":`...)
 	}
 	k = append(k, `{"databaseName":`...)
 	k = render.JSONString(k, db)
 	k = append(k, '}')
-	prefix := []byte(`"source":{"version":"` + ConnectorVersion + `","connector":"mysql","name":`)
-	prefix = render.JSONString(prefix, e.server)
 	v = append(v, '{')
-	v = e.appendSource(v, c, prefix, db, table)
+	v = e.appendSource(v, c, e.sourcePrefix(), db, table)
 	v = append(v, `,"ts_ms":`...)
 	v = strconv.AppendInt(v, e.opts.NowMillis(), 10)
 	v = append(v, `,"databaseName":`...)

@@ -642,3 +642,110 @@ func TestEncoder_Tombstone_NoAllocation(t *testing.T) {
 		t.Errorf("%v allocations per delete and tombstone, want 0", n)
 	}
 }
+
+// TestEncoder_KeyChangeHeaders pins a missing Debezium header: the halves of
+// a key-changing update carry the other key, __debezium.newkey on the delete
+// and its tombstone and __debezium.oldkey on the create, as the key struct
+// without a schema, whether or not the records carry schemas.
+func TestEncoder_KeyChangeHeaders(t *testing.T) {
+	upd := *codectest.Changes()["update"]
+	upd.After = append([]any(nil), upd.After...)
+	upd.After[0] = uint64(7)
+	del, ins := upd.SplitKeyChange()
+	header := func(rec *codec.Record, key string) (string, int) {
+		var v string
+		n := 0
+		for _, h := range rec.Headers {
+			if h.Key == key {
+				v, n = string(h.Value), n+1
+			}
+		}
+		return v, n
+	}
+	for _, schemas := range []bool{false, true} {
+		e := newEncoder(t, codec.Options{Tombstones: true, SchemasEnable: schemas})
+		d := codectest.Encode(t, e, &del)
+		var ts codec.Record
+		if ok, err := e.Tombstone(&del, &ts); !ok || err != nil {
+			t.Fatalf("tombstone: %v %v", ok, err)
+		}
+		c := codectest.Encode(t, e, &ins)
+		if k := decodeJSON(t, d.Key, schemas); *text(k["id"]) != "-1" {
+			t.Errorf("schemas %v: delete key %s, want the old key", schemas, d.Key)
+		}
+		if k := decodeJSON(t, c.Key, schemas); *text(k["id"]) != "7" {
+			t.Errorf("schemas %v: create key %s, want the new key", schemas, c.Key)
+		}
+		for _, tc := range []struct {
+			name      string
+			rec       *codec.Record
+			key, want string
+			absent    string
+		}{
+			{"delete", d, HeaderNewKey, `{"id":7}`, HeaderOldKey},
+			{"tombstone", &ts, HeaderNewKey, `{"id":7}`, HeaderOldKey},
+			{"create", c, HeaderOldKey, `{"id":-1}`, HeaderNewKey},
+		} {
+			if v, n := header(tc.rec, tc.key); n != 1 || v != tc.want {
+				t.Errorf("schemas %v: %s: %d %s headers %q, want one %s", schemas, tc.name, n, tc.key, v, tc.want)
+			}
+			if _, n := header(tc.rec, tc.absent); n != 0 {
+				t.Errorf("schemas %v: %s carries %s", schemas, tc.name, tc.absent)
+			}
+			if _, n := header(tc.rec, codec.HeaderPos); n != 1 {
+				t.Errorf("schemas %v: %s lost its position headers", schemas, tc.name)
+			}
+		}
+	}
+	// An ordinary delete or insert carries neither.
+	e := newEncoder(t, codec.Options{})
+	for _, op := range []string{"delete", "insert", "update"} {
+		r := codectest.Encode(t, e, codectest.Changes()[op])
+		if _, n := header(r, HeaderNewKey); n != 0 {
+			t.Errorf("%s carries %s", op, HeaderNewKey)
+		}
+		if _, n := header(r, HeaderOldKey); n != 0 {
+			t.Errorf("%s carries %s", op, HeaderOldKey)
+		}
+	}
+}
+
+// TestEncoder_MariaDBConnector pins source.connector for a MariaDB source:
+// Debezium 3.x's MariaDB connector writes "mariadb" and names its schemas
+// io.debezium.connector.mariadb.*; Sluice wrote "mysql" whatever the source.
+func TestEncoder_MariaDBConnector(t *testing.T) {
+	for _, tc := range []struct{ flavor, want string }{{"", "mysql"}, {"mysql", "mysql"}, {"mariadb", "mariadb"}} {
+		e := newEncoder(t, codec.Options{SourceFlavor: tc.flavor, SchemasEnable: true})
+		for _, op := range []string{"insert", "ddl"} {
+			rec := codectest.Encode(t, e, codectest.Changes()[op])
+			var v struct {
+				Schema  json.RawMessage `json:"schema"`
+				Payload struct {
+					Source struct {
+						Connector string `json:"connector"`
+					} `json:"source"`
+				} `json:"payload"`
+			}
+			if err := json.Unmarshal(rec.Value, &v); err != nil {
+				t.Fatal(err)
+			}
+			if v.Payload.Source.Connector != tc.want {
+				t.Errorf("flavor %q %s: source.connector %q, want %q", tc.flavor, op, v.Payload.Source.Connector, tc.want)
+			}
+			name := `"io.debezium.connector.` + tc.want + `.Source"`
+			if !bytes.Contains(v.Schema, []byte(name)) {
+				t.Errorf("flavor %q %s: the source schema is not named %s", tc.flavor, op, name)
+			}
+			if op == "ddl" {
+				for _, n := range []string{"SchemaChangeValue"} {
+					if !bytes.Contains(v.Schema, []byte(`"io.debezium.connector.`+tc.want+`.`+n+`"`)) {
+						t.Errorf("flavor %q: DDL value schema not named for %s", tc.flavor, tc.want)
+					}
+				}
+				if !bytes.Contains(rec.Key, []byte(`"io.debezium.connector.`+tc.want+`.SchemaChangeKey"`)) {
+					t.Errorf("flavor %q: DDL key schema %s", tc.flavor, rec.Key)
+				}
+			}
+		}
+	}
+}

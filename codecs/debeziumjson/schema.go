@@ -171,11 +171,20 @@ func (e *Encoder) schemas(t *change.Table, ti *tableInfo) (key, value []byte) {
 	}
 	keySchema := `{"type":"struct","fields":[` + strings.Join(kf, ",") + `],"optional":false,"name":` +
 		string(render.JSONString(nil, prefix+".Key")) + `}`
-	valSchema := `{"type":"struct","fields":[` + row("before") + "," + row("after") + "," + sourceSchema + "," +
+	valSchema := `{"type":"struct","fields":[` + row("before") + "," + row("after") + "," + e.sourceSchema + "," +
 		`{"type":"string","optional":false,"field":"op"},{"type":"int64","optional":true,"field":"ts_ms"},` +
 		transactionSchema + `],"optional":false,"name":` + string(render.JSONString(nil, prefix+".Envelope")) +
 		`,"version":1}`
 	return []byte(`{"schema":` + keySchema + `,"payload":`), []byte(`{"schema":` + valSchema + `,"payload":`)
+}
+
+// connectorSchemas returns the source block's schema and the schema-change
+// key and value schemas for Debezium's connector name conn ("mysql",
+// "mariadb"), which names them (io.debezium.connector.<conn>.Source, as
+// Debezium's SchemaFactory builds the names from the connector's).
+func connectorSchemas(conn string) (source, ddlKey, ddlValue string) {
+	r := strings.NewReplacer("io.debezium.connector.mysql.", "io.debezium.connector."+conn+".")
+	return r.Replace(sourceSchema), r.Replace(ddlKeySchema), r.Replace(ddlValueSchema)
 }
 
 // The schemas of Debezium's schema-change topic (SchemaFactory's

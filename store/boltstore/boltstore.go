@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -485,9 +486,33 @@ func (s *Store) Commit(u *store.Update) error {
 	}
 	err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, u) })
 	if err != nil {
-		return fmt.Errorf("commit checkpoint to %s: %w", s.path, err)
+		return fmt.Errorf("commit checkpoint to %s: %w%s", s.path, err, storageFix(s.path, err))
 	}
 	return nil
+}
+
+// storageFix says how to get past a write that failed because of the
+// checkpoint file's file system, "" for other errors. Nothing is lost: the
+// last committed checkpoint stays, and the task resumes from it.
+func storageFix(path string, err error) string {
+	dir := filepath.Dir(path)
+	resume := "; then run the task again: it resumes from the last committed checkpoint, and what was sent after it is sent again"
+	// bbolt formats some causes as text ("mmap allocate error: read-only
+	// file system"), so the errno's text counts too.
+	is := func(e syscall.Errno) bool { return errors.Is(err, e) || strings.Contains(err.Error(), e.Error()) }
+	switch {
+	case is(syscall.ENOSPC), is(syscall.EDQUOT):
+		return fmt.Sprintf("; the file system of %s is full (or its quota used up): free space on it, or stop the task and move %s "+
+			"and the checkpoint_dir setting to a file system with room%s", dir, path, resume)
+	case is(syscall.EROFS):
+		return fmt.Sprintf("; the file system of %s is read-only (a file system the kernel remounted read-only after a disk error "+
+			"says so in dmesg): make it writable again (repair it, then remount it read-write), or stop the task and move %s "+
+			"and the checkpoint_dir setting to a writable file system%s", dir, path, resume)
+	case is(syscall.EIO):
+		return fmt.Sprintf("; the disk under %s failed to write (see dmesg): repair it or move %s and the checkpoint_dir setting "+
+			"to a healthy disk%s", dir, path, resume)
+	}
+	return ""
 }
 
 func apply(tx *bolt.Tx, u *store.Update) error {

@@ -450,3 +450,49 @@ func TestCommit_SurvivesKill9(t *testing.T) {
 	}
 	t.Logf("%d kills, last durable seq %d", rounds, last)
 }
+
+// A file cut between its meta pages and the end of its last page in use
+// could pass the read-only check and then panic in the goroutine bbolt
+// rebuilds the freelist in, or hang (faults'
+// TestStorage_CheckpointTruncatedWhileStopped, on a file the task wrote).
+// Every length either opens with the checkpoint intact (the cut removed
+// only pages past the high-water mark) or is refused as damaged.
+func TestOpen_Corrupt_TruncatedAtEveryLength(t *testing.T) {
+	// Many commits, as a running task makes: freed and reused pages.
+	src := t.TempDir()
+	s := openT(t, src)
+	for range 50 {
+		commitSome(t, s)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(src, boltstore.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedN := 0
+	for n := 0; n < len(b); n += 512 {
+		dir := t.TempDir()
+		path := filepath.Join(dir, boltstore.FileName)
+		if err := os.WriteFile(path, b[:n], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		s, err := boltstore.Open(dir, task, boltstore.Options{})
+		if err != nil {
+			if !errors.Is(err, store.ErrCorrupt) {
+				t.Errorf("cut to %d of %d bytes: %v, want ErrCorrupt", n, len(b), err)
+			}
+			refusedN++
+			continue
+		}
+		cp, ok, err := s.Checkpoint("src")
+		if err != nil || !ok || cp.Seq != 10 {
+			t.Errorf("cut to %d of %d bytes: opened, checkpoint %+v %v %v", n, len(b), cp, ok, err)
+		}
+		_ = s.Close()
+	}
+	if refusedN == 0 {
+		t.Fatal("no length was refused")
+	}
+}

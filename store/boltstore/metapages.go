@@ -36,7 +36,7 @@ func checkMetaPages(path string) error {
 	if _, err := io.ReadFull(f, first); err != nil {
 		return corrupt(path, fmt.Errorf("meta page 0: %w", err))
 	}
-	pageSize, err := metaPage(first)
+	pageSize, hwm0, err := metaPage(first)
 	if err != nil {
 		return corrupt(path, fmt.Errorf("meta page 0: %w", err))
 	}
@@ -44,25 +44,37 @@ func checkMetaPages(path string) error {
 	if _, err := f.ReadAt(second, int64(pageSize)); err != nil {
 		return corrupt(path, fmt.Errorf("meta page 1: %w", err))
 	}
-	if _, err := metaPage(second); err != nil {
+	_, hwm1, err := metaPage(second)
+	if err != nil {
 		return corrupt(path, fmt.Errorf("meta page 1: %w", err))
+	}
+	// Pages below the high-water mark are in use, so a shorter file lost
+	// its end (bbolt itself would read past it, or panic in a goroutine of
+	// its own while rebuilding the freelist).
+	fi, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("open checkpoint file %s: %w", path, err)
+	}
+	if need := int64(max(hwm0, hwm1)) * int64(pageSize); fi.Size() < need {
+		return corrupt(path, fmt.Errorf("the file is %d bytes and its pages reach %d bytes: it was truncated", fi.Size(), need))
 	}
 	return nil
 }
 
-// metaPage validates one meta page and returns its page size.
-func metaPage(p []byte) (uint32, error) {
+// metaPage validates one meta page and returns its page size and
+// high-water page (the number of pages in use).
+func metaPage(p []byte) (pageSize uint32, hwm uint64, err error) {
 	m := p[pageHeaderSize:]
 	if binary.LittleEndian.Uint32(m[0:4]) != boltMagic {
-		return 0, errors.New("bad magic number")
+		return 0, 0, errors.New("bad magic number")
 	}
 	if v := binary.LittleEndian.Uint32(m[4:8]); v != boltVersion {
-		return 0, fmt.Errorf("bbolt format version %d", v)
+		return 0, 0, fmt.Errorf("bbolt format version %d", v)
 	}
 	h := fnv.New64a()
 	h.Write(m[:metaSize])
 	if sum := binary.LittleEndian.Uint64(m[metaSize : metaSize+8]); sum != h.Sum64() {
-		return 0, errors.New("checksum mismatch")
+		return 0, 0, errors.New("checksum mismatch")
 	}
-	return binary.LittleEndian.Uint32(m[8:12]), nil
+	return binary.LittleEndian.Uint32(m[8:12]), binary.LittleEndian.Uint64(m[40:48]), nil
 }

@@ -3,6 +3,7 @@ package etcdstore
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -42,7 +43,8 @@ func newLimits(maxOps, maxBytes int, ownerKey string) limits {
 	if maxBytes <= 0 {
 		maxBytes = defaultMaxRequestBytes
 	}
-	return limits{ops: maxOps, bytes: maxBytes - requestReserve - len(ownerKey), maxBytes: maxBytes}
+	// Every transaction also carries the writer mark: one operation less.
+	return limits{ops: max(maxOps-1, 1), bytes: maxBytes - requestReserve - len(ownerKey), maxBytes: maxBytes}
 }
 
 func opSize(op clientv3.Op) int {
@@ -118,10 +120,13 @@ func (s *Store) groups(u *store.Update) ([][]clientv3.Op, error) {
 }
 
 // fenced runs ops in one transaction that succeeds only while the owner key
-// is the one the store was opened under.
+// is the one the store was opened under. The transaction also puts the
+// writer mark, the owner's epoch, so that etcd's history tells which owner
+// wrote each revision (Audit).
 func (s *Store) fenced(what string, ops []clientv3.Op) error {
 	ctx, cancel := s.ctx()
 	defer cancel()
+	ops = append(slices.Clip(ops), clientv3.OpPut(s.k.writer(), s.mark))
 	resp, err := s.cli.Txn(ctx).If(s.fence()).Then(ops...).Else(clientv3.OpGet(s.owner.Key)).Commit()
 	switch {
 	case errors.Is(err, rpctypes.ErrTooManyOps), errors.Is(err, rpctypes.ErrRequestTooLarge):

@@ -48,6 +48,7 @@ type Store struct {
 	cli     *clientv3.Client
 	k       keys
 	owner   Owner
+	mark    string         // the writer mark: the owner's epoch, decimal
 	id      store.Identity // as recorded
 	want    store.Identity // as opened (its Accept decides a topology change)
 	log     *slog.Logger
@@ -88,7 +89,7 @@ func Open(cli *clientv3.Client, prefix string, owner Owner, id store.Identity, o
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Store{cli: cli, k: keys{prefix}, owner: owner, id: id.Recorded(), want: id, log: log, timeout: opts.RequestTimeout, limits: newLimits(opts.MaxTxnOps, opts.MaxRequestBytes, owner.Key)}
+	s := &Store{cli: cli, k: keys{prefix}, owner: owner, mark: strconv.FormatInt(owner.Epoch, 10), id: id.Recorded(), want: id, log: log, timeout: opts.RequestTimeout, limits: newLimits(opts.MaxTxnOps, opts.MaxRequestBytes, owner.Key)}
 	for attempt := 1; ; attempt++ {
 		done, err := s.lock()
 		if err != nil {
@@ -103,6 +104,10 @@ func Open(cli *clientv3.Client, prefix string, owner Owner, id store.Identity, o
 		}
 	}
 	if err := s.settle(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	if err := s.adoptSkipRequests(); err != nil {
 		_ = s.Close()
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package etcdstore
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"strings"
@@ -247,4 +248,80 @@ func TestJournal_UnrecordedCommitDiscardedByNextOwner(t *testing.T) {
 	if n := journalKeys(t, cli, sb); n != 0 {
 		t.Fatalf("%d journal keys left", n)
 	}
+}
+
+// TestAudit_FindsADeposedOwnersCheckpoint: node-a commits, node-b takes the
+// task over and commits; node-a's late commit is refused by the epoch
+// guard, and the audit of etcd's history finds every write by its owner.
+// Then node-a's guard is disabled (its fence compares a key that does not
+// exist): its late commit lands, and the audit finds it, written by
+// node-a's epoch while node-b owned the task.
+func TestAudit_FindsADeposedOwnersCheckpoint(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed's etcd")
+	}
+	cli := testbed.EtcdClient(t)
+	prefix := testbed.NewEtcdPrefix(t)
+	ctx := context.Background()
+	ownerKey, taskPrefix := prefix+"owner", prefix+"task/"
+	start, err := cli.Get(ctx, ownerKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from := start.Header.Revision + 1
+	commit := func(s *Store, seq uint64) error {
+		var u store.Update
+		u.SetCheckpoint("src", store.Checkpoint{Seq: seq})
+		return s.Commit(&u)
+	}
+	a, leaseA := ownFor(t, cli, ownerKey, "node-a")
+	sa, err := Open(cli, taskPrefix, a, store.Identity{Task: "t"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(sa, 1); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cli.Revoke(ctx, leaseA); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := ownFor(t, cli, ownerKey, "node-b")
+	sb, err := Open(cli, taskPrefix, b, store.Identity{Task: "t"}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sb.Close()
+	if err := commit(sb, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := commit(sa, 3); !errors.Is(err, store.ErrFenced) {
+		t.Fatalf("the deposed owner's commit: %v, want store.ErrFenced", err)
+	}
+	writes, err := Audit(ctx, cli, taskPrefix, ownerKey, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) != 2 || writes[0].Writer != a.Epoch || writes[1].Writer != b.Epoch {
+		t.Fatalf("audit with the guard = %+v, want a commit by epoch %d, then one by %d", writes, a.Epoch, b.Epoch)
+	}
+	for _, w := range writes {
+		if w.Deposed() {
+			t.Errorf("with the guard, a deposed write: %+v", w)
+		}
+	}
+
+	sa.owner.Key = prefix + "no-such-key" // the guard off: CreateRevision 0 …
+	sa.owner.Epoch = 0                    // … equals 0; the mark stays node-a's epoch
+	if err := commit(sa, 4); err != nil {
+		t.Fatalf("the unguarded commit: %v", err)
+	}
+	writes, err = Audit(ctx, cli, taskPrefix, ownerKey, from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := writes[len(writes)-1]
+	if len(writes) != 3 || !last.Deposed() || last.Writer != a.Epoch || last.Owner != b.Epoch || !slices.Contains(last.Keys, "checkpoint/src") {
+		t.Fatalf("audit without the guard = %+v, want its last write deposed: by epoch %d while %d owned the task", writes, a.Epoch, b.Epoch)
+	}
+	t.Logf("the audit found %+v", last)
 }

@@ -38,6 +38,7 @@ func (k keys) skips(src string) string      { return k.p + "skip/" + esc(src) + 
 func (k keys) journal() string              { return k.p + "journal/" }
 func (k keys) piece(i int) string           { return fmt.Sprintf("%s%08x", k.journal(), i) }
 func (k keys) committed() string            { return k.p + "journal-committed" }
+func (k keys) writer() string               { return k.p + "writer" }
 
 // chunkID reads the chunk ID at the end of a chunk key.
 func chunkID(key, prefix string) (uint32, error) {

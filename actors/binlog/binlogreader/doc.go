@@ -43,22 +43,30 @@
 // logged), else the stream stops with a terminal error naming the table,
 // position and statement. Renames out of or into the selection are logged.
 //
-// Values follow change/value.go: go-mysql decodes with ParseTime=true and
-// UseDecimal=false; this package then renders DATETIME and TIMESTAMP
-// values as text in UTC without fmt (temporal.go), turns
-// ENUM indexes into names and SET masks into "a,b", an empty MySQL JSON
-// document into "null", and (with a History, whose COLUMN_TYPE tells them
-// from BINARY) MariaDB's INET4, INET6 and UUID bytes into the text the
-// server prints (inet.go).
+// Values follow change/value.go. The syncer decodes only the header of a
+// rows event (RowsEventDecodeFunc); the rows of a selected table are
+// decoded by the row decoder (decode.go) straight from the event's bytes:
+// DATETIME and TIMESTAMP as text in UTC, DECIMAL in plain notation, ENUM
+// indexes as names and SET masks as "a,b", and (with a History, whose
+// COLUMN_TYPE tells them from BINARY) MariaDB's INET4, INET6 and UUID bytes
+// as the text the server prints (inet.go); values are boxed into chunks
+// (internal/valuebox) and rendered text is copied once out of one scratch
+// buffer. Rows of tables nobody selected are never decoded. A table with a
+// MySQL binary JSON column is decoded by go-mysql (ParseTime=true,
+// UseDecimal=false) and its values rewritten to the same contract
+// (normalize, temporal.go): both ways give the same values
+// (decode_test.go, decode_bed_test.go).
 //
 // Sharp edges:
-//   - Value lifetime: strings and []byte values alias the event's buffer.
+//   - Value lifetime: strings and []byte values alias the event's buffer;
+//     rendered values and the boxes of all values live in chunks shared by
+//     the rows of many events, freed when no value in them is referenced.
 //     go-mysql allocates a fresh buffer per event (packet reads copy out of
 //     its pool; compressed payloads decompress into new slices), and never
 //     reuses it, so values stay valid as long as they are referenced; holding
 //     one value pins its whole event (up to max_allowed_packet).
-//   - Rows are normalised in place in the slices go-mysql returned; do not
-//     feed the same *replication.RowsEvent to two streams.
+//   - The decoded rows are set as the event's Rows; do not feed the same
+//     *replication.RowsEvent to two streams.
 //   - binlog_row_metadata=MINIMAL without a History: TABLE_MAP has no column
 //     names. Columns are named col_0, col_1…, ENUM/SET stay numeric (int64),
 //     the primary key is unknown, and one warning per table is logged.

@@ -37,6 +37,7 @@ func newBinlog(t *testing.T, flavor string) *binlog {
 	p.SetUseDecimal(false)
 	p.SetVerifyChecksum(true)
 	p.SetPayloadDecoderConcurrency(1)
+	p.SetRowsEventDecodeFunc(rawRows) // as the Stream's syncer
 	return &binlog{t: t, parser: p, flavor: flavor, file: "bin.000001", pos: 4, ts: 1700000000}
 }
 
@@ -359,13 +360,19 @@ func (l *binlog) rows(typ replication.EventType, tt *ttable, images ...[]byte) *
 // (framed without checksums, LogPos 0, as MySQL writes them).
 func (l *binlog) payload(inner ...[]byte) *replication.BinlogEvent {
 	l.t.Helper()
+	return l.event(replication.TRANSACTION_PAYLOAD_EVENT, payloadBody(l.t, inner...))
+}
+
+// payloadBody is the body of a TRANSACTION_PAYLOAD_EVENT holding inner.
+func payloadBody(t *testing.T, inner ...[]byte) []byte {
+	t.Helper()
 	var plain []byte
 	for _, e := range inner {
 		plain = append(plain, e...)
 	}
 	enc, err := zstd.NewWriter(nil)
 	if err != nil {
-		l.t.Fatal(err)
+		t.Fatal(err)
 	}
 	compressed := enc.EncodeAll(plain, nil)
 	enc.Close()
@@ -386,8 +393,7 @@ func (l *binlog) payload(inner ...[]byte) *replication.BinlogEvent {
 	field(replication.OTW_PAYLOAD_UNCOMPRESSED_SIZE_FIELD, uint64(len(plain)))
 	field(replication.OTW_PAYLOAD_SIZE_FIELD, uint64(len(compressed)))
 	b = append(b, replication.OTW_PAYLOAD_HEADER_END_MARK)
-	b = append(b, compressed...)
-	return l.event(replication.TRANSACTION_PAYLOAD_EVENT, b)
+	return append(b, compressed...)
 }
 
 // Value encoders.

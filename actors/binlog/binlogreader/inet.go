@@ -28,6 +28,11 @@ func appendInet4(dst []byte, b string) []byte {
 // single one) as "::", and an IPv4-compatible (::a.b.c.d) or IPv4-mapped
 // (::ffff:a.b.c.d) address with its last 4 bytes dotted.
 func inet6Text(b string) string {
+	var buf [45]byte
+	return string(appendInet6(buf[:0], b))
+}
+
+func appendInet6(out []byte, b string) []byte {
 	var words [8]uint16
 	for i := range words {
 		words[i] = uint16(byteAt(b, 2*i))<<8 | uint16(byteAt(b, 2*i+1))
@@ -47,8 +52,6 @@ func inet6Text(b string) string {
 		}
 		i = j
 	}
-	var buf [45]byte
-	out := buf[:0]
 	for i := 0; i < 8; i++ {
 		switch {
 		case i == gapPos:
@@ -58,7 +61,7 @@ func inet6Text(b string) string {
 			out = append(out, ':')
 			i += gapLen - 1
 		case i == 6 && gapPos == 0 && (gapLen == 6 || gapLen == 5 && words[5] == 0xffff):
-			return string(appendInet4(out, b[min(12, len(b)):]))
+			return appendInet4(out, b[min(12, len(b)):])
 		default:
 			out = strconv.AppendUint(out, uint64(words[i]), 16)
 			if i < 7 {
@@ -66,13 +69,18 @@ func inet6Text(b string) string {
 			}
 		}
 	}
-	return string(out)
+	return out
 }
 
 // uuidText renders 16 bytes as a UUID: 123e4567-e89b-12d3-a456-426655440000.
 // MariaDB logs the bytes in the text's order (checked on 10.11, a version-1
 // UUID included), whatever order it keeps them in on disk.
 func uuidText(b string) string {
+	var buf [36]byte
+	return string(appendUUID(buf[:0], b))
+}
+
+func appendUUID(dst []byte, b string) []byte {
 	const digits = "0123456789abcdef"
 	var buf [36]byte
 	n := 0
@@ -85,7 +93,7 @@ func uuidText(b string) string {
 		buf[n], buf[n+1] = digits[c>>4], digits[c&0xf]
 		n += 2
 	}
-	return string(buf[:])
+	return append(dst, buf[:]...)
 }
 
 func byteAt(b string, i int) byte {

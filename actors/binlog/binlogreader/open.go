@@ -136,6 +136,11 @@ type Stream struct {
 	rowsOp   change.Op
 	rowsIdx  int
 
+	// dec decodes rows events (decode.go); goMySQLRows makes go-mysql
+	// decode them instead, for the tests that compare the two.
+	dec         rowDecoder
+	goMySQLRows bool
+
 	// XA transactions (xa.go): the group being read, the prepared ones in
 	// binlog order, and the rows of a committed one still to emit.
 	xa          *xaGroup
@@ -342,8 +347,11 @@ func (s *Stream) connect(ctx context.Context, cfg Config, pos change.Position, b
 		ParseTime:               true,
 		TimestampStringLocation: time.UTC,
 		UseDecimal:              false,
-		HeartbeatPeriod:         hb,
-		ReadTimeout:             rt,
+		// Rows events come with their header decoded and their rows left
+		// as bytes, for the row decoder (decode.go).
+		RowsEventDecodeFunc: rawRows,
+		HeartbeatPeriod:     hb,
+		ReadTimeout:         rt,
 		// go-mysql's own reconnect resumes mid-transaction (file/pos) or
 		// replays the open transaction (GTID); the supervisor restarts the
 		// reader from its checkpoint instead.

@@ -11,7 +11,7 @@ import (
 
 // rowsEvent starts emitting the rows of a rows event of a selected table
 // (drainRows emits them).
-func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader) error {
+func (s *Stream) rowsEvent(ev *replication.BinlogEvent, e *replication.RowsEvent, h *replication.EventHeader, inner bool) error {
 	if h.EventType == replication.PARTIAL_UPDATE_ROWS_EVENT {
 		return errkind.Terminal(fmt.Errorf(
 			"source %q writes partial JSON updates (PARTIAL_UPDATE_ROWS_EVENT at %s:%d), which Sluice cannot apply: "+
@@ -22,8 +22,8 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 	if t == nil {
 		return fmt.Errorf("binlog of source %q at %s:%d: rows event for table id %d without TABLE_MAP", s.name, s.file, h.LogPos, e.TableID)
 	}
-	if !t.selected || len(e.Rows) == 0 {
-		return nil
+	if !t.selected {
+		return nil // its rows are never decoded
 	}
 	if !allColumns(e.ColumnBitmap1, e.ColumnCount) || (e.ColumnBitmap2 != nil && !allColumns(e.ColumnBitmap2, e.ColumnCount)) {
 		// go-mysql leaves an absent column nil: it would read as NULL.
@@ -32,6 +32,12 @@ func (s *Stream) rowsEvent(e *replication.RowsEvent, h *replication.EventHeader)
 				"which Sluice would publish as NULL: SET GLOBAL binlog_row_image=FULL, make sure no session sets its own (SET SESSION binlog_row_image), "+
 				"make the writers reconnect, and take a new snapshot of the table",
 			s.name, s.file, h.LogPos, t.table.QualifiedName()))
+	}
+	if err := s.decodeRows(ev, e, h, t, inner); err != nil {
+		return err
+	}
+	if len(e.Rows) == 0 {
+		return nil
 	}
 	op := change.OpInsert
 	switch e.Type() {
@@ -82,7 +88,6 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 		}
 		c := change.Change{Seq: s.nextSeq, Op: op, EventRow: eventRow, Table: t.table, Pos: pos, Row: s.txnRow,
 			CommitTime: ts, ServerID: s.rowsHdr.ServerID}
-		t.normalize(row)
 		switch op {
 		case change.OpInsert:
 			c.After = row
@@ -91,7 +96,6 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 			c.Before = row
 			c.Size = changeOverhead + rowSize(row)
 		case change.OpUpdate:
-			t.normalize(after)
 			c.Before, c.After = row, after
 			c.Size = changeOverhead + rowSize(row) + rowSize(after)
 		}
@@ -112,4 +116,62 @@ func allColumns(bm []byte, n uint64) bool {
 		}
 	}
 	return true
+}
+
+// decodeRows sets e.Rows to the event's rows with their values as
+// change/value.go has them. The syncer leaves rows undecoded (rawRows):
+// they are decoded here, by the row decoder (decode.go) or, for a table
+// with a column it does not decode, by go-mysql and then normalised. Rows
+// go-mysql already decoded (a parser without rawRows) are normalised.
+func (s *Stream) decodeRows(ev *replication.BinlogEvent, e *replication.RowsEvent, h *replication.EventHeader, t *tableEntry, inner bool) error {
+	if e.Rows != nil {
+		t.normalizeRows(e.Rows)
+		return nil
+	}
+	if t.plan == nil {
+		t.plan = planFor(e.Table, t)
+	}
+	data, ok := rowImages(e, ev.RawData, s.checksum && !inner)
+	if !ok {
+		return fmt.Errorf("binlog of source %q at %s:%d: the rows event of %s cannot be split into header and rows (%d bytes)",
+			s.name, s.file, h.LogPos, t.table.QualifiedName(), len(ev.RawData))
+	}
+	var err error
+	switch {
+	case !t.plan.native || s.goMySQLRows:
+		end := len(ev.RawData)
+		if s.checksum && !inner {
+			end -= replication.BinlogChecksumLength
+		}
+		body := ev.RawData[replication.EventHeaderSize:end] // data is its tail
+		if err = e.DecodeData(len(body)-len(data), body); err == nil {
+			t.normalizeRows(e.Rows)
+		}
+	default:
+		if isCompressedRows(h.EventType) {
+			if data, err = decompressRows(data); err != nil {
+				break
+			}
+		}
+		e.Rows, err = s.dec.decodeRows(t.plan, data, e.ColumnBitmap1, e.ColumnBitmap2)
+	}
+	if err != nil {
+		return errkind.Terminal(fmt.Errorf(
+			"binlog of source %q at %s:%d: the rows event of %s cannot be decoded: %w: "+
+				"inspect the event that ends there with mysqlbinlog on the source, then take a new snapshot of the table",
+			s.name, s.file, h.LogPos, t.table.QualifiedName(), err))
+	}
+	if e.Rows == nil {
+		e.Rows = [][]any{}
+	}
+	return nil
+}
+
+func isCompressedRows(t replication.EventType) bool {
+	switch t {
+	case replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1, replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1,
+		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
+		return true
+	}
+	return false
 }

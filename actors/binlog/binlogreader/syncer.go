@@ -191,7 +191,7 @@ func (s *Stream) handle(ev *replication.BinlogEvent, b *change.Batch, inner bool
 	h := ev.Header
 	switch e := ev.Event.(type) {
 	case *replication.RowsEvent:
-		return s.rowsEvent(e, h)
+		return s.rowsEvent(ev, e, h, inner)
 	case *replication.TableMapEvent:
 		at := change.Position{File: s.file, Pos: h.LogPos - h.EventSize}
 		if _, err := s.tables.observe(e, tableDef(ev.RawData, s.checksum && !inner), at); err != nil {

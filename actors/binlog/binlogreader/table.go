@@ -56,6 +56,9 @@ type tableEntry struct {
 	fixes []colFix
 	// versioned is set for a system-versioned table (versioning.go).
 	versioned *versioned
+	// plan is how its rows are decoded (decode.go), built at its first
+	// rows event.
+	plan *rowPlan
 }
 
 // tableCache maps TABLE_MAP events to *change.Table. Identical definitions

@@ -27,11 +27,7 @@ type Transformer struct {
 // New returns the transformer of pipeline p (its source's objects, its
 // transforms, its sink's topics).
 func New(p *topology.Pipeline) *Transformer {
-	ddl := p.Sink.DDLTopic
-	if ddl == "" {
-		ddl = p.Sink.Topic
-	}
-	return &Transformer{p: p, ddlTopic: ddl, plans: make(map[*change.Table]*plan),
+	return &Transformer{p: p, ddlTopic: p.DDLTopic(), plans: make(map[*change.Table]*plan),
 		partKeys: make(map[*change.Table][]string)}
 }
 
