@@ -376,3 +376,45 @@ func TestRowDecoder_SameValuesAsGoMySQL(t *testing.T) {
 		})
 	}
 }
+
+// A batch that follows a full one is allocated for as many changes, not
+// grown from 64 (which allocates its Changes about twice over); a batch
+// that follows a part-filled one starts small.
+func TestStream_BatchAfterAFullOneHasRoom(t *testing.T) {
+	l := newBinlog(t, mysql.MariaDBFlavor)
+	s := testStream(t, mysql.MariaDBFlavor, nil, "", 1)
+	tt := workloadTable(70)
+	feed(s, l.fde(), l.mariaGTID(0, 1, false), l.tableMap(tt))
+	var imgs [][]byte
+	for n := range uint64(2000) {
+		imgs = append(imgs, workloadRow(n+1))
+	}
+	feed(s, l.rows(replication.WRITE_ROWS_EVENTv1, tt, imgs...))
+	const maxBytes = 200 << 10
+	first, err := s.ReadBatch(t.Context(), maxBytes, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.ReadBatch(t.Context(), maxBytes, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(first.Changes)
+	if first.Bytes < maxBytes || n <= 64 || len(second.Changes) != n {
+		t.Fatalf("batches of %d and %d changes (%d bytes): want two full ones of equal counts", n, len(second.Changes), first.Bytes)
+	}
+	if c := cap(second.Changes); c < n || c > n+n/16 {
+		t.Errorf("second batch allocated for %d changes, want %d to %d", c, n, n+n/16)
+	}
+	feed(s, l.xid(1))
+	rest := readAll(t, s, maxBytes)
+	last := rest[len(rest)-1]
+	if len(last.Changes) >= n {
+		t.Fatalf("the last batch holds %d changes, want the rest (< %d)", len(last.Changes), n)
+	}
+	feed(s, l.mariaGTID(0, 2, false), l.tableMap(tt), l.rows(replication.WRITE_ROWS_EVENTv1, tt, imgs[0]), l.xid(2))
+	next := readAll(t, s, maxBytes)
+	if c := cap(next[0].Changes); c != 64 {
+		t.Errorf("a batch after a part-filled one allocated for %d changes, want 64", c)
+	}
+}
