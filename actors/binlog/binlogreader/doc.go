@@ -71,8 +71,8 @@
 //     names. Columns are named col_0, col_1…, ENUM/SET stay numeric (int64),
 //     the primary key is unknown, and one warning per table is logged.
 //     MINIMAL still logs signedness and charsets; NO_LOG (and MySQL 5.7)
-//     does not: with a History, unsigned integers are then re-typed per row
-//     (uint8..uint64), the only per-row cost the history adds.
+//     does not: with a History, the row decoder reads integers with the
+//     history's signedness (uint8..uint64), at no cost per row.
 //   - binlog_row_image must be FULL: a rows event of a selected table whose
 //     column bitmaps leave a column out (a session with MINIMAL or NOBLOB)
 //     is a terminal error; go-mysql would leave the column nil, which reads

@@ -140,6 +140,7 @@ type Stream struct {
 	// decode them instead, for the tests that compare the two.
 	dec         rowDecoder
 	goMySQLRows bool
+	fullBatch   int // changes of the last batch when it ended full, else 0
 
 	// XA transactions (xa.go): the group being read, the prepared ones in
 	// binlog order, and the rows of a committed one still to emit.
