@@ -25,6 +25,22 @@ KAFKA_PROPS="$KAFKA_DIR/server.properties"
 KAFKA_RESOLVE_LOG="$KAFKA_DIR/resolve.log"
 # Kafka versions tried in order until one resolves from Maven Central.
 KAFKA_VERSIONS="${SLUICE_KAFKA_VERSION:-4.4.0 4.3.1 4.3.0 4.2.0 4.1.1 4.1.0 4.0.1 4.0.0}"
+# SLUICE_BED_KAFKA_RELEASE=V starts Apache Kafka release V instead (a private
+# broker beside the shared bed, docs/testbed.md), PLAINTEXT only: releases
+# before 3.0 with a ZooKeeper of their own on SLUICE_BED_ZK_PORT, 3.x and
+# later in KRaft mode. Its jars are resolved once into a directory per
+# release under SLUICE_BED_KAFKA_CACHE (default $BED_DIR/kafka-releases).
+# SLUICE_BED_KAFKA_EXTRA holds more server.properties lines (one a line).
+KAFKA_RELEASE="${SLUICE_BED_KAFKA_RELEASE:-}"
+ZK_PORT="${SLUICE_BED_ZK_PORT:-19181}"
+ZK_DATA="$KAFKA_DIR/zookeeper"
+ZK_PID="$KAFKA_DIR/zookeeper.pid"
+ZK_LOG="$KAFKA_DIR/zookeeper.log"
+if [[ -n "$KAFKA_RELEASE" ]]; then
+	[[ "$KAFKA_RELEASE" =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]] || { printf 'testbed: FAILED: SLUICE_BED_KAFKA_RELEASE=%s: use a release number such as 2.7.2 or 3.9.1\n' "$KAFKA_RELEASE" >&2; exit 1; }
+	KAFKA_VERSIONS="$KAFKA_RELEASE"
+	KAFKA_LIBS="${SLUICE_BED_KAFKA_CACHE:-$BED_DIR/kafka-releases}/$KAFKA_RELEASE"
+fi
 LOG4J_VERSION=2.24.3
 SLF4J_VERSION=2.0.17
 # Kafka's command line tools (kafka-tools), resolved on first use by testbed/kafka-tool.sh
@@ -50,7 +66,7 @@ TLS_DIR="$BED_DIR/tls"
 # SSL with a required client certificate. On by default for the default
 # PLAINTEXT port only, so that a private Kafka on other ports (fault tests)
 # does not collide with the shared bed's; "off" turns one off.
-if [[ "$KAFKA_PORT" == 19092 ]]; then
+if [[ "$KAFKA_PORT" == 19092 && -z "$KAFKA_RELEASE" ]]; then
 	KAFKA_SASL_PORT="${SLUICE_BED_KAFKA_SASL_PORT:-19094}"
 	KAFKA_SSL_PORT="${SLUICE_BED_KAFKA_SSL_PORT:-19095}"
 else
@@ -63,6 +79,20 @@ fi
 KAFKA_SASL_USER=sluice
 KAFKA_SCRAM_PASSWORD=sluice-scram
 KAFKA_PLAIN_PASSWORD=sluice-plain
+
+# kafka_mode VERSION: how the bed runs that release: zookeeper (before 3.0),
+# kraft-voters (3.0 to 3.8: a static controller quorum) or kraft (3.9 on).
+kafka_mode() {
+	local major minor
+	IFS=. read -r major minor _ <<<"$1"
+	if ((major < 3)); then
+		echo zookeeper
+	elif ((major == 3 && minor < 9)); then
+		echo kraft-voters
+	else
+		echo kraft
+	fi
+}
 
 # say prints a progress line on stderr.
 say() { printf 'testbed: %s\n' "$*" >&2; }

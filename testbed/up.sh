@@ -19,6 +19,7 @@ on_exit() {
 		for s in "${STARTED[@]}"; do
 			case "$s" in
 			kafka) stop_pidfile kafka "$KAFKA_PID" ;;
+			zookeeper) stop_pidfile zookeeper "$ZK_PID" ;;
 			mariadb) stop_pidfile mariadb "$MYSQL_PID" ;;
 			etcd) stop_pidfile etcd "$ETCD_PID" ;;
 			esac
@@ -124,6 +125,7 @@ fi
 if wanted kafka && ! pid_alive "$KAFKA_PID"; then
 	for p in "$KAFKA_PORT" "$KAFKA_CONTROLLER_PORT" "$KAFKA_SASL_PORT" "$KAFKA_SSL_PORT"; do
 		[[ "$p" == off ]] && continue
+		[[ "$p" == "$KAFKA_CONTROLLER_PORT" && "$(kafka_mode "$KAFKA_VERSIONS")" == zookeeper ]] && continue
 		port_open "$p" && die "port 127.0.0.1:$p is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT / SLUICE_BED_KAFKA_CONTROLLER_PORT / SLUICE_BED_KAFKA_SASL_PORT / SLUICE_BED_KAFKA_SSL_PORT"
 	done
 fi
@@ -208,16 +210,29 @@ start_mariadb() {
 # --- Kafka ---------------------------------------------------------------
 # kafka_broker_artifacts: what the broker needs at run time, besides what
 # kafka_2.13 brings: a log4j 2 binding for slf4j 2, so its logs reach a file.
+# Releases before 4.0 log through slf4j 1 and call log4j 1 directly: the
+# slf4j 1 binding and log4j 2's log4j 1 bridge instead.
 kafka_broker_artifacts() {
-	echo "org.apache.kafka:kafka_2.13:$1 org.apache.kafka:kafka-server:$1 org.apache.kafka:kafka-storage:$1"
-	echo "org.slf4j:slf4j-api:$SLF4J_VERSION org.apache.logging.log4j:log4j-api:$LOG4J_VERSION"
-	echo "org.apache.logging.log4j:log4j-core:$LOG4J_VERSION org.apache.logging.log4j:log4j-slf4j2-impl:$LOG4J_VERSION"
+	echo "org.apache.kafka:kafka_2.13:$1 org.apache.logging.log4j:log4j-api:$LOG4J_VERSION org.apache.logging.log4j:log4j-core:$LOG4J_VERSION"
+	if [[ "$(kafka_mode "$1")" == kraft ]]; then
+		echo "org.apache.kafka:kafka-server:$1 org.apache.kafka:kafka-storage:$1"
+		echo "org.slf4j:slf4j-api:$SLF4J_VERSION org.apache.logging.log4j:log4j-slf4j2-impl:$LOG4J_VERSION"
+	else
+		echo "org.apache.logging.log4j:log4j-slf4j-impl:$LOG4J_VERSION org.apache.logging.log4j:log4j-1.2-api:$LOG4J_VERSION"
+	fi
 }
+
 
 resolve_kafka() {
 	[[ -s "$KAFKA_LIBS/.version" ]] && return 0
 	command -v mvn >/dev/null || die "mvn not found; install maven"
 	local t0 v
+	# Private brokers of one release may start at once: one resolves, the
+	# others wait and find its jars.
+	mkdir -p "$(dirname "$KAFKA_LIBS")"
+	exec 8>>"$KAFKA_LIBS.lock"
+	flock -w 900 8 || die "another run has held $KAFKA_LIBS.lock for 15 minutes"
+	[[ -s "$KAFKA_LIBS/.version" ]] && return 0
 	t0="$(now_ms)"
 	for v in $KAFKA_VERSIONS; do
 		say "resolving Apache Kafka $v from Maven Central (log: $KAFKA_RESOLVE_LOG)"
@@ -236,8 +251,25 @@ kafka_jvm=(java -Xms256m -Xmx768m -XX:+UseG1GC -XX:MaxGCPauseMillis=20 -Djava.aw
 	-Dlog4j2.configurationFile="$BED_SRC/kafka-log4j2.properties" -Dkafka.logs.dir="$KAFKA_LOGDIR"
 	-cp "$KAFKA_LIBS/*")
 
+# start_zookeeper: the ZooKeeper that a release before 3.0 needs, from the
+# zookeeper jar that release depends on, on 127.0.0.1:$ZK_PORT.
+start_zookeeper() {
+	pid_alive "$ZK_PID" && port_open "$ZK_PORT" && return 0
+	if ! pid_alive "$ZK_PID"; then
+		rm -f "$ZK_PID"
+		port_open "$ZK_PORT" && die "port 127.0.0.1:$ZK_PORT is already in use by another process (not the bed's zookeeper); stop it or set SLUICE_BED_ZK_PORT"
+		mkdir -p "$ZK_DATA"
+		printf 'clientPortAddress=127.0.0.1\nclientPort=%s\ndataDir=%s\nadmin.enableServer=false\n' "$ZK_PORT" "$ZK_DATA" >"$KAFKA_DIR/zookeeper.properties"
+		spawn "$ZK_LOG" "${kafka_jvm[@]/-Xm[sx]*/-Xmx128m}" org.apache.zookeeper.server.ZooKeeperServerMain "$KAFKA_DIR/zookeeper.properties"
+		echo "$SPAWNED_PID" >"$ZK_PID"
+		STARTED+=(zookeeper)
+	fi
+	await zookeeper "$ZK_PID" "$ZK_LOG" 120 0.5 port_open "$ZK_PORT" ||
+		die "zookeeper did not accept connections on 127.0.0.1:$ZK_PORT in 60s (see $ZK_LOG)"
+}
+
 start_kafka() {
-	local t0 version cluster_id
+	local t0 version cluster_id mode
 	t0="$(now_ms)"
 	if pid_alive "$KAFKA_PID" && kafka_healthy; then
 		if kafka_secured_up; then
@@ -250,10 +282,12 @@ start_kafka() {
 	fi
 	resolve_kafka
 	version="$(<"$KAFKA_LIBS/.version")"
+	mode="$(kafka_mode "$version")"
+	[[ "$mode" == zookeeper ]] && start_zookeeper
 	if ! pid_alive "$KAFKA_PID"; then
 		rm -f "$KAFKA_PID"
 		port_open "$KAFKA_PORT" && die "port 127.0.0.1:$KAFKA_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_PORT"
-		port_open "$KAFKA_CONTROLLER_PORT" && die "port 127.0.0.1:$KAFKA_CONTROLLER_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_CONTROLLER_PORT"
+		[[ "$mode" != zookeeper ]] && port_open "$KAFKA_CONTROLLER_PORT" && die "port 127.0.0.1:$KAFKA_CONTROLLER_PORT is already in use by another process (not the bed's kafka); stop it or set SLUICE_BED_KAFKA_CONTROLLER_PORT"
 		mkdir -p "$KAFKA_LOGDIR"
 		local secured="" scram=()
 		if [[ "$KAFKA_SASL_PORT" != off ]]; then
@@ -262,14 +296,24 @@ start_kafka() {
 				--add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SCRAM_PASSWORD]")
 		fi
 		if [[ "$KAFKA_SSL_PORT" != off ]]; then secured+=",SSL://127.0.0.1:$KAFKA_SSL_PORT"; fi
-		sed -e "s|@DATA@|$KAFKA_DATA|; s|@PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@SECURED_LISTENERS@|$secured|g" \
-			"$BED_SRC/kafka.properties.in" >"$KAFKA_PROPS"
+		local props="$BED_SRC/kafka.properties.in" quorum=() format=(--standalone)
+		if [[ "$mode" == zookeeper ]]; then
+			props="$BED_SRC/kafka-zookeeper.properties.in"
+		elif [[ "$mode" == kraft-voters ]]; then
+			# Before 3.9 the controller listener may not be advertised.
+			quorum=(-e "s|^controller.quorum.bootstrap.servers=.*|controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT|"
+				-e "/^advertised.listeners=/s|,CONTROLLER://[^,]*||")
+			format=()
+		fi
+		sed -e "s|@DATA@|$KAFKA_DATA|; s|@PORT@|$KAFKA_PORT|g; s|@CONTROLLER_PORT@|$KAFKA_CONTROLLER_PORT|g; s|@SECURED_LISTENERS@|$secured|g; s|@ZK_PORT@|$ZK_PORT|g" \
+			"${quorum[@]}" "$props" >"$KAFKA_PROPS"
+		if [[ -n "${SLUICE_BED_KAFKA_EXTRA:-}" ]]; then printf '%s\n' "$SLUICE_BED_KAFKA_EXTRA" >>"$KAFKA_PROPS"; fi
 		if [[ -n "$secured" ]]; then
 			sed -e "s|@TLS@|$TLS_DIR|g; s|@SASL_USER@|$KAFKA_SASL_USER|g; s|@PLAIN_PASSWORD@|$KAFKA_PLAIN_PASSWORD|g" \
 				"$BED_SRC/kafka-security.properties.in" >>"$KAFKA_PROPS"
 		fi
 		[[ -f "$KAFKA_LOG" ]] && mv -f "$KAFKA_LOG" "$KAFKA_LOG.1"
-		if [[ ! -s "$KAFKA_DATA/meta.properties" ]]; then
+		if [[ "$mode" != zookeeper && ! -s "$KAFKA_DATA/meta.properties" ]]; then
 			rm -rf "$KAFKA_DATA"
 			# A random Kafka cluster id: 16 bytes, URL-safe base64, not starting with '-'.
 			cluster_id="-"
@@ -277,7 +321,7 @@ start_kafka() {
 				cluster_id="$(head -c 16 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=')"
 			done
 			say "formatting kafka storage $KAFKA_DATA (cluster $cluster_id)"
-			"${kafka_jvm[@]}" kafka.tools.StorageTool format --standalone -t "$cluster_id" -c "$KAFKA_PROPS" "${scram[@]}" \
+			"${kafka_jvm[@]}" kafka.tools.StorageTool format "${format[@]}" -t "$cluster_id" -c "$KAFKA_PROPS" "${scram[@]}" \
 				</dev/null >"$KAFKA_DIR/format.log" 2>&1 || die "formatting kafka storage (see $KAFKA_DIR/format.log)"
 		fi
 		spawn "$KAFKA_LOG" "${kafka_jvm[@]}" kafka.Kafka "$KAFKA_PROPS"
