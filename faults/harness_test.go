@@ -273,6 +273,9 @@ type topo struct {
 	Inflight        string
 	MaxMessageBytes string
 	Oversize        string
+	Format          string // the sink's format; "": canal-json
+	Compression     string // the sink's compression; "": the default
+	DDLTopic        string // the sink's ddl_topic; "": the default
 	Interval        string // checkpoint_interval
 	HTTPPort        int    // of the status endpoint
 }
@@ -312,6 +315,15 @@ sinks:
     brokers: [{{.Brokers}}]
     topic: {{.Topic}}
     linger: 2ms
+{{- if .Format}}
+    format: {{.Format}}
+{{- end}}
+{{- if .Compression}}
+    compression: {{.Compression}}
+{{- end}}
+{{- if .DDLTopic}}
+    ddl_topic: {{.DDLTopic}}
+{{- end}}
 {{- if .Partitions}}
     partitions: {{.Partitions}}
 {{- else}}
