@@ -1,6 +1,7 @@
 package faults
 
 import (
+	"context"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -126,15 +127,61 @@ func runVersionTask(t *testing.T, addr, rel string, f topology.Format, wantVersi
 		t.Fatalf("sluice precheck: %v, want a pass naming %q:\n%s", err, wantVersion, pre)
 	}
 	t.Logf("%s: %d row changes after the snapshot, %d messages, %d applied by the replay, source rows verified %d, duplicates %d; precheck: %s",
-		f, w.changes.Load(), len(out.Msgs), out.Applied, out.Rows, out.Duplicates, versionLine(string(pre)))
+		f, w.changes.Load(), len(out.Msgs), out.Applied, out.Rows, out.Duplicates, lineWith(string(pre), "broker_version"))
 }
 
-// versionLine is precheck's broker_version line.
-func versionLine(out string) string {
+// lineWith is the first line of out that contains sub.
+func lineWith(out, sub string) string {
 	for _, l := range strings.Split(out, "\n") {
-		if strings.Contains(l, "broker_version") {
+		if strings.Contains(l, sub) {
 			return strings.TrimSpace(l)
 		}
 	}
 	return ""
+}
+
+// TestKafkaVersions_OldMessageFormatRefused starts Kafka 2.7.2 with
+// log.message.format.version=0.10.2, as a cluster upgraded from 0.10 runs:
+// records there cannot carry headers. sluice precheck and sluice run must
+// refuse it at precheck, naming the setting and its fix, and create no
+// topic.
+func TestKafkaVersions_OldMessageFormatRefused(t *testing.T) {
+	needBed(t)
+	t.Parallel()
+	kb := startPrivate(t, "kafka", "SLUICE_BED_KAFKA_RELEASE=2.7.2",
+		"SLUICE_BED_KAFKA_CACHE="+filepath.Join(testbed.BedDir(), "kafka-releases"),
+		"SLUICE_BED_ZK_PORT="+strconv.Itoa(freePort(t)),
+		"SLUICE_BED_KAFKA_EXTRA=log.message.format.version=0.10.2")
+	db := testbed.NewDatabase(t)
+	bedWorkload(t, db, "w1").fill(t, "w1", 10)
+	topic := "kv-" + db
+	tp := newTopo(t, "kversions-v1", db, topic)
+	tp.Brokers, tp.Start, tp.Partitions = kb.addr, "initial", 3
+	const item = "sink.kafka.message_format"
+	want := []string{item, "log.message.format.version=0.10.2", "cannot carry record headers", "set log.message.format.version="}
+	out, err := exec.Command(sluiceBin, "precheck", "-f", tp.write(t)).CombinedOutput()
+	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 || !containsAll(string(out), want) {
+		t.Fatalf("sluice precheck: %v, want exit 1 with %q:\n%s", err, want, out)
+	}
+	p := tp.start(t)
+	if code := p.wait(60 * time.Second); code != 1 || !containsAll(p.log(), want) {
+		t.Fatalf("sluice run: exit %d, want 1 with %q; log:\n%s", code, want, tail(p.log(), 20))
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	offs, err := endOffsets(ctx, kb.addr, topic)
+	cancel()
+	if err == nil {
+		t.Fatalf("topic %s exists after a refused precheck (end offsets %v): a precheck must not change the cluster", topic, offs)
+	}
+	t.Logf("RESULT kafka-old-format: refused at precheck, no topic created (%v); %s", err, lineWith(string(out), item))
+}
+
+// containsAll reports whether s contains every one of subs.
+func containsAll(s string, subs []string) bool {
+	for _, sub := range subs {
+		if !strings.Contains(s, sub) {
+			return false
+		}
+	}
+	return true
 }
