@@ -18,10 +18,10 @@ import (
 // kafkaReleases are the Kafka releases TestKafkaVersions runs against
 // besides the shared bed's 4.x: one with ZooKeeper, one 3.x in KRaft mode
 // (testbed/up.sh, SLUICE_BED_KAFKA_RELEASE). The long form adds a KRaft
-// release with a static controller quorum.
+// release with a static controller quorum and a 2.0 (Scala 2.12).
 func kafkaReleases() []string {
 	if chaos() {
-		return []string{"2.7.2", "3.9.1", "3.6.2"}
+		return []string{"2.7.2", "3.9.1", "3.6.2", "2.0.1"}
 	}
 	return []string{"2.7.2", "3.9.1"}
 }

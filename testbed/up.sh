@@ -213,7 +213,17 @@ start_mariadb() {
 # Releases before 4.0 log through slf4j 1 and call log4j 1 directly: the
 # slf4j 1 binding and log4j 2's log4j 1 bridge instead.
 kafka_broker_artifacts() {
-	echo "org.apache.kafka:kafka_2.13:$1 org.apache.logging.log4j:log4j-api:$LOG4J_VERSION org.apache.logging.log4j:log4j-core:$LOG4J_VERSION"
+	local major minor scala=2.13
+	IFS=. read -r major minor _ <<<"$1"
+	# Releases before 2.4 were not built for Scala 2.13.
+	# Releases before 2.4 were not built for Scala 2.13, and their ZooKeeper
+	# 3.4 client cannot connect on Java 14 and later (ZOOKEEPER-3779): the
+	# ZooKeeper 3.5 that 2.4 moved to instead.
+	if ((major < 2 || (major == 2 && minor < 4))); then
+		scala=2.12
+		echo "org.apache.zookeeper:zookeeper:3.5.9"
+	fi
+	echo "org.apache.kafka:kafka_$scala:$1 org.apache.logging.log4j:log4j-api:$LOG4J_VERSION org.apache.logging.log4j:log4j-core:$LOG4J_VERSION"
 	if [[ "$(kafka_mode "$1")" == kraft ]]; then
 		echo "org.apache.kafka:kafka-server:$1 org.apache.kafka:kafka-storage:$1"
 		echo "org.slf4j:slf4j-api:$SLF4J_VERSION org.apache.logging.log4j:log4j-slf4j2-impl:$LOG4J_VERSION"
