@@ -57,6 +57,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 2
 	}
+	// From here a SIGHUP is a reload (read once the task runs), never the
+	// end of the process.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	g, diags := loadValid("run", *file, stderr)
 	if g == nil {
 		return 1
@@ -80,7 +85,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		return 1
 	}
-	if err := runReloading(ctx, *file, g, task, log); err != nil {
+	if err := runReloading(ctx, hup, *file, g, task, log); err != nil {
 		log.Error("task failed", "err", err)
 		fmt.Fprintf(stderr, "sluice run: %v\n", err)
 		var stop *binlogreader.StatementStop
@@ -114,10 +119,7 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 // while the binlog streams, removed ones are no longer sent. A change that
 // does not, or a file that is not valid, is refused in the log and the task
 // runs on unchanged.
-func runReloading(ctx context.Context, file string, g *topology.DAG, task string, log *slog.Logger) error {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func runReloading(ctx context.Context, hup <-chan os.Signal, file string, g *topology.DAG, task string, log *slog.Logger) error {
 	mem := newMemoryLimiter(os.Getenv("GOMEMLIMIT"), log)
 	for {
 		release := mem.add(g)
