@@ -3,6 +3,7 @@ package codecs_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -85,6 +86,27 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 		elems := strings.Split(c.GTIDSet, ",")
 		if c.Pos.GTID == "" || !slices.Contains(elems, c.Pos.GTID) || len(elems) != len(domains) {
 			t.Errorf("change %d (%s, GTID %q): GTID set %q, want its GTID in it and the server's domains (%s)", i, c.Op, c.Pos.GTID, c.GTIDSet, binlogPos)
+		}
+	}
+	// The canal flavour writes that set as the gtid key, as Canal does in GTID
+	// mode ("" for snapshot rows, which Canal's stream does not have).
+	canal, err := codecs.New(topology.FormatCanalJSON, codecs.Options{CanalFlavor: "canal", Now: codectest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range changes {
+		var rec codecs.Record
+		if err := canal.Encode(&changes[i], &rec); err != nil {
+			t.Fatal(err)
+		}
+		var msg struct {
+			GTID *string `json:"gtid"`
+		}
+		if err := json.Unmarshal(rec.Value, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if msg.GTID == nil || *msg.GTID != changes[i].GTIDSet {
+			t.Errorf("canal flavour, change %d (%s): gtid %v, want %q", i, changes[i].Op, msg.GTID, changes[i].GTIDSet)
 		}
 	}
 	if changes[0].GTIDSet != changes[1].GTIDSet || changes[0].Op != change.OpInsert || changes[1].Op != change.OpInsert {
