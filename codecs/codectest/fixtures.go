@@ -230,9 +230,10 @@ var Ops = []string{"insert", "update", "delete", "snapshot", "ddl", "ddl_db"}
 // image) and "update" (two images).
 func BenchChanges() map[string]*change.Change {
 	upd := &change.Change{Seq: 1, Op: change.OpUpdate, Table: BenchTable(), Before: BenchRow(), After: BenchRow(),
-		Pos: Pos, CommitTime: 1_700_000_000}
+		Pos: Pos, GTIDSet: GTIDSet, CommitTime: 1_700_000_000}
 	upd.After[3] = int32(4)
-	ins := &change.Change{Seq: 1, Op: change.OpInsert, Table: upd.Table, After: BenchRow(), Pos: Pos, CommitTime: 1_700_000_000}
+	ins := &change.Change{Seq: 1, Op: change.OpInsert, Table: upd.Table, After: BenchRow(), Pos: Pos, GTIDSet: GTIDSet,
+		CommitTime: 1_700_000_000}
 	return map[string]*change.Change{"insert": ins, "update": upd}
 }
 
