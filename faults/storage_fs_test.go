@@ -43,6 +43,7 @@ func TestStorage_CheckpointFilesystemFull(t *testing.T) {
 		fillUp(t, filler)
 		t.Cleanup(func() { _ = os.Remove(filler) })
 	}, "no space left on device", "free space on it")
+	storageRefused(t, tp, "free space on it")
 	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
 		t.Fatal(err)
 	}
@@ -69,6 +70,7 @@ func TestStorage_CheckpointFilesystemReadOnly(t *testing.T) {
 	storageRun(t, tp, w, broker, func() {
 		run(t, "mount", "-o", "remount,abort", dir)
 	}, "read-only file system", "make it writable again")
+	storageRefused(t, tp, "remount it read-write")
 	// The aborted filesystem comes back read-write after an unmount, a
 	// check and a mount, as it would after the operator fixed the disk.
 	run(t, "umount", dir)
@@ -123,13 +125,30 @@ func storageRun(t *testing.T, tp *topo, w *workload, broker string, fault func()
 		t.Fatal(err)
 	}
 	log := p.log()
-	last := grepLines(log, "level=ERROR")
+	last := grepLines(log, "sluice run: ") // the exit message
 	if code != 1 || !strings.Contains(last, tp.checkpointFile()) || !strings.Contains(strings.ToLower(last), cause) ||
 		!strings.Contains(last, fix) || strings.Contains(last, "goroutine ") {
-		t.Fatalf("after the fault: exit %d, want 1 with an error naming %s, %q and the fix (%q); errors logged:\n%s\nlog:\n%s",
+		t.Fatalf("after the fault: exit %d, want 1 with an error naming %s, %q and the fix (%q); exit message:\n%s\nlog:\n%s",
 			code, tp.checkpointFile(), cause, fix, last, tail(log, 20))
 	}
 	t.Logf("stopped %s after the fault, exit %d: %s", took.Round(time.Millisecond), code, strings.TrimSpace(last))
+}
+
+// storageRefused starts the task again before the file system is repaired:
+// it must stop at once with the fix, and leave the checkpoint as it was.
+func storageRefused(t *testing.T, tp *topo, fix string) {
+	t.Helper()
+	before, _ := readCheckpoint(t, tp.checkpointFile(), "src")
+	p := tp.start(t)
+	code := p.wait(30 * time.Second)
+	log := lastRun(p.log())
+	if code != 1 || !strings.Contains(log, fix) || strings.Contains(log, "goroutine ") {
+		t.Fatalf("a start before the repair: exit %d, want 1 with %q; log:\n%s", code, fix, tail(log, 10))
+	}
+	if after, _ := readCheckpoint(t, tp.checkpointFile(), "src"); after.Seq != before.Seq || after.Pos != before.Pos {
+		t.Errorf("the refused start moved the checkpoint: %+v → %+v", before, after)
+	}
+	t.Logf("a start before the repair: exit %d: %s", code, strings.TrimSpace(grepLines(log, fix)))
 }
 
 // storageResume restarts the task on the repaired filesystem with more
