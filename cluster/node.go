@@ -241,7 +241,7 @@ func (n *Node) reconcile(ctx context.Context, m *Member) {
 }
 
 func (n *Node) start(ctx context.Context, m *Member, t *Task) {
-	dag, diags := topology.Parse(t.Name+".yaml", t.Spec)
+	dag, diags := parseTask(t.Name, t.Spec)
 	if dag == nil {
 		n.log.Error("submitted topology no longer valid; not starting it", "task", t.Name, "diagnostics", diags.String())
 		return

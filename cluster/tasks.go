@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/sluicecdc/sluice/topology"
 )
 
 // View is the cluster as etcd has it at one revision.
@@ -96,6 +98,28 @@ func Submit(ctx context.Context, cli *clientv3.Client, prefix, task string, spec
 		return fmt.Errorf("task %q exists: remove it first (sluice remove %s), or submit this file under another name (--name)", task, task)
 	}
 	return nil
+}
+
+// TaskDAG reads a submitted task's topology from etcd.
+func TaskDAG(ctx context.Context, cli *clientv3.Client, prefix, task string) (*topology.DAG, error) {
+	k := keys{prefix: prefix}
+	resp, err := cli.Get(ctx, k.spec(task))
+	if err != nil {
+		return nil, fmt.Errorf("reading task %q: %w", task, err)
+	}
+	if len(resp.Kvs) == 0 {
+		return nil, fmt.Errorf("no task %q: sluice tasks lists the submitted ones", task)
+	}
+	dag, diags := parseTask(task, resp.Kvs[0].Value)
+	if dag == nil {
+		return nil, fmt.Errorf("task %q: its submitted topology is no longer valid:\n%s", task, diags.String())
+	}
+	return dag, nil
+}
+
+// parseTask parses a submitted topology, the file named after its task.
+func parseTask(task string, spec []byte) (*topology.DAG, topology.Diagnostics) {
+	return topology.Parse(task+".yaml", spec)
 }
 
 // Remove asks the cluster to stop a task: its owner drains it and lets it

@@ -87,7 +87,8 @@ func TestReaders_Bed_RealConsumers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("short mode: needs the test bed, Java and Maven")
 	}
-	classpath := buildReaders(t)
+	classpath := buildReaders(t, "java")
+	flinkClasspath := buildReaders(t, "flink")
 
 	db := testbed.NewDatabase(t)
 	var cols []string
@@ -199,36 +200,53 @@ sinks:
 	}
 	stop()
 
-	args := []string{"-cp", classpath, "io.sluice.compat.Readers", broker,
-		"connect-schemas:" + dbzOn + ":11", "connect-schemas:" + dbzOnDDL + ":2",
-		"connect:" + dbzOff + ":11", "connect:" + source + ":2", "canal:" + canal + ":10"}
-	start := time.Now()
-	out, err := exec.Command("java", args...).Output()
-	if err != nil {
-		var stderr []byte
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = ee.Stderr
+	// The consumers, all at once: Connect's and Canal's in one JVM, Flink's
+	// jobs (one per topic, bounded at the topics' ends) in another.
+	type run struct {
+		out []byte
+		err error
+		dur time.Duration
+	}
+	javaRun := func(c chan<- run, args ...string) {
+		start := time.Now()
+		cmd := exec.Command("java", args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		if err != nil {
+			err = fmt.Errorf("%w\n%s\n%s", err, out, tail(stderr.Bytes()))
 		}
-		t.Fatalf("java readers: %v\n%s\n%s", err, out, stderr)
+		c <- run{out, err, time.Since(start)}
 	}
-	t.Logf("java readers ran in %v", time.Since(start).Round(time.Millisecond))
-	if p := os.Getenv("SLUICE_READERS_OUT"); p != "" {
-		_ = os.WriteFile(p, out, 0o644)
-	}
-	results := map[string]*readerResult{}
-	for _, line := range bytes.Split(bytes.TrimSpace(out), []byte("\n")) {
-		var r readerResult
-		dec := json.NewDecoder(bytes.NewReader(line))
-		dec.UseNumber()
-		if err := dec.Decode(&r); err != nil {
-			t.Fatalf("reader output %q: %v", line, err)
+	readersDone, flinkDone := make(chan run, 1), make(chan run, 1)
+	go javaRun(readersDone, "-cp", classpath, "io.sluice.compat.Readers", broker,
+		"connect-schemas:"+dbzOn+":11", "connect-schemas:"+dbzOnDDL+":2",
+		"connect:"+dbzOff+":11", "connect:"+source+":2", "canal:"+canal+":10")
+	go javaRun(flinkDone, "-cp", flinkClasspath, "io.sluice.compat.flink.FlinkReaders", broker,
+		"canal:"+canal, "debezium:"+dbzOff, "debezium-schema:"+dbzOn)
+	parse := func(name string, r run) map[string]*readerResult {
+		if r.err != nil {
+			t.Fatalf("%s: %v", name, r.err)
 		}
-		results[r.Topic] = &r
+		t.Logf("%s ran in %v", name, r.dur.Round(time.Millisecond))
+		res := map[string]*readerResult{}
+		for _, line := range bytes.Split(bytes.TrimSpace(r.out), []byte("\n")) {
+			var rr readerResult
+			dec := json.NewDecoder(bytes.NewReader(line))
+			dec.UseNumber()
+			if err := dec.Decode(&rr); err != nil {
+				t.Fatalf("%s output %q: %v", name, line, err)
+			}
+			res[rr.Topic] = &rr
+			res[rr.Mode] = &rr
+		}
+		return res
 	}
+	results, flink := parse("java readers", <-readersDone), parse("flink readers", <-flinkDone)
 	for topic, n := range want {
 		r := results[topic]
 		if r == nil {
-			t.Fatalf("no reader result for %s:\n%s", topic, out)
+			t.Fatalf("no reader result for %s", topic)
 		}
 		if len(r.Errors) > 0 {
 			t.Errorf("%s (%s): reader errors: %v", topic, r.Mode, r.Errors)
@@ -237,11 +255,25 @@ sinks:
 			t.Errorf("%s (%s): %d records, want %d", topic, r.Mode, r.Records, n)
 		}
 	}
+	for _, mode := range []string{"flink-canal", "flink-debezium", "flink-debezium-schema"} {
+		if r := flink[mode]; r == nil || len(r.Errors) > 0 {
+			t.Errorf("%s: no result or errors: %+v", mode, r)
+		}
+	}
 
 	expect := func(enumAsNumber bool) map[string]map[string]*string { return sourceTable(t, db, enumAsNumber) }
 	compare(t, "JsonConverter schemas on", results[dbzOn], expect(false), func(c matrixColumn, v any) *string { return plain(v) })
 	compare(t, "JsonConverter schemas off", results[dbzOff], expect(false), debeziumRaw)
 	compare(t, "Canal FlatMessage", results[canal], expect(true), func(c matrixColumn, v any) *string { return plain(v) })
+	compare(t, "Flink canal-json", flink["flink-canal"], expect(true), func(c matrixColumn, v any) *string { return plain(v) })
+	flinkDebezium := func(c matrixColumn, v any) *string {
+		if c.kind == "bin" || c.kind == "timestamp" {
+			return plain(v) // BYTES and TIMESTAMP_LTZ, rendered by the reader
+		}
+		return debeziumRaw(c, v)
+	}
+	compare(t, "Flink debezium-json", flink["flink-debezium"], expect(false), flinkDebezium)
+	compare(t, "Flink debezium-json schema-include", flink["flink-debezium-schema"], expect(false), flinkDebezium)
 
 	// DDL: none in the Debezium data topics; the schema sync's CREATE and the
 	// ALTER in the DDL topics (the source-named default one included) and in
@@ -279,10 +311,11 @@ sinks:
 	}
 }
 
-// buildReaders builds the Java readers into the user cache directory with
-// Maven, offline when ~/.m2 holds the dependencies, else resolving them from
-// Maven Central once, and returns the classpath to run them with.
-func buildReaders(t *testing.T) string {
+// buildReaders builds the Java module codecs/compat/<module> into the user
+// cache directory with Maven, offline when ~/.m2 holds the dependencies, else
+// resolving them from Maven Central once, and returns the classpath to run
+// it with.
+func buildReaders(t *testing.T, module string) string {
 	t.Helper()
 	for _, tool := range []string{"java", "javac", "mvn"} {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -293,13 +326,13 @@ func buildReaders(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := filepath.Join(cache, "sluice-readers")
+	dir := filepath.Join(cache, "sluice-readers", module)
 	cp := filepath.Join(dir, "cp.txt")
 	// The build is skipped when the module's files are those of the last
 	// one: Maven alone takes 10-60 s to start on a loaded machine.
-	stamp, stampFile := moduleStamp(t, filepath.Join("compat", "java")), filepath.Join(dir, "stamp")
+	stamp, stampFile := moduleStamp(t, filepath.Join("compat", module)), filepath.Join(dir, "stamp")
 	if old, err := os.ReadFile(stampFile); err != nil || string(old) != stamp {
-		args := []string{"-q", "-B", "-f", filepath.Join("compat", "java", "pom.xml"), "-DbuildDir=" + filepath.Join(dir, "build"),
+		args := []string{"-q", "-B", "-f", filepath.Join("compat", module, "pom.xml"), "-DbuildDir=" + filepath.Join(dir, "build"),
 			"compile", "dependency:build-classpath", "-Dmdep.outputFile=" + cp}
 		start := time.Now()
 		if out, err := exec.Command("mvn", append([]string{"-o"}, args...)...).CombinedOutput(); err != nil {
@@ -308,7 +341,10 @@ func buildReaders(t *testing.T) string {
 				t.Fatalf("mvn %s: %v\n%s", strings.Join(args, " "), err, tail(out))
 			}
 		}
-		t.Logf("java readers built in %v", time.Since(start).Round(time.Millisecond))
+		t.Logf("%s readers built in %v", module, time.Since(start).Round(time.Millisecond))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(stampFile, []byte(stamp), 0o644); err != nil {
 			t.Fatal(err)
 		}

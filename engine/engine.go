@@ -272,6 +272,14 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	// The sinks first: the sources' plans record the partition counts, and
 	// a changed count must be refused before a snapshot plan is committed.
+	// Added tables' snapshots are planned before anything else can fail:
+	// the store recorded the new selection when it opened, so from the
+	// next start on they no longer look added.
+	// A stop does not interrupt it (a few queries): the next start would
+	// not see the tables as added.
+	if err := planAdded(context.WithoutCancel(ctx), dag, st, accepted, log); err != nil {
+		return nil, err
+	}
 	partitions := map[string]map[string]int{}
 	owner := ownerHeaders(opts)
 	for _, s := range dag.Sinks {
@@ -298,7 +306,7 @@ func prepare(ctx context.Context, dag *topology.DAG, st store.Store, reg *status
 	}
 	for _, s := range dag.Sources {
 		sp, err := prepareSource(ctx, s, st, dag.Engine.InflightBytes, reg.Source(s.Name, dag.Engine.InflightBytes),
-			routedBy(dag, s.Name, partitions), accepted.formerObjects(s.Name), log)
+			routedBy(dag, s.Name, partitions), log)
 		if err != nil {
 			return nil, err
 		}

@@ -110,7 +110,7 @@ sinks:
     topic: %s
     linger: 2ms
 %s
-`, h.dir, h.addr, host, port, cfg.User, cfg.Password, 5000+time.Now().UnixNano()%1000, s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
+`, h.dir, h.addr, host, port, cfg.User, cfg.Password, testbed.ServerID(), s.start, indent(rules, 8), s.sourceExtra, s.policy, testbed.Kafka(t)[0], h.topic, s.sinkExtra)
 	h.src, h.rules = src, indent(rules, 8)
 	h.parse(src)
 	return h

@@ -12,6 +12,7 @@ import (
 
 	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/sluicecdc/sluice/actors/snapshot"
+	"github.com/sluicecdc/sluice/change"
 	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/store"
@@ -26,12 +27,11 @@ import (
 // all done (an online snapshot cut short by a stop or a crash resumes with
 // its unfinished chunks).
 
-// planOnline queues the source's online snapshots at start: those still
-// unfinished in the store, and those of tables added since the checkpoints
-// were written (former is the source's selection then; nil when unknown).
-// skip lists the tables of an unfinished initial snapshot, whose chunks are
-// its own.
-func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *topology.Objects, skip []string, log *slog.Logger) error {
+// planOnline queues the source's online snapshots at start: every selected
+// table whose chunk states are not all done (planAdded's, and those cut
+// short by a stop or a crash). skip lists the tables of an unfinished
+// initial snapshot, whose chunks are its own.
+func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, skip []string, log *slog.Logger) error {
 	s := sp.cfg
 	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
@@ -42,7 +42,6 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 	if err != nil {
 		return err
 	}
-	var added []string
 	for _, n := range names {
 		name := n.String()
 		if slices.Contains(skip, name) {
@@ -51,17 +50,6 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 		chunks, err := st.Chunks(s.Name, name)
 		if err != nil {
 			return err
-		}
-		if former != nil && s.Phases.Snapshot {
-			if _, was := former.Match(n.Schema, n.Name); !was {
-				// Added (or added back: what an older plan of it read is
-				// stale, its changes since were not sent): a new plan.
-				if _, err := queueOnline(ctx, conn, sp, st, n, chunks); err != nil {
-					return err
-				}
-				added = append(added, name)
-				continue
-			}
 		}
 		var rest []snapshot.Chunk
 		for _, c := range chunks {
@@ -85,24 +73,75 @@ func planOnline(ctx context.Context, sp *sourcePlan, st store.Store, former *top
 			log.Info("online snapshot resumes", "source", s.Name, "table", name, "chunks_left", len(rest), "chunks", len(chunks))
 		}
 	}
-	if len(added) > 0 {
-		log.Info("tables added to the task are snapshotted while the binlog streams", "source", s.Name, "tables", strings.Join(added, ", "))
+	return nil
+}
+
+// planAdded records the chunks of every table the sources select now and
+// did not when the checkpoints were written (when their phases.snapshot is
+// on), for planOnline to queue. It runs first thing after the store opened,
+// since the store then records the new selection: a start that fails after
+// this keeps the plans, one that fails in it names the tables to read with
+// sluice snapshot.
+func planAdded(ctx context.Context, dag *topology.DAG, st store.Store, accepted *acceptance, log *slog.Logger) error {
+	for _, s := range dag.Sources {
+		former := accepted.formerObjects(s.Name)
+		if former == nil || !s.Phases.Snapshot {
+			continue
+		}
+		added := func(db, table string) bool {
+			_, now := s.Objects.Match(db, table)
+			_, was := former.Match(db, table)
+			return now && !was
+		}
+		names, err := planTables(ctx, s, st, added)
+		if len(names) > 0 {
+			log.Info("tables added to the task are snapshotted while the binlog streams", "source", s.Name, "tables", strings.Join(names, ", "))
+		}
+		if err != nil {
+			return fmt.Errorf("source %q: planning the snapshot of the tables added to it: %w; the checkpoint now records them as selected, "+
+				"so a later start will not snapshot the ones not planned yet: once the task runs, read each added table with "+
+				"sluice snapshot -f FILE --table DB.TABLE (planned: %s)", s.Name, err, strings.Join(names, ", "))
+		}
 	}
 	return nil
 }
 
-// queueOnline plans a new online snapshot of table n, records its chunks
-// (not done) in the store, replacing any the table had (old), and queues
-// it. It returns the number of chunks.
-func queueOnline(ctx context.Context, conn *client.Conn, sp *sourcePlan, st store.Store, n sourcedb.TableName, old []store.Chunk) (int, error) {
-	s := sp.cfg
-	tp, est, err := describeOnline(ctx, conn, sp, n, true)
+// planTables records a new online plan for every table of s that match
+// selects, and returns their names.
+func planTables(ctx context.Context, s *topology.Source, st store.Store, match func(db, table string) bool) ([]string, error) {
+	conn, err := sourcedb.Dial(ctx, s)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	chunks, err := snapshot.Plan(ctx, conn, tp.Table, s.Phases.ChunkSize)
+	defer conn.Close()
+	tables, err := sourcedb.ListTables(ctx, conn, match)
 	if err != nil {
-		return 0, err
+		return nil, err
+	}
+	var names []string
+	for _, n := range tables {
+		old, err := st.Chunks(s.Name, n.String())
+		if err != nil {
+			return names, err
+		}
+		t, err := sourcedb.Describe(ctx, conn, n.Schema, n.Name)
+		if err != nil {
+			return names, err
+		}
+		if _, err := commitPlan(ctx, conn, s, st, t, old); err != nil {
+			return names, err
+		}
+		names = append(names, n.String())
+	}
+	return names, nil
+}
+
+// commitPlan plans the chunks of t and records them (not done) in the
+// store, replacing the table's earlier ones (old), with IDs above theirs.
+func commitPlan(ctx context.Context, conn *client.Conn, s *topology.Source, st store.Store, t *change.Table, old []store.Chunk) ([]snapshot.Chunk, error) {
+	chunks, err := snapshot.Plan(ctx, conn, t, s.Phases.ChunkSize)
+	if err != nil {
+		return nil, err
 	}
 	// Above every ID the table had: the checkpointer's list of chunks
 	// done in this process must not match a chunk of this plan.
@@ -111,12 +150,27 @@ func queueOnline(ctx context.Context, conn *client.Conn, sp *sourcePlan, st stor
 		base = max(base, c.ID+1)
 	}
 	var u store.Update
-	u.ResetChunks(s.Name, n.String())
+	u.ResetChunks(s.Name, t.QualifiedName())
 	for i := range chunks {
 		chunks[i].ID += base
-		u.PutChunk(s.Name, n.String(), chunks[i].Stored())
+		u.PutChunk(s.Name, t.QualifiedName(), chunks[i].Stored())
 	}
 	if err := st.Commit(&u); err != nil {
+		return nil, err
+	}
+	return chunks, nil
+}
+
+// queueOnline plans a new online snapshot of table n, records its chunks
+// (not done) in the store, replacing any the table had (old), and queues
+// it. It returns the number of chunks.
+func queueOnline(ctx context.Context, conn *client.Conn, sp *sourcePlan, st store.Store, n sourcedb.TableName, old []store.Chunk) (int, error) {
+	tp, est, err := describeOnline(ctx, conn, sp, n, true)
+	if err != nil {
+		return 0, err
+	}
+	chunks, err := commitPlan(ctx, conn, sp.cfg, st, tp.Table, old)
+	if err != nil {
 		return 0, err
 	}
 	tp.Chunks = chunks

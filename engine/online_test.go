@@ -2,6 +2,7 @@ package engine
 
 import (
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/status"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -57,6 +59,40 @@ func TestSnapshotHandler_Refusals(t *testing.T) {
 	} {
 		if code, body := post(tc.query); code != tc.code || !strings.Contains(body, tc.says) {
 			t.Errorf("%s: %d %q; want %d saying %q", tc.query, code, body, tc.code, tc.says)
+		}
+	}
+}
+
+// POST /snapshot is behind engine.http_token like /status: without the
+// bearer token it is refused before the task is asked.
+func TestSnapshotHandler_TokenProtected(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	_ = ln.Close()
+	var live atomic.Pointer[liveTask]
+	stop, err := status.Serve(addr, "s3cret", status.NewRegistry(), status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(&live)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	for _, tc := range []struct {
+		token string
+		code  int
+	}{{"", http.StatusUnauthorized}, {"wrong", http.StatusUnauthorized}, {"s3cret", http.StatusServiceUnavailable}} {
+		req, _ := http.NewRequest(http.MethodPost, "http://"+addr+"/snapshot?table=shop.orders", nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if resp.StatusCode != tc.code {
+			t.Errorf("token %q: %d, want %d", tc.token, resp.StatusCode, tc.code)
 		}
 	}
 }

@@ -26,7 +26,7 @@ import (
 // of a finished snapshot; else an unfinished or new snapshot (start:
 // initial); else its configured start position.
 func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budget int64, stat *status.Source,
-	partitions map[string]map[string]int, former *topology.Objects, log *slog.Logger) (*sourcePlan, error) {
+	partitions map[string]map[string]int, log *slog.Logger) (*sourcePlan, error) {
 	objects := &s.Objects
 	sp := &sourcePlan{
 		cfg:         s,
@@ -64,7 +64,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 			log.Warn("source resumes on another server than its checkpoint's, by GTID", "source", s.Name,
 				"checkpoint_server", cp.ServerUUID, "server", id, "gtid", cp.GTIDSet)
 		}
-		if err := planOnline(ctx, sp, st, former, nil, log); err != nil {
+		if err := planOnline(ctx, sp, st, nil, log); err != nil {
 			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
 		}
 		return sp, nil
@@ -75,7 +75,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 	}
 	if ok && snap.Finished {
 		sp.resume = flow.Resume{Pos: snap.Pos, GTIDSet: snap.GTIDSet, NextSeq: seqCeiling(snap)}
-		if err := planOnline(ctx, sp, st, former, nil, log); err != nil {
+		if err := planOnline(ctx, sp, st, nil, log); err != nil {
 			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
 		}
 		return sp, nil
@@ -94,7 +94,7 @@ func prepareSource(ctx context.Context, s *topology.Source, st store.Store, budg
 		return nil, fmt.Errorf("source %q: snapshot: %w", s.Name, err)
 	}
 	if ok { // resumed: tables added since it started are read online after it
-		if err := planOnline(ctx, sp, st, former, sp.snapshot.record.Tables, log); err != nil {
+		if err := planOnline(ctx, sp, st, sp.snapshot.record.Tables, log); err != nil {
 			return nil, fmt.Errorf("source %q: online snapshot: %w", s.Name, err)
 		}
 	}

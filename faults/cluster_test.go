@@ -1055,8 +1055,11 @@ func TestCluster_EtcdDownTasksPauseAndResume(t *testing.T) {
 	for _, tk := range after.Tasks {
 		resumed = max(resumed, seen.firstOf(t, owner{tk.Owner, tk.Epoch}, 30*time.Second).Sub(up))
 	}
-	if resumed > 5*time.Second {
-		t.Errorf("the tasks' first records came up to %s after etcd was back, want within 5s", resumed)
+	// Owned within a second; starting a task (metadata, the transactional
+	// producer, the binlog connection) took up to 4.7 s more on a 2-core
+	// machine at load 20, so the bound leaves room for that.
+	if resumed > 10*time.Second {
+		t.Errorf("the tasks' first records came up to %s after etcd was back, want within 10s", resumed)
 	}
 	var joined time.Duration
 	for _, nd := range nodes {

@@ -325,8 +325,6 @@ sinks:
 {{- end}}
 `))
 
-var serverIDs atomic.Int64
-
 // newTopo fills a topo for the shared bed: the sluice account, a fresh
 // server_id, the bed's Kafka, and a start at the current binlog position
 // (so that writes made before sluice runs are captured too).
@@ -339,7 +337,7 @@ func newTopo(t *testing.T, task, db, topic string) *topo {
 		Start:    fmt.Sprintf("{file: %s, pos: %d}", pos.Name, pos.Pos),
 		Dir:      t.TempDir(), Task: task,
 		Host: cfg.Host(), Port: int(cfg.Port()), User: cfg.User, Password: cfg.Password,
-		ServerID: 7000 + int(time.Now().UnixNano()%1000)*10 + int(serverIDs.Add(1)),
+		ServerID: int(testbed.ServerID()),
 		Tables:   []string{db + ".*"}, Brokers: testbed.Kafka(t)[0], Topic: topic,
 	}
 }
@@ -567,6 +565,16 @@ func repoRoot(t *testing.T) string {
 
 func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 	t.Helper()
+	b := newPrivate(t, only, env...)
+	t.Cleanup(func() { b.script(t, "down.sh") })
+	b.script(t, "up.sh")
+	return b
+}
+
+// newPrivate prepares a private instance (its directory, ports and the
+// environment of the testbed scripts) without starting it.
+func newPrivate(t *testing.T, only string, env ...string) *privateBed {
+	t.Helper()
 	dir, err := os.MkdirTemp("", "sluice-bed-")
 	if err != nil {
 		t.Fatal(err)
@@ -597,8 +605,6 @@ func startPrivate(t *testing.T, only string, env ...string) *privateBed {
 	default:
 		t.Fatalf("startPrivate(%q)", only)
 	}
-	t.Cleanup(func() { b.script(t, "down.sh") })
-	b.script(t, "up.sh")
 	return b
 }
 

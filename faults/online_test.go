@@ -2,6 +2,7 @@ package faults
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -345,4 +346,90 @@ func freshness(t *testing.T, msgs []kafka.Message, table string, from, to time.T
 		gap = max(gap, times[i].Sub(times[i-1]))
 	}
 	return gap, lag
+}
+
+// TestOnline_KeylessTableOverBudgetIsRefused adds a table without a key,
+// larger than half the in-flight budget: an online snapshot reads it as one
+// chunk and would have to hold it whole, so the task stops naming the table
+// and the fixes instead of overrunning its memory bound. Removing the table
+// from the file, as the message says, lets the task run again.
+func TestOnline_KeylessTableOverBudgetIsRefused(t *testing.T) {
+	needBed(t)
+	db := testbed.NewDatabase(t)
+	topic := testbed.NewTopic(t, 1)
+	broker := testbed.Kafka(t)[0]
+	conn := testbed.AdminConn(t)
+	mustExec(t, conn, "CREATE TABLE `"+db+"`.a (id BIGINT PRIMARY KEY, n BIGINT NOT NULL)",
+		"CREATE TABLE `"+db+"`.k (n BIGINT, pad VARCHAR(200))",
+		"INSERT INTO `"+db+"`.k SELECT seq, REPEAT('p', 200) FROM `"+db+"`.seq_1_to_10000")
+	tp := newTopo(t, "online-keyless", db, topic)
+	tp.Start, tp.Inflight = "initial", "1MiB"
+	tp.Tables = []string{db + ".a"}
+	p := tp.start(t)
+	mustExec(t, conn, "INSERT INTO `"+db+"`.a VALUES (1, 0)")
+	waitForWrites(t, broker, topic, 0, time.Minute, p)
+	if code := p.term(30 * time.Second); code != 0 {
+		t.Fatalf("stop before the change: exit code %d", code)
+	}
+	tp.Tables = []string{db + ".a", db + ".k"}
+	p = tp.start(t)
+	if code := p.wait(2 * time.Minute); code == 0 {
+		t.Fatalf("exit code 0; want a refusal; log:\n%s", tail(p.log(), 20))
+	}
+	log := p.log()
+	for _, want := range []string{"chunk 0 of " + db + ".k (reading rows", "holds more than half the source's in-flight budget", "give the table a primary key", "remove the table"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the stop does not say %q; log:\n%s", want, tail(log, 20))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	before, err := endOffsets(ctx, broker, topic)
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp.Tables = []string{db + ".a"}
+	p = tp.start(t)
+	mustExec(t, conn, "INSERT INTO `"+db+"`.a VALUES (2, 0)")
+	waitForWrites(t, broker, topic, sum(before), time.Minute, p)
+	if code := p.term(30 * time.Second); code != 0 {
+		t.Errorf("the task without the table: exit code %d; log:\n%s", code, tail(p.log(), 20))
+	}
+}
+
+// TestOnline_DDLDuringAddedTableSnapshot alters the added table while it
+// is snapshotted under writes: the chunk whose window saw the statement is
+// read again after the table is described again, and the topic still ends
+// equal to the source, per-key order kept.
+func TestOnline_DDLDuringAddedTableSnapshot(t *testing.T) {
+	needBed(t)
+	rows := 20_000
+	at := addTable(t, "online-ddl", rows, 1000, 5000, 1500)
+	defer at.writes.stop()
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		done, total := tableProgress(at.tp.HTTPPort, "src", at.db+".b")
+		if total > 0 && done >= 3 {
+			break
+		}
+		if time.Now().After(deadline) || !at.p.running() {
+			t.Fatalf("the snapshot of b never got 3 chunks through; log:\n%s", tail(at.p.log(), 30))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	mustExec(t, testbed.AdminConn(t), "ALTER TABLE `"+at.db+"`.b ADD INDEX by_n (n)")
+	again := waitLog(t, at.p, "online snapshot: chunk read again", 1, time.Minute)
+	if !strings.Contains(again, "ddl=true") {
+		t.Errorf("the chunk was read again for another reason: %s", again)
+	}
+	t.Log(waitLog(t, at.p, "online snapshot complete", 1, 3*time.Minute))
+	if err := at.writes.stop(); err != nil {
+		t.Fatal(err)
+	}
+	out := converge(t, at.broker, at.topic, source{conn: testbed.AdminConn(t), db: at.db,
+		tables: map[string][]string{"a": {"id"}, "b": {"id"}}, partial: true}, 3*time.Minute)
+	checkSnapshotOrder(t, out.Msgs, at.db+".b")
+	if code := at.p.term(30 * time.Second); code != 0 {
+		t.Errorf("graceful stop: exit code %d", code)
+	}
 }

@@ -146,7 +146,8 @@ func checkKafka(ctx context.Context, dag *topology.DAG, s *topology.Sink, known 
 				Detail: fmt.Sprintf("metadata of topic %s: %v", name, t.Error)})
 		}
 	}
-	items = append(items, checkMessageFormat(ctx, cl, s, versions, md, missing))
+	items = append(items, checkMessageFormat(ctx, cl, s, versions, md, missing),
+		checkCleanupPolicy(ctx, cl, dag, s, md, missing))
 	if skip := validateOnlyMissing(s, versions, missing); len(skip) > 0 {
 		items = append(items, skip...)
 	} else if len(missing) > 0 {

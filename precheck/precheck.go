@@ -38,6 +38,11 @@ type Options struct {
 	Timeout time.Duration
 	// Logger receives one debug line per finished node; nil discards.
 	Logger *slog.Logger
+	// Cluster, when set, checks the task as a cluster node runs it: each
+	// sink writes through Kafka transactions, so the sink's principal must
+	// be allowed its transactional ids (sink.NAME.transactional_id); the
+	// state is in etcd, so the checkpoint directory is not checked.
+	Cluster *Cluster
 }
 
 // Run checks every source, sink and the engine settings of dag,
@@ -75,15 +80,22 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) *Report {
 		wg.Go(func() {
 			start := time.Now()
 			parts[len(dag.Sources)+i] = checkSink(ctx, dag, s, opts.Partitions[s.Name], &opts)
+			if opts.Cluster != nil {
+				parts[len(dag.Sources)+i] = append(parts[len(dag.Sources)+i], checkTransactional(ctx, s, opts.Cluster, opts.Timeout))
+			}
 			log.Debug("precheck: sink checked", "sink", s.Name, "items", len(parts[len(dag.Sources)+i]), "took", time.Since(start))
 		})
 	}
-	eng := checkCheckpointDir(dag.Engine.CheckpointDir, opts.MinFreeBytes)
+	var eng []Item
+	if opts.Cluster == nil {
+		eng = checkCheckpointDir(dag.Engine.CheckpointDir, opts.MinFreeBytes)
+	}
 	wg.Wait()
 	r := &Report{}
 	for _, p := range parts {
 		r.Items = append(r.Items, p...)
 	}
 	r.Items = append(r.Items, eng...)
+	crossCheckCompaction(dag, r.Items)
 	return r
 }

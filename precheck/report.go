@@ -33,6 +33,12 @@ type Item struct {
 	Fix string `json:"fix,omitempty"`
 	// Ignored is set by Report.Ignore on items an --ignore pattern names.
 	Ignored bool `json:"ignored,omitempty"`
+
+	// keyless names the table ({db, table}) of a source.NAME.key item for
+	// a table without any key; compacted the compacted topics of a
+	// sink.NAME.cleanup_policy item: Run's crossCheckCompaction reads both.
+	keyless   [2]string
+	compacted map[string]bool
 }
 
 // Report is the outcome of Run: every item, in a stable order (sources,

@@ -83,8 +83,9 @@ func checkTables(src *topology.Source, all []tableFact) []Item {
 		case keyNone:
 			keyless++
 			items = append(items, Item{Name: n("key." + name), Status: Warn,
-				Detail: fmt.Sprintf("table %s has no primary or unique key: its snapshot is read in one chunk, records have no key (one partition under pk_hash), and after a restart duplicate rows cannot be told apart", name),
-				Fix:    fmt.Sprintf("ALTER TABLE `%s`.`%s` ADD PRIMARY KEY (col, ...), or accept duplicates and ignore this item", t.Schema, t.Name)})
+				Detail:  fmt.Sprintf("table %s has no primary or unique key: its snapshot is read in one chunk, records have no key (one partition under pk_hash), and after a restart duplicate rows cannot be told apart", name),
+				Fix:     fmt.Sprintf("ALTER TABLE `%s`.`%s` ADD PRIMARY KEY (col, ...), or accept duplicates and ignore this item", t.Schema, t.Name),
+				keyless: [2]string{t.Schema, t.Name}})
 		case keyUniqueNullable:
 			keyless++
 			items = append(items, Item{Name: n("key." + name), Status: Warn,

@@ -39,6 +39,19 @@ esac
 # wanted NAME: this run starts the service NAME.
 wanted() { [[ -z "$ONLY" || "$ONLY" == "$1" ]]; }
 
+# --- one start at a time ---------------------------------------------------
+# Two runs at once (two `make testbed-up`, or `make test` in two checkouts)
+# would both find the bed down and start each service twice on one data
+# directory. The later run waits here for the earlier one, then takes the
+# fast path below. The services are spawned with every descriptor above 2
+# closed (spawn in lib.sh), so they never hold the lock after this script.
+mkdir -p "$BED_DIR"
+exec 9>>"$BED_DIR/up.lock"
+if ! flock -n 9; then
+	say "another testbed/up.sh is starting the bed in $BED_DIR; waiting for it"
+	flock -w 900 9 || die "another testbed/up.sh has held $BED_DIR/up.lock for 15 minutes; stop it (fuser -v $BED_DIR/up.lock names it) and run again"
+fi
+
 # --- fast path -------------------------------------------------------------
 if { ! wanted mariadb || { command -v mariadb >/dev/null && pid_alive "$MYSQL_PID" && mysql_healthy && mysql_tls_on; }; } &&
 	{ ! wanted kafka || { command -v kcat >/dev/null && pid_alive "$KAFKA_PID" && kafka_healthy && kafka_secured_up; }; } &&
@@ -71,7 +84,9 @@ fi
 if wanted kafka; then
 	command -v kcat >/dev/null || missing+=(kcat)
 	command -v java >/dev/null || missing+=(openjdk-17-jre-headless)
-	if [[ ! -s "$KAFKA_LIBS/.version" ]] && ! command -v mvn >/dev/null; then missing+=(maven); fi
+	# The real-reader tests (codecs/compat) compile Java: a JDK, not only a JRE.
+	command -v javac >/dev/null || missing+=(openjdk-17-jdk-headless)
+	command -v mvn >/dev/null || missing+=(maven) # Kafka (first time) and the real-reader tests
 fi
 if wanted mariadb || wanted kafka; then
 	command -v openssl >/dev/null || missing+=(openssl)

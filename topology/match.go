@@ -162,3 +162,33 @@ func checkPattern(p string) string {
 	}
 	return ""
 }
+
+// Rules returns the rules that apply to table db.table on pipeline p, in
+// the order they apply: the source's include rule, then each transform's
+// first matching rule; false when the source does not select the table.
+func (p *Pipeline) Rules(db, table string) ([]*TableRule, bool) {
+	rule, ok := p.Source.Objects.Match(db, table)
+	if !ok {
+		return nil, false
+	}
+	rules := []*TableRule{rule}
+	for _, tr := range p.Transforms {
+		if r, ok := tr.Match(db, table); ok {
+			rules = append(rules, r)
+		}
+	}
+	return rules, true
+}
+
+// Topic is the topic rows of db.table take on p: the last of its rules
+// (see Rules) that names one, else the sink's topic.
+func (p *Pipeline) Topic(db, table string) string {
+	rules, _ := p.Rules(db, table)
+	t := p.Sink.Topic
+	for _, r := range rules {
+		if r.Topic != "" {
+			t = r.Topic
+		}
+	}
+	return t
+}

@@ -92,8 +92,7 @@ func Task(ctx context.Context, dag *topology.DAG, opts TaskOptions) (*Report, er
 				continue
 			}
 			found = true
-			rule, _ := pl.Source.Objects.Match(n.Schema, n.Name)
-			topic, why := topicOf(pl, rule, n.Schema, n.Name)
+			topic, why := topicOf(pl, n.Schema, n.Name)
 			if why != "" {
 				rep.Skipped = append(rep.Skipped, fmt.Sprintf("%s (sink %s): %s", n, pl.Sink.Name, why))
 				continue
@@ -187,17 +186,9 @@ func Task(ctx context.Context, dag *topology.DAG, opts TaskOptions) (*Report, er
 
 // topicOf is the topic the rows of db.table take through pl, or why the
 // topic is not meant to equal the table.
-func topicOf(pl *topology.Pipeline, rule *topology.TableRule, db, table string) (topic, why string) {
-	rules := []*topology.TableRule{rule}
-	for _, tr := range pl.Transforms {
-		if r, ok := tr.Match(db, table); ok {
-			rules = append(rules, r)
-		}
-	}
+func topicOf(pl *topology.Pipeline, db, table string) (topic, why string) {
+	rules, _ := pl.Rules(db, table)
 	for _, r := range rules {
-		if r == nil {
-			continue
-		}
 		c := r.Columns
 		switch {
 		case r.Filter != nil:
@@ -205,14 +196,8 @@ func topicOf(pl *topology.Pipeline, rule *topology.TableRule, db, table string) 
 		case len(c.Include) > 0 || len(c.Exclude) > 0 || len(c.Rename) > 0 || len(c.Mask) > 0:
 			return "", "a column rule projects, renames or masks its columns: the topic's rows are not the table's"
 		}
-		if r.Topic != "" {
-			topic = r.Topic
-		}
 	}
-	if topic == "" {
-		topic = pl.Sink.Topic
-	}
-	return topic, ""
+	return pl.Topic(db, table), ""
 }
 
 // ClientOpts are the franz-go options that reach sink s's cluster: its

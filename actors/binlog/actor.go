@@ -69,6 +69,7 @@ type Actor struct {
 	online   *online
 	lastMark *change.Mark
 	lastSeq  uint64
+	grant    int64 // the source's budget
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -119,7 +120,7 @@ func (a *Actor) open(ctx actor.Context, m *flow.Start) {
 	if m.Epoch != a.cfg.Epoch || a.stream != nil || a.stopping {
 		return
 	}
-	a.credit = flow.NewCredit(m.Grant)
+	a.credit, a.grant = flow.NewCredit(m.Grant), m.Grant
 	r := m.Resume
 	a.cfg.Logger.Info("binlog phase starting", "source", a.cfg.Source.Name, "from", r.Pos, "gtid_set", r.GTIDSet, "epoch", a.cfg.Epoch)
 	a.ctx, a.cancel = context.WithCancel(context.Background())

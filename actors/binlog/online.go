@@ -6,11 +6,13 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/go-mysql-org/go-mysql/client"
 	"github.com/sluicecdc/sluice/actors/checkpointer"
 	"github.com/sluicecdc/sluice/actors/flow"
 	"github.com/sluicecdc/sluice/actors/pipeline"
 	"github.com/sluicecdc/sluice/actors/snapshot"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/internal/errkind"
 	"github.com/sluicecdc/sluice/sourcedb"
 )
 
@@ -30,6 +32,10 @@ type online struct {
 	cur  *snapshot.TablePlan
 	next int
 	win  *snapshot.Window
+	// table is cur's definition the chunks are read with; describe is set
+	// when a statement changed it during a window (read it again first).
+	table    *change.Table
+	describe bool
 	// low is the stream's position when the window opened; ddlSent is set
 	// once cur's CREATE statement went out (schema sync).
 	low      change.Position
@@ -47,13 +53,18 @@ type online struct {
 // chunkFetched carries one chunk read on the online goroutine to the
 // reader.
 type chunkFetched struct {
-	epoch   uint64
-	table   *snapshot.TablePlan
-	chunk   snapshot.Chunk
-	batches []*change.Batch
-	rows    uint64
-	// pos is the chunk's consistent-snapshot position (MariaDB; zero on
-	// MySQL) and at the time the read ended.
+	epoch uint64
+	table *snapshot.TablePlan
+	chunk snapshot.Chunk
+	// described is the table's definition read again instead of the chunk
+	// (nil when the chunk was read); gone is set when the table no longer
+	// exists.
+	described *change.Table
+	gone      bool
+	batches   []*change.Batch
+	rows      uint64
+	// pos is the chunk's consistent-snapshot position (MariaDB), or the
+	// server's position after the read (MySQL); at is when the read ended.
 	pos change.Position
 	at  time.Time
 	// took is the time the read took.
@@ -91,7 +102,20 @@ func (a *Actor) onlineStep(ctx actor.Context) {
 		if r.err != nil {
 			panic(r.err) // the unit restarts the reader; the chunk is read again
 		}
-		if o.win.DDL || (r.pos.File != "" && o.low.File != "" && comparePos(r.pos, o.low) < 0) {
+		if r.gone {
+			a.cfg.Logger.Warn("online snapshot ends: the table no longer exists", "source", a.cfg.Source.Name, "table", r.table.Table.QualifiedName())
+			o.set.Done(o.cur)
+			o.cur = nil
+			a.onlineFetch(ctx)
+			return
+		}
+		if r.described != nil {
+			// Only described: the chunk is read next, in a window keyed by
+			// the new definition.
+			o.table, o.describe = r.described, o.win.DDL // changed again meanwhile: describe again
+			o.win = snapshot.NewWindow(r.described)
+			o.next--
+		} else if o.win.DDL || (r.pos.File != "" && o.low.File != "" && comparePos(r.pos, o.low) < 0) {
 			// A statement changed the table during the window, or the
 			// chunk's snapshot is older than the window (a transaction
 			// the stream had read was not yet visible): read it again.
@@ -99,6 +123,7 @@ func (a *Actor) onlineStep(ctx actor.Context) {
 				"chunk", r.chunk.ID, "ddl", o.win.DDL, "snapshot_at", r.pos, "window_from", o.low)
 			o.next--
 			o.rereads++
+			o.describe = o.describe || o.win.DDL
 		} else {
 			o.waiting += time.Since(r.at)
 			o.reading += r.took
@@ -115,8 +140,8 @@ func (a *Actor) onlineStep(ctx actor.Context) {
 // chunk's snapshot saw: at or after its snapshot position, or caught up
 // with the source after the read ended.
 func (a *Actor) chunkReady(r *chunkFetched) bool {
-	if r.err != nil {
-		return true
+	if r.err != nil || r.gone || r.described != nil {
+		return true // no rows to place
 	}
 	p := a.stream.Progress()
 	if r.pos.File != "" && p.Pos.File != "" && comparePos(p.Pos, r.pos) >= 0 {
@@ -136,7 +161,8 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 			if o.cur == nil {
 				return
 			}
-			o.win = snapshot.NewWindow(o.cur.Table)
+			o.table, o.describe = o.cur.Table, false
+			o.win = snapshot.NewWindow(o.table)
 			o.started, o.rows, o.rereads, o.reading, o.waiting = time.Now(), 0, 0, 0, 0
 			a.cfg.Logger.Info("online snapshot starting", "source", a.cfg.Source.Name, "table", o.cur.Table.QualifiedName(),
 				"chunks", len(o.cur.Chunks), "from", a.stream.Progress().Pos)
@@ -165,16 +191,39 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 	o.low = a.stream.Progress().Pos
 	o.inFlight = true
 	root, self, src, epoch, t, rctx := ctx.ActorSystem().Root, ctx.Self(), a.cfg.Source, a.cfg.Epoch, o.cur, o.ctx
-	lim := o.set.Limiter
+	table, describe := o.table, o.describe
+	lim, budget := o.set.Limiter, a.grant
 	go func() {
 		r := &chunkFetched{epoch: epoch, table: t, chunk: ch}
 		began := time.Now()
 		conn, err := sourcedb.Dial(rctx, src)
-		if err == nil {
-			r.rows, r.pos, err = snapshot.ReadChunk(rctx, conn, t.Table, ch, func(b *change.Batch) error {
+		if err == nil && describe {
+			r.described, r.gone, err = describeAgain(rctx, conn, table)
+		} else if err == nil {
+			var held int64
+			r.rows, r.pos, err = snapshot.ReadChunk(rctx, conn, table, ch, func(b *change.Batch) error {
+				// A chunk is held whole until its place in the stream: one
+				// larger than half the source's budget (the other half for
+				// its encoded records) would overrun the memory bound (a
+				// table without a usable key is one chunk).
+				if held += int64(b.Bytes); held > budget/2 {
+					return errkind.Terminal(fmt.Errorf("the chunk holds more than half the source's in-flight budget (engine.inflight_bytes, %d bytes), and an online snapshot "+
+						"holds a chunk whole until it joins the stream: give the table a primary key (or a unique key over NOT NULL columns) "+
+						"of a type it can be split by, set a smaller snapshot.chunk_size, raise engine.inflight_bytes, or remove the table "+
+						"from the source's objects.tables", budget))
+				}
 				r.batches = append(r.batches, b)
 				return nil
 			}, maxBatchBytes, lim)
+			if err == nil && r.pos.File == "" {
+				// MySQL gives no snapshot position: the current one, read
+				// after the chunk, is past everything the chunk saw.
+				var p sourcedb.Point
+				p, err = sourcedb.SnapshotPoint(rctx, conn, src)
+				r.pos = p.Pos
+			}
+		}
+		if conn != nil {
 			_ = conn.Close()
 		}
 		if err != nil {
@@ -186,6 +235,17 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 			root.Send(self, r)
 		}
 	}()
+}
+
+// describeAgain reads t's definition again after a statement changed it;
+// gone reports that the table no longer exists.
+func describeAgain(ctx context.Context, conn *client.Conn, t *change.Table) (*change.Table, bool, error) {
+	found, err := sourcedb.ListTables(ctx, conn, func(db, table string) bool { return db == t.Schema && table == t.Name })
+	if err != nil || len(found) == 0 {
+		return nil, err == nil, err
+	}
+	d, err := sourcedb.Describe(ctx, conn, t.Schema, t.Name)
+	return d, false, err
 }
 
 // fetched receives a chunk read by the online goroutine.

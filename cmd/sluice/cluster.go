@@ -20,7 +20,11 @@ import (
 	grpcbackoff "google.golang.org/grpc/backoff"
 
 	"github.com/sluicecdc/sluice/cluster"
+	"github.com/sluicecdc/sluice/precheck"
 	"github.com/sluicecdc/sluice/status"
+	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/etcdstore"
+	"github.com/sluicecdc/sluice/topology"
 )
 
 // The cluster's tools (submit, tasks, remove) talk to etcd, the cluster's
@@ -86,9 +90,17 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	fs.SetOutput(stderr)
 	file := fs.String("f", "", "topology `file` to submit")
 	name := fs.String("name", "", "task `name` (default: the topology's name key, else the file's name without extension)")
+	var ignore listFlag
+	fs.Var(&ignore, "ignore", "precheck item `NAME` whose failure does not stop the submission (repeatable; * wildcards)")
+	noPrecheck := fs.Bool("no-precheck", false, "submit without the precheck (it ran already: sluice precheck -f TOPOLOGY --cluster-task TASK)")
 	cf := addClusterFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: sluice submit -c NODE_FILE -f TOPOLOGY [--name TASK]")
+		fmt.Fprintln(stderr, "Usage: sluice submit -c NODE_FILE -f TOPOLOGY [--name TASK] [--ignore NAME]... [--no-precheck]")
+		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "Validates the topology (as sluice validate does) and runs its precheck as a cluster node would")
+		fmt.Fprintln(stderr, "run it (the items of sluice precheck, and sink.NAME.transactional_id; no checkpoint directory), from")
+		fmt.Fprintln(stderr, "this machine; a failed item refuses the submission unless --ignore names it.")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil || !fileArg("submit", fs, file, stderr) {
@@ -112,12 +124,43 @@ func runSubmit(ctx context.Context, args []string, stdout, stderr io.Writer) int
 		return 1
 	}
 	defer cli.Close()
+	// The precheck runs here, on the submitting machine, which must reach
+	// the sources and sinks as the nodes do. The nodes do not run it again:
+	// what fails there later stops the task, and its node retries it.
+	if !*noPrecheck && !submitPrecheck(ctx, dag, *name, *file, ignore, stderr) {
+		return 1
+	}
 	if err := cluster.Submit(ctx, cli, cfg.Prefix, *name, spec); err != nil {
+
 		fmt.Fprintf(stderr, "sluice submit: %v\n", err)
 		return 1
 	}
 	fmt.Fprintf(stdout, "task %s submitted; sluice tasks -c %s shows where it runs\n", *name, *cf.nodeFile)
 	return 0
+}
+
+// submitPrecheck runs the precheck of a task to submit, as a cluster node
+// runs the task; it prints the warnings and why not, and reports whether
+// the task may be submitted.
+func submitPrecheck(ctx context.Context, dag *topology.DAG, task, file string, ignore []string, stderr io.Writer) bool {
+	rep := precheck.Run(ctx, dag, precheck.Options{Cluster: &precheck.Cluster{Task: task}})
+	for _, u := range rep.Ignore(ignore) {
+		fmt.Fprintf(stderr, "sluice submit: --ignore %s names no precheck item (sluice precheck -f %s --cluster-task %s lists them)\n", u, file, task)
+	}
+	for _, it := range rep.Items {
+		if it.Status == precheck.Warn {
+			fmt.Fprintf(stderr, "sluice submit: precheck warning: %s: %s", it.Name, it.Detail)
+			if it.Fix != "" {
+				fmt.Fprintf(stderr, " → fix: %s", it.Fix)
+			}
+			fmt.Fprintln(stderr)
+		}
+	}
+	if err := rep.Error(ignore); err != nil {
+		fmt.Fprintf(stderr, "sluice submit: task %s not submitted: %v\n", task, err)
+		return false
+	}
+	return true
 }
 
 // taskRow is one line of sluice tasks.
@@ -133,6 +176,9 @@ type taskRow struct {
 	// Live is the owner's own view of the task (--live), asked over remote.
 	Live      *status.TaskView `json:"live,omitempty"`
 	LiveError string           `json:"live_error,omitempty"`
+	// Skips are the task's skip decisions (sluice skip -c), recorded or
+	// waiting for the owner's next start.
+	Skips []etcdstore.SourceSkips `json:"skips,omitempty"`
 }
 
 func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int {
@@ -166,6 +212,10 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		r := taskRow{Task: name, Node: t.Owner, Epoch: t.Epoch, Planned: plan[name], Removed: t.Removed}
 		if p, ok := progress[name]; ok {
 			r.Progress = &p
+		}
+		if r.Skips, err = etcdstore.ListSkips(ctx, cli, etcdstore.TaskPrefix(cfg.Prefix, name)); err != nil {
+			fmt.Fprintf(stderr, "sluice tasks: task %s: %v\n", name, err)
+			return 1
 		}
 		rows = append(rows, r)
 	}
@@ -227,6 +277,7 @@ func runTasks(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		}
 	}
 	_ = w.Flush()
+	writeSkips(stdout, rows)
 	fmt.Fprintf(stdout, "%d nodes: %s\n", len(v.Members), strings.Join(v.MemberNames(), ", "))
 	return 0
 }
@@ -283,6 +334,24 @@ func writeLive(w io.Writer, r taskRow) {
 			fmt.Fprint(w, "\t\t\t")
 		}
 		fmt.Fprintf(w, "\t%s\t%s\t%.1fs\t%s\t%d\n", src.Name, src.Phase, src.LagSeconds, orDash(src.Checkpoint), src.Rows)
+	}
+}
+
+// writeSkips lists the tasks' skip decisions, one a line.
+func writeSkips(w io.Writer, rows []taskRow) {
+	for _, r := range rows {
+		for _, src := range r.Skips {
+			for i, list := range [][]store.Skip{src.Recorded, src.Requested} {
+				state := "recorded"
+				if i == 1 {
+					state = "requested, taken at the owner's next start"
+				}
+				for _, sk := range list {
+					fmt.Fprintf(w, "skip: task %s source %s at %s (%s): %.120q, because %q, by %s at %s\n", r.Task, src.Source, sk.Pos, state,
+						sk.Statement, sk.Reason, orDash(sk.Who), sk.At.Format(time.RFC3339))
+				}
+			}
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
+	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/status"
@@ -44,12 +46,17 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	run := func(ctx context.Context, t cluster.Owned) error {
 		defer mem.add(t.DAG)()
 		tlog := log.With("task", t.Name)
-		return engine.Run(ctx, t.DAG, engine.Options{
+		err := engine.Run(ctx, t.DAG, engine.Options{
 			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true, Node: cfg.Name, Epoch: t.Epoch, System: peers.System(),
 			OpenStore: func(id store.Identity) (store.Store, error) {
 				return etcdstore.Open(cli, t.StatePrefix, etcdstore.Owner{Key: t.OwnerKey, Epoch: t.Epoch}, id, etcdstore.Options{Logger: tlog})
 			},
 		})
+		if stop := (*binlogreader.StatementStop)(nil); errors.As(err, &stop) {
+			tlog.Error("task stopped at a statement the schema history cannot apply", "source", stop.Source, "pos", stop.Pos.String(),
+				"skip", stop.ClusterSkipCommand(*cf.nodeFile, t.Name))
+		}
+		return err
 	}
 	node := cluster.NewNode(*cfg, cli, run, log)
 	// The node's actor system: its tasks' actors, and the node actor that

@@ -51,6 +51,8 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	var ignore listFlag
 	fs.Var(&ignore, "ignore", "item `NAME` whose failure does not count (repeatable; comma-separated; * wildcards, e.g. source.db.key.*)")
 	timeout := fs.Duration("timeout", precheck.DefaultTimeout, "time allowed for the checks of each source and sink")
+	clusterTask := fs.String("cluster-task", "", "check the topology as a cluster node runs it, as the task of this `name` (sluice submit does): "+
+		"its sinks' transactional ids, no checkpoint directory")
 	rate := fs.Int("snapshot-rate", precheck.DefaultSnapshotRowsPerSecond, "snapshot speed in rows/s assumed by the binlog retention check")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: sluice precheck -f FILE [--json] [--ignore NAME]...")
@@ -75,14 +77,21 @@ func runPrecheck(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	if len(diags) > 0 && !*asJSON {
 		fmt.Fprint(stderr, diags.String())
 	}
-	// A task that ran has checkpoints: the servers must be able to resume them.
-	cps, err := engine.Checkpoints(g, g.Name)
-	if err != nil {
-		fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
-		return 1
+	opts := precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate}
+	if *clusterTask != "" {
+		// A cluster task's checkpoints are in etcd, not read here.
+		opts.Cluster = &precheck.Cluster{Task: *clusterTask}
+	} else {
+		// A task that ran has checkpoints: the servers must be able to resume them.
+		cps, err := engine.Checkpoints(g, g.Name)
+		if err != nil {
+			fmt.Fprintf(stderr, "sluice precheck: %v\n", err)
+			return 1
+		}
+		opts.Checkpoints = cps
 	}
 	start := time.Now()
-	rep := precheck.Run(ctx, g, precheck.Options{Timeout: *timeout, SnapshotRowsPerSecond: *rate, Checkpoints: cps})
+	rep := precheck.Run(ctx, g, opts)
 	unused := rep.Ignore(ignore)
 	sum := rep.Summary(nil)
 	if *asJSON {

@@ -10,12 +10,16 @@ import (
 	"strings"
 	"time"
 
+	clientv3 "go.etcd.io/etcd/client/v3"
+
 	"github.com/sluicecdc/sluice/actors/binlog/binlogreader"
 	"github.com/sluicecdc/sluice/change"
+	"github.com/sluicecdc/sluice/cluster"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/schema"
 	"github.com/sluicecdc/sluice/sourcedb"
 	"github.com/sluicecdc/sluice/store"
+	"github.com/sluicecdc/sluice/store/etcdstore"
 	"github.com/sluicecdc/sluice/topology"
 )
 
@@ -33,20 +37,34 @@ func runSkip(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	source := fs.String("source", "", "`name` of the source whose binlog holds the statement (default: the only one)")
 	at := fs.String("at", "", "`position` file:offset where the statement's event ends, as the stop message names it")
 	reason := fs.String("reason", "", "why the statement may be skipped (`text`, required; recorded and shown by sluice status)")
+	task := fs.String("task", "", "with -c, the cluster task's `name` (as sluice tasks lists it)")
+	cf := addClusterFlags(fs)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: sluice skip -f FILE [--source NAME] --at FILE:POS --reason "TEXT"`)
+		fmt.Fprintln(stderr, `       sluice skip -c NODE_FILE --task TASK [--source NAME] --at FILE:POS --reason "TEXT"`)
 		fmt.Fprintln(stderr)
 		fmt.Fprintln(stderr, "Records in the task's checkpoint store that the schema history passes over the DDL statement")
 		fmt.Fprintln(stderr, "ending at POS, which it cannot parse or apply. The statement is read from the source's binlog and")
 		fmt.Fprintln(stderr, "recorded with its digest, the reason, the time and $USER; at the next start the binlog reader skips")
 		fmt.Fprintln(stderr, "that statement at that position, and no other. Run it while the task is stopped.")
 		fmt.Fprintln(stderr)
+		fmt.Fprintln(stderr, "With -c, for a cluster task: the decision goes into the task's state in etcd, and the task's")
+		fmt.Fprintln(stderr, "owner adopts it at its next start (a task stopped by the statement is retried by its node).")
+		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if !fileArg("skip", fs, file, stderr) {
+	inCluster := *cf.nodeFile != ""
+	switch {
+	case inCluster && (*file != "" || *task == ""):
+		fmt.Fprintln(stderr, "sluice skip: with -c (a cluster task) give --task NAME, as sluice tasks lists it, and no -f")
+		return 2
+	case !inCluster && *task != "":
+		fmt.Fprintln(stderr, "sluice skip: --task names a cluster task: give -c NODE_FILE too (any node's file of the cluster)")
+		return 2
+	case !inCluster && !fileArg("skip", fs, file, stderr):
 		return 2
 	}
 	pos, err := parseBinlogPos(*at)
@@ -59,8 +77,20 @@ func runSkip(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, `sluice skip: --reason is required: say why the statement may be skipped (--reason "index only, rows unchanged")`)
 		return 2
 	}
-	g, _ := loadValid("skip", *file, stderr)
-	if g == nil {
+	var g *topology.DAG
+	var cli *clientv3.Client
+	var cfg *cluster.NodeConfig
+	if inCluster {
+		var ok bool
+		if cli, cfg, ok = cf.connect(ctx, "skip", stderr); !ok {
+			return 1
+		}
+		defer cli.Close()
+		if g, err = cluster.TaskDAG(ctx, cli, cfg.Prefix, *task); err != nil {
+			fmt.Fprintf(stderr, "sluice skip: %v\n", err)
+			return 1
+		}
+	} else if g, _ = loadValid("skip", *file, stderr); g == nil {
 		return 1
 	}
 	src, err := skipSource(g, *source)
@@ -79,14 +109,21 @@ func runSkip(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	log, _ := newLogger(stderr, "info", "text")
 	sk := store.Skip{Pos: pos, Digest: schema.Digest(sql), Statement: sql, Reason: why, Who: os.Getenv("USER"), At: time.Now().UTC()}
-	if err := engine.RecordSkip(g, g.Name, src.Name, sk, log); err != nil {
+	name, next := g.Name, "at its next start; sluice status lists it"
+	if inCluster {
+		name, next = *task, "once the task's owner starts it again (sluice tasks lists it)"
+		err = etcdstore.RequestSkip(ctx, cli, etcdstore.TaskPrefix(cfg.Prefix, *task), src.Name, sk)
+	} else {
+		err = engine.RecordSkip(g, g.Name, src.Name, sk, log)
+	}
+	if err != nil {
 		fmt.Fprintf(stderr, "sluice skip: %v\n", err)
 		return 1
 	}
-	log.Warn("skip decision recorded", "task", g.Name, "source", src.Name, "pos", pos.String(), "digest", sk.Digest,
+	log.Warn("skip decision recorded", "task", name, "source", src.Name, "pos", pos.String(), "digest", sk.Digest,
 		"statement", fmt.Sprintf("%.300s", sql), "reason", why, "who", sk.Who)
-	fmt.Fprintf(stdout, "recorded: source %s skips %.200q at %s (digest %s) at its next start; sluice status lists it\n",
-		src.Name, sql, pos, sk.Digest)
+	fmt.Fprintf(stdout, "recorded: source %s skips %.200q at %s (digest %s) %s\n",
+		src.Name, sql, pos, sk.Digest, next)
 	return 0
 }
 

@@ -67,7 +67,7 @@ sinks:
     brokers: [%s]
     topic: %s
     linger: 2ms
-`, dir, addr, cfg.Host(), cfg.Port(), cfg.User, cfg.Password, 6000+time.Now().UnixNano()%1000, pos.Name, pos.Pos, db, testbed.Kafka(t)[0], topic)
+`, dir, addr, cfg.Host(), cfg.Port(), cfg.User, cfg.Password, testbed.ServerID(), pos.Name, pos.Pos, db, testbed.Kafka(t)[0], topic)
 	if err := os.WriteFile(file, []byte(topo), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -20,6 +20,9 @@ func TestSkip_RefusesIncompleteDecisions(t *testing.T) {
 		{"offset missing", []string{"-f", file, "--at", "mariadb-bin.000012", "--reason", "x"}, "is not a binlog position"},
 		{"unknown source", []string{"-f", file, "--source", "nope", "--at", "mariadb-bin.000012:4711", "--reason", "x"}, `no source "nope"`},
 		{"no file", []string{"--at", "mariadb-bin.000012:4711", "--reason", "x"}, "use -f FILE"},
+		{"cluster without task", []string{"-c", "node.yaml", "--at", "mariadb-bin.000012:4711", "--reason", "x"}, "with -c (a cluster task) give --task NAME"},
+		{"cluster with file", []string{"-c", "node.yaml", "--task", "t", "-f", file, "--at", "mariadb-bin.000012:4711", "--reason", "x"}, "and no -f"},
+		{"task without cluster", []string{"--task", "t", "--at", "mariadb-bin.000012:4711", "--reason", "x"}, "give -c NODE_FILE too"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, append([]string{"skip"}, tc.args...)...)

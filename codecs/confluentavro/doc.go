@@ -30,10 +30,10 @@
 //   - DDL records use fixed schemas (SchemaChangeKey {databaseName},
 //     SchemaChangeValue {source, ts_ms, databaseName, schemaName, ddl})
 //     registered under <topic>-<record full name> (Confluent's
-//     TopicRecordNameStrategy), so they can share a data topic without
-//     clashing with <topic>-value. Consumers read them by schema id like any
-//     record; a consumer with a fixed reader schema should read DDL from a
-//     separate ddl_topic or ignore_ddl.
+//     TopicRecordNameStrategy), so they can share a data topic (a ddl_topic
+//     naming one) without clashing with <topic>-value. Without ddl_topic they
+//     go to the topic named for the source (topology.Pipeline.DDLTopic), as
+//     Debezium's schema changes do. Consumers read them by schema id.
 //   - Column names become Avro names: characters outside [A-Za-z0-9_] become
 //     '_' and a leading digit gets a '_' prefix; two columns that become the
 //     same name are a terminal error naming both.

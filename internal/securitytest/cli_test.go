@@ -108,7 +108,7 @@ func newTask(t *testing.T, rows int, mysqlUser, mysqlPass, kafkaUser, kafkaPass 
 		Dir: t.TempDir(), DB: db, Topic: testbed.NewTopic(t, 1),
 		MySQLAddr: cfg.Host(), MySQLPort: int(cfg.Port()), MySQLUser: mysqlUser, MySQLPass: mysqlPass,
 		MySQLTLS: fmt.Sprintf("{mode: verify-identity, ca_file: %s}", tlsFile(t, "ca.pem")),
-		ServerID: 500000 + int(time.Now().UnixNano()%100000),
+		ServerID: int(testbed.ServerID()),
 		Broker:   saslBroker(t), KafkaTLS: fmt.Sprintf("{ca_file: %s}", tlsFile(t, "ca.pem")),
 		Mechanism: "SCRAM-SHA-512", KafkaUser: kafkaUser, KafkaPass: kafkaPass,
 		HTTPAddr: fmt.Sprintf("127.0.0.1:%d", freePort(t)),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -30,7 +29,7 @@ func TestBed_BinlogRowAsSluice(t *testing.T) {
 	AdminExec(t, "INSERT INTO `"+db+"`.items VALUES (7, 'sluice gate', 42)")
 
 	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
-		ServerID: 100000 + rand.Uint32N(1<<20),
+		ServerID: ServerID(),
 		Flavor:   mysql.MariaDBFlavor,
 		Host:     cfg.Host(),
 		Port:     cfg.Port(),

@@ -66,68 +66,40 @@ func (b *Box) Int8(v int8) any { return v }
 // Uint8 boxes v (never allocates).
 func (b *Box) Uint8(v uint8) any { return v }
 
-// Int16 boxes v.
-func (b *Box) Int16(v int16) any {
+// put writes v into a fresh 8-byte slot and returns it as an interface of
+// type typ (the type word of a T).
+func put[T int16 | uint16 | int32 | uint32 | int64 | uint64 | int | float32 | float64](b *Box, typ unsafe.Pointer, v T) any {
 	p := b.word()
-	*(*int16)(p) = v
-	return iface(tInt16, p)
+	*(*T)(p) = v
+	return iface(typ, p)
 }
+
+// Int16 boxes v.
+func (b *Box) Int16(v int16) any { return put(b, tInt16, v) }
 
 // Uint16 boxes v.
-func (b *Box) Uint16(v uint16) any {
-	p := b.word()
-	*(*uint16)(p) = v
-	return iface(tUint16, p)
-}
+func (b *Box) Uint16(v uint16) any { return put(b, tUint16, v) }
 
 // Int32 boxes v.
-func (b *Box) Int32(v int32) any {
-	p := b.word()
-	*(*int32)(p) = v
-	return iface(tInt32, p)
-}
+func (b *Box) Int32(v int32) any { return put(b, tInt32, v) }
 
 // Uint32 boxes v.
-func (b *Box) Uint32(v uint32) any {
-	p := b.word()
-	*(*uint32)(p) = v
-	return iface(tUint32, p)
-}
+func (b *Box) Uint32(v uint32) any { return put(b, tUint32, v) }
 
 // Int64 boxes v.
-func (b *Box) Int64(v int64) any {
-	p := b.word()
-	*(*int64)(p) = v
-	return iface(tInt64, p)
-}
+func (b *Box) Int64(v int64) any { return put(b, tInt64, v) }
 
 // Uint64 boxes v.
-func (b *Box) Uint64(v uint64) any {
-	p := b.word()
-	*(*uint64)(p) = v
-	return iface(tUint64, p)
-}
+func (b *Box) Uint64(v uint64) any { return put(b, tUint64, v) }
 
 // Int boxes v.
-func (b *Box) Int(v int) any {
-	p := b.word()
-	*(*int)(p) = v
-	return iface(tInt, p)
-}
+func (b *Box) Int(v int) any { return put(b, tInt, v) }
 
 // Float32 boxes v.
-func (b *Box) Float32(v float32) any {
-	p := b.word()
-	*(*float32)(p) = v
-	return iface(tFloat32, p)
-}
+func (b *Box) Float32(v float32) any { return put(b, tFloat32, v) }
 
 // Float64 boxes v.
-func (b *Box) Float64(v float64) any {
-	p := b.word()
-	*(*float64)(p) = v
-	return iface(tFloat64, p)
-}
+func (b *Box) Float64(v float64) any { return put(b, tFloat64, v) }
 
 // String boxes s without copying its bytes: s keeps pointing where it
 // pointed.

@@ -13,6 +13,7 @@
 //	P chunk/<source>/<table>/<id>        JSON chunk state; id is 8 hex digits
 //	P schema/<source>/<table>/<pos key>  definition (opaque bytes)
 //	P skip/<source>/<pos key>            JSON skip decision
+//	P skip-request/<source>/<pos key>    JSON skip decision an operator asked for; the next Open adopts it (RequestSkip)
 //	P journal/<n>, P journal-committed   a commit larger than one transaction, in flight
 //	P writer                             the writer mark: the epoch of the last commit's store (Audit)
 //

@@ -107,6 +107,10 @@ func Open(cli *clientv3.Client, prefix string, owner Owner, id store.Identity, o
 		_ = s.Close()
 		return nil, err
 	}
+	if err := s.adoptSkipRequests(); err != nil {
+		_ = s.Close()
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -469,17 +469,7 @@ func (d *rowDecoder) setNames(mask uint64, elems []string) any {
 		}
 		return emptyString
 	}
-	s := d.scratch[:0]
-	for i := 0; i < len(elems) && i < 64; i++ {
-		if mask&(1<<uint(i)) == 0 {
-			continue
-		}
-		if len(s) > 0 {
-			s = append(s, ',')
-		}
-		s = append(s, elems[i]...)
-	}
-	return d.text(s)
+	return d.text(appendSetNames(d.scratch[:0], mask, elems))
 }
 
 // timestamp2 decodes TIMESTAMP(n): seconds since the epoch, big-endian,

@@ -120,7 +120,7 @@ func startPrivate(t *testing.T, rowMetadata string) (*historyServer, error) {
 	t.Cleanup(func() { admin.Close() })
 	src := &topology.Source{
 		Name: "private", Flavor: topology.FlavorMariaDB, Host: "127.0.0.1", Port: port,
-		User: "sluice", Password: topology.NewSecret("sluice"), ServerID: 200000 + rand.Uint32N(1<<24),
+		User: "sluice", Password: topology.NewSecret("sluice"), ServerID: testbed.ServerID(),
 		Start: topology.StartPosition{Mode: topology.StartLatest},
 	}
 	h := &historyServer{src: src, admin: admin}

@@ -43,10 +43,20 @@ func (e *StatementStop) Unwrap() error { return e.Err }
 // SkipCommand is the command that records the decision to skip the
 // statement, for the task run from topology file file.
 func (e *StatementStop) SkipCommand(file string) string {
-	if strings.ContainsAny(file, " \t'\"") {
-		file = strconv.Quote(file)
+	return fmt.Sprintf(`sluice skip -f %s --source %s --at %s --reason "WHY"`, quoteArg(file), e.Source, e.Pos)
+}
+
+// ClusterSkipCommand is SkipCommand for a cluster task, given a node file
+// of the cluster.
+func (e *StatementStop) ClusterSkipCommand(nodeFile, task string) string {
+	return fmt.Sprintf(`sluice skip -c %s --task %s --source %s --at %s --reason "WHY"`, quoteArg(nodeFile), quoteArg(task), e.Source, e.Pos)
+}
+
+func quoteArg(s string) string {
+	if strings.ContainsAny(s, " \t'\"") {
+		return strconv.Quote(s)
 	}
-	return fmt.Sprintf(`sluice skip -f %s --source %s --at %s --reason "WHY"`, file, e.Source, e.Pos)
+	return s
 }
 
 // decisionKey is where a decision applies: a position without its GTID.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"testing"
 	"time"
 
@@ -164,6 +165,7 @@ func BenchmarkStage_Decode(b *testing.B) {
 	raw, rows := workloadBinlog(4)
 	b.ReportAllocs()
 	b.ResetTimer()
+	m0 := mallocs()
 	for done := 0; done < b.N; {
 		// A new parser and Stream per pass: the GTIDs start again.
 		if n := newDecoder(b).decode(raw, nil); n != rows {
@@ -171,6 +173,20 @@ func BenchmarkStage_Decode(b *testing.B) {
 		}
 		done += rows
 	}
+	reportAllocsPerEvent(b, m0)
+}
+
+// mallocs is the process's count of heap allocations so far.
+func mallocs() uint64 {
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return ms.Mallocs
+}
+
+// reportAllocsPerEvent reports the allocations since m0 per row event (one
+// op) with their fraction: allocs/op rounds them down to a whole number.
+func reportAllocsPerEvent(b *testing.B, m0 uint64) {
+	b.ReportMetric(float64(mallocs()-m0)/float64(b.N), "allocs/event")
 }
 
 const pathTopology = `version: 1
@@ -221,6 +237,7 @@ func BenchmarkCatchUp_Path(b *testing.B) {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()
+	m0 := mallocs()
 	for done := 0; done < b.N; {
 		if n := newDecoder(b).decode(raw, sink); n != rows {
 			b.Fatalf("%d changes, want %d", n, rows)
@@ -228,6 +245,7 @@ func BenchmarkCatchUp_Path(b *testing.B) {
 		done += rows
 	}
 	b.StopTimer()
+	reportAllocsPerEvent(b, m0)
 	if rs.records < b.N {
 		b.Fatalf("%d records encoded for %d row events", rs.records, b.N)
 	}

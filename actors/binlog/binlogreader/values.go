@@ -131,17 +131,22 @@ func setNames(mask uint64, elems []string) string {
 		}
 		return ""
 	}
-	var b strings.Builder
+	return string(appendSetNames(nil, mask, elems))
+}
+
+// appendSetNames appends the names of a SET mask's elements, comma-separated.
+func appendSetNames(dst []byte, mask uint64, elems []string) []byte {
+	start := len(dst)
 	for i := 0; i < len(elems) && i < 64; i++ {
 		if mask&(1<<uint(i)) == 0 {
 			continue
 		}
-		if b.Len() > 0 {
-			b.WriteByte(',')
+		if len(dst) > start { // as it always was: no comma after an empty first name
+			dst = append(dst, ',')
 		}
-		b.WriteString(elems[i])
+		dst = append(dst, elems[i]...)
 	}
-	return b.String()
+	return dst
 }
 
 // rowSize estimates the bytes a decoded row holds.

@@ -40,17 +40,11 @@ type outCol struct {
 // those), while filters always name source columns and see source values.
 func resolve(p *topology.Pipeline, t *change.Table) (*plan, error) {
 	pl := &plan{in: t}
-	rule, ok := p.Source.Objects.Match(t.Schema, t.Name)
+	rules, ok := p.Rules(t.Schema, t.Name)
 	if !ok {
 		return pl, nil
 	}
 	pl.selected = true
-	rules := []*topology.TableRule{rule}
-	for _, tr := range p.Transforms {
-		if r, ok := tr.Match(t.Schema, t.Name); ok {
-			rules = append(rules, r)
-		}
-	}
 
 	type keyRef struct {
 		src  int
