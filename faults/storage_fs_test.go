@@ -50,6 +50,31 @@ func TestStorage_CheckpointFilesystemFull(t *testing.T) {
 	storageResume(t, tp, w, broker, "filesystem full")
 }
 
+// TestStorage_CheckpointFilesystemFullInSnapshot fills the file system while
+// the task snapshots (every chunk done is a record in the checkpoint file):
+// the task stops, and once space is back the snapshot goes on from the
+// chunks committed as done, with nothing lost.
+func TestStorage_CheckpointFilesystemFullInSnapshot(t *testing.T) {
+	needBed(t)
+	tp, w, broker := storageTask(t, "storage-full-snap")
+	w.fill(t, "w1", 20000)
+	tp.Start, tp.ChunkSize, tp.RowsPerSec = "initial", 200, 4000
+	dir := filepath.Join(tp.Dir, "checkpoints")
+	mountFS(t, dir, "tmpfs", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir)
+	storageRun(t, tp, w, broker, func() {
+		filler := filepath.Join(dir, "filler")
+		fillUp(t, filler)
+		t.Cleanup(func() { _ = os.Remove(filler) })
+	}, "no space left on device", "free space on it")
+	if _, ok, done := readState(t, tp.checkpointFile(), "src"); done {
+		t.Fatalf("the snapshot finished before the file system filled up (checkpoint %v); make it slower", ok)
+	}
+	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	storageResume(t, tp, w, broker, "filesystem full in the snapshot")
+}
+
 // TestStorage_CheckpointFilesystemReadOnly turns the checkpoint directory's
 // filesystem read-only mid-run (an aborted ext4 on a loop device), then
 // remounts it read-write after the task stopped.
