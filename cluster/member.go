@@ -53,8 +53,8 @@ func Join(ctx context.Context, cli *clientv3.Client, prefix, name, addr string, 
 		if kvs := resp.Responses[0].GetResponseRange().Kvs; len(kvs) > 0 {
 			other = string(kvs[0].Value)
 		}
-		return nil, fmt.Errorf("%w: node name %q is in use by a live node (advertising %s): give each node its own name in its node file, "+
-			"or, if that node is gone, wait %s for its lease to expire", ErrNameInUse, name, other, time.Duration(secs)*time.Second)
+		return nil, nameInUse(fmt.Sprintf("node name %q is in use by a live node (advertising %s): give each node its own name in its node file, "+
+			"or, if that node is gone, wait %s for its lease to expire", name, other, time.Duration(secs)*time.Second))
 	}
 	m := &Member{cli: cli, k: k, name: name, ttl: time.Duration(secs) * time.Second, lease: g.ID, last: time.Now(), lost: make(chan struct{})}
 	kctx, cancel := context.WithCancel(context.Background())
@@ -120,8 +120,15 @@ func (m *Member) Leave(ctx context.Context) error {
 	return err
 }
 
-// ErrNameInUse is returned by Join when a live member has the name.
+// ErrNameInUse is returned by Join when a live member has the name (the
+// error says which node has it and what to do).
 var ErrNameInUse = errors.New("node name in use")
+
+// nameInUse is Join's refusal: its text alone, matching ErrNameInUse.
+type nameInUse string
+
+func (e nameInUse) Error() string        { return string(e) }
+func (e nameInUse) Is(target error) bool { return target == ErrNameInUse }
 
 // ErrOwned is returned by Acquire when another node owns the task.
 var ErrOwned = errors.New("task owned by another node")

@@ -151,7 +151,7 @@ func TestCluster_BadInputIsRefusedWithTheFix(t *testing.T) {
 	second := startNode(t, nprefix, "twin", testbed.Etcd(t))
 	code := second.p.wait(10 * time.Second)
 	log := second.p.log()
-	if code == 0 || !strings.Contains(log, `node name "twin" is in use by a live node (advertising `+first.advertise+")") ||
+	if code == 0 || !strings.Contains(log, `sluice node: node name "twin" is in use by a live node (advertising `+first.advertise+")") ||
 		!strings.Contains(log, "give each node its own name in its node file") {
 		t.Errorf("the second node: exit %d, want a refusal naming %s:\n%s", code, first.advertise, tail(log, 20))
 	}

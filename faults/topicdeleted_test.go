@@ -27,7 +27,9 @@ func ownTopic(t *testing.T, partitions int) string {
 	if err != nil {
 		t.Fatalf("creating topic %s: %v", name, err)
 	}
-	t.Cleanup(func() { _, _ = cl.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{name}}) })
+	t.Cleanup(func() {
+		_, _ = cl.DeleteTopics(context.Background(), &kafka.DeleteTopicsRequest{Topics: []string{name}})
+	})
 	return name
 }
 

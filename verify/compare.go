@@ -97,10 +97,14 @@ func Compare(ctx context.Context, conn *client.Conn, t *Table, topic map[string]
 	for i, k := range t.Key {
 		keyCols[i] = t.Column(k)
 	}
-	ranged := true // the key can be paged through with literals
+	// The key can be paged through with literals, unless a key column
+	// orders otherwise than its text (ENUM and SET by index, FLOAT,
+	// spatial values) or may be NULL (a nullable unique key: a row
+	// comparison with NULL is never true): such a table is one chunk.
+	ranged := true
 	for _, c := range keyCols {
-		switch c.Kind {
-		case KindEnum, KindSet, KindFloat, KindGeometry:
+		switch {
+		case c.Nullable, c.Kind == KindEnum, c.Kind == KindSet, c.Kind == KindFloat, c.Kind == KindGeometry:
 			ranged = false
 		}
 	}

@@ -34,6 +34,7 @@ type Column struct {
 	Name     string
 	Kind     Kind
 	Unsigned bool
+	Nullable bool
 	// Float32 marks FLOAT (single precision): MySQL prints it with 6
 	// significant digits, so values compare at that precision.
 	Float32 bool
@@ -96,7 +97,7 @@ func columnOf(c *change.Column) Column {
 	if i := strings.IndexAny(base, "( "); i >= 0 {
 		base = base[:i]
 	}
-	col := Column{Name: c.Name, Unsigned: c.Unsigned || strings.Contains(ct, "unsigned"), Scale: c.Scale,
+	col := Column{Name: c.Name, Unsigned: c.Unsigned || strings.Contains(ct, "unsigned"), Nullable: c.Nullable, Scale: c.Scale,
 		Elements: c.Elements, Charset: c.Charset}
 	switch base {
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net"
 	"os"
 	"strings"
@@ -74,7 +73,7 @@ sinks:
     topic: %s
     linger: 2ms
 %s
-`, t.TempDir(), freeAddr(t), host, port, cfg.User, cfg.Password, 100_000+rand.IntN(1_000_000), db, testbed.Kafka(t)[0], topic, sinkYAML)
+`, t.TempDir(), freeAddr(t), host, port, cfg.User, cfg.Password, testbed.ServerID(), db, testbed.Kafka(t)[0], topic, sinkYAML)
 	dag, diags := topology.Parse("verify.yaml", []byte(src))
 	if dag == nil {
 		t.Fatalf("topology: %s", diags.String())

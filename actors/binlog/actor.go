@@ -69,7 +69,8 @@ type Actor struct {
 	online   *online
 	lastMark *change.Mark
 	lastSeq  uint64
-	grant    int64 // the source's budget
+	grant    int64           // the source's budget
+	startPos change.Position // where the stream started
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -131,7 +132,7 @@ func (a *Actor) open(ctx actor.Context, m *flow.Start) {
 		panic(err)
 	}
 	a.stream, a.reading = stream, true
-	a.lastSeq = r.NextSeq - 1
+	a.lastSeq, a.startPos = r.NextSeq-1, r.Pos
 	if a.cfg.Online != nil {
 		a.online = newOnline(a.cfg.Online, m.ChunksDone)
 	}

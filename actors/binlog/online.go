@@ -144,10 +144,20 @@ func (a *Actor) chunkReady(r *chunkFetched) bool {
 		return true // no rows to place
 	}
 	p := a.stream.Progress()
-	if r.pos.File != "" && p.Pos.File != "" && comparePos(p.Pos, r.pos) >= 0 {
+	if pos := a.streamPos(); r.pos.File != "" && pos.File != "" && comparePos(pos, r.pos) >= 0 {
 		return true
 	}
 	return p.CaughtUpAt.After(r.at)
+}
+
+// streamPos is the stream's last transaction boundary, or where it started
+// before it read one (on an idle server that is where a chunk's snapshot
+// is too).
+func (a *Actor) streamPos() change.Position {
+	if p := a.stream.Progress().Pos; p.File != "" {
+		return p
+	}
+	return a.startPos
 }
 
 // onlineFetch starts reading the next chunk, moving to the next table when
@@ -165,7 +175,7 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 			o.win = snapshot.NewWindow(o.table)
 			o.started, o.rows, o.rereads, o.reading, o.waiting = time.Now(), 0, 0, 0, 0
 			a.cfg.Logger.Info("online snapshot starting", "source", a.cfg.Source.Name, "table", o.cur.Table.QualifiedName(),
-				"chunks", len(o.cur.Chunks), "from", a.stream.Progress().Pos)
+				"chunks", len(o.cur.Chunks), "from", a.streamPos())
 		}
 		name := o.cur.Table.QualifiedName()
 		for o.next < len(o.cur.Chunks) && o.done[flow.ChunkID{Table: name, ID: o.cur.Chunks[o.next].ID}] {
@@ -188,7 +198,7 @@ func (a *Actor) onlineFetch(ctx actor.Context) {
 	ch := o.cur.Chunks[o.next]
 	o.next++
 	o.win.Clear()
-	o.low = a.stream.Progress().Pos
+	o.low = a.streamPos()
 	o.inFlight = true
 	root, self, src, epoch, t, rctx := ctx.ActorSystem().Root, ctx.Self(), a.cfg.Source, a.cfg.Epoch, o.cur, o.ctx
 	table, describe := o.table, o.describe

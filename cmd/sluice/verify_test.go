@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -69,7 +68,7 @@ routers:
   - {name: r, from: bed, policy: pk_hash}
 sinks:
   - {name: k, from: r, brokers: [%s], topic: %s, linger: 2ms}
-`, dir, addr, cfg.Host(), cfg.Port(), cfg.User, cfg.Password, 100_000+rand.IntN(1_000_000), db, testbed.Kafka(t)[0], topic)
+`, dir, addr, cfg.Host(), cfg.Port(), cfg.User, cfg.Password, testbed.ServerID(), db, testbed.Kafka(t)[0], topic)
 	if err := os.WriteFile(file, []byte(topo), 0o600); err != nil {
 		t.Fatal(err)
 	}

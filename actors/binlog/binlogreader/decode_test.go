@@ -376,3 +376,91 @@ func TestRowDecoder_SameValuesAsGoMySQL(t *testing.T) {
 		})
 	}
 }
+
+// A batch that follows a full one is allocated for as many changes, not
+// grown from 64 (which allocates its Changes about twice over); a batch
+// that follows a part-filled one starts small.
+func TestStream_BatchAfterAFullOneHasRoom(t *testing.T) {
+	l := newBinlog(t, mysql.MariaDBFlavor)
+	s := testStream(t, mysql.MariaDBFlavor, nil, "", 1)
+	tt := workloadTable(70)
+	feed(s, l.fde(), l.mariaGTID(0, 1, false), l.tableMap(tt))
+	var imgs [][]byte
+	for n := range uint64(2000) {
+		imgs = append(imgs, workloadRow(n+1))
+	}
+	feed(s, l.rows(replication.WRITE_ROWS_EVENTv1, tt, imgs...))
+	const maxBytes = 200 << 10
+	first, err := s.ReadBatch(t.Context(), maxBytes, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.ReadBatch(t.Context(), maxBytes, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(first.Changes)
+	if first.Bytes < maxBytes || n <= 64 || len(second.Changes) != n {
+		t.Fatalf("batches of %d and %d changes (%d bytes): want two full ones of equal counts", n, len(second.Changes), first.Bytes)
+	}
+	if c := cap(second.Changes); c < n || c > n+n/16 {
+		t.Errorf("second batch allocated for %d changes, want %d to %d", c, n, n+n/16)
+	}
+	feed(s, l.xid(1))
+	rest := readAll(t, s, maxBytes)
+	last := rest[len(rest)-1]
+	if len(last.Changes) >= n {
+		t.Fatalf("the last batch holds %d changes, want the rest (< %d)", len(last.Changes), n)
+	}
+	feed(s, l.mariaGTID(0, 2, false), l.tableMap(tt), l.rows(replication.WRITE_ROWS_EVENTv1, tt, imgs[0]), l.xid(2))
+	next := readAll(t, s, maxBytes)
+	if c := cap(next[0].Changes); c != 64 {
+		t.Errorf("a batch after a part-filled one allocated for %d changes, want 64", c)
+	}
+}
+
+// The row decoder applies the fixes only a schema history gives: unsigned
+// integers on a server that logs no signedness, and MariaDB's INET4, INET6
+// and UUID (logged as BINARY) as their text; normalize of go-mysql's values
+// is what they must equal.
+func TestRowDecoder_HistoryFixes(t *testing.T) {
+	tbl := &change.Table{Columns: append(integerColumns(),
+		change.Column{Name: "ip4", Type: change.TypeString, Meta: uint16(change.TypeString)<<8 | 4, Charset: "binary", ColumnType: "inet4"},
+		change.Column{Name: "ip6", Type: change.TypeString, Meta: uint16(change.TypeString)<<8 | 16, Charset: "binary", ColumnType: "inet6"},
+		change.Column{Name: "uu", Type: change.TypeString, Meta: uint16(change.TypeString)<<8 | 16, Charset: "binary", ColumnType: "uuid"},
+		change.Column{Name: "bn", Type: change.TypeString, Meta: uint16(change.TypeString)<<8 | 6, Charset: "binary", ColumnType: "binary(6)"},
+	)}
+	tm := &replication.TableMapEvent{ColumnCount: uint64(len(tbl.Columns))} // NO_LOG: no signedness bitmap
+	for _, c := range tbl.Columns {
+		tm.ColumnType = append(tm.ColumnType, c.Type)
+		tm.ColumnMeta = append(tm.ColumnMeta, c.Meta)
+	}
+	e := &tableEntry{table: tbl, fixes: fixesFor(tbl, tm)}
+	ip6 := "\x20\x01\x0d\xb8\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01"
+	uu := "\x12\x3e\x45\x67\xe8\x9b\x12\xd3\xa4\x56\x42\x66\x55\x44"
+	image := rowImage([][]byte{
+		{0xc8}, {0xff, 0xff}, {0xff, 0xff, 0xff}, binary.LittleEndian.AppendUint32(nil, 4000000000), u64(math.MaxUint64),
+		binary.LittleEndian.AppendUint32(nil, uint32(0xfffffff9)),
+		str1("\x0a\x00\x00"), str1(ip6), str1(uu), str1("ab"),
+	})
+	// go-mysql's values for the same bytes: signed integers, the stored
+	// (zero-stripped) bytes as strings.
+	want := []any{int8(-56), int16(-1), int32(-1), int32(-294967296), int64(-1), int32(-7), "\x0a\x00\x00", ip6, uu, "ab"}
+	e.normalize(want)
+	var d rowDecoder
+	rows, err := d.decodeRows(planFor(tm, e), image, bitmap(len(tbl.Columns), func(int) bool { return true }), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("%d rows, want 1", len(rows))
+	}
+	for i := range want {
+		if !reflect.DeepEqual(rows[0][i], want[i]) {
+			t.Errorf("column %s: %#v (%T), normalize gives %#v (%T)", tbl.Columns[i].Name, rows[0][i], rows[0][i], want[i], want[i])
+		}
+	}
+	if want[6] != "10.0.0.0" || want[8] != "123e4567-e89b-12d3-a456-426655440000" || want[9] != "ab\x00\x00\x00\x00" {
+		t.Errorf("normalize itself: %q %q %q", want[6], want[8], want[9])
+	}
+}

@@ -12,7 +12,9 @@
 // or BEGIN, up to XID or COMMIT (a statement outside BEGIN…COMMIT is a group
 // of its own, like DDL). Each selected row change gets a Seq (strictly
 // increasing from Resume.NextSeq), its index in the transaction (Row), its
-// position (file, end of its event, transaction GTID) and a size estimate.
+// position (file, end of its event, transaction GTID), the GTID set executed
+// with its transaction (GTIDSet: built once per transaction, one string
+// shared by its changes) and a size estimate.
 // batch.Mark is the last transaction boundary passed during the call: the
 // end of the commit event, the GTID set executed there, and Seq = the last
 // Seq assigned before it (a transaction without selected rows still moves
@@ -71,8 +73,8 @@
 //     names. Columns are named col_0, col_1…, ENUM/SET stay numeric (int64),
 //     the primary key is unknown, and one warning per table is logged.
 //     MINIMAL still logs signedness and charsets; NO_LOG (and MySQL 5.7)
-//     does not: with a History, unsigned integers are then re-typed per row
-//     (uint8..uint64), the only per-row cost the history adds.
+//     does not: with a History, the row decoder reads integers with the
+//     history's signedness (uint8..uint64), at no cost per row.
 //   - binlog_row_image must be FULL: a rows event of a selected table whose
 //     column bitmaps leave a column out (a session with MINIMAL or NOBLOB)
 //     is a terminal error; go-mysql would leave the column nil, which reads

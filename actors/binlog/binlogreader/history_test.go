@@ -35,15 +35,20 @@ func TestDDLMayTouch(t *testing.T) {
 	}
 }
 
-func TestNormalize_UnsignedWithoutSignedness(t *testing.T) {
-	tbl := &change.Table{Columns: []change.Column{
+// integerColumns are unsigned integers of every width and one signed INT.
+func integerColumns() []change.Column {
+	return []change.Column{
 		{Name: "a", Type: change.TypeTiny, Unsigned: true},
 		{Name: "b", Type: change.TypeShort, Unsigned: true},
 		{Name: "c", Type: change.TypeInt24, Unsigned: true},
 		{Name: "d", Type: change.TypeLong, Unsigned: true},
 		{Name: "e", Type: change.TypeLongLong, Unsigned: true},
 		{Name: "f", Type: change.TypeLong},
-	}}
+	}
+}
+
+func TestNormalize_UnsignedWithoutSignedness(t *testing.T) {
+	tbl := &change.Table{Columns: integerColumns()}
 	tm := &replication.TableMapEvent{} // NO_LOG: no signedness bitmap
 	e := &tableEntry{table: tbl, fixes: fixesFor(tbl, tm)}
 	row := []any{int8(-56), int16(-1), int32(-1), int32(-294967296), int64(-1), int32(-7)}

@@ -118,6 +118,9 @@ type Stream struct {
 	txnTag  mysql.Tag
 	txnGNO  int64
 	txnMDB  mysql.MariadbGTID
+	txnSet  string   // executed set after the open transaction (txnExecuted); "" until asked
+	setBuf  []byte   // scratch of txnExecuted
+	setDoms []uint32 // scratch of txnExecuted
 	txnRow  uint32
 	txnTime uint32
 	hasGTID bool
@@ -140,6 +143,7 @@ type Stream struct {
 	// decode them instead, for the tests that compare the two.
 	dec         rowDecoder
 	goMySQLRows bool
+	fullBatch   int // changes of the last batch when it ended full, else 0
 
 	// XA transactions (xa.go): the group being read, the prepared ones in
 	// binlog order, and the rows of a committed one still to emit.

@@ -75,7 +75,21 @@ func (s *Stream) read(ctx context.Context, maxBytes int, maxWait time.Duration, 
 		return nil, s.err
 	}
 	s.rctx = ctx
-	b := &change.Batch{Source: s.name, Changes: make([]change.Change, 0, 64)}
+	// A batch that follows a full one (catch-up) is allocated for as many
+	// changes as that one held: grown from 64 it would allocate its Changes
+	// about twice over. Otherwise (following the source live) batches are
+	// small.
+	n := 64
+	if s.fullBatch > n {
+		n = s.fullBatch + s.fullBatch/16
+	}
+	b := &change.Batch{Source: s.name, Changes: make([]change.Change, 0, n)}
+	defer func() {
+		s.fullBatch = 0
+		if b.Bytes >= maxBytes {
+			s.fullBatch = len(b.Changes)
+		}
+	}()
 	var timer *time.Timer
 	defer func() {
 		if timer != nil {

@@ -131,7 +131,8 @@ func setNames(mask uint64, elems []string) string {
 		}
 		return ""
 	}
-	return string(appendSetNames(nil, mask, elems))
+	var buf [128]byte
+	return string(appendSetNames(buf[:0], mask, elems))
 }
 
 // appendSetNames appends the names of a SET mask's elements, comma-separated.
