@@ -35,18 +35,9 @@ import (
 func TestStorage_CheckpointFilesystemFull(t *testing.T) {
 	needBed(t)
 	tp, w, broker := storageTask(t, "storage-full")
-	dir := filepath.Join(tp.Dir, "checkpoints")
-	mountFS(t, dir, "tmpfs", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir)
-
-	storageRun(t, tp, w, broker, func() {
-		filler := filepath.Join(dir, "filler")
-		fillUp(t, filler)
-		t.Cleanup(func() { _ = os.Remove(filler) })
-	}, "no space left on device", "free space on it")
+	unfill := storageFull(t, tp, w, broker)
 	storageRefused(t, tp, "free space on it")
-	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
-		t.Fatal(err)
-	}
+	unfill()
 	storageResume(t, tp, w, broker, "filesystem full")
 }
 
@@ -59,20 +50,31 @@ func TestStorage_CheckpointFilesystemFullInSnapshot(t *testing.T) {
 	tp, w, broker := storageTask(t, "storage-full-snap")
 	w.fill(t, "w1", 20000)
 	tp.Start, tp.ChunkSize, tp.RowsPerSec = "initial", 200, 2000
-	dir := filepath.Join(tp.Dir, "checkpoints")
-	mountFS(t, dir, "tmpfs", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir)
-	storageRun(t, tp, w, broker, func() {
-		filler := filepath.Join(dir, "filler")
-		fillUp(t, filler)
-		t.Cleanup(func() { _ = os.Remove(filler) })
-	}, "no space left on device", "free space on it")
+	unfill := storageFull(t, tp, w, broker)
 	if _, ok, done := readState(t, tp.checkpointFile(), "src"); done {
 		t.Fatalf("the snapshot finished before the file system filled up (checkpoint %v); make it slower", ok)
 	}
-	if err := os.Remove(filepath.Join(dir, "filler")); err != nil {
-		t.Fatal(err)
-	}
+	unfill()
 	storageResume(t, tp, w, broker, "filesystem full in the snapshot")
+}
+
+// storageFull mounts a 1 MiB tmpfs on the checkpoint dir, runs the task
+// and fills the tmpfs up once records flow (storageRun); unfill frees the
+// space again.
+func storageFull(t *testing.T, tp *topo, w *workload, broker string) (unfill func()) {
+	t.Helper()
+	dir := filepath.Join(tp.Dir, "checkpoints")
+	mountFS(t, dir, "tmpfs", "-t", "tmpfs", "-o", "size=1m", "tmpfs", dir)
+	filler := filepath.Join(dir, "filler")
+	storageRun(t, tp, w, broker, func() {
+		fillUp(t, filler)
+		t.Cleanup(func() { _ = os.Remove(filler) })
+	}, "no space left on device", "free space on it")
+	return func() {
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // TestStorage_CheckpointFilesystemReadOnly turns the checkpoint directory's
