@@ -80,6 +80,13 @@ type Change struct {
 	// Row is the index of this change within its transaction (0-based), so
 	// that (Pos.GTID or Pos, Row) identifies a change for de-duplication.
 	Row uint32
+	// GTIDSet is the GTID set executed once the change's transaction
+	// commits, the transaction included ("0-1-42,1-2-7" on MariaDB,
+	// "uuid:1-42" on MySQL), as Canal's FlatMessage gtid carries it. One
+	// string shared by every change of the transaction; empty when the
+	// server does not use GTIDs, the set is not known yet, or for snapshot
+	// rows and schema-sync DDL.
+	GTIDSet string
 	// CommitTime is the source's commit time in Unix seconds (the binlog
 	// event header timestamp); for snapshot rows, when their chunk's read
 	// began, and for schema-sync DDL, when the snapshot was planned (its

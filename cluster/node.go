@@ -28,6 +28,9 @@ type Owned struct {
 	// StatePrefix is where the task's checkpoints live in etcd.
 	StatePrefix string
 	Status      *status.Registry
+	// Snapshot reaches the running task's online snapshots (sluice
+	// snapshot --task); RunTask sets it.
+	Snapshot *SnapshotHook
 }
 
 // Node runs the tasks the plan gives it while it is a member.
@@ -255,7 +258,7 @@ func (n *Node) start(ctx context.Context, m *Member, t *Task) {
 		return
 	}
 	dag.Engine.HTTPAddr = "" // the node serves every task's status
-	owned := Owned{Name: t.Name, DAG: dag, OwnerKey: n.k.owner(t.Name), Epoch: epoch, StatePrefix: n.k.state(t.Name), Status: status.NewRegistry()}
+	owned := Owned{Name: t.Name, DAG: dag, OwnerKey: n.k.owner(t.Name), Epoch: epoch, StatePrefix: n.k.state(t.Name), Status: status.NewRegistry(), Snapshot: &SnapshotHook{}}
 	rctx, cancel := context.WithCancel(context.Background())
 	r := &running{owned: owned, cancel: cancel, done: make(chan struct{})}
 	n.running[t.Name] = r

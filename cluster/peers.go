@@ -48,13 +48,15 @@ const typePrefix = "sluice.cluster/"
 
 // The kinds of message.
 const (
-	kindStatus        = "status"        // StatusRequest → NodeStatus
-	kindMetrics       = "metrics"       // metricsRequest → metricsReply
-	kindStatusReply   = "status-reply"  // NodeStatus
-	kindMetricsReply  = "metrics-reply" // metricsReply
-	kindErrorReply    = "error"         // errorReply
-	defaultAskTimeout = 2 * time.Second // how long a question to a node waits
-	maxMetricsBytes   = 16 << 20        // a node's metrics text larger than this is refused
+	kindStatus        = "status"         // StatusRequest → NodeStatus
+	kindMetrics       = "metrics"        // metricsRequest → metricsReply
+	kindStatusReply   = "status-reply"   // NodeStatus
+	kindMetricsReply  = "metrics-reply"  // metricsReply
+	kindErrorReply    = "error"          // errorReply
+	kindSnapshot      = "snapshot"       // SnapshotRequest → SnapshotQueued
+	kindSnapshotReply = "snapshot-reply" // SnapshotQueued
+	defaultAskTimeout = 2 * time.Second  // how long a question to a node waits
+	maxMetricsBytes   = 16 << 20         // a node's metrics text larger than this is refused
 	nodeUpFamily      = "sluice_cluster_node_up"
 )
 
@@ -80,6 +82,7 @@ type errorReply struct {
 type Local interface {
 	Statuses() []TaskStatus
 	WriteMetrics(io.Writer) error
+	Snapshot(context.Context, SnapshotRequest) (SnapshotQueued, error)
 }
 
 // Peers is a node's (or a tool's) actor system on the network.
@@ -333,7 +336,11 @@ func (a *nodeActor) Receive(ctx actor.Context) {
 	case actor.SystemMessage, actor.AutoReceiveMessage:
 		// The actor's life (Started, Stopping, …): nothing to do.
 	case *anypb.Any:
-		if ctx.Sender() != nil {
+		switch {
+		case ctx.Sender() == nil:
+		case m.GetTypeUrl() == typePrefix+kindSnapshot:
+			a.answerSnapshot(ctx, m)
+		default:
 			ctx.Respond(a.answer(m))
 		}
 	default:
@@ -376,14 +383,19 @@ func mustEncode(kind string, v any) *anypb.Any {
 // ask sends a question to the node actor at addr and decodes its reply of
 // kind want into out.
 func (p *Peers) ask(ctx context.Context, addr, kind, want string, out any) error {
-	timeout := p.AskTimeout
+	return p.askWith(ctx, addr, mustEncode(kind, struct{}{}), want, p.AskTimeout, out)
+}
+
+// askWith sends the question q to the node actor at addr, waits for at
+// most timeout and decodes its reply of kind want into out.
+func (p *Peers) askWith(ctx context.Context, addr string, q *anypb.Any, want string, timeout time.Duration, out any) error {
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < timeout {
 		timeout = time.Until(d)
 	}
 	if timeout <= 0 {
 		return context.DeadlineExceeded
 	}
-	res, err := p.system.Root.RequestFuture(actor.NewPID(addr, nodeActorName), mustEncode(kind, struct{}{}), timeout).Result()
+	res, err := p.system.Root.RequestFuture(actor.NewPID(addr, nodeActorName), q, timeout).Result()
 	if errors.Is(err, actor.ErrTimeout) {
 		return fmt.Errorf("no answer from %s within %s", addr, timeout)
 	}
@@ -406,8 +418,16 @@ func (p *Peers) ask(ctx context.Context, addr, kind, want string, out any) error
 	if got != want {
 		return fmt.Errorf("%s answered %q, want %s (a node of another version?)", addr, m.GetTypeUrl(), typePrefix+want)
 	}
-	if err := json.Unmarshal(m.Value, out); err != nil {
+	if err := decode(m, out); err != nil {
 		return fmt.Errorf("%s's answer: %w", addr, err)
+	}
+	return nil
+}
+
+// decode reads m's JSON value into out.
+func decode(m *anypb.Any, out any) error {
+	if err := json.Unmarshal(m.Value, out); err != nil {
+		return fmt.Errorf("%s: %w", m.GetTypeUrl(), err)
 	}
 	return nil
 }

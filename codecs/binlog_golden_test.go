@@ -3,7 +3,9 @@ package codecs_test
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -63,6 +65,53 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 	if len(changes) != 5 {
 		t.Fatalf("%d changes with the snapshot row, want 2 inserts, 1 update, 1 delete and the snapshot row", len(changes))
 	}
+	// The canal flavour's gtid: binlog changes carry the GTID set executed
+	// with their transaction (Canal's FlatMessage gtid): their own GTID in
+	// their domain, and every domain the server has; snapshot rows none.
+	binlogPos, err := testbed.AdminExec(t, "SELECT @@global.gtid_binlog_pos")[0].GetString(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	domains := map[string]bool{}
+	for _, g := range strings.Split(binlogPos, ",") {
+		domains[strings.SplitN(g, "-", 2)[0]] = true
+	}
+	for i, c := range changes {
+		if c.Op == change.OpSnapshot {
+			if c.GTIDSet != "" {
+				t.Errorf("snapshot row %d: GTID set %q, want none", i, c.GTIDSet)
+			}
+			continue
+		}
+		elems := strings.Split(c.GTIDSet, ",")
+		if c.Pos.GTID == "" || !slices.Contains(elems, c.Pos.GTID) || len(elems) != len(domains) {
+			t.Errorf("change %d (%s, GTID %q): GTID set %q, want its GTID in it and the server's domains (%s)", i, c.Op, c.Pos.GTID, c.GTIDSet, binlogPos)
+		}
+	}
+	// The canal flavour writes that set as the gtid key, as Canal does in GTID
+	// mode ("" for snapshot rows, which Canal's stream does not have).
+	canal, err := codecs.New(topology.FormatCanalJSON, codecs.Options{CanalFlavor: "canal", Now: codectest.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range changes {
+		var rec codecs.Record
+		if err := canal.Encode(&changes[i], &rec); err != nil {
+			t.Fatal(err)
+		}
+		var msg struct {
+			GTID *string `json:"gtid"`
+		}
+		if err := json.Unmarshal(rec.Value, &msg); err != nil {
+			t.Fatal(err)
+		}
+		if msg.GTID == nil || *msg.GTID != changes[i].GTIDSet {
+			t.Errorf("canal flavour, change %d (%s): gtid %v, want %q", i, changes[i].Op, msg.GTID, changes[i].GTIDSet)
+		}
+	}
+	if changes[0].GTIDSet != changes[1].GTIDSet || changes[0].Op != change.OpInsert || changes[1].Op != change.OpInsert {
+		t.Errorf("the two rows of one INSERT carry GTID sets %q and %q", changes[0].GTIDSet, changes[1].GTIDSet)
+	}
 	// Pin what differs from run to run: the database name, positions, times.
 	tables := map[*change.Table]*change.Table{}
 	for i := range changes {
@@ -86,6 +135,9 @@ func TestEncode_Golden_RealBinlogEvents(t *testing.T) {
 		}
 		c.CommitTime = 1_700_000_000
 		c.Pos = change.Position{File: "mariadb-bin.000001", Pos: uint32(1000 + 100*i), GTID: "0-1-42"}
+		if c.GTIDSet != "" {
+			c.GTIDSet = "0-1-42"
+		}
 		c.Topic = "shop"
 	}
 

@@ -15,6 +15,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -22,6 +23,9 @@ import (
 	"time"
 
 	"github.com/linkedin/goavro/v2"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/sluicecdc/sluice/codecs/codec"
 	"github.com/sluicecdc/sluice/codecs/dtsavro"
 	"github.com/sluicecdc/sluice/engine"
 	"github.com/sluicecdc/sluice/internal/testbed"
@@ -198,6 +202,7 @@ sinks:
 	for _, topic := range []string{dbzOn, dbzOnDDL, dbzOff, source, canal} {
 		testbed.ReadTopic(t, topic, want[topic], 60*time.Second)
 	}
+	checkCanalGTID(t, testbed.ReadTopic(t, canal, want[canal], 60*time.Second), 4)
 	stop()
 
 	// The consumers, all at once: Connect's and Canal's in one JVM, Flink's
@@ -563,4 +568,43 @@ func debeziumRaw(c matrixColumn, v any) *string {
 		}
 	}
 	return &s
+}
+
+// checkCanalGTID checks the gtid key of canal-flavour records: "" for the
+// first snapshot records (Canal's stream has no snapshot), and for binlog
+// records the GTID set executed with their transaction, as Canal writes it
+// in GTID mode: their own GTID (the sluice.gtid header) in it, one GTID per
+// domain the server has.
+func checkCanalGTID(t *testing.T, msgs []kafka.Message, snapshot int) {
+	t.Helper()
+	pos, err := testbed.AdminExec(t, "SELECT @@global.gtid_binlog_pos")[0].GetString(0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	domains := len(strings.Split(pos, ","))
+	for i, msg := range msgs {
+		var rec struct {
+			GTID *string `json:"gtid"`
+			Type string  `json:"type"`
+		}
+		if err := json.Unmarshal(msg.Value, &rec); err != nil || rec.GTID == nil {
+			t.Fatalf("canal record %d: no gtid key (%v): %s", i, err, msg.Value)
+		}
+		if i < snapshot {
+			if *rec.GTID != "" {
+				t.Errorf("canal snapshot record %d (%s): gtid %q, want \"\"", i, rec.Type, *rec.GTID)
+			}
+			continue
+		}
+		own := ""
+		for _, h := range msg.Headers {
+			if h.Key == codec.HeaderGTID {
+				own = string(h.Value)
+			}
+		}
+		set := strings.Split(*rec.GTID, ",")
+		if own == "" || !slices.Contains(set, own) || len(set) != domains {
+			t.Errorf("canal binlog record %d (%s, GTID %q): gtid %q, want the executed set with it (server at %s)", i, rec.Type, own, *rec.GTID, pos)
+		}
+	}
 }

@@ -59,6 +59,10 @@ type Options struct {
 	// System is the actor system the task's actors run in (a cluster
 	// node's, shared by all its tasks); nil makes one for the run.
 	System *actor.ActorSystem
+	// Commands, when set, reaches the running task from outside its own
+	// endpoint (a cluster node asks it for an online snapshot); nil makes
+	// one for the task's engine.http_addr alone.
+	Commands *Commands
 }
 
 // runs numbers the runs in a shared actor system (Options.System).
@@ -154,14 +158,17 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	}
 	// The endpoint first: a refused address must fail before anything is
 	// created or connected.
-	var live atomic.Pointer[liveTask]
+	live := opts.Commands
+	if live == nil {
+		live = &Commands{}
+	}
 	reg := opts.Status
 	if reg == nil {
 		reg = status.NewRegistry()
 	}
 	if addr := dag.Engine.HTTPAddr; addr != "" {
 		stopHTTP, err := status.Serve(addr, dag.Engine.HTTPToken.Value(), reg,
-			status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(&live)})
+			status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(live)})
 		if err != nil {
 			return err
 		}
@@ -173,7 +180,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 		return err
 	}
 	defer st.Close()
-	defer live.Store(nil) // before the store closes
+	defer live.live.Store(nil) // before the store closes
 
 	p, err := prepare(ctx, dag, st, reg, opts, accepted, log)
 	if err != nil && ctx.Err() != nil {
@@ -202,7 +209,7 @@ func Run(ctx context.Context, dag *topology.DAG, opts Options) error {
 	if err != nil {
 		return fmt.Errorf("start task: %w", err)
 	}
-	live.Store(&liveTask{task: opts.Task, plan: p, st: st, log: log})
+	live.live.Store(&liveTask{task: opts.Task, plan: p, st: st, log: log})
 	log.Info("task running", "task", opts.Task, "sources", len(p.sources), "pipelines", len(p.pipelines), "sinks", len(p.sinks))
 
 	select {

@@ -309,3 +309,19 @@ func quoteAll(ss []string) []string {
 	}
 	return out
 }
+
+// ClassifyChange is the decision a start would take on the checkpoints of
+// old if the task ran cur instead (sluice run's reload on SIGHUP): the
+// changes it applies, and those it refuses, each with its fix.
+func ClassifyChange(old, cur *topology.DAG) (applied, refused []string, err error) {
+	o, err := shapeOf(old)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := shapeOf(cur)
+	if err != nil {
+		return nil, nil, err
+	}
+	applied, refused = diffShapes(o, c)
+	return applied, refused, nil
+}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -214,16 +215,30 @@ type liveTask struct {
 	mu sync.Mutex
 }
 
+// Commands are the requests a running task takes: its engine.http_addr's
+// POST /snapshot, and a cluster node's for the tasks it runs
+// (Options.Commands).
+type Commands struct {
+	live atomic.Pointer[liveTask]
+}
+
+// Snapshot queues an online snapshot of table (db.t) on the source that
+// selects it (source "" when one does), and returns the HTTP status of a
+// refusal: 503 while the task starts or stops, 400 for a bad name, 404 for
+// a table the task does not select, 409 when its snapshot already runs.
+func (c *Commands) Snapshot(ctx context.Context, table, source string) (*SnapshotQueued, int, error) {
+	lt := c.live.Load()
+	if lt == nil {
+		return nil, http.StatusServiceUnavailable, errors.New("the task is not running yet (it is starting or stopping); try again when sluice status shows it streaming")
+	}
+	return lt.resnapshot(ctx, table, source)
+}
+
 // snapshotHandler serves POST /snapshot?table=db.t[&source=NAME]: it queues
 // an online snapshot of the table on the running task.
-func snapshotHandler(live *atomic.Pointer[liveTask]) http.HandlerFunc {
+func snapshotHandler(c *Commands) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
-		lt := live.Load()
-		if lt == nil {
-			http.Error(w, "the task is not running yet (it is starting or stopping); try again when sluice status shows it streaming", http.StatusServiceUnavailable)
-			return
-		}
-		res, code, err := lt.resnapshot(req.Context(), req.URL.Query().Get("table"), req.URL.Query().Get("source"))
+		res, code, err := c.Snapshot(req.Context(), req.URL.Query().Get("table"), req.URL.Query().Get("source"))
 		if err != nil {
 			http.Error(w, err.Error(), code)
 			return

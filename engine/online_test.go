@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/sluicecdc/sluice/actors/snapshot"
@@ -19,7 +18,7 @@ import (
 // malformed name, a table no source selects, two sources selecting it, and
 // a snapshot of it already queued.
 func TestSnapshotHandler_Refusals(t *testing.T) {
-	var live atomic.Pointer[liveTask]
+	var live Commands
 	srv := httptest.NewServer(snapshotHandler(&live))
 	defer srv.Close()
 	post := func(query string) (int, string) {
@@ -41,7 +40,7 @@ func TestSnapshotHandler_Refusals(t *testing.T) {
 	if err := busy.Add(&snapshot.TablePlan{Table: &change.Table{Schema: "shop", Name: "orders"}}); err != nil {
 		t.Fatal(err)
 	}
-	live.Store(&liveTask{task: "t", plan: &plan{sources: []*sourcePlan{
+	live.live.Store(&liveTask{task: "t", plan: &plan{sources: []*sourcePlan{
 		{cfg: &topology.Source{Name: "a"}, selectTable: selects("shop"), online: busy},
 		{cfg: &topology.Source{Name: "b"}, selectTable: selects("both"), online: &snapshot.Online{}},
 		{cfg: &topology.Source{Name: "c"}, selectTable: selects("both"), online: &snapshot.Online{}},
@@ -72,7 +71,7 @@ func TestSnapshotHandler_TokenProtected(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	_ = ln.Close()
-	var live atomic.Pointer[liveTask]
+	var live Commands
 	stop, err := status.Serve(addr, "s3cret", status.NewRegistry(), status.Route{Pattern: "POST /snapshot", Handler: snapshotHandler(&live)})
 	if err != nil {
 		t.Fatal(err)

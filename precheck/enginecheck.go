@@ -56,9 +56,17 @@ func checkCheckpointDir(dir string, minFree uint64) []Item {
 		if created {
 			what = fmt.Sprintf("checkpoint directory %s does not exist and its parent %s", abs, at)
 		}
+		fix := fmt.Sprintf("make %s writable by Sluice's user (chown/chmod), or set engine.checkpoint_dir to a writable directory", at)
+		switch {
+		case errors.Is(err, syscall.EROFS):
+			fix = fmt.Sprintf("the file system of %s is read-only: remount it read-write (after repairing it, if the kernel turned it "+
+				"read-only after a disk error: see dmesg), or set engine.checkpoint_dir to a directory on a writable file system", at)
+		case errors.Is(err, syscall.ENOSPC), errors.Is(err, syscall.EDQUOT):
+			fix = fmt.Sprintf("the file system of %s is full: free space on it, or set engine.checkpoint_dir to a file system with room", at)
+		}
 		return []Item{{Name: dirItem, Status: Fail,
 			Detail: fmt.Sprintf("%s is not writable: %v", what, err),
-			Fix:    fmt.Sprintf("make %s writable by Sluice's user (chown/chmod), or set engine.checkpoint_dir to a writable directory", at)}}
+			Fix:    fix}}
 	}
 	name := f.Name()
 	_ = f.Close()

@@ -46,8 +46,16 @@ func runNode(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	run := func(ctx context.Context, t cluster.Owned) error {
 		defer mem.add(t.DAG)()
 		tlog := log.With("task", t.Name)
+		cmds := &engine.Commands{}
+		t.Snapshot.Set(func(ctx context.Context, table, source string) (string, int, error) {
+			q, _, err := cmds.Snapshot(ctx, table, source)
+			if err != nil {
+				return "", 0, err
+			}
+			return q.Source, q.Chunks, nil
+		})
 		err := engine.Run(ctx, t.DAG, engine.Options{
-			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true, Node: cfg.Name, Epoch: t.Epoch, System: peers.System(),
+			Task: t.Name, Logger: tlog, Status: t.Status, Fenced: true, Node: cfg.Name, Epoch: t.Epoch, System: peers.System(), Commands: cmds,
 			OpenStore: func(id store.Identity) (store.Store, error) {
 				return etcdstore.Open(cli, t.StatePrefix, etcdstore.Owner{Key: t.OwnerKey, Epoch: t.Epoch}, id, etcdstore.Options{Logger: tlog})
 			},

@@ -172,13 +172,18 @@ func (e *Encoder) appendDML(v []byte, c *change.Change) ([]byte, error) {
 	return v, nil
 }
 
-// appendPosition writes es, gtid and id. Both flavours write gtid: DTS, and
-// Canal 1.1.8's FlatMessage, which has it in every message.
+// appendPosition writes es, gtid and id. Both flavours write gtid: DTS the
+// transaction's GTID, Canal 1.1.8's FlatMessage (every message) the GTID set
+// executed with the transaction (its LogHeader's gtid set).
 func (e *Encoder) appendPosition(v []byte, c *change.Change) []byte {
 	v = append(v, `,"es":`...)
 	v = strconv.AppendUint(v, uint64(c.CommitTime)*1000, 10)
 	v = append(v, `,"gtid":`...)
-	v = render.JSONString(v, c.Pos.GTID)
+	if e.canal {
+		v = render.JSONString(v, c.GTIDSet)
+	} else {
+		v = render.JSONString(v, c.Pos.GTID)
+	}
 	v = append(v, `,"id":`...)
 	return strconv.AppendUint(v, c.Seq, 10)
 }

@@ -126,11 +126,11 @@ func TestEncoder_FlavourDifferences(t *testing.T) {
 	if updD.GTID == nil || *updD.GTID != "0-1-42" {
 		t.Errorf("dts gtid = %v", updD.GTID)
 	}
-	// Canal 1.1.8's FlatMessage has gtid in every message, "" without GTIDs
-	// (the canal flavour wrote none).
+	// Canal 1.1.8's FlatMessage has gtid in every message: the executed GTID
+	// set with the transaction, "" without GTIDs (and for snapshot rows).
 	for _, op := range codectest.Ops {
 		c := ch[op]
-		want := c.Pos.GTID
+		want := c.GTIDSet
 		if got := decode(t, codectest.Encode(t, canal, c)).GTID; got == nil || *got != want {
 			t.Errorf("canal flavour %s: gtid = %v, want %q", op, got, want)
 		}

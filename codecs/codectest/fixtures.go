@@ -167,6 +167,10 @@ func BenchRow() []any {
 // Pos is the position fixture changes carry.
 var Pos = change.Position{File: "mysql-bin.000003", Pos: 4567, GTID: "0-1-42"}
 
+// GTIDSet is the executed GTID set fixture binlog changes carry: Pos's
+// GTID in domain 0 and another domain's.
+const GTIDSet = "0-1-42,1-2-7"
+
 // ZeroDates is the insert of a row of zero dates, as the binlog reader
 // gives them, in NOT NULL columns (the key k among them) and nullable ones
 // (named *_null); dt6 has a zero month only.
@@ -194,7 +198,7 @@ const ServerID = 1
 func Changes() map[string]*change.Change {
 	t := TypesTable()
 	base := func(op change.Op) *change.Change {
-		return &change.Change{Seq: 1001, Op: op, EventRow: 1, Table: t, Pos: Pos, Row: 2, CommitTime: 1_700_000_000,
+		return &change.Change{Seq: 1001, Op: op, EventRow: 1, Table: t, Pos: Pos, Row: 2, GTIDSet: GTIDSet, CommitTime: 1_700_000_000,
 			Topic: "cdc", Schema: "shop", ServerID: ServerID}
 	}
 	ins := base(change.OpInsert)
@@ -206,7 +210,7 @@ func Changes() map[string]*change.Change {
 	snap := base(change.OpSnapshot)
 	snap.After = TypesRow()
 	snap.Pos = change.Position{File: "mysql-bin.000003", Pos: 4}
-	snap.ServerID, snap.EventRow = 0, 0
+	snap.ServerID, snap.EventRow, snap.GTIDSet = 0, 0, ""
 	ddl := base(change.OpDDL)
 	ddl.EventRow = 0
 	ddl.SQL = "ALTER TABLE `all_types` ADD COLUMN `c_new` int NULL"
@@ -226,9 +230,10 @@ var Ops = []string{"insert", "update", "delete", "snapshot", "ddl", "ddl_db"}
 // image) and "update" (two images).
 func BenchChanges() map[string]*change.Change {
 	upd := &change.Change{Seq: 1, Op: change.OpUpdate, Table: BenchTable(), Before: BenchRow(), After: BenchRow(),
-		Pos: Pos, CommitTime: 1_700_000_000}
+		Pos: Pos, GTIDSet: GTIDSet, CommitTime: 1_700_000_000}
 	upd.After[3] = int32(4)
-	ins := &change.Change{Seq: 1, Op: change.OpInsert, Table: upd.Table, After: BenchRow(), Pos: Pos, CommitTime: 1_700_000_000}
+	ins := &change.Change{Seq: 1, Op: change.OpInsert, Table: upd.Table, After: BenchRow(), Pos: Pos, GTIDSet: GTIDSet,
+		CommitTime: 1_700_000_000}
 	return map[string]*change.Change{"insert": ins, "update": upd}
 }
 

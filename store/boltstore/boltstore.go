@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -68,6 +69,10 @@ type Store struct {
 	mu     sync.RWMutex // write-held by Close
 	db     *bolt.DB
 	closed bool
+	// failed is the first commit error of a file system fault (see
+	// storageFix): bbolt may have unmapped the file by then, and later
+	// commits would fail with its internal text instead.
+	failed atomic.Pointer[error]
 }
 
 var _ store.Store = (*Store)(nil)
@@ -484,9 +489,17 @@ func (s *Store) Commit(u *store.Update) error {
 	if s.closed {
 		return fmt.Errorf("commit: %w", store.ErrClosed)
 	}
+	if first := s.failed.Load(); first != nil {
+		return fmt.Errorf("commit checkpoint to %s: not tried, an earlier commit failed: %w", s.path, *first)
+	}
 	err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, u) })
 	if err != nil {
-		return fmt.Errorf("commit checkpoint to %s: %w%s", s.path, err, storageFix(s.path, err))
+		fix := storageFix(s.path, err)
+		err = fmt.Errorf("commit checkpoint to %s: %w%s", s.path, err, fix)
+		if fix != "" {
+			s.failed.CompareAndSwap(nil, &err)
+		}
+		return err
 	}
 	return nil
 }

@@ -26,7 +26,10 @@
 //     crash during creation never leaves an empty or half-written
 //     checkpoints.db; an existing file is never truncated, reinitialised or
 //     rewritten when it is refused.
-//   - Open first opens the file read-only and reads every reachable page in
+//   - Open first checks both meta pages and that the file reaches the end
+//     of the last page they say is in use (a truncated file would otherwise
+//     pass the walk below and crash bbolt's freelist rebuild).
+//   - Open then opens the file read-only and reads every reachable page in
 //     its own goroutine with faults turned into panics (bbolt asserts on
 //     damaged pages, and does so in a goroutine of its own when it rebuilds
 //     the freelist), so damage surfaces as store.ErrCorrupt before anything

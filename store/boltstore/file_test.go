@@ -332,8 +332,16 @@ func TestHelperProcess(t *testing.T) {
 		fmt.Println("ready")
 		time.Sleep(time.Minute)
 	case "commit":
+		// Go on from the last durable commit, as a restarted task does: a
+		// round that started again at 1 would leave the schema entries of a
+		// previous round's later seqs above its own.
 		var u store.Update
-		for seq := uint64(1); ; seq++ {
+		cp, _, err := s.Checkpoint("src")
+		if err != nil {
+			fmt.Println("reading the checkpoint failed:", err)
+			os.Exit(2)
+		}
+		for seq := cp.Seq + 1; ; seq++ {
 			u.Reset()
 			u.SetCheckpoint("src", store.Checkpoint{Pos: change.Position{File: "mysql-bin.000001", Pos: uint32(seq)}, Seq: seq})
 			u.PutChunk("src", "db.t", store.Chunk{ID: uint32(seq % 1000), Done: true, Rows: seq})
@@ -403,7 +411,7 @@ func TestCommit_SurvivesKill9(t *testing.T) {
 	for round := range rounds {
 		cmd, out := startHelper(t, dir, "commit")
 		// Let it commit a varying number of times, then kill it mid-loop.
-		target := uint64(20 + 37*round)
+		target := last + uint64(20+37*round)
 		var reported uint64
 		for out.Scan() {
 			n, err := strconv.ParseUint(out.Text(), 10, 64)

@@ -12,7 +12,9 @@
 // or BEGIN, up to XID or COMMIT (a statement outside BEGIN…COMMIT is a group
 // of its own, like DDL). Each selected row change gets a Seq (strictly
 // increasing from Resume.NextSeq), its index in the transaction (Row), its
-// position (file, end of its event, transaction GTID) and a size estimate.
+// position (file, end of its event, transaction GTID), the GTID set executed
+// with its transaction (GTIDSet: built once per transaction, one string
+// shared by its changes) and a size estimate.
 // batch.Mark is the last transaction boundary passed during the call: the
 // end of the commit event, the GTID set executed there, and Seq = the last
 // Seq assigned before it (a transaction without selected rows still moves

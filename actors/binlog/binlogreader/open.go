@@ -118,6 +118,9 @@ type Stream struct {
 	txnTag  mysql.Tag
 	txnGNO  int64
 	txnMDB  mysql.MariadbGTID
+	txnSet  string   // executed set after the open transaction (txnExecuted); "" until asked
+	setBuf  []byte   // scratch of txnExecuted
+	setDoms []uint32 // scratch of txnExecuted
 	txnRow  uint32
 	txnTime uint32
 	hasGTID bool

@@ -52,7 +52,7 @@ func (s *Stream) query(e *replication.QueryEvent, h *replication.EventHeader, b 
 		c := change.Change{
 			Seq: s.nextSeq, Op: change.OpDDL, Table: t, SQL: sql, Schema: schema,
 			Pos: change.Position{File: s.file, Pos: h.LogPos, GTID: s.txnGTID},
-			Row: s.txnRow, CommitTime: s.commitTime(h), ServerID: h.ServerID,
+			Row: s.txnRow, GTIDSet: s.txnExecuted(), CommitTime: s.commitTime(h), ServerID: h.ServerID,
 			Size: changeOverhead + len(sql) + len(schema),
 		}
 		s.nextSeq++

@@ -65,6 +65,7 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 	re, t := s.rows, s.rowsTab
 	pos := change.Position{File: s.file, Pos: s.rowsHdr.LogPos, GTID: s.txnGTID}
 	ts := s.commitTime(s.rowsHdr)
+	set := s.txnExecuted()
 	for s.rowsIdx < len(re.Rows) {
 		if b.Bytes >= maxBytes {
 			return
@@ -87,7 +88,7 @@ func (s *Stream) drainRows(b *change.Batch, maxBytes int) {
 			}
 		}
 		c := change.Change{Seq: s.nextSeq, Op: op, EventRow: eventRow, Table: t.table, Pos: pos, Row: s.txnRow,
-			CommitTime: ts, ServerID: s.rowsHdr.ServerID}
+			GTIDSet: set, CommitTime: ts, ServerID: s.rowsHdr.ServerID}
 		switch op {
 		case change.OpInsert:
 			c.After = row

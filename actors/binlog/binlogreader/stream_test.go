@@ -1,6 +1,8 @@
 package binlogreader
 
 import (
+	"unsafe"
+
 	"encoding/binary"
 	"fmt"
 	"reflect"
@@ -610,5 +612,73 @@ func TestStream_PartialRowImageIsTerminal(t *testing.T) {
 				t.Fatalf("err = %v; want terminal, naming %s, shop.orders and the fix", err, want)
 			}
 		})
+	}
+}
+
+// Every change of a transaction carries the GTID set executed with it, the
+// transaction included (Canal's FlatMessage gtid), as one shared string.
+func TestStream_TransactionGTIDSet(t *testing.T) {
+	tt := ordersTable(70)
+	row := func(id uint64) []byte { return orderRow(id, "n", 1, 1, jsonX) }
+
+	l := newBinlog(t, mysql.MariaDBFlavor)
+	s := testStream(t, mysql.MariaDBFlavor, nil, "0-1-9,1-2-5", 1)
+	feed(s, l.rotate("bin.000001", 4, true), l.fde(),
+		l.mariaGTID(0, 10, false), l.tableMap(tt),
+		l.rows(replication.WRITE_ROWS_EVENTv1, tt, row(1), row(2)), l.tableMap(tt),
+		l.rows(replication.WRITE_ROWS_EVENTv1, tt, row(3)), l.xid(1),
+		l.mariaGTID(0, 11, true), l.query("shop", "ALTER TABLE orders ADD COLUMN note TEXT"),
+		l.mariaGTID(2, 1, false), l.tableMap(tt), l.rows(replication.WRITE_ROWS_EVENTv1, tt, row(4)), l.xid(2))
+	var got []*change.Change
+	for _, b := range readAll(t, s, 1<<20) {
+		for i := range b.Changes {
+			got = append(got, &b.Changes[i])
+		}
+	}
+	want := []string{"0-1-10,1-2-5", "0-1-10,1-2-5", "0-1-10,1-2-5", "0-1-11,1-2-5", "0-1-11,1-2-5,2-1-1"}
+	if len(got) != len(want) {
+		t.Fatalf("%d changes, want %d", len(got), len(want))
+	}
+	for i, c := range got {
+		if c.GTIDSet != want[i] {
+			t.Errorf("MariaDB change %d (%s %s): GTIDSet %q, want %q", i, c.Op, c.Pos.GTID, c.GTIDSet, want[i])
+		}
+	}
+	if unsafe.StringData(got[0].GTIDSet) != unsafe.StringData(got[2].GTIDSet) {
+		t.Error("the changes of one transaction do not share one GTID set string")
+	}
+
+	l = newBinlog(t, mysql.MySQLFlavor)
+	s = testStream(t, mysql.MySQLFlavor, nil, "3e11fa47-71ca-11e1-9e33-c80aa9429563:1-4", 1)
+	feed(s, l.fde(), l.mysqlGTID(5), l.query("shop", "BEGIN"), l.tableMap(tt),
+		l.rows(replication.WRITE_ROWS_EVENTv2, tt, row(5)), l.xid(5),
+		l.mysqlGTID(7), l.query("shop", "BEGIN"), l.tableMap(tt),
+		l.rows(replication.WRITE_ROWS_EVENTv2, tt, row(7)), l.xid(7))
+	got = got[:0]
+	for _, b := range readAll(t, s, 1<<20) {
+		for i := range b.Changes {
+			got = append(got, &b.Changes[i])
+		}
+	}
+	want = []string{"3e11fa47-71ca-11e1-9e33-c80aa9429563:1-5", "3e11fa47-71ca-11e1-9e33-c80aa9429563:1-5:7"}
+	if len(got) != len(want) {
+		t.Fatalf("%d MySQL changes, want %d", len(got), len(want))
+	}
+	for i, c := range got {
+		if c.GTIDSet != want[i] {
+			t.Errorf("MySQL change %d: GTIDSet %q, want %q", i, c.GTIDSet, want[i])
+		}
+	}
+
+	// GTIDs off (no GTID events, no set): "".
+	l = newBinlog(t, mysql.MySQLFlavor)
+	s = testStream(t, mysql.MySQLFlavor, nil, "", 1)
+	feed(s, l.fde(), l.query("shop", "BEGIN"), l.tableMap(tt), l.rows(replication.WRITE_ROWS_EVENTv2, tt, row(8)), l.xid(8))
+	for _, b := range readAll(t, s, 1<<20) {
+		for _, c := range b.Changes {
+			if c.GTIDSet != "" {
+				t.Errorf("without GTIDs: GTIDSet %q", c.GTIDSet)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package binlogreader
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/go-mysql-org/go-mysql/mysql"
@@ -15,6 +16,7 @@ func (s *Stream) beginGroup(h *replication.EventHeader) {
 	s.txnRow = 0
 	s.txnTime = h.Timestamp
 	s.txnGTID = ""
+	s.txnSet = ""
 	s.txnGNO = 0
 }
 
@@ -56,8 +58,56 @@ func (s *Stream) endTxn(h *replication.EventHeader) {
 	s.inTxn = false
 	s.hasGTID = false
 	s.txnGTID = ""
+	s.txnSet = ""
 	s.txnRow = 0
 	s.txnTime = 0
+}
+
+// txnExecuted is the GTID set executed once the open transaction commits,
+// the transaction included; "" when the set is unknown or the transaction
+// has no GTID. It is built on the first call of a transaction and shared by
+// all its changes. On MariaDB it is written into a reused buffer, domains
+// in ascending order, one allocation per transaction.
+func (s *Stream) txnExecuted() string {
+	if s.txnSet != "" || s.gset == nil || s.txnGTID == "" {
+		return s.txnSet
+	}
+	switch g := s.gset.(type) {
+	case *mysql.MariadbGTIDSet:
+		doms := s.setDoms[:0]
+		if _, ok := g.Sets[s.txnMDB.DomainID]; !ok {
+			doms = append(doms, s.txnMDB.DomainID)
+		}
+		for d := range g.Sets {
+			doms = append(doms, d)
+		}
+		slices.Sort(doms)
+		b := s.setBuf[:0]
+		for _, d := range doms {
+			gt := g.Sets[d]
+			if d == s.txnMDB.DomainID {
+				gt = &s.txnMDB
+			}
+			if gt == nil || *gt == (mysql.MariadbGTID{}) {
+				continue
+			}
+			if len(b) > 0 {
+				b = append(b, ',')
+			}
+			b = strconv.AppendUint(b, uint64(gt.DomainID), 10)
+			b = append(b, '-')
+			b = strconv.AppendUint(b, uint64(gt.ServerID), 10)
+			b = append(b, '-')
+			b = strconv.AppendUint(b, gt.SequenceNumber, 10)
+		}
+		s.setDoms, s.setBuf = doms, b
+		s.txnSet = string(b)
+	case *mysql.MysqlGTIDSet:
+		next := g.Clone().(*mysql.MysqlGTIDSet)
+		next.AddGTIDWithTag(s.txnSID, s.txnTag, s.txnGNO)
+		s.txnSet = next.String()
+	}
+	return s.txnSet
 }
 
 func (s *Stream) commitTime(h *replication.EventHeader) uint32 {
