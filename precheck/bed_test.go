@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -446,5 +447,33 @@ func TestRun_Bed_BrokerIsNotKafka(t *testing.T) {
 	// The bed's Kafka is judged Kafka.
 	if err := probeKafkaPeer(context.Background(), testbed.Kafka(t)[0]); err != nil {
 		t.Errorf("the bed's Kafka: %v", err)
+	}
+}
+
+// A source pointed at a port where something other than MySQL listens (the
+// bed's Kafka, an HTTP server) is named as such, with the fix, instead of
+// go-mysql's "readInitialHandshake: … connection was bad".
+func TestRun_Bed_SourceIsNotMySQL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short mode: needs the test bed")
+	}
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	for _, addr := range []string{testbed.Kafka(t)[0], strings.TrimPrefix(web.URL, "http://")} {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		bt := newBedTopology(t, "nosuch", "unused")
+		bt.host = host
+		if bt.port, err = strconv.Atoi(port); err != nil {
+			t.Fatal(err)
+		}
+		t0 := time.Now()
+		r := Run(context.Background(), bt.dag(t), Options{Timeout: 30 * time.Second})
+		wantItem(t, find(t, r.Items, "source.bed.connect"), Fail,
+			addr+" accepted the connection but did not greet as a MySQL or MariaDB server (source bed)",
+			"set host and port of source bed to the database server's")
+		t.Logf("source at %s: named in %s", addr, time.Since(t0).Round(time.Millisecond))
 	}
 }

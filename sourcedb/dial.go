@@ -49,8 +49,26 @@ func Dial(ctx context.Context, src *topology.Source) (*client.Conn, error) {
 	dctx, cancel := context.WithTimeout(ctx, dialTimeout)
 	defer cancel()
 	d := &net.Dialer{Timeout: dialTimeout}
-	conn, err := client.ConnectWithDialer(dctx, "", src.Addr(), src.User, src.Password.Value(), "", d.DialContext, opts...)
+	// go-mysql bounds only the dial by ctx: a peer that accepts and then says
+	// nothing (an HTTP server, a stopped process) would hold the handshake
+	// forever, so the socket gets a deadline until the session is set up.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		if err := c.SetDeadline(time.Now().Add(dialTimeout)); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
+		return c, nil
+	}
+	conn, err := client.ConnectWithDialer(dctx, "", src.Addr(), src.User, src.Password.Value(), "", dial, opts...)
 	if err != nil {
+		return nil, Explain(src, "", err)
+	}
+	if err := conn.Conn.Conn.SetDeadline(time.Time{}); err != nil {
+		_ = conn.Close()
 		return nil, Explain(src, "", err)
 	}
 	if err := Prepare(conn); err != nil {

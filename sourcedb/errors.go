@@ -106,6 +106,13 @@ func explain(src *topology.Source, what string, err error) (*Error, bool) {
 	if what != "" {
 		return e(fmt.Sprintf("source %s at %s: %s", src.Name, addr, what), ""), false
 	}
+	// go-mysql names the step that failed: the connection was made, but what
+	// answered sent no MySQL greeting (it closed, went quiet or spoke
+	// another protocol), so the port is another service's.
+	if strings.Contains(err.Error(), "readInitialHandshake") {
+		return e(fmt.Sprintf("%s accepted the connection but did not greet as a MySQL or MariaDB server (source %s): another service listens there, a Kafka broker or an HTTP server perhaps: %v", addr, src.Name, err),
+			fmt.Sprintf("set host and port of source %s to the database server's (MySQL's default port is 3306)", src.Name)), false
+	}
 	var dns *net.DNSError
 	if errors.As(err, &dns) {
 		return e(fmt.Sprintf("unknown host %q (source %s): %s", src.Host, src.Name, dns.Err),

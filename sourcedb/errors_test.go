@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -43,6 +44,12 @@ func TestExplain_ConnectCauses(t *testing.T) {
 		{"refused", &net.OpError{Op: "dial", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)},
 			"connection refused at 127.0.0.1:33306", "check host and port of source shop-db", false},
 		{"timeout", context.DeadlineExceeded, "no answer from 127.0.0.1:33306", "firewalls", false},
+		// go-mysql's words when a Kafka broker closes the connection, and
+		// when an HTTP server waits for a request, instead of greeting.
+		{"not MySQL, closed", fmt.Errorf("readInitialHandshake: %w", io.ErrUnexpectedEOF),
+			"127.0.0.1:33306 accepted the connection but did not greet as a MySQL or MariaDB server (source shop-db)", "set host and port of source shop-db to the database server's", false},
+		{"not MySQL, quiet", fmt.Errorf("readInitialHandshake: %w", context.DeadlineExceeded),
+			"did not greet as a MySQL or MariaDB server", "set host and port of source shop-db", false},
 		{"server without TLS", errors.New("the MySQL Server does not support TLS required by the client"),
 			"asks for TLS (tls.mode required) but the server at 127.0.0.1:33306 does not offer it", "tls.mode: disabled", false},
 		{"untrusted certificate", x509.UnknownAuthorityError{}, "is not trusted", "tls.ca_file", false},
